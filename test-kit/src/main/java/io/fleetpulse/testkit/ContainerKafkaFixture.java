@@ -9,7 +9,7 @@ import org.testcontainers.kafka.KafkaContainer;
  */
 public final class ContainerKafkaFixture implements KafkaFixture {
 
-    private static final String IMAGE = "apache/kafka:4.1.1";
+    private static final String IMAGE = "apache/kafka:4.3.1";
 
     private final KafkaContainer container;
 

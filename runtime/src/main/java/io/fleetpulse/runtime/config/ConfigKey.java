@@ -155,7 +155,8 @@ public final class ConfigKey<T> {
         }
     }
 
-    private static Duration parseDuration(String text) {
+    /** Parses {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601; the one duration syntax of FleetPulse. */
+    public static Duration parseDuration(String text) {
         if (text.startsWith("P") || text.startsWith("p")) {
             Duration d = Duration.parse(text.toUpperCase(Locale.ROOT));
             if (d.isNegative() || d.isZero()) {
