@@ -1,0 +1,108 @@
+package io.fleetpulse.alerting;
+
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.runtime.config.ConfigKey;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every setting of the alerting service, read and checked at construction so a bad value stops the service
+ * before it opens a Kafka client. Receivers are derived here: a receiver whose settings are absent is simply
+ * not configured.
+ */
+final class AlertingSettings {
+
+    static final ConfigKey<String> GROUP_ID = ConfigKey.string("alerting.group.id", "fleetpulse-alerting",
+            "consumer group that reads fleet.alerts");
+    static final ConfigKey<URI> SLACK_WEBHOOK_URL = ConfigKey.url("alerting.slack.webhook.url", null,
+            "Slack incoming-webhook URL; unset = no Slack receiver. Its path carries a token, so it is masked").secret();
+    static final ConfigKey<URI> PAGERDUTY_URL = ConfigKey.url("alerting.pagerduty.url",
+            URI.create("https://events.pagerduty.com/v2/enqueue"), "PagerDuty Events API v2 endpoint");
+    static final ConfigKey<String> PAGERDUTY_ROUTING_KEY = ConfigKey.string("alerting.pagerduty.routing.key", null,
+            "PagerDuty integration (routing) key; unset = no PagerDuty receiver").secret();
+    static final ConfigKey<List<String>> WEBHOOK_URLS = ConfigKey.list("alerting.webhook.urls", List.of(),
+            "comma-separated generic webhook URLs, each gets the alert event as JSON; masked as they may carry tokens")
+            .secret();
+    static final ConfigKey<Integer> RETRY_MAX_ATTEMPTS = ConfigKey.integer("alerting.retry.max.attempts", 6, 1, 100,
+            "HTTP attempts per notification before it is recorded FAILED");
+    static final ConfigKey<Duration> RETRY_INITIAL_BACKOFF = ConfigKey.duration("alerting.retry.initial.backoff",
+            Duration.ofMillis(500), "backoff cap before the 2nd attempt; doubles per attempt (full jitter)");
+    static final ConfigKey<Duration> RETRY_MAX_BACKOFF = ConfigKey.duration("alerting.retry.max.backoff",
+            Duration.ofSeconds(30), "largest backoff cap between attempts");
+    static final ConfigKey<Duration> RETRY_AFTER_MAX = ConfigKey.duration("alerting.retry.after.max",
+            Duration.ofSeconds(60), "longest Retry-After (429/503) honoured; longer ones are clamped so one receiver "
+                    + "cannot stall its queue indefinitely");
+    static final ConfigKey<Double> RATE_PER_SECOND = ConfigKey.decimal("alerting.rate.per.second", 10, 0.01, 10_000,
+            "HTTP requests per second per receiver (token bucket, burst of one second's worth)");
+    static final ConfigKey<Duration> HTTP_TIMEOUT = ConfigKey.duration("alerting.http.timeout", Duration.ofSeconds(10),
+            "connect and response timeout of one delivery attempt");
+    static final ConfigKey<Duration> DELIVERED_LOOKBACK = ConfigKey.duration("alerting.delivered.lookback",
+            Duration.ofHours(24), "how far back fleet.notifications is read at start to rebuild the set of SENT "
+                    + "notifications that must not be sent again; also how long sent ids are remembered");
+    static final ConfigKey<Duration> SHUTDOWN_TIMEOUT = ConfigKey.duration("alerting.shutdown.timeout",
+            Duration.ofSeconds(30), "how long close() waits for in-flight deliveries before leaving them uncommitted "
+                    + "(they are redelivered after restart)");
+
+    static final List<ConfigKey<?>> KEYS = List.of(GROUP_ID, SLACK_WEBHOOK_URL, PAGERDUTY_URL, PAGERDUTY_ROUTING_KEY,
+            WEBHOOK_URLS, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RATE_PER_SECOND,
+            HTTP_TIMEOUT, DELIVERED_LOOKBACK, SHUTDOWN_TIMEOUT);
+
+    final String groupId;
+    final List<Receiver> receivers;
+    final RetryPolicy.Limits retryLimits;
+    final double ratePerSecond;
+    final Duration httpTimeout;
+    final Duration deliveredLookback;
+    final Duration shutdownTimeout;
+
+    AlertingSettings(Config config) {
+        this.groupId = config.get(GROUP_ID);
+        this.receivers = receivers(config);
+        Duration initial = config.get(RETRY_INITIAL_BACKOFF);
+        Duration max = config.get(RETRY_MAX_BACKOFF);
+        if (initial.compareTo(max) > 0) {
+            throw new ConfigException(RETRY_INITIAL_BACKOFF.name(), "Invalid value '" + initial + "' for '"
+                    + RETRY_INITIAL_BACKOFF.name() + "': it must not exceed " + RETRY_MAX_BACKOFF.name() + " (" + max + ")");
+        }
+        this.retryLimits = new RetryPolicy.Limits(config.get(RETRY_MAX_ATTEMPTS), initial, max, config.get(RETRY_AFTER_MAX));
+        this.ratePerSecond = config.get(RATE_PER_SECOND);
+        this.httpTimeout = config.get(HTTP_TIMEOUT);
+        this.deliveredLookback = config.get(DELIVERED_LOOKBACK);
+        this.shutdownTimeout = config.get(SHUTDOWN_TIMEOUT);
+    }
+
+    private static List<Receiver> receivers(Config config) {
+        List<Receiver> receivers = new ArrayList<>();
+        URI slack = config.get(SLACK_WEBHOOK_URL);
+        if (slack != null) {
+            receivers.add(new SlackReceiver("slack", slack));
+        }
+        URI pagerDuty = config.get(PAGERDUTY_URL);
+        String routingKey = config.get(PAGERDUTY_ROUTING_KEY);
+        if (pagerDuty != null && routingKey != null && !routingKey.isBlank()) {
+            receivers.add(new PagerDutyReceiver("pagerduty", pagerDuty, routingKey.strip()));
+        }
+        List<String> webhooks = config.get(WEBHOOK_URLS);
+        for (int i = 0; i < webhooks.size(); i++) {
+            receivers.add(new WebhookReceiver(webhooks.size() == 1 ? "webhook" : "webhook-" + (i + 1),
+                    webhookUrl(webhooks.get(i))));
+        }
+        return List.copyOf(receivers);
+    }
+
+    private static URI webhookUrl(String text) {
+        try {
+            URI uri = URI.create(text);
+            if (uri.getScheme() != null && uri.getScheme().matches("https?") && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below, without echoing a value that may carry a token
+        }
+        throw new ConfigException(WEBHOOK_URLS.name(), "Invalid value '" + Redaction.maskUrl(text) + "' in '"
+                + WEBHOOK_URLS.name() + "': expected a comma-separated list of absolute http(s) URLs");
+    }
+}

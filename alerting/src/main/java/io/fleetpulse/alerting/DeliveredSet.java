@@ -1,0 +1,121 @@
+package io.fleetpulse.alerting;
+
+import io.fleetpulse.events.NotificationOutcome;
+import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.schemas.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ids of notifications already delivered, so an AlertEvent redelivered after a restart or rebalance (at-least-once
+ * consumption) is not posted to Slack or a webhook twice. PagerDuty would fold a duplicate by dedup_key anyway; it
+ * is checked here too to save the call.
+ *
+ * <p>The bound: ids are remembered for {@code lookback} (default 24 h) by the time they were sent, and at start the
+ * set is rebuilt from SENT records on fleet.notifications whose Kafka timestamp is within the same lookback. An
+ * AlertEvent redelivered more than {@code lookback} after its first delivery could be sent again; uncommitted
+ * events are redelivered within seconds or minutes, so this never happens in practice short of a consumer group
+ * being rewound by more than a day on purpose.
+ */
+final class DeliveredSet {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveredSet.class);
+
+    private final Duration lookback;
+    private final Map<String, Long> sentAtMillis = new ConcurrentHashMap<>();
+
+    DeliveredSet(Duration lookback) {
+        this.lookback = lookback;
+    }
+
+    boolean contains(String notificationId) {
+        return sentAtMillis.containsKey(notificationId);
+    }
+
+    void add(String notificationId, Instant sentAt) {
+        sentAtMillis.merge(notificationId, sentAt.toEpochMilli(), Math::max);
+    }
+
+    int size() {
+        return sentAtMillis.size();
+    }
+
+    /** Forgets ids sent more than the lookback before {@code now}; keeps memory bounded by the send rate. */
+    void prune(Instant now) {
+        long horizon = now.minus(lookback).toEpochMilli();
+        sentAtMillis.values().removeIf(sentAt -> sentAt < horizon);
+    }
+
+    /**
+     * Reads fleet.notifications from {@code now - lookback} to its current end with an unsubscribed consumer and
+     * remembers every SENT notification id. Returns how many records were read.
+     */
+    long rebuild(Consumer<String, byte[]> consumer, Instant now, Duration timeout) {
+        List<TopicPartition> partitions = consumer.partitionsFor(Topics.NOTIFICATIONS.name()).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        if (partitions.isEmpty()) {
+            throw new IllegalStateException("topic " + Topics.NOTIFICATIONS.name() + " does not exist; create the "
+                    + "contract topics first (fleetpulse topics)");
+        }
+        consumer.assign(partitions);
+        long since = now.minus(lookback).toEpochMilli();
+        Map<TopicPartition, Long> query = new HashMap<>();
+        partitions.forEach(tp -> query.put(tp, since));
+        Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(query);
+        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        for (TopicPartition tp : partitions) {
+            OffsetAndTimestamp start = starts.get(tp);
+            consumer.seek(tp, start == null ? ends.get(tp) : start.offset());
+        }
+        long read = 0;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!caughtUp(consumer, partitions, ends)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("could not read " + Topics.NOTIFICATIONS.name() + " back " + lookback
+                        + " within " + timeout + " to rebuild the delivered set");
+            }
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                read++;
+                remember(record);
+            }
+        }
+        LOG.info("delivered set rebuilt: {} sent notification ids from {} records of {} since {}",
+                size(), read, Topics.NOTIFICATIONS.name(), Instant.ofEpochMilli(since));
+        return read;
+    }
+
+    private void remember(ConsumerRecord<String, byte[]> record) {
+        try {
+            NotificationRecord notification = Topics.NOTIFICATIONS.valueSerde().deserializer()
+                    .deserialize(record.topic(), record.value());
+            if (notification != null && notification.getOutcome() == NotificationOutcome.SENT) {
+                add(notification.getNotificationId(), notification.getDecidedAt());
+            }
+        } catch (SerializationException e) {
+            // Not ours to dead-letter: the audit topic is only read here to avoid duplicates.
+            LOG.warn("skipping an undecodable record at {}-{}@{} while rebuilding the delivered set",
+                    record.topic(), record.partition(), record.offset());
+        }
+    }
+
+    private static boolean caughtUp(Consumer<?, ?> consumer, List<TopicPartition> partitions,
+                                    Map<TopicPartition, Long> ends) {
+        for (TopicPartition tp : partitions) {
+            if (consumer.position(tp) < ends.get(tp)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

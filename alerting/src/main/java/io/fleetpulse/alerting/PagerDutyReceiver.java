@@ -1,0 +1,72 @@
+package io.fleetpulse.alerting;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.AlertState;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * PagerDuty Events API v2. The alert fingerprint is the {@code dedup_key}, so PagerDuty itself folds repeated
+ * triggers into one incident and a resolve closes exactly that incident. Success is {@code 202 Accepted}.
+ */
+record PagerDutyReceiver(String name, URI url, String routingKey) implements Receiver {
+
+    /** The Events API rejects longer summaries. */
+    static final int MAX_SUMMARY = 1024;
+
+    @Override
+    public ReceiverType type() {
+        return ReceiverType.PAGERDUTY;
+    }
+
+    @Override
+    public String describe() {
+        return name + " (pagerduty " + url + ", routing key " + Redaction.MASK + ")";
+    }
+
+    @Override
+    public HttpRequest request(Notification notification, Duration timeout) {
+        return Receiver.jsonPost(url, AlertFormat.write(payload(notification.event(), routingKey)), timeout).build();
+    }
+
+    @Override
+    public String redact(String text) {
+        return Redaction.redact(text, routingKey);
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    /** A trigger for FIRING, a resolve (which needs only the key and dedup_key) for RESOLVED. */
+    static ObjectNode payload(AlertEvent event, String routingKey) {
+        ObjectNode body = AlertFormat.JSON.createObjectNode()
+                .put("routing_key", routingKey)
+                .put("event_action", event.getState() == AlertState.RESOLVED ? "resolve" : "trigger")
+                .put("dedup_key", event.getFingerprint());
+        if (event.getState() == AlertState.RESOLVED) {
+            return body;
+        }
+        body.put("client", "FleetPulse");
+        ObjectNode payload = body.putObject("payload");
+        String summary = "[" + event.getSeverity() + "] " + event.getTargetId() + ": " + event.getSummary();
+        payload.put("summary", summary.length() > MAX_SUMMARY ? summary.substring(0, MAX_SUMMARY - 1) + "…" : summary)
+                .put("source", event.getTargetId())
+                .put("severity", event.getSeverity().name().toLowerCase(Locale.ROOT))
+                .put("timestamp", event.getStartsAt().toString())
+                .put("component", event.getEvidence().getSignal())
+                .put("group", event.getGroup())
+                .put("class", event.getRuleId());
+        ObjectNode details = payload.putObject("custom_details");
+        details.put("rule", event.getRuleId());
+        details.put("fingerprint", event.getFingerprint());
+        details.put("evidence_text", AlertFormat.evidence(event.getEvidence()));
+        details.set("evidence", AlertFormat.evidenceJson(event.getEvidence()));
+        details.set("labels", AlertFormat.labelsJson(event.getLabels()));
+        return body;
+    }
+}

@@ -1,0 +1,44 @@
+package io.fleetpulse.alerting;
+
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.AlertState;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Decides which receivers get an alert transition; does no I/O. Today every receiver gets every FIRING and
+ * RESOLVED transition, minus those already delivered. Grouping, silences and inhibition belong here as they come,
+ * each decision stays a plain function of the event and the router's state.
+ */
+final class Router {
+
+    /** What to do with one event: notifications to send, and those skipped as already delivered. */
+    record Routing(List<Notification> deliver, List<Notification> alreadyDelivered) {
+
+        static final Routing NONE = new Routing(List.of(), List.of());
+    }
+
+    private final List<Receiver> receivers;
+    private final Predicate<String> delivered;
+
+    /** @param delivered whether a notification id was already delivered (the {@link DeliveredSet}) */
+    Router(List<Receiver> receivers, Predicate<String> delivered) {
+        this.receivers = List.copyOf(receivers);
+        this.delivered = delivered;
+    }
+
+    Routing route(AlertEvent event) {
+        // Only FIRING and RESOLVED are notifiable; other states are internal to the rule engine.
+        if (event.getState() != AlertState.FIRING && event.getState() != AlertState.RESOLVED) {
+            return Routing.NONE;
+        }
+        List<Notification> deliver = new ArrayList<>();
+        List<Notification> skipped = new ArrayList<>();
+        for (Receiver receiver : receivers) {
+            Notification notification = Notification.of(event, receiver);
+            (delivered.test(notification.id()) ? skipped : deliver).add(notification);
+        }
+        return new Routing(List.copyOf(deliver), List.copyOf(skipped));
+    }
+}

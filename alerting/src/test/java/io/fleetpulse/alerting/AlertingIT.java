@@ -1,0 +1,350 @@
+package io.fleetpulse.alerting;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.matchingJsonPath;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.NotificationOutcome;
+import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.schemas.DeadLetters;
+import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.KafkaFixture;
+import io.fleetpulse.testkit.TopicProbe;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The alerting service against a real broker, with WireMock standing in for Slack and PagerDuty. One service runs
+ * for the class; each test uses its own fingerprints and stubs that match only them.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AlertingIT {
+
+    private static final String ROUTING_KEY = "itR0uting0Key0Never0Logged0123";
+    private static final String SLACK_TOKEN = "SLACKSECRETTOKEN42";
+    private static final String SLACK_PATH = "/services/T0001/B0001/" + SLACK_TOKEN;
+    private static final String PD_PATH = "/v2/enqueue";
+    private static final String WEBHOOK_TOKEN = "WEBHOOKSECRET77";
+    private static final String WEBHOOK_PATH = "/hooks/fleet?token=" + WEBHOOK_TOKEN;
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private static KafkaFixture kafka;
+    private static WireMockServer slack;
+    private static WireMockServer pagerDuty;
+    private static AlertingService service;
+    private static final ListAppender<ILoggingEvent> LOGS = new ListAppender<>();
+
+    @BeforeAll
+    static void startEverything() throws Exception {
+        LOGS.start();
+        root().addAppender(LOGS);
+        kafka = KafkaFixture.start();
+        kafka.createContractTopics(2);
+        slack = new WireMockServer(options().dynamicPort());
+        pagerDuty = new WireMockServer(options().dynamicPort());
+        slack.start();
+        pagerDuty.start();
+        slack.stubFor(post(urlEqualTo(SLACK_PATH)).atPriority(10).willReturn(aResponse().withStatus(200).withBody("ok")));
+        // The generic webhook lives on the same local server as Slack, on its own path.
+        slack.stubFor(post(urlEqualTo(WEBHOOK_PATH)).atPriority(10).willReturn(aResponse().withStatus(204)));
+        pagerDuty.stubFor(post(urlEqualTo(PD_PATH)).atPriority(10).willReturn(aResponse().withStatus(202)
+                .withHeader("Content-Type", "application/json")
+                .withBody("{\"status\":\"success\",\"message\":\"Event processed\"}")));
+        service = startService();
+    }
+
+    @AfterAll
+    static void stopEverything() throws Exception {
+        if (service != null) {
+            service.close();
+        }
+        if (slack != null) {
+            slack.stop();
+        }
+        if (pagerDuty != null) {
+            pagerDuty.stop();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+        root().detachAppender(LOGS);
+    }
+
+    @Test
+    @Order(1)
+    void shouldTriggerThenResolveInPagerDutyWithTheFingerprintAndPostBothToSlackAndTheWebhook() throws Exception {
+        AlertEvent firing = TestAlerts.firing("fp-lifecycle");
+        send(firing);
+        send(TestAlerts.resolved(firing));
+
+        List<NotificationRecord> sent = awaitNotifications("fp-lifecycle",
+                r -> r.stream().filter(n -> n.getOutcome() == NotificationOutcome.SENT).count() == 6);
+
+        assertEquals(6, sent.size(), "one SENT per receiver and transition, nothing else: " + sent);
+        List<JsonNode> pdBodies = bodies(pagerDuty.findAll(postRequestedFor(urlEqualTo(PD_PATH))
+                .withRequestBody(matchingJsonPath("$.dedup_key", equalTo("fp-lifecycle")))));
+        assertEquals(List.of("trigger", "resolve"), pdBodies.stream().map(b -> b.path("event_action").asText()).toList());
+        for (JsonNode body : pdBodies) {
+            assertEquals(ROUTING_KEY, body.path("routing_key").asText());
+            assertEquals("fp-lifecycle", body.path("dedup_key").asText());
+        }
+        assertEquals("web-1", pdBodies.get(0).path("payload").path("source").asText());
+
+        List<JsonNode> slackBodies = bodies(slack.findAll(postRequestedFor(urlEqualTo(SLACK_PATH))
+                .withRequestBody(containing("fp-lifecycle"))));
+        assertEquals(2, slackBodies.size());
+        assertTrue(slackBodies.get(0).path("text").asText().startsWith("[FIRING] CRITICAL web-1"));
+        assertTrue(slackBodies.get(1).path("text").asText().startsWith("[RESOLVED]"));
+        List<LoggedRequest> hooks = slack.findAll(postRequestedFor(urlEqualTo(WEBHOOK_PATH))
+                .withRequestBody(containing("fp-lifecycle")));
+        assertEquals(List.of("FIRING", "RESOLVED"), bodies(hooks).stream().map(b -> b.path("state").asText()).toList());
+        assertEquals(bodies(hooks).get(1).path("notificationId").asText(), hooks.get(1).getHeader("Idempotency-Key"));
+        assertTrue(service.sentCount("slack") >= 2 && service.sentCount("pagerduty") >= 2
+                && service.sentCount("webhook") >= 2, service.status().toString());
+    }
+
+    @Test
+    @Order(2)
+    void shouldRecordRetriedThenSentWhenPagerDutyFailsOnce() throws Exception {
+        pagerDuty.stubFor(post(urlEqualTo(PD_PATH)).atPriority(1).inScenario("flaky")
+                .whenScenarioStateIs(Scenario.STARTED).withRequestBody(containing("fp-flaky"))
+                .willReturn(aResponse().withStatus(500).withBody("upstream hiccup"))
+                .willSetStateTo("recovered"));
+
+        send(TestAlerts.firing("fp-flaky"));
+
+        List<NotificationRecord> pd = pagerDutyOnly(awaitNotifications("fp-flaky", r -> pagerDutyOnly(r).stream()
+                .anyMatch(n -> n.getOutcome() == NotificationOutcome.SENT)));
+        assertEquals(List.of(NotificationOutcome.RETRIED, NotificationOutcome.SENT),
+                pd.stream().map(NotificationRecord::getOutcome).toList());
+        assertEquals(1, pd.get(0).getAttempt());
+        assertEquals(500, pd.get(0).getHttpStatus());
+        assertEquals("HTTP 500: upstream hiccup", pd.get(0).getError());
+        assertEquals(2, pd.get(1).getAttempt());
+        assertEquals(202, pd.get(1).getHttpStatus());
+        assertEquals(pd.get(0).getNotificationId(), pd.get(1).getNotificationId(), "one notification, two attempts");
+    }
+
+    @Test
+    @Order(3)
+    void shouldWaitAsLongAsRetryAfterSaysOn429() throws Exception {
+        pagerDuty.stubFor(post(urlEqualTo(PD_PATH)).atPriority(1).inScenario("throttled")
+                .whenScenarioStateIs(Scenario.STARTED).withRequestBody(containing("fp-throttled"))
+                .willReturn(aResponse().withStatus(429).withHeader("Retry-After", "1"))
+                .willSetStateTo("open"));
+
+        send(TestAlerts.firing("fp-throttled"));
+        awaitNotifications("fp-throttled", r -> pagerDutyOnly(r).stream()
+                .anyMatch(n -> n.getOutcome() == NotificationOutcome.SENT));
+
+        List<LoggedRequest> attempts = pagerDuty.findAll(postRequestedFor(urlEqualTo(PD_PATH))
+                .withRequestBody(containing("fp-throttled")));
+        assertEquals(2, attempts.size());
+        long gap = attempts.get(1).getLoggedDate().getTime() - attempts.get(0).getLoggedDate().getTime();
+        assertTrue(gap >= 1000, "the second attempt waited for Retry-After: 1 (max backoff is 200 ms), gap " + gap + " ms");
+    }
+
+    @Test
+    @Order(4)
+    void shouldRecordFailedOnAPermanent400AndStillDeliverTheNextAlert() throws Exception {
+        pagerDuty.stubFor(post(urlEqualTo(PD_PATH)).atPriority(1).withRequestBody(containing("fp-rejected"))
+                .willReturn(aResponse().withStatus(400).withBody("{\"status\":\"invalid event\"}")));
+
+        send(TestAlerts.firing("fp-rejected"));
+        send(TestAlerts.firing("fp-after-rejected"));
+
+        List<NotificationRecord> rejected = pagerDutyOnly(awaitNotifications("fp-rejected",
+                r -> pagerDutyOnly(r).stream().anyMatch(n -> n.getOutcome() == NotificationOutcome.FAILED)));
+        assertEquals(1, rejected.size(), "a permanent error is not retried: " + rejected);
+        assertEquals(NotificationOutcome.FAILED, rejected.get(0).getOutcome());
+        assertEquals(400, rejected.get(0).getHttpStatus());
+        assertTrue(rejected.get(0).getError().contains("permanent"), rejected.get(0).getError());
+        assertEquals(1, pagerDuty.countRequestsMatching(postRequestedFor(urlEqualTo(PD_PATH))
+                .withRequestBody(containing("fp-rejected")).build()).getCount());
+
+        awaitNotifications("fp-after-rejected", r -> pagerDutyOnly(r).stream()
+                .anyMatch(n -> n.getOutcome() == NotificationOutcome.SENT));
+        assertTrue(service.notificationCount("pagerduty", NotificationOutcome.FAILED) >= 1);
+    }
+
+    @Test
+    @Order(5)
+    void shouldDeadLetterAnUndecodableAlertAndGoOn() throws Exception {
+        TopicProbe.sendRaw(kafka.bootstrapServers(), Topics.ALERTS.name(), "garbage".getBytes(StandardCharsets.UTF_8),
+                "not an avro alert".getBytes(StandardCharsets.UTF_8));
+        send(TestAlerts.firing("fp-after-garbage"));
+
+        List<ConsumerRecord<org.apache.kafka.common.utils.Bytes, DeadLetter>> dead = TopicProbe.readUntil(
+                kafka.bootstrapServers(), Topics.DLQ, r -> r.stream().anyMatch(d -> d.value().getService().equals("alerting")),
+                WAIT);
+        DeadLetter letter = dead.stream().map(ConsumerRecord::value).filter(d -> d.getService().equals("alerting"))
+                .findFirst().orElseThrow();
+        assertEquals(DeadLetters.UNDECODABLE, letter.getReason());
+        assertEquals(Topics.ALERTS.name(), letter.getSourceTopic());
+        awaitNotifications("fp-after-garbage", r -> r.stream().filter(n -> n.getOutcome() == NotificationOutcome.SENT)
+                .count() == 3);
+    }
+
+    @Test
+    @Order(6)
+    void shouldNotResendADeliveredSlackMessageAfterARestart() throws Exception {
+        AlertEvent firing = TestAlerts.firing("fp-restart");
+        RecordMetadata written = send(firing);
+        awaitNotifications("fp-restart", r -> r.stream().filter(n -> n.getOutcome() == NotificationOutcome.SENT)
+                .count() == 3);
+        service.close();
+
+        // Rewind the group to the delivered event, as a crash before the commit would leave it.
+        try (Admin admin = kafka.admin()) {
+            admin.alterConsumerGroupOffsets("it-alerting", Map.of(
+                    new TopicPartition(written.topic(), written.partition()),
+                    new OffsetAndMetadata(written.offset()))).all().get();
+        }
+        service = startService();
+        await(() -> service.skippedCount("slack") == 1 && service.skippedCount("pagerduty") == 1
+                        && service.skippedCount("webhook") == 1,
+                "the restarted service to read the event again and skip it");
+
+        assertEquals(1, slack.countRequestsMatching(postRequestedFor(urlEqualTo(SLACK_PATH))
+                .withRequestBody(containing("fp-restart")).build()).getCount(), "Slack got the message once");
+        assertEquals(1, slack.countRequestsMatching(postRequestedFor(urlEqualTo(WEBHOOK_PATH))
+                .withRequestBody(containing("fp-restart")).build()).getCount(), "the webhook got it once");
+        assertEquals(0, service.sentCount("slack") + service.sentCount("webhook") + service.sentCount("pagerduty"));
+        await(() -> (long) service.status().get("batchesCommitted") >= 1, "the redelivered batch to be committed");
+    }
+
+    @Test
+    @Order(7)
+    void shouldKeepTheRoutingKeyAndSlackTokenOutOfLogsStatusMetricsAndAudit() throws Exception {
+        String status = service.status().toString();
+        assertFalse(status.contains(ROUTING_KEY), status);
+        assertFalse(status.contains(SLACK_TOKEN), status);
+        assertFalse(status.contains(WEBHOOK_TOKEN), status);
+        assertTrue(status.contains("routing key ****"), status);
+        String metrics = ((PrometheusMeterRegistry) service.meterRegistry()).scrape();
+        assertFalse(metrics.contains(ROUTING_KEY) || metrics.contains(SLACK_TOKEN));
+
+        List<ILoggingEvent> events = List.copyOf(LOGS.list);
+        assertTrue(events.stream().anyMatch(e -> e.getFormattedMessage().startsWith("alerting receivers:")),
+                "the start-up log was captured");
+        for (ILoggingEvent event : events) {
+            String text = event.getFormattedMessage() + throwableText(event.getThrowableProxy());
+            assertFalse(text.contains(ROUTING_KEY), text);
+            assertFalse(text.contains(SLACK_TOKEN), text);
+            assertFalse(text.contains(WEBHOOK_TOKEN), text);
+        }
+        for (var record : TopicProbe.readUntil(kafka.bootstrapServers(), Topics.NOTIFICATIONS, r -> !r.isEmpty(), WAIT)) {
+            String error = String.valueOf(record.value().getError());
+            assertFalse(error.contains(ROUTING_KEY) || error.contains(SLACK_TOKEN), error);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static AlertingService startService() throws Exception {
+        AlertingService started = new AlertingService(Config.of(Map.ofEntries(
+                Map.entry("kafka.bootstrap.servers", kafka.bootstrapServers()),
+                Map.entry("alerting.group.id", "it-alerting"),
+                Map.entry("alerting.slack.webhook.url", slack.baseUrl() + SLACK_PATH),
+                Map.entry("alerting.pagerduty.url", pagerDuty.baseUrl() + PD_PATH),
+                Map.entry("alerting.pagerduty.routing.key", ROUTING_KEY),
+                Map.entry("alerting.webhook.urls", slack.baseUrl() + WEBHOOK_PATH),
+                Map.entry("alerting.retry.max.attempts", "3"),
+                Map.entry("alerting.retry.initial.backoff", "50ms"),
+                Map.entry("alerting.retry.max.backoff", "200ms"),
+                Map.entry("alerting.rate.per.second", "50"),
+                Map.entry("alerting.http.timeout", "2s"),
+                Map.entry("alerting.shutdown.timeout", "5s"))));
+        started.start();
+        await(started::isReady, "the alerting service to join its group");
+        return started;
+    }
+
+    private static RecordMetadata send(AlertEvent event) throws Exception {
+        try (KafkaProducer<String, AlertEvent> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                Topics.ALERTS.keySerde().serializer(), Topics.ALERTS.valueSerde().serializer())) {
+            return producer.send(new ProducerRecord<>(Topics.ALERTS.name(), event.getFingerprint(), event)).get();
+        }
+    }
+
+    /** The audit records of one fingerprint, once {@code until} holds for them. */
+    private static List<NotificationRecord> awaitNotifications(String fingerprint,
+                                                               Predicate<List<NotificationRecord>> until) {
+        return only(fingerprint, TopicProbe.readUntil(kafka.bootstrapServers(), Topics.NOTIFICATIONS,
+                r -> until.test(only(fingerprint, r)), WAIT));
+    }
+
+    private static List<NotificationRecord> only(String fingerprint, List<ConsumerRecord<String, NotificationRecord>> records) {
+        return records.stream().filter(r -> fingerprint.equals(r.key())).map(ConsumerRecord::value).toList();
+    }
+
+    private static List<NotificationRecord> pagerDutyOnly(List<NotificationRecord> records) {
+        return records.stream().filter(n -> n.getReceiverType().equals("pagerduty")).toList();
+    }
+
+    private static List<JsonNode> bodies(List<LoggedRequest> requests) throws Exception {
+        List<JsonNode> out = new java.util.ArrayList<>();
+        for (LoggedRequest request : requests) {
+            out.add(AlertFormat.JSON.readTree(request.getBodyAsString()));
+        }
+        return out;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what
+                        + (service == null ? "" : "; status " + service.status()));
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static String throwableText(IThrowableProxy proxy) {
+        return proxy == null ? "" : " " + proxy.getClassName() + ": " + proxy.getMessage() + throwableText(proxy.getCause());
+    }
+
+    private static ch.qos.logback.classic.Logger root() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    }
+}
