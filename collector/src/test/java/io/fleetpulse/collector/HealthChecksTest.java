@@ -1,0 +1,150 @@
+package io.fleetpulse.collector;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetpulse.events.CheckResult;
+import io.fleetpulse.events.CheckStatus;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class HealthChecksTest {
+
+    private static final Instant AT = Instant.parse("2025-03-01T12:00:00.250Z");
+
+    private static List<CheckResult> map(HttpOutcome outcome) {
+        return HealthChecks.toCheckResults("srv-001", "c1", AT, outcome);
+    }
+
+    private static HttpOutcome.Response response(int code, String body) {
+        return new HttpOutcome.Response(code, body, 12.5);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"200, OK", "204, OK", "299, OK", "500, CRITICAL", "503, CRITICAL", "599, CRITICAL",
+            "199, ERROR", "301, ERROR", "304, ERROR", "404, ERROR", "429, ERROR", "600, ERROR"})
+    void shouldMapHttpStatusCodesToCheckStatus(int code, CheckStatus expected) {
+        assertEquals(expected, HealthChecks.httpStatus(code));
+    }
+
+    @Test
+    void shouldReportTheHttpCheckAndOneCheckPerBodyEntry() {
+        List<CheckResult> results = map(response(200, """
+                {"status":"UP","checks":[{"name":"disk","status":"WARN","message":"disk 85% used"},
+                                         {"name":"services","status":"OK","message":"12/12 services active"}]}"""));
+
+        assertEquals(3, results.size());
+        CheckResult http = results.get(0);
+        assertEquals("http", http.getCheckName());
+        assertEquals(CheckStatus.OK, http.getStatus());
+        assertEquals(12.5, http.getLatencyMs());
+        assertEquals("HTTP 200 in 13 ms", http.getMessage());
+        assertEquals(AT, http.getObservedAt());
+        assertEquals("c1", http.getCollectorId());
+        assertEquals("srv-001", http.getTargetId());
+
+        CheckResult disk = results.get(1);
+        assertEquals("disk", disk.getCheckName());
+        assertEquals(CheckStatus.WARN, disk.getStatus());
+        assertEquals("disk 85% used", disk.getMessage());
+        assertNull(disk.getLatencyMs(), "only the http check was timed");
+        assertEquals(AT, disk.getObservedAt());
+        assertEquals(CheckStatus.OK, results.get(2).getStatus());
+    }
+
+    @Test
+    void shouldReportCriticalFor5xxWithTheBodysChecks() {
+        List<CheckResult> results = map(response(503, """
+                {"status":"DOWN","checks":[{"name":"disk","status":"CRITICAL","message":"server down"}]}"""));
+
+        assertEquals(CheckStatus.CRITICAL, results.get(0).getStatus());
+        assertEquals("HTTP 503 in 13 ms, status DOWN", results.get(0).getMessage());
+        assertEquals(CheckStatus.CRITICAL, results.get(1).getStatus());
+    }
+
+    @Test
+    void shouldReportCriticalFor5xxEvenWithoutAJsonBody() {
+        List<CheckResult> results = map(response(502, "<html>Bad Gateway</html>"));
+
+        assertEquals(1, results.size());
+        assertEquals(CheckStatus.CRITICAL, results.get(0).getStatus());
+    }
+
+    @Test
+    void shouldAcceptASuccessWithAnEmptyBody() {
+        List<CheckResult> results = map(response(204, ""));
+
+        assertEquals(1, results.size());
+        assertEquals(CheckStatus.OK, results.get(0).getStatus());
+    }
+
+    @Test
+    void shouldReportErrorForASuccessWhoseBodyIsNotAJsonObject() {
+        CheckResult notJson = map(response(200, "all good!")).get(0);
+        CheckResult array = map(response(200, "[1,2]")).get(0);
+
+        assertEquals(CheckStatus.ERROR, notJson.getStatus());
+        assertEquals("HTTP 200 but the body is not JSON: all good!", notJson.getMessage());
+        assertEquals(CheckStatus.ERROR, array.getStatus());
+        assertTrue(array.getMessage().contains("not an object"), array.getMessage());
+    }
+
+    @Test
+    void shouldReportErrorForCodesThatAreNeitherSuccessNorServerError() {
+        CheckResult notFound = map(response(404, "{\"error\":\"no such endpoint\"}")).get(0);
+
+        assertEquals(CheckStatus.ERROR, notFound.getStatus());
+        assertEquals("HTTP 404 is neither success (2xx) nor server error (5xx)", notFound.getMessage());
+        assertEquals(12.5, notFound.getLatencyMs(), "a response came back, so it has a latency");
+    }
+
+    @Test
+    void shouldReportFailuresWithoutLatencyAndWithTheReason() {
+        CheckResult timeout = map(new HttpOutcome.Failure(CheckStatus.TIMEOUT, "no response within 2000 ms")).get(0);
+        List<CheckResult> unreachable = map(new HttpOutcome.Failure(CheckStatus.UNREACHABLE, "cannot connect: refused"));
+
+        assertEquals(CheckStatus.TIMEOUT, timeout.getStatus());
+        assertEquals("http", timeout.getCheckName());
+        assertNull(timeout.getLatencyMs());
+        assertEquals("no response within 2000 ms", timeout.getMessage());
+        assertEquals(1, unreachable.size());
+        assertEquals(CheckStatus.UNREACHABLE, unreachable.get(0).getStatus());
+    }
+
+    @Test
+    void shouldKeepMalformedAndUnknownBodyChecksAsErrors() {
+        List<CheckResult> results = map(response(200, """
+                {"checks":[{"status":"OK"},{"name":"db","status":"SORT_OF","message":"hmm"},{"name":"cache","status":"up"},
+                           {"name":"queue","status":"degraded"},{"name":"dns","status":"fail"}]}"""));
+
+        assertEquals(6, results.size());
+        assertEquals("checks[0]", results.get(1).getCheckName());
+        assertEquals(CheckStatus.ERROR, results.get(1).getStatus());
+        assertEquals(CheckStatus.ERROR, results.get(2).getStatus());
+        assertEquals("unknown status 'SORT_OF': hmm", results.get(2).getMessage());
+        assertEquals(CheckStatus.OK, results.get(3).getStatus());
+        assertEquals(CheckStatus.WARN, results.get(4).getStatus());
+        assertEquals(CheckStatus.CRITICAL, results.get(5).getStatus());
+    }
+
+    @Test
+    void shouldFlagAChecksFieldThatIsNotAnArray() {
+        List<CheckResult> results = map(response(200, "{\"checks\":{\"disk\":\"OK\"}}"));
+
+        assertEquals(CheckStatus.OK, results.get(0).getStatus());
+        assertEquals("checks", results.get(1).getCheckName());
+        assertEquals(CheckStatus.ERROR, results.get(1).getStatus());
+    }
+
+    @Test
+    void shouldCapLongMessages() {
+        String longText = "x".repeat(5000);
+        CheckResult result = map(response(200, longText)).get(0);
+
+        assertTrue(result.getMessage().length() < HealthChecks.MAX_MESSAGE + 40, "length " + result.getMessage().length());
+    }
+}

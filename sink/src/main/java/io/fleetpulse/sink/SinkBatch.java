@@ -1,0 +1,151 @@
+package io.fleetpulse.sink;
+
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.TargetWindow;
+import io.fleetpulse.schemas.DeadLetters;
+import io.fleetpulse.schemas.Topics;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.utils.Bytes;
+
+/**
+ * One polled batch, decoded: staging rows per table, the dead letters for records that could not be stored,
+ * and the next offset of every partition it touched. Every record ends up in exactly one of rows or dead letters,
+ * and every record's offset is covered by {@link #nextOffsets()}, so committing the batch moves past all of it.
+ */
+final class SinkBatch {
+
+    static final String SERVICE = "sink";
+    static final String STORED = "stored";
+    static final String DEAD_LETTERED = "dead-lettered";
+
+    private static final Deserializer<TargetWindow> WINDOWS = Topics.AGGREGATES_1M.valueSerde().deserializer();
+    private static final Deserializer<AlertEvent> ALERTS = Topics.ALERTS.valueSerde().deserializer();
+
+    private final StringBuilder windowRows = new StringBuilder();
+    private final StringBuilder alertRows = new StringBuilder();
+    private int windows;
+    private int alerts;
+    private int records;
+    private final Map<TopicPartition, Long> nextOffsets = new LinkedHashMap<>();
+    private final List<ProducerRecord<Bytes, DeadLetter>> deadLetters = new ArrayList<>();
+    private final Map<String, Map<String, Long>> outcomes = new LinkedHashMap<>();
+
+    private SinkBatch() {
+    }
+
+    /** Decodes {@code polled}; {@code now} stamps the dead letters. */
+    static SinkBatch decode(Iterable<ConsumerRecord<byte[], byte[]>> polled, Instant now) {
+        SinkBatch batch = new SinkBatch();
+        for (ConsumerRecord<byte[], byte[]> record : polled) {
+            batch.add(record, now);
+        }
+        return batch;
+    }
+
+    private void add(ConsumerRecord<byte[], byte[]> record, Instant now) {
+        long seq = records++;
+        nextOffsets.merge(new TopicPartition(record.topic(), record.partition()), record.offset() + 1, Math::max);
+        String topic = record.topic();
+        if (record.value() == null) {
+            deadLetter(record, DeadLetters.INVALID, "null value (tombstone) on a topic of immutable records", now);
+            return;
+        }
+        if (topic.equals(Topics.AGGREGATES_1M.name())) {
+            TargetWindow window;
+            try {
+                window = WINDOWS.deserialize(topic, record.value());
+            } catch (RuntimeException e) {
+                deadLetter(record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()), now);
+                return;
+            }
+            Optional<String> invalid = CopyRows.invalidWindow(window);
+            if (invalid.isPresent()) {
+                deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
+                return;
+            }
+            CopyRows.appendWindow(windowRows, seq, window);
+            windows++;
+        } else if (topic.equals(Topics.ALERTS.name())) {
+            AlertEvent alert;
+            try {
+                alert = ALERTS.deserialize(topic, record.value());
+            } catch (RuntimeException e) {
+                deadLetter(record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()), now);
+                return;
+            }
+            Optional<String> invalid = CopyRows.invalidAlert(alert);
+            if (invalid.isPresent()) {
+                deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
+                return;
+            }
+            CopyRows.appendAlert(alertRows, seq, alert);
+            alerts++;
+        } else {
+            throw new IllegalStateException("the sink is not subscribed to " + topic);
+        }
+        count(topic, STORED);
+    }
+
+    private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error, Instant now) {
+        DeadLetter letter = DeadLetters.of(SERVICE, record.topic(), record.partition(), record.offset(), record.key(),
+                record.value(), reason, error, now);
+        deadLetters.add(new ProducerRecord<>(Topics.DLQ.name(), record.key() == null ? null : Bytes.wrap(record.key()),
+                letter));
+        count(record.topic(), DEAD_LETTERED);
+    }
+
+    private void count(String topic, String outcome) {
+        outcomes.computeIfAbsent(topic, t -> new LinkedHashMap<>()).merge(outcome, 1L, Long::sum);
+    }
+
+    boolean isEmpty() {
+        return records == 0;
+    }
+
+    int records() {
+        return records;
+    }
+
+    int windows() {
+        return windows;
+    }
+
+    int alerts() {
+        return alerts;
+    }
+
+    /** CSV rows for {@code BatchDao/copyWindows.sql}. */
+    String windowRows() {
+        return windowRows.toString();
+    }
+
+    /** CSV rows for {@code BatchDao/copyAlerts.sql}. */
+    String alertRows() {
+        return alertRows.toString();
+    }
+
+    /** For each partition in the batch, the offset after its last record: what the database stores as next_offset. */
+    Map<TopicPartition, Long> nextOffsets() {
+        return Collections.unmodifiableMap(nextOffsets);
+    }
+
+    List<ProducerRecord<Bytes, DeadLetter>> deadLetters() {
+        return Collections.unmodifiableList(deadLetters);
+    }
+
+    /** topic → outcome ({@link #STORED} or {@link #DEAD_LETTERED}) → records. */
+    Map<String, Map<String, Long>> outcomes() {
+        return Collections.unmodifiableMap(outcomes);
+    }
+}

@@ -1,0 +1,325 @@
+package io.fleetpulse.sink;
+
+import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.schemas.Topics;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.utils.Bytes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The sink's consumer loop: poll a batch, dead-letter what cannot be stored, write the rest together with the next
+ * offsets in one database transaction, repeat.
+ *
+ * <p>The database's {@code sink_offset} rows decide where reading resumes: on every assignment, and after every
+ * failed batch, partitions are paused, sought to the stored offsets (or the beginning when none is stored) and
+ * resumed. So a failed batch is re-read from where the last commit left off, never skipped. Kafka's own committed
+ * offsets are written after each batch only so that lag tools show something; nothing reads them back.
+ */
+final class SinkWriter implements Runnable, ConsumerRebalanceListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SinkWriter.class);
+    private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+    private static final Duration IDLE_PING_EVERY = Duration.ofSeconds(5);
+
+    private final Consumer<byte[], byte[]> consumer;
+    private final Producer<Bytes, DeadLetter> deadLetters;
+    private final SinkStore store;
+    private final SinkMetrics metrics;
+    private final Duration pollTimeout;
+    private final Duration maxBackoff;
+    private final Clock clock;
+
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
+    /** Partitions whose position still has to come from the database; touched only on the writer thread. */
+    private final Set<TopicPartition> unpositioned = new HashSet<>();
+    private volatile boolean running = true;
+    private volatile boolean databaseUp;
+    private volatile Instant lastBatchAt;
+    private volatile int lastBatchRecords;
+    private volatile Throwable failure;
+    private Duration backoff = FIRST_BACKOFF;
+    private Instant lastDatabaseCheck = Instant.EPOCH;
+
+    SinkWriter(Consumer<byte[], byte[]> consumer, Producer<Bytes, DeadLetter> deadLetters, SinkStore store,
+               SinkMetrics metrics, Duration pollTimeout, Duration maxBackoff, Clock clock) {
+        this.consumer = consumer;
+        this.deadLetters = deadLetters;
+        this.store = store;
+        this.metrics = metrics;
+        this.pollTimeout = pollTimeout;
+        this.maxBackoff = maxBackoff;
+        this.clock = clock;
+    }
+
+    @Override
+    public void run() {
+        try {
+            consumer.subscribe(List.of(Topics.AGGREGATES_1M.name(), Topics.ALERTS.name()), this);
+            while (running) {
+                if (!unpositioned.isEmpty() && !positionFromStore()) {
+                    backOff();
+                }
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(pollTimeout);
+                } catch (WakeupException e) {
+                    continue; // close() woke us; the loop condition decides
+                }
+                if (records.isEmpty()) {
+                    checkDatabaseWhenIdle();
+                } else if (writeBatch(records)) {
+                    backoff = FIRST_BACKOFF;
+                } else {
+                    backOff();
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            LOG.error("sink writer stopped on an unexpected error; the service is no longer live", e);
+        } finally {
+            closeQuietly(consumer, "consumer");
+            closeQuietly(deadLetters, "dead-letter producer");
+            closeQuietly(store, "database connection");
+        }
+    }
+
+    /** Asks the loop to stop after the batch in hand is committed (or rolled back); returns at once. */
+    void stop() {
+        running = false;
+        stopRequested.countDown();
+        consumer.wakeup();
+    }
+
+    /** True while the loop runs and has not died on an unexpected error. */
+    boolean isRunning() {
+        return running && failure == null;
+    }
+
+    boolean isReady() {
+        return isRunning() && databaseUp && !assigned.isEmpty();
+    }
+
+    Map<String, Object> status() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("assignedPartitions", assigned.stream().map(TopicPartition::toString).sorted().toList());
+        out.put("databaseUp", databaseUp);
+        out.put("lastBatchAt", lastBatchAt == null ? null : lastBatchAt.toString());
+        out.put("lastBatchRecords", lastBatchRecords);
+        if (failure != null) {
+            out.put("failure", failure.toString());
+        }
+        return out;
+    }
+
+    private boolean writeBatch(ConsumerRecords<byte[], byte[]> records) {
+        long started = System.nanoTime();
+        SinkBatch batch = SinkBatch.decode(records, clock.instant());
+        try {
+            sendDeadLetters(batch);
+            SinkStore.Written written = store.write(batch);
+            databaseUp = true;
+            metrics.rowsWritten(PartitionedTable.TARGET_WINDOW_1M, written.windows().written(), written.windows().inDefault());
+            metrics.rowsWritten(PartitionedTable.ALERT_EVENT, written.alerts().written(), written.alerts().inDefault());
+            batch.outcomes().forEach((topic, outcomes) ->
+                    outcomes.forEach((outcome, n) -> metrics.recordsCommitted(topic, outcome, n)));
+            metrics.batchCommitted(System.nanoTime() - started);
+            warnAboutDefaultPartition(written);
+            lastBatchAt = clock.instant();
+            lastBatchRecords = batch.records();
+            commitToKafkaForLagMonitoring(batch);
+            return true;
+        } catch (SinkStore.StoreException e) {
+            databaseUp = false;
+            metrics.dbError();
+            LOG.warn("batch of {} records rolled back; retrying from the stored offsets in {} ms: {}",
+                    batch.records(), backoff.toMillis(), e.getMessage());
+            rewindToStoredOffsets();
+            return false;
+        } catch (DeadLetterFailure e) {
+            LOG.warn("could not send {} dead letters; retrying the batch from the stored offsets in {} ms: {}",
+                    batch.deadLetters().size(), backoff.toMillis(), e.getMessage());
+            rewindToStoredOffsets();
+            return false;
+        }
+    }
+
+    /**
+     * Dead letters are sent and flushed before the transaction that moves past their records: if the sink dies in
+     * between, they are sent again on the retry (at least once) rather than lost.
+     */
+    private void sendDeadLetters(SinkBatch batch) {
+        if (batch.deadLetters().isEmpty()) {
+            return;
+        }
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        try {
+            batch.deadLetters().forEach(letter -> sent.add(deadLetters.send(letter)));
+            deadLetters.flush();
+            for (Future<RecordMetadata> f : sent) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            throw new DeadLetterFailure(e.getCause());
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new DeadLetterFailure(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+            throw new DeadLetterFailure(e);
+        }
+        batch.deadLetters().forEach(letter -> {
+            DeadLetter value = letter.value();
+            metrics.deadLetter(value.getSourceTopic(), value.getReason());
+            LOG.warn("dead-lettered {}-{}@{} ({}): {}", value.getSourceTopic(), value.getSourcePartition(),
+                    value.getSourceOffset(), value.getReason(), value.getError());
+        });
+    }
+
+    private void warnAboutDefaultPartition(SinkStore.Written written) {
+        if (written.windows().inDefault() > 0 || written.alerts().inDefault() > 0) {
+            LOG.warn("{} window rows and {} alert rows went to a DEFAULT partition: their time is outside every "
+                            + "dated partition (see the partition maintenance warning)",
+                    written.windows().inDefault(), written.alerts().inDefault());
+        }
+    }
+
+    private void commitToKafkaForLagMonitoring(SinkBatch batch) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        batch.nextOffsets().forEach((tp, next) -> offsets.put(tp, new OffsetAndMetadata(next)));
+        consumer.commitAsync(offsets, (committed, e) -> {
+            if (e != null) {
+                LOG.debug("Kafka offset commit (lag monitoring only) failed: {}", e.toString());
+            }
+        });
+    }
+
+    /** Pause everything and take positions from the database again before reading on. */
+    private void rewindToStoredOffsets() {
+        Set<TopicPartition> all = consumer.assignment();
+        unpositioned.addAll(all);
+        consumer.pause(all);
+    }
+
+    /** Seeks every unpositioned partition to its stored offset; on failure leaves them paused and says so. */
+    private boolean positionFromStore() {
+        try {
+            Map<TopicPartition, Long> stored = store.storedOffsets();
+            for (TopicPartition tp : unpositioned) {
+                Long next = stored.get(tp);
+                if (next != null) {
+                    consumer.seek(tp, next);
+                } else {
+                    consumer.seekToBeginning(List.of(tp));
+                }
+            }
+            LOG.info("resuming {} from the stored offsets", unpositioned);
+            consumer.resume(unpositioned);
+            unpositioned.clear();
+            databaseUp = true;
+            return true;
+        } catch (SinkStore.StoreException e) {
+            databaseUp = false;
+            metrics.dbError();
+            consumer.pause(unpositioned);
+            LOG.warn("cannot read stored offsets for {}; partitions paused until the database answers: {}",
+                    unpositioned, e.getMessage());
+            return false;
+        }
+    }
+
+    private void checkDatabaseWhenIdle() {
+        Instant now = clock.instant();
+        if (Duration.between(lastDatabaseCheck, now).compareTo(IDLE_PING_EVERY) < 0) {
+            return;
+        }
+        lastDatabaseCheck = now;
+        try {
+            store.ping();
+            databaseUp = true;
+        } catch (SinkStore.StoreException e) {
+            if (databaseUp) {
+                LOG.warn("database does not answer: {}", e.getMessage());
+            }
+            databaseUp = false;
+            metrics.dbError();
+        }
+    }
+
+    private void backOff() {
+        try {
+            if (stopRequested.await(backoff.toMillis(), TimeUnit.MILLISECONDS)) {
+                return;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+            return;
+        }
+        Duration doubled = backoff.multipliedBy(2);
+        backoff = doubled.compareTo(maxBackoff) > 0 ? maxBackoff : doubled;
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        LOG.info("assigned {}", partitions);
+        assigned.addAll(partitions);
+        unpositioned.addAll(partitions);
+        if (!unpositioned.isEmpty()) {
+            positionFromStore();
+        }
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        // Nothing is in flight here: this runs inside poll(), and every batch is committed before the next poll.
+        LOG.info("revoked {}", partitions);
+        assigned.removeAll(partitions);
+        unpositioned.removeAll(partitions);
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        LOG.warn("lost {} (another member may already own them; our rows are idempotent upserts)", partitions);
+        onPartitionsRevoked(partitions);
+    }
+
+    private static void closeQuietly(AutoCloseable closeable, String what) {
+        try {
+            closeable.close();
+        } catch (Exception e) {
+            LOG.warn("error closing the {}", what, e);
+        }
+    }
+
+    /** The DLQ could not take a batch's dead letters; the batch is not committed and will be retried. */
+    private static final class DeadLetterFailure extends RuntimeException {
+        DeadLetterFailure(Throwable cause) {
+            super(String.valueOf(cause), cause);
+        }
+    }
+}

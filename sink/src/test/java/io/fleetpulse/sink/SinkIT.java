@@ -1,0 +1,470 @@
+package io.fleetpulse.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.TargetWindow;
+import io.fleetpulse.runtime.KafkaSettings;
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.schemas.DeadLetters;
+import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.KafkaFixture;
+import io.fleetpulse.testkit.PostgresFixture;
+import io.fleetpulse.testkit.TopicProbe;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * The sink against a real broker and a real PostgreSQL 17. Topics are shared by the tests, so each test uses its
+ * own target ids, its own database and its own consumer group; a fresh database reads the topics from the start,
+ * so it also sees the other tests' records, and assertions look only at this test's keys or at whole-table
+ * figures that cannot move while the test runs.
+ */
+class SinkIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String AGG = Topics.AGGREGATES_1M.name();
+    private static final String ALERTS = Topics.ALERTS.name();
+
+    private static KafkaFixture kafka;
+    private static PostgresFixture postgres;
+    private static KafkaProducer<String, TargetWindow> windowProducer;
+    private static KafkaProducer<String, AlertEvent> alertProducer;
+    private static Admin admin;
+
+    private final List<SinkService> services = new ArrayList<>();
+    private String jdbcUrl;
+    private Jdbi db;
+    private String group;
+    private SinkService latest;
+
+    @BeforeAll
+    static void startInfrastructure() throws Exception {
+        kafka = KafkaFixture.start();
+        postgres = PostgresFixture.start();
+        kafka.createContractTopics(2);
+        Map<String, Object> producerProps = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 5);
+        windowProducer = new KafkaProducer<>(producerProps, Topics.AGGREGATES_1M.keySerde().serializer(),
+                Topics.AGGREGATES_1M.valueSerde().serializer());
+        alertProducer = new KafkaProducer<>(producerProps, Topics.ALERTS.keySerde().serializer(),
+                Topics.ALERTS.valueSerde().serializer());
+        admin = kafka.admin();
+    }
+
+    @AfterAll
+    static void stopInfrastructure() throws Exception {
+        admin.close();
+        windowProducer.close();
+        alertProducer.close();
+        postgres.close();
+        kafka.close();
+    }
+
+    @BeforeEach
+    void freshDatabase(TestInfo test) throws Exception {
+        jdbcUrl = postgres.createDatabase();
+        db = Jdbi.create(jdbcUrl, postgres.user(), postgres.password());
+        group = "sink-it-" + test.getTestMethod().orElseThrow().getName();
+    }
+
+    @AfterEach
+    void closeServices() {
+        services.forEach(SinkService::close);
+    }
+
+    @Test
+    void shouldLandWindowsInTheirDailyPartitionsAndAlertsInAlertEvent() {
+        Instant midnight = LocalDate.now(ZoneOffset.UTC).atStartOfDay(ZoneOffset.UTC).toInstant();
+        sendWindows(List.of(
+                Records.window("land-a", midnight.minus(Duration.ofMinutes(1)), 4),
+                Records.window("land-a", midnight, 5),
+                Records.window("land-a", midnight.plus(Duration.ofDays(1)).plus(Duration.ofMinutes(5)), 6)));
+        Instant fired = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        sendAlerts(List.of(Records.alert("fp-land", "land-a", AlertState.FIRING, fired),
+                Records.alert("fp-land", "land-a", AlertState.RESOLVED, fired.plusSeconds(60))));
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+
+        Map<String, String> partitionOf = db.withHandle(h -> h.createQuery(
+                        "SELECT window_start, tableoid::regclass::text AS p FROM target_window_1m WHERE target_id = 'land-a'")
+                .map((rs, ctx) -> Map.entry(rs.getObject(1, OffsetDateTime.class).toInstant().toString(), rs.getString(2)))
+                .list()).stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        assertEquals(Map.of(
+                midnight.minus(Duration.ofMinutes(1)).toString(), dailyPartition(midnight.minus(Duration.ofDays(1))),
+                midnight.toString(), dailyPartition(midnight),
+                midnight.plus(Duration.ofDays(1)).plus(Duration.ofMinutes(5)).toString(),
+                dailyPartition(midnight.plus(Duration.ofDays(1)))), partitionOf);
+
+        Map<String, Object> row = db.withHandle(h -> h.createQuery("SELECT * FROM target_window_1m"
+                + " WHERE target_id = 'land-a' AND window_start = :t").bind("t", OffsetDateTime.ofInstant(midnight, ZoneOffset.UTC))
+                .mapToMap().one());
+        assertEquals(5L, row.get("checks"));
+        assertEquals(1L, row.get("failures"));
+        assertEquals(0.2, (Double) row.get("error_rate"), 1e-12);
+        assertEquals(12.5, row.get("latency_p50_ms"));
+        assertNull(row.get("latency_p99_ms"));
+        assertEquals(0.9, row.get("disk_max"));
+        assertEquals(6L, row.get("samples"));
+        assertEquals(midnight.plus(Duration.ofMinutes(1)), ((java.sql.Timestamp) row.get("window_end")).toInstant());
+
+        List<Map<String, Object>> alerts = db.withHandle(h -> h.createQuery("SELECT state, severity, labels ->> 'zone' AS zone,"
+                + " summary, evidence_value, evidence_samples, ends_at, tableoid::regclass::text AS p FROM alert_event"
+                + " WHERE fingerprint = 'fp-land' ORDER BY occurred_at").mapToMap().list());
+        assertEquals(2, alerts.size());
+        assertEquals("FIRING", alerts.get(0).get("state"));
+        assertEquals("RESOLVED", alerts.get(1).get("state"));
+        assertEquals("CRITICAL", alerts.get(0).get("severity"));
+        assertEquals("eu-1", alerts.get(0).get("zone"));
+        assertEquals("CPU above 90% on land-a, \"sustained\"", alerts.get(0).get("summary"));
+        assertEquals(97.5, alerts.get(0).get("evidence_value"));
+        assertEquals(30, alerts.get(0).get("evidence_samples"));
+        assertNull(alerts.get(0).get("ends_at"));
+        assertEquals("alert_event_p" + DateTimeFormatter.ofPattern("yyyyMM").withZone(ZoneOffset.UTC).format(fired),
+                alerts.get(0).get("p"));
+
+        assertTrue(sink.isReady());
+        assertFalse(((List<?>) sink.status().get("assignedPartitions")).isEmpty());
+        assertTrue(counter(sink, "fleetpulse.sink.batches") >= 1);
+    }
+
+    @Test
+    void shouldLeaveRowsUnchangedWhenTheSameRecordsAreReplayed() {
+        Instant start = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofHours(1));
+        List<TargetWindow> originals = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            originals.add(Records.window("replay-" + (i % 4), start.plus(Duration.ofMinutes(i)), i + 1));
+        }
+        List<AlertEvent> alerts = List.of(Records.alert("fp-replay", "replay-0", AlertState.FIRING, start),
+                Records.alert("fp-replay", "replay-0", AlertState.RESOLVED, start.plusSeconds(300)));
+        sendWindows(originals);
+        sendAlerts(alerts);
+
+        SinkService first = startSink(Map.of());
+        awaitCaughtUp();
+        List<Map<String, Object>> before = snapshot("replay-");
+        Map<String, Long> countsBefore = SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password());
+        assertEquals(20, before.stream().filter(r -> r.containsKey("window_start")).count());
+        double upsertedBefore = upserted(first);
+
+        // Duplicates on the topic: nothing changes, not even ingested_at (identical rows are not rewritten).
+        sendWindows(originals);
+        sendAlerts(alerts);
+        awaitCaughtUp();
+        assertEquals(before, snapshot("replay-"));
+        assertEquals(upsertedBefore, upserted(first), "identical rows are not rewritten");
+
+        // Offsets reset in the table and a new instance: the whole topic is written again, to the same end state.
+        first.close();
+        db.useHandle(h -> h.createUpdate("UPDATE sink_offset SET next_offset = 0 WHERE consumer_group = :g")
+                .bind("g", group).execute());
+        startSink(Map.of());
+        awaitCaughtUp();
+        assertEquals(before, snapshot("replay-"));
+        assertEquals(countsBefore, SinkQueries.rowCounts(postgres.dataSource(jdbcUrl.substring(jdbcUrl.lastIndexOf('/') + 1))));
+
+        // A corrected record for an existing key replaces the row instead of adding one.
+        TargetWindow corrected = Records.window("replay-0", start, 99);
+        sendWindows(List.of(corrected));
+        awaitCaughtUp();
+        assertEquals(countsBefore, SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password()));
+        assertEquals(99L, (long) db.withHandle(h -> h.createQuery("SELECT checks FROM target_window_1m"
+                        + " WHERE target_id = 'replay-0' AND window_start = :t")
+                .bind("t", OffsetDateTime.ofInstant(start, ZoneOffset.UTC)).mapTo(Long.class).one()));
+    }
+
+    @Test
+    void shouldLoseAndDoubleCountNothingWhenClosedMidStream() throws Exception {
+        Instant start = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofDays(1));
+        AtomicInteger sent = new AtomicInteger();
+        AtomicBoolean secondStarted = new AtomicBoolean();
+        // Keeps producing until the second instance is up, so records arrive while the first closes and after.
+        Thread producer = new Thread(() -> {
+            int i = 0;
+            while ((i < 1000 || !secondStarted.get()) && i < 50_000) {
+                windowProducer.send(new ProducerRecord<>(AGG, "mid-" + (i % 50),
+                        Records.window("mid-" + (i % 50), start.plus(Duration.ofMinutes(i / 50)), i % 7 + 1)));
+                sent.set(++i);
+                if (i % 50 == 0) {
+                    windowProducer.flush();
+                    sleep(20);
+                }
+            }
+            windowProducer.flush();
+        }, "mid-stream-producer");
+
+        Map<String, String> smallBatches = Map.of("sink.batch.max.records", "50");
+        SinkService first = startSink(smallBatches);
+        producer.start();
+        await(() -> countRows("mid-") > 0, "first rows written");
+        first.close();
+        long committedByFirst = recordsCommitted(first, AGG);
+        int sentAtClose = sent.get();
+
+        SinkService second = startSink(smallBatches);
+        secondStarted.set(true);
+        producer.join(WAIT.toMillis());
+        awaitCaughtUp();
+
+        int total = sent.get();
+        assertTrue(sentAtClose < total, "records kept arriving after the first instance closed");
+        assertTrue(committedByFirst > 0 && recordsCommitted(second, AGG) > 0, "both instances did part of the work");
+        assertEquals(total, countRows("mid-"));
+        long wrongValues = db.withHandle(h -> h.createQuery("SELECT count(*) FROM target_window_1m WHERE target_id LIKE 'mid-%'"
+                + " AND checks <> ((extract(epoch FROM window_start - :start)::bigint / 60) * 50"
+                + " + substring(target_id FROM 5)::int) % 7 + 1")
+                .bind("start", OffsetDateTime.ofInstant(start, ZoneOffset.UTC)).mapTo(Long.class).one());
+        assertEquals(0, wrongValues, "every row holds the value of its own record");
+        // Each record of the topic was committed by exactly one of the two instances: none was processed twice.
+        assertEquals(endOffsetsSum(AGG), committedByFirst + recordsCommitted(second, AGG));
+    }
+
+    @Test
+    void shouldRouteWindowsFarOutsideThePremadeRangeToDefaultAndReportThem() {
+        Instant longAgo = Instant.parse("2000-01-01T00:00:00Z");
+        Instant farAhead = Instant.now().plus(Duration.ofDays(60)).truncatedTo(ChronoUnit.MINUTES);
+        sendWindows(List.of(Records.window("far-1", longAgo, 1), Records.window("far-2", farAhead, 2)));
+
+        SinkService sink = startSink(Map.of("sink.partitions.interval", "1s"));
+        awaitCaughtUp();
+        assertEquals(List.of("target_window_1m_default", "target_window_1m_default"), partitionsOf("far-"));
+        assertEquals(2.0, sink.meterRegistry().get("fleetpulse.sink.default.partition.writes")
+                .tag("table", "target_window_1m").counter().count());
+        await(() -> sink.meterRegistry().get("fleetpulse.sink.default.partition.rows").tag("table", "target_window_1m")
+                .gauge().value() == 2.0, "partition maintenance counts the DEFAULT rows");
+        sink.close();
+
+        // When the clock reaches a range that has rows in DEFAULT, its new partition takes them over...
+        PartitionManager at2000 = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
+                List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
+                Clock.fixed(Instant.parse("2000-01-01T12:00:00Z"), ZoneOffset.UTC), new SinkMetrics(new SimpleMeterRegistry()));
+        PartitionManager.Report report = at2000.maintain();
+        assertTrue(report.created().contains("target_window_1m_p20000101"), report.toString());
+        assertEquals(1L, report.defaultRows().get(PartitionedTable.TARGET_WINDOW_1M));
+        assertEquals(List.of("target_window_1m_p20000101", "target_window_1m_default"), partitionsOf("far-"));
+
+        // ...and once the clock moves past retention, the partition (and its row) is dropped.
+        PartitionManager today = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
+                List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
+                Clock.systemUTC(), new SinkMetrics(new SimpleMeterRegistry()));
+        PartitionManager.Report later = today.maintain();
+        assertTrue(later.dropped().contains("target_window_1m_p20000101"), later.toString());
+        assertEquals(List.of("target_window_1m_default"), partitionsOf("far-"));
+    }
+
+    @Test
+    void shouldDeadLetterGarbageAndKeepWritingTheRecordsAfterIt() {
+        byte[] garbage = "definitely not avro".getBytes(StandardCharsets.UTF_8);
+        TopicProbe.sendRaw(kafka.bootstrapServers(), AGG, "dlq-1".getBytes(StandardCharsets.UTF_8), garbage);
+        sendWindows(List.of(Records.window("dlq-1", Instant.now().truncatedTo(ChronoUnit.MINUTES), 3)));
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        assertEquals(1, countRows("dlq-"));
+        var letters = TopicProbe.readUntil(kafka.bootstrapServers(), Topics.DLQ,
+                records -> records.stream().anyMatch(r -> isOurGarbage(r.value(), garbage)), WAIT);
+        DeadLetter letter = letters.stream().map(r -> r.value()).filter(v -> isOurGarbage(v, garbage)).findFirst().orElseThrow();
+        assertEquals(DeadLetters.UNDECODABLE, letter.getReason());
+        assertEquals("sink", letter.getService());
+        assertTrue(sink.meterRegistry().get("fleetpulse.sink.dead.letters").tag("reason", DeadLetters.UNDECODABLE)
+                .counter().count() >= 1);
+    }
+
+    @Test
+    void shouldRetryFromTheStoredOffsetsWhenTheDatabaseFails() {
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        db.useHandle(h -> h.execute("ALTER TABLE sink_offset RENAME TO sink_offset_parked"));
+        List<TargetWindow> windows = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            windows.add(Records.window("retry-" + i, Instant.now().truncatedTo(ChronoUnit.MINUTES), i + 1));
+        }
+        sendWindows(windows);
+        await(() -> counter(sink, "fleetpulse.sink.db.errors") >= 2, "failed batches are counted");
+        assertEquals(0, countRows("retry-"), "a failed batch leaves no rows: its rows and offsets share one transaction");
+        assertFalse(sink.isReady(), "not ready while the database refuses the work");
+
+        db.useHandle(h -> h.execute("ALTER TABLE sink_offset_parked RENAME TO sink_offset"));
+        awaitCaughtUp();
+        assertEquals(5, countRows("retry-"));
+        assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "retried records are committed once");
+        await(sink::isReady, "ready again");
+    }
+
+    // ---- helpers
+
+    private SinkService startSink(Map<String, String> overrides) {
+        Map<String, String> values = new HashMap<>(Map.of(
+                KafkaSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers(),
+                "sink.jdbc.url", jdbcUrl,
+                "sink.jdbc.user", postgres.user(),
+                "sink.jdbc.password", postgres.password(),
+                "sink.group.id", group,
+                "sink.poll.timeout", "100ms",
+                "sink.retry.backoff.max", "400ms"));
+        values.putAll(overrides);
+        SinkService sink = new SinkService(Config.of(values));
+        services.add(sink);
+        sink.start();
+        latest = sink;
+        return sink;
+    }
+
+    private static void sendWindows(List<TargetWindow> windows) {
+        windows.forEach(w -> windowProducer.send(new ProducerRecord<>(AGG, w.getTargetId(), w)));
+        windowProducer.flush();
+    }
+
+    private static void sendAlerts(List<AlertEvent> alerts) {
+        alerts.forEach(a -> alertProducer.send(new ProducerRecord<>(ALERTS, a.getFingerprint(), a)));
+        alertProducer.flush();
+    }
+
+    /** Waits until the database's stored offsets reach the end of both topics: everything sent so far is written. */
+    private void awaitCaughtUp() {
+        await(() -> {
+            assertTrue(latest.isLive(), "the sink died: " + latest.status().get("failure"));
+            Map<TopicPartition, Long> stored = new HashMap<>();
+            db.withHandle(h -> h.createQuery("SELECT topic, partition, next_offset FROM sink_offset WHERE consumer_group = :g")
+                    .bind("g", group)
+                    .map((rs, ctx) -> Map.entry(new TopicPartition(rs.getString(1), rs.getInt(2)), rs.getLong(3))).list())
+                    .forEach(e -> stored.put(e.getKey(), e.getValue()));
+            return endOffsets(AGG).entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue()))
+                    && endOffsets(ALERTS).entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue()));
+        }, "stored offsets reach the end of the topics");
+    }
+
+    private static Map<TopicPartition, Long> endOffsets(String topic) {
+        try {
+            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, Long> out = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> out.put(tp, info.offset()));
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long endOffsetsSum(String topic) {
+        return endOffsets(topic).values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private long countRows(String targetPrefix) {
+        try {
+            return db.withHandle(h -> h.createQuery("SELECT count(*) FROM target_window_1m WHERE target_id LIKE :p")
+                    .bind("p", targetPrefix + "%").mapTo(Long.class).one());
+        } catch (RuntimeException e) {
+            return 0; // schema not migrated yet
+        }
+    }
+
+    private List<String> partitionsOf(String targetPrefix) {
+        return db.withHandle(h -> h.createQuery("SELECT tableoid::regclass::text FROM target_window_1m"
+                        + " WHERE target_id LIKE :p ORDER BY window_start")
+                .bind("p", targetPrefix + "%").mapTo(String.class).list());
+    }
+
+    /** Every column of this test's rows in both tables, ingested_at included, in a stable order. */
+    private List<Map<String, Object>> snapshot(String targetPrefix) {
+        return db.withHandle(h -> {
+            List<Map<String, Object>> rows = new ArrayList<>(h.createQuery("SELECT * FROM target_window_1m"
+                    + " WHERE target_id LIKE :p ORDER BY target_id, window_start").bind("p", targetPrefix + "%").mapToMap().list());
+            rows.addAll(h.createQuery("SELECT *, labels::text AS labels_text FROM alert_event"
+                    + " WHERE target_id LIKE :p ORDER BY fingerprint, occurred_at, state").bind("p", targetPrefix + "%")
+                    .mapToMap().list().stream().peek(r -> r.remove("labels")).toList());
+            return rows;
+        });
+    }
+
+    private static String dailyPartition(Instant day) {
+        return "target_window_1m_p" + DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC).format(day);
+    }
+
+    private static double counter(SinkService sink, String name) {
+        return sink.meterRegistry().find(name).counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    private static double upserted(SinkService sink) {
+        return counter(sink, "fleetpulse.sink.rows.upserted");
+    }
+
+    private static long recordsCommitted(SinkService sink, String topic) {
+        MeterRegistry registry = sink.meterRegistry();
+        return (long) registry.find("fleetpulse.sink.records").tag("topic", topic).counters().stream()
+                .mapToDouble(Counter::count).sum();
+    }
+
+    private static boolean isOurGarbage(DeadLetter letter, byte[] garbage) {
+        if (letter == null || letter.getOriginalValue() == null || !letter.getSourceTopic().equals(AGG)) {
+            return false;
+        }
+        byte[] value = new byte[letter.getOriginalValue().remaining()];
+        letter.getOriginalValue().duplicate().get(value);
+        return java.util.Arrays.equals(value, garbage);
+    }
+
+    private static void await(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            sleep(100);
+        }
+        throw new AssertionError("timed out after " + WAIT + " waiting until " + what);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.fleetpulse.stream;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * A per-target series a rule can watch. Point signals come from single checks or metric samples at their
+ * observed-at time; window signals come from a closed 1-minute window at its end.
+ */
+public enum Signal {
+
+    /** 1 when a check's status is not OK or WARN, else 0. */
+    CHECK_FAILED("check_failed"),
+    CHECK_LATENCY_MS("check_latency_ms"),
+    CPU_PERCENT("cpu_percent"),
+    MEMORY_PERCENT("memory_percent"),
+    DISK_PERCENT("disk_percent"),
+    GPU_PERCENT("gpu_percent"),
+    TASK_LATENCY_MS("task_latency_ms"),
+    /** Failures / checks of a closed 1-minute window; only for windows that had checks. */
+    ERROR_RATE_1M("error_rate_1m"),
+    LATENCY_P95_MS_1M("latency_p95_ms_1m");
+
+    private final String ruleName;
+
+    Signal(String ruleName) {
+        this.ruleName = ruleName;
+    }
+
+    /** How the signal is written in a rules file. */
+    public String ruleName() {
+        return ruleName;
+    }
+
+    public static Optional<Signal> fromRuleName(String name) {
+        return Arrays.stream(values()).filter(s -> s.ruleName.equals(name)).findFirst();
+    }
+
+    @Override
+    public String toString() {
+        return ruleName;
+    }
+}

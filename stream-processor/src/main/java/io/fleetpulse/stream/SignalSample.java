@@ -1,0 +1,70 @@
+package io.fleetpulse.stream;
+
+import io.fleetpulse.events.CheckResult;
+import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.TargetWindow;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One value of one {@link Signal} of one target at one event time: what the rules are fed.
+ *
+ * @param windowStart  set when the value comes from a closed window
+ * @param observations how many raw observations stand behind the value (1, or the window's checks)
+ */
+public record SignalSample(Signal signal, double value, Instant at, Instant windowStart, Instant windowEnd,
+                           int observations) {
+
+    static SignalSample point(Signal signal, double value, Instant at) {
+        return new SignalSample(signal, value, at, null, null, 1);
+    }
+
+    /** A check failed when its status is anything but OK or WARN. */
+    public static boolean failed(CheckStatus status) {
+        return status != CheckStatus.OK && status != CheckStatus.WARN;
+    }
+
+    public static List<SignalSample> fromCheck(CheckResult check) {
+        Instant at = check.getObservedAt();
+        List<SignalSample> out = new ArrayList<>(2);
+        out.add(point(Signal.CHECK_FAILED, failed(check.getStatus()) ? 1 : 0, at));
+        if (check.getLatencyMs() != null) {
+            out.add(point(Signal.CHECK_LATENCY_MS, check.getLatencyMs(), at));
+        }
+        return out;
+    }
+
+    public static List<SignalSample> fromMetrics(MetricSample m) {
+        Instant at = m.getObservedAt();
+        List<SignalSample> out = new ArrayList<>(5);
+        addIfPresent(out, Signal.CPU_PERCENT, m.getCpuPercent(), at);
+        addIfPresent(out, Signal.MEMORY_PERCENT, m.getMemoryPercent(), at);
+        addIfPresent(out, Signal.DISK_PERCENT, m.getDiskPercent(), at);
+        addIfPresent(out, Signal.GPU_PERCENT, m.getGpuPercent(), at);
+        addIfPresent(out, Signal.TASK_LATENCY_MS, m.getTaskLatencyMs(), at);
+        return out;
+    }
+
+    /** Window signals exist only for windows that had checks: a window of metrics alone says nothing about errors. */
+    public static List<SignalSample> fromWindow(TargetWindow w) {
+        List<SignalSample> out = new ArrayList<>(2);
+        if (w.getChecks() > 0) {
+            int checks = (int) Math.min(Integer.MAX_VALUE, w.getChecks());
+            out.add(new SignalSample(Signal.ERROR_RATE_1M, w.getErrorRate(), w.getWindowEnd(), w.getWindowStart(),
+                    w.getWindowEnd(), checks));
+            if (w.getLatencyP95Ms() != null) {
+                out.add(new SignalSample(Signal.LATENCY_P95_MS_1M, w.getLatencyP95Ms(), w.getWindowEnd(),
+                        w.getWindowStart(), w.getWindowEnd(), checks));
+            }
+        }
+        return out;
+    }
+
+    private static void addIfPresent(List<SignalSample> out, Signal signal, Double value, Instant at) {
+        if (value != null && Double.isFinite(value)) {
+            out.add(point(signal, value, at));
+        }
+    }
+}

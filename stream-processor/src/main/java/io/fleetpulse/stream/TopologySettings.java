@@ -1,0 +1,59 @@
+package io.fleetpulse.stream;
+
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.runtime.config.ConfigKey;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything {@link HealthTopology} needs, decided before it is built: the window grace, the rules and where to
+ * count. The topology reads nothing else, so tests build it with exactly the settings they state.
+ */
+public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
+
+    public static final ConfigKey<Duration> WINDOW_GRACE = ConfigKey.duration("streams.window.grace", Duration.ofSeconds(10),
+            "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
+                    + "fleet.dlq as late, and the window's one final result is emitted then");
+    public static final ConfigKey<Path> RULES_FILE = ConfigKey.path("rules.file", null,
+            "YAML file of alert rules; unset means the bundled default-rules.yaml");
+
+    public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, RULES_FILE);
+
+    public TopologySettings {
+        Objects.requireNonNull(windowGrace, "windowGrace");
+        Objects.requireNonNull(rules, "rules");
+        Objects.requireNonNull(counters, "counters");
+        if (windowGrace.isNegative()) {
+            throw new IllegalArgumentException("window grace must not be negative: " + windowGrace);
+        }
+    }
+
+    /** Default grace, the bundled rules and fresh counters. */
+    public static TopologySettings defaults() {
+        return new TopologySettings(WINDOW_GRACE.defaultValue(), RuleBook.defaults(), new PipelineCounters());
+    }
+
+    public TopologySettings withGrace(Duration grace) {
+        return new TopologySettings(grace, rules, counters);
+    }
+
+    public TopologySettings withRules(RuleBook newRules) {
+        return new TopologySettings(windowGrace, newRules, counters);
+    }
+
+    /** Reads and validates the settings; a bad rules file is a {@link ConfigException} on {@code rules.file}. */
+    public static TopologySettings from(Config config) {
+        Duration grace = config.get(WINDOW_GRACE);
+        Path rulesFile = config.get(RULES_FILE);
+        RuleBook rules;
+        try {
+            rules = rulesFile == null ? RuleBook.defaults() : RuleBook.load(rulesFile);
+        } catch (RuleFileException e) {
+            throw new ConfigException(RULES_FILE.name(), e.getMessage());
+        }
+        return new TopologySettings(grace, rules, new PipelineCounters());
+    }
+}

@@ -1,0 +1,156 @@
+package io.fleetpulse.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.Severity;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** The per-(rule, target) lifecycle on its own, fed values at explicit event times. */
+class AlertStateMachineTest {
+
+    private static final Instant T0 = Instant.parse("2024-05-01T10:00:00Z");
+
+    /** cpu > 90 for 20 s fires; cpu < 75 for 20 s resolves. */
+    private final ThresholdRule cpuHigh = new ThresholdRule("cpu-high", Signal.CPU_PERCENT,
+            new Condition(Comparison.GT, 90), Duration.ofSeconds(20), new Condition(Comparison.LT, 75),
+            Duration.ofSeconds(20), Severity.WARNING, "{target} cpu {value}", Map.of());
+
+    private final AlertStateMachine machine = new AlertStateMachine(cpuHigh);
+
+    @Test
+    void shouldStayInactiveWhileTheConditionDoesNotHold() {
+        assertTrue(observe(90, 0).isEmpty(), "90 is not > 90");
+        assertTrue(observe(50, 30).isEmpty());
+        assertEquals(AlertState.INACTIVE, machine.state());
+    }
+
+    @Test
+    void shouldGoPendingThenFireOnceTheConditionHeldForItsDuration() {
+        assertTrue(observe(95, 0).isEmpty());
+        assertEquals(AlertState.PENDING, machine.state());
+        assertTrue(observe(99, 10).isEmpty());
+        assertTrue(observe(91, 19).isEmpty());
+
+        AlertStateMachine.Transition firing = observe(96, 20).orElseThrow();
+
+        assertEquals(AlertState.FIRING, firing.state());
+        assertEquals(96, firing.value());
+        assertEquals(cpuHigh.fire(), firing.condition());
+        assertEquals(T0.plusSeconds(20), firing.startsAt());
+        assertNull(firing.endsAt());
+        assertEquals(4, firing.observations());
+        assertEquals(AlertState.FIRING, machine.state());
+    }
+
+    @Test
+    void shouldEndPendingQuietlyWhenTheConditionBreaks() {
+        observe(95, 0);
+        assertTrue(observe(80, 10).isEmpty());
+        assertEquals(AlertState.INACTIVE, machine.state());
+        observe(95, 15);
+        assertTrue(observe(95, 30).isEmpty(), "the 20 s are counted from 15 s, not from 0 s");
+        assertEquals(AlertState.FIRING, observe(95, 35).orElseThrow().state());
+    }
+
+    @Test
+    void shouldFireAtOnceWhenForIsZero() {
+        ThresholdRule instant = new ThresholdRule("disk", Signal.DISK_PERCENT, new Condition(Comparison.GE, 90),
+                Duration.ZERO, new Condition(Comparison.LT, 90), Duration.ZERO, Severity.CRITICAL, "x", Map.of());
+        AlertStateMachine disk = new AlertStateMachine(instant);
+
+        assertEquals(AlertState.FIRING, disk.observe(90, T0, 1).orElseThrow().state());
+        assertEquals(AlertState.RESOLVED, disk.observe(89.9, T0.plusSeconds(5), 1).orElseThrow().state());
+    }
+
+    @Test
+    void shouldResolveAfterTheRecoveryDuration() {
+        fire();
+        assertTrue(observe(70, 30).isEmpty());
+        assertTrue(observe(60, 45).isEmpty());
+
+        AlertStateMachine.Transition resolved = observe(74, 50).orElseThrow();
+
+        assertEquals(AlertState.RESOLVED, resolved.state());
+        assertEquals(cpuHigh.recovery(), resolved.condition());
+        assertEquals(T0.plusSeconds(20), resolved.startsAt());
+        assertEquals(T0.plusSeconds(50), resolved.endsAt());
+        assertEquals(3, resolved.observations());
+        assertEquals(AlertState.RESOLVED, machine.state());
+    }
+
+    @Test
+    void shouldNotResolveOnValuesInTheHysteresisBand() {
+        fire();
+        for (int s = 25; s <= 300; s += 5) {
+            assertTrue(observe(80, s).isEmpty(), "80 is neither > 90 nor < 75");
+        }
+        assertEquals(AlertState.FIRING, machine.state());
+    }
+
+    @Test
+    void shouldRestartTheRecoveryClockWhenAValueLeavesTheRecoveryCondition() {
+        fire();
+        observe(70, 30);
+        observe(75, 45); // 75 is not < 75
+        assertTrue(observe(70, 50).isEmpty());
+        assertTrue(observe(70, 69).isEmpty(), "only 19 s since the clock restarted at 50 s");
+        assertEquals(AlertState.RESOLVED, observe(70, 70).orElseThrow().state());
+    }
+
+    @Test
+    void shouldGoInactiveAfterResolvingAndFireAgainLater() {
+        fire();
+        observe(70, 30);
+        observe(70, 50);
+        assertEquals(AlertState.RESOLVED, machine.state());
+
+        assertTrue(observe(50, 60).isEmpty());
+        assertEquals(AlertState.INACTIVE, machine.state());
+        observe(95, 100);
+        AlertStateMachine.Transition again = observe(95, 120).orElseThrow();
+        assertEquals(AlertState.FIRING, again.state());
+        assertEquals(T0.plusSeconds(120), again.startsAt());
+    }
+
+    @Test
+    void shouldResumeFromASnapshot() {
+        observe(95, 0);
+        observe(95, 10);
+        AlertStateMachine restored = new AlertStateMachine(cpuHigh, machine.snapshot());
+
+        AlertStateMachine.Transition firing = restored.observe(95, T0.plusSeconds(20), 1).orElseThrow();
+
+        assertEquals(AlertState.FIRING, firing.state());
+        assertEquals(3, firing.observations());
+    }
+
+    @Test
+    void shouldKeepItsSnapshotThroughTheStoreSerde() {
+        fire();
+        observe(70, 30);
+        AlertRecord stored = new AlertRecord("abc123", machine.snapshot());
+
+        byte[] bytes = AlertRecord.SERDE.serializer().serialize("t", stored);
+
+        assertEquals(stored, AlertRecord.SERDE.deserializer().deserialize("t", bytes));
+        AlertRecord inactive = new AlertRecord(null, AlertStateMachine.Snapshot.INACTIVE);
+        assertEquals(inactive, AlertRecord.SERDE.deserializer().deserialize("t",
+                AlertRecord.SERDE.serializer().serialize("t", inactive)));
+    }
+
+    private void fire() {
+        observe(95, 0);
+        assertEquals(AlertState.FIRING, observe(95, 20).orElseThrow().state());
+    }
+
+    private Optional<AlertStateMachine.Transition> observe(double value, int seconds) {
+        return machine.observe(value, T0.plusSeconds(seconds), 1);
+    }
+}
