@@ -1,0 +1,216 @@
+package io.fleetpulse.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fleetpulse.alerting.AlertingService;
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.simulator.FleetSpec;
+import io.fleetpulse.simulator.IncidentScript;
+import io.fleetpulse.simulator.SimulatedFleet;
+import io.fleetpulse.sink.SinkQueries;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code fleetpulse demo}: a real broker, a real database, a simulated fleet, all four services and stand-ins
+ * for Slack and PagerDuty, in one process. Real Slack / PagerDuty are used when SLACK_WEBHOOK_URL /
+ * PAGERDUTY_ROUTING_KEY are set.
+ */
+public final class Demo {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What a demo run is asked to do. {@code duration} null means until Ctrl-C. */
+    public record Options(int servers, Duration duration, Duration pollInterval, Path dataDir, long seed,
+                          String incidents, Map<String, String> env) {
+    }
+
+    private final Options options;
+    private final PrintStream out;
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+
+    public Demo(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    /** Ends the run early, as Ctrl-C does; the run still stops cleanly and summarises. */
+    public void requestStop() {
+        stopRequested.countDown();
+    }
+
+    public DemoSummary run() throws Exception {
+        long started = System.nanoTime();
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        try {
+            Files.createDirectories(options.dataDir());
+            deleteRecursively(options.dataDir().resolve("kafka"));
+            deleteRecursively(options.dataDir().resolve("streams"));
+
+            out.println("Starting Kafka (in-process KRaft broker, data in " + options.dataDir().resolve("kafka") + ") ...");
+            EmbeddedKafka kafka = EmbeddedKafka.start(options.dataDir().resolve("kafka"));
+            opened.push(kafka);
+
+            out.println("Starting PostgreSQL (embedded, data in " + options.dataDir().resolve("postgres") + ") ...");
+            EmbeddedDatabase database = EmbeddedDatabase.start(options.dataDir().resolve("postgres"));
+            opened.push(database);
+
+            Map<String, String> settings = new HashMap<>();
+            settings.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+            settings.put("kafka.topic.partitions", "6");
+            settings.put("sink.jdbc.url", database.jdbcUrl());
+            settings.put("sink.jdbc.user", database.user());
+            settings.put("sink.jdbc.password", database.password());
+            settings.put("streams.state.dir", options.dataDir().resolve("streams").toString());
+            settings.put("streams.window.grace", "5s");
+            settings.putAll(receivers(opened));
+
+            IncidentScript script = switch (options.incidents()) {
+                case "demo" -> IncidentScript.demo(options.servers());
+                case "none" -> IncidentScript.none();
+                default -> IncidentScript.parse(options.incidents());
+            };
+            SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(options.servers())
+                    .withSeed(options.seed()).withScript(script));
+            opened.push(fleet);
+            Path inventory = options.dataDir().resolve("inventory.yaml");
+            fleet.writeInventory(inventory, options.pollInterval(), Duration.ofSeconds(2));
+            settings.put("collector.inventory", inventory.toString());
+            out.println("Simulated fleet: " + options.servers() + " servers at " + fleet.baseUrl() + ", incidents: " + script);
+
+            out.println("Starting collector, stream-processor, sink and alerting ...");
+            Pipeline pipeline = Pipeline.start(Config.of(settings), Duration.ofSeconds(90));
+            opened.push(pipeline);
+            PipelineTally tally = new PipelineTally(kafka.bootstrapServers());
+            opened.push(tally);
+            out.printf("Running%s. Ops endpoints: collector :%d, stream-processor :%d, sink :%d, alerting :%d%n",
+                    options.duration() == null ? " until Ctrl-C" : " for " + options.duration().toSeconds() + " s",
+                    pipeline.opsPort(ServiceKind.COLLECTOR), pipeline.opsPort(ServiceKind.STREAM_PROCESSOR),
+                    pipeline.opsPort(ServiceKind.SINK), pipeline.opsPort(ServiceKind.ALERTING));
+
+            long runStarted = System.nanoTime();
+            long deadline = options.duration() == null ? Long.MAX_VALUE : runStarted + options.duration().toNanos();
+            while (System.nanoTime() < deadline) {
+                long wait = Math.min(TimeUnit.SECONDS.toNanos(10), deadline - System.nanoTime());
+                if (stopRequested.await(Math.max(wait, 0), TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                out.printf("  t=%3ds  %s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - runStarted),
+                        progressLine(tally, pipeline, database));
+            }
+
+            out.println("Stopping: collector first, then the services drain and commit ...");
+            AlertingService alerting = (AlertingService) pipeline.service(ServiceKind.ALERTING);
+            pipeline.close();
+            // Give the tally a moment to read the last committed transactions.
+            Thread.sleep(1_500);
+            DemoSummary summary = new DemoSummary(options.servers(),
+                    (System.nanoTime() - started) / 1e9,
+                    tally.records(Topics.CHECKS), tally.records(Topics.METRICS), tally.windows(),
+                    tally.alertsFired(), tally.alertsResolved(),
+                    alerting.sentCount("slack"), alerting.sentCount("pagerduty"),
+                    SinkQueries.rowCounts(database.dataSource()), tally.deadLetters(), tally.deadLettersByReason(),
+                    peakHeapMb());
+            return summary;
+        } finally {
+            while (!opened.isEmpty()) {
+                AutoCloseable next = opened.pop();
+                try {
+                    next.close();
+                } catch (Exception e) {
+                    out.println("  (while stopping " + next.getClass().getSimpleName() + ": " + e + ")");
+                }
+            }
+        }
+    }
+
+    /** Real receivers when configured in the environment, local stand-ins otherwise. */
+    private Map<String, String> receivers(Deque<AutoCloseable> opened) throws Exception {
+        Map<String, String> settings = new HashMap<>();
+        String slackUrl = options.env().get("SLACK_WEBHOOK_URL");
+        if (slackUrl != null && !slackUrl.isBlank()) {
+            settings.put("alerting.slack.webhook.url", slackUrl);
+            out.println("Slack: sending to the webhook in SLACK_WEBHOOK_URL");
+        } else {
+            LocalReceiver slack = LocalReceiver.start("slack", 200, "ok", Demo::describeSlack, out);
+            opened.push(slack);
+            settings.put("alerting.slack.webhook.url", slack.url());
+            out.println("Slack: not configured (set SLACK_WEBHOOK_URL); printing what would be sent");
+        }
+        String routingKey = options.env().get("PAGERDUTY_ROUTING_KEY");
+        if (routingKey != null && !routingKey.isBlank()) {
+            settings.put("alerting.pagerduty.routing.key", routingKey);
+            out.println("PagerDuty: sending with the routing key in PAGERDUTY_ROUTING_KEY");
+        } else {
+            LocalReceiver pagerDuty = LocalReceiver.start("pagerduty", 202,
+                    "{\"status\":\"success\",\"message\":\"Event processed\"}", Demo::describePagerDuty, out);
+            opened.push(pagerDuty);
+            settings.put("alerting.pagerduty.url", pagerDuty.url());
+            settings.put("alerting.pagerduty.routing.key", "demo-routing-key");
+            out.println("PagerDuty: not configured (set PAGERDUTY_ROUTING_KEY); printing what would be sent");
+        }
+        return settings;
+    }
+
+    private String progressLine(PipelineTally tally, Pipeline pipeline, EmbeddedDatabase database) {
+        try {
+            AlertingService alerting = (AlertingService) pipeline.service(ServiceKind.ALERTING);
+            return String.format("checks %d  metrics %d  windows %d  alerts %d fired / %d resolved  sent slack %d / pagerduty %d  pg rows %s  dlq %d%s",
+                    tally.records(Topics.CHECKS), tally.records(Topics.METRICS), tally.windows(), tally.alertsFired(),
+                    tally.alertsResolved(), alerting.sentCount("slack"), alerting.sentCount("pagerduty"),
+                    SinkQueries.rowCounts(database.dataSource()).values().stream().mapToLong(Long::longValue).sum(),
+                    tally.deadLetters(), pipeline.allReady() ? "" : "  (not all services ready)");
+        } catch (Exception e) {
+            return "(progress unavailable: " + e.getMessage() + ")";
+        }
+    }
+
+    private static String describeSlack(String body) {
+        try {
+            return JSON.readTree(body).path("text").asText(body);
+        } catch (Exception e) {
+            return body;
+        }
+    }
+
+    private static String describePagerDuty(String body) {
+        try {
+            JsonNode event = JSON.readTree(body);
+            return event.path("event_action").asText() + " dedup_key=" + event.path("dedup_key").asText()
+                    + " " + event.path("payload").path("summary").asText();
+        } catch (Exception e) {
+            return body;
+        }
+    }
+
+    private static double peakHeapMb() {
+        long bytes = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
+                bytes += pool.getPeakUsage().getUsed();
+            }
+        }
+        return bytes / (1024.0 * 1024.0);
+    }
+
+    private static void deleteRecursively(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

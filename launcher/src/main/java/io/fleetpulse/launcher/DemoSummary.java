@@ -1,0 +1,49 @@
+package io.fleetpulse.launcher;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What one demo run did, printed at the end and optionally written as JSON (dotted names are nested objects). */
+public record DemoSummary(int servers, double seconds, long checks, long metrics, long windows, long alertsFired,
+                          long alertsResolved, long slackNotifications, long pagerDutyNotifications,
+                          Map<String, Long> postgresRows, long deadLetters, Map<String, Long> deadLettersByReason,
+                          double peakHeapMb) {
+
+    public Map<String, Object> asJson() {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("servers", servers);
+        json.put("duration_seconds", Math.round(seconds * 10) / 10.0);
+        json.put("events", Map.of("checks", checks, "metrics", metrics));
+        json.put("windows", windows);
+        json.put("alerts", Map.of("fired", alertsFired, "resolved", alertsResolved));
+        json.put("notifications", Map.of("slack", slackNotifications, "pagerduty", pagerDutyNotifications));
+        json.put("postgres_rows", postgresRows);
+        json.put("dlq", deadLetters);
+        json.put("dlq_by_reason", deadLettersByReason);
+        json.put("peak_heap_mb", Math.round(peakHeapMb));
+        return json;
+    }
+
+    public void writeJson(Path file) throws IOException {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), asJson());
+    }
+
+    public String describe() {
+        return String.format("""
+                FleetPulse demo summary (%d servers, %.0f s)
+                  events        checks %d, metrics %d
+                  windows       %d one-minute aggregates
+                  alerts        %d fired, %d resolved
+                  notifications Slack %d, PagerDuty %d
+                  postgres      %s
+                  dlq           %d %s
+                  peak heap     %.0f MB""",
+                servers, seconds, checks, metrics, windows, alertsFired, alertsResolved, slackNotifications,
+                pagerDutyNotifications, postgresRows, deadLetters, deadLettersByReason.isEmpty() ? "" : deadLettersByReason,
+                peakHeapMb);
+    }
+}

@@ -1,0 +1,289 @@
+package io.fleetpulse.launcher;
+
+import io.fleetpulse.runtime.KafkaSettings;
+import io.fleetpulse.runtime.OpsSettings;
+import io.fleetpulse.runtime.Service;
+import io.fleetpulse.runtime.ServiceRunner;
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.schemas.Topic;
+import io.fleetpulse.schemas.TopicProvisioner;
+import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.simulator.FleetSpec;
+import io.fleetpulse.simulator.IncidentScript;
+import io.fleetpulse.simulator.SimulatedFleet;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fleetpulse}: one subcommand per service, plus simulate, demo and topics. */
+@Command(name = "fleetpulse", mixinStandardHelpOptions = true, version = "FleetPulse 0.1.0",
+        description = "Fleet health pipeline on Apache Kafka.",
+        subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
+                CommandLine.HelpCommand.class})
+public final class FleetPulseCli implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FleetPulseCli.class);
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new FleetPulseCli());
+        for (ServiceKind kind : ServiceKind.values()) {
+            CommandLine sub = new CommandLine(new ServiceCommand(kind));
+            sub.getCommandSpec().usageMessage().description(kind.description(),
+                    "Settings come from --config (a properties file) with FLEETPULSE_* environment overrides.");
+            cli.addSubcommand(kind.commandName(), sub);
+        }
+        cli.registerConverter(Duration.class, ConfigKey::parseDuration);
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            if (e instanceof ConfigException) {
+                commandLine.getErr().println("fleetpulse: configuration error: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Runs one service until SIGTERM. */
+    @Command(mixinStandardHelpOptions = true)
+    static final class ServiceCommand implements Callable<Integer> {
+
+        private static final ConfigKey<Boolean> ENSURE_TOPICS = ConfigKey.bool("kafka.topics.ensure", true,
+                "create missing FleetPulse topics at start (idempotent)");
+
+        private final ServiceKind kind;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "properties file; FLEETPULSE_* environment variables override it")
+        Path configFile;
+
+        @Option(names = "--print-config", description = "print the effective settings (secrets masked) and exit")
+        boolean printConfig;
+
+        ServiceCommand(ServiceKind kind) {
+            this.kind = kind;
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            Config config = Config.load(configFile, System.getenv());
+            List<ConfigKey<?>> keys = new ArrayList<>(kind.keys());
+            keys.addAll(OpsSettings.KEYS);
+            keys.add(ENSURE_TOPICS);
+            Map<String, String> effective = config.describe(keys);
+            if (printConfig) {
+                effective.forEach((k, v) -> System.out.println(k + "=" + v));
+                return 0;
+            }
+            OpsSettings ops = OpsSettings.from(config);
+            Service service = kind.create(config);
+            LOG.info("starting {} with {}", kind.commandName(), effective);
+            if (config.get(ENSURE_TOPICS)) {
+                KafkaSettings kafka = new KafkaSettings(config);
+                try (Admin admin = Admin.create(kafka.common("fleetpulse-" + kind.commandName() + "-topics"))) {
+                    new TopicProvisioner(admin).ensureTopics(Topics.ALL, kafka.partitions(), kafka.replicationFactor());
+                }
+            }
+            try (ServiceRunner runner = new ServiceRunner()) {
+                runner.start(service, ops.startTimeout(), ops.host(), ops.port());
+                runner.awaitShutdownSignal();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = {"Runs the whole pipeline in this process: an in-process KRaft broker, embedded PostgreSQL,",
+                    "a simulated fleet, all four services, and local stand-ins for Slack and PagerDuty",
+                    "(the real ones when SLACK_WEBHOOK_URL / PAGERDUTY_ROUTING_KEY are set)."})
+    static final class DemoCommand implements Callable<Integer> {
+
+        @Option(names = "--servers", defaultValue = "50", description = "simulated servers (default ${DEFAULT-VALUE})")
+        int servers;
+
+        @Option(names = "--duration", description = "how long to run, e.g. 120s or 10m (default: until Ctrl-C)")
+        Duration duration;
+
+        @Option(names = "--summary-json", paramLabel = "FILE", description = "also write the summary as JSON")
+        Path summaryJson;
+
+        @Option(names = "--interval", defaultValue = "5s", description = "poll interval of every target (default ${DEFAULT-VALUE})")
+        Duration interval;
+
+        @Option(names = "--incidents", defaultValue = "demo",
+                description = "incident script: demo, none, or e.g. outage:srv-002@20s+40s,cpu:srv-005@15s+50s (default ${DEFAULT-VALUE})")
+        String incidents;
+
+        @Option(names = "--data-dir", defaultValue = ".fleetpulse/demo", description = "where the broker and database keep data (default ${DEFAULT-VALUE})")
+        Path dataDir;
+
+        @Option(names = "--seed", defaultValue = "42", description = "seed of the simulated fleet (default ${DEFAULT-VALUE})")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            if (servers < 1) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--servers must be at least 1");
+            }
+            Demo demo = new Demo(new Demo.Options(
+                    servers, duration, interval, dataDir, seed, incidents, System.getenv()), System.out);
+            CountDownLatch finished = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                demo.requestStop();
+                try {
+                    finished.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "demo-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                DemoSummary summary = demo.run();
+                System.out.println(summary.describe());
+                if (summaryJson != null) {
+                    summary.writeJson(summaryJson);
+                    System.out.println("Summary written to " + summaryJson.toAbsolutePath());
+                }
+                return 0;
+            } finally {
+                finished.countDown();
+            }
+        }
+    }
+
+    @Command(name = "simulate", mixinStandardHelpOptions = true,
+            description = "Serves N virtual servers' health and metrics endpoints on loopback, with scripted incidents.")
+    static final class Simulate implements Callable<Integer> {
+
+        @Option(names = "--servers", defaultValue = "50", description = "virtual servers (default ${DEFAULT-VALUE})")
+        int servers;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1", description = "listen address (default ${DEFAULT-VALUE})")
+        String host;
+
+        @Option(names = "--port", defaultValue = "8500", description = "listen port, 0 for any (default ${DEFAULT-VALUE})")
+        int port;
+
+        @Option(names = "--incidents", defaultValue = "demo", description = "demo, none, or a script such as outage:srv-002@20s+40s")
+        String incidents;
+
+        @Option(names = "--inventory", paramLabel = "FILE", description = "write the collector inventory for this fleet to FILE")
+        Path inventory;
+
+        @Option(names = "--interval", defaultValue = "10s", description = "poll interval written into the inventory")
+        Duration interval;
+
+        @Option(names = "--seed", defaultValue = "42")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            IncidentScript script = switch (incidents) {
+                case "demo" -> IncidentScript.demo(servers);
+                case "none" -> IncidentScript.none();
+                default -> IncidentScript.parse(incidents);
+            };
+            try (SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(servers).withHost(host).withPort(port)
+                    .withSeed(seed).withScript(script))) {
+                if (inventory != null) {
+                    fleet.writeInventory(inventory, interval, Duration.ofSeconds(2));
+                    System.out.println("Inventory written to " + inventory);
+                }
+                System.out.println("Serving " + servers + " servers at " + fleet.baseUrl() + " (e.g. " + fleet.healthUrl(fleet.serverIds().get(0))
+                        + "); incidents: " + script + ". Ctrl-C to stop.");
+                CountDownLatch stop = new CountDownLatch(1);
+                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "simulate-shutdown"));
+                stop.await();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "topics", mixinStandardHelpOptions = true, description = "The topic contract: list it, or create it on a cluster.",
+            subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class})
+    static final class TopicsCommand implements Runnable {
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(System.out);
+        }
+
+        @Command(name = "create", mixinStandardHelpOptions = true,
+                description = "Creates every FleetPulse topic that is missing and checks the others (idempotent).")
+        static final class Create implements Callable<Integer> {
+
+            @Option(names = "--config", paramLabel = "FILE")
+            Path configFile;
+
+            @Option(names = "--bootstrap-servers", description = "overrides kafka.bootstrap.servers")
+            String bootstrapServers;
+
+            @Option(names = "--partitions", description = "overrides kafka.topic.partitions")
+            Integer partitions;
+
+            @Option(names = "--replication-factor", description = "overrides kafka.topic.replication.factor")
+            Integer replicationFactor;
+
+            @Override
+            public Integer call() throws Exception {
+                Config config = Config.load(configFile, System.getenv());
+                if (bootstrapServers != null) {
+                    config = config.with(KafkaSettings.BOOTSTRAP_SERVERS.name(), bootstrapServers);
+                }
+                if (partitions != null) {
+                    config = config.with(KafkaSettings.PARTITIONS.name(), partitions.toString());
+                }
+                if (replicationFactor != null) {
+                    config = config.with(KafkaSettings.REPLICATION_FACTOR.name(), replicationFactor.toString());
+                }
+                KafkaSettings kafka = new KafkaSettings(config);
+                try (Admin admin = Admin.create(kafka.common("fleetpulse-topics"))) {
+                    var outcomes = new TopicProvisioner(admin).ensureTopics(Topics.ALL, kafka.partitions(), kafka.replicationFactor());
+                    for (Topic<?, ?> topic : Topics.ALL) {
+                        System.out.printf("%-22s %s%n", topic.name(), outcomes.get(topic.name()).name().toLowerCase());
+                    }
+                }
+                return 0;
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Prints the topic contract.")
+        static final class ListTopics implements Callable<Integer> {
+            @Override
+            public Integer call() {
+                System.out.printf("%-22s %-12s %-20s %s%n", "topic", "key", "value", "kept");
+                for (Topic<?, ?> t : Topics.ALL) {
+                    String kept = t.compacted() ? "compacted" : "deleted after " + t.retention().toDays() + " d";
+                    String key = t.perTarget() ? "targetId" : t == Topics.DLQ ? "original key" : "fingerprint";
+                    System.out.printf("%-22s %-12s %-20s %s%n", t.name(), key, t.valueType().getSimpleName(), kept);
+                }
+                return 0;
+            }
+        }
+    }
+}

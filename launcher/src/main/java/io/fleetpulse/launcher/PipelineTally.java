@@ -1,0 +1,121 @@
+package io.fleetpulse.launcher;
+
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.schemas.Topic;
+import io.fleetpulse.schemas.Topics;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Counts what the pipeline produced, the way a downstream consumer sees it: committed records only.
+ * Windows, alerts and dead letters are written transactionally, so their end offsets include transaction
+ * markers; they are counted by reading. Checks and metrics come from a plain producer, so end offsets are exact.
+ */
+public final class PipelineTally implements AutoCloseable {
+
+    private final String bootstrapServers;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private final AtomicLong windows = new AtomicLong();
+    private final AtomicLong fired = new AtomicLong();
+    private final AtomicLong resolved = new AtomicLong();
+    private final Map<String, AtomicLong> deadLetters = new ConcurrentHashMap<>();
+    private volatile boolean running = true;
+
+    public PipelineTally(String bootstrapServers) {
+        this.bootstrapServers = bootstrapServers;
+        this.consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.CLIENT_ID_CONFIG, "fleetpulse-tally"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = List.of(Topics.AGGREGATES_1M, Topics.ALERTS, Topics.DLQ).stream()
+                .flatMap(t -> consumer.partitionsFor(t.name()).stream().map(p -> new TopicPartition(t.name(), p.partition())))
+                .toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        this.thread = new Thread(this::run, "pipeline-tally");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(250))) {
+                    count(record);
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void count(ConsumerRecord<byte[], byte[]> record) {
+        String topic = record.topic();
+        if (topic.equals(Topics.AGGREGATES_1M.name())) {
+            windows.incrementAndGet();
+        } else if (topic.equals(Topics.ALERTS.name())) {
+            AlertEvent alert = Topics.ALERTS.valueSerde().deserializer().deserialize(topic, record.value());
+            (alert.getState() == AlertState.RESOLVED ? resolved : fired).incrementAndGet();
+        } else if (topic.equals(Topics.DLQ.name())) {
+            DeadLetter dead = Topics.DLQ.valueSerde().deserializer().deserialize(topic, record.value());
+            deadLetters.computeIfAbsent(dead.getReason(), r -> new AtomicLong()).incrementAndGet();
+        }
+    }
+
+    public long windows() {
+        return windows.get();
+    }
+
+    public long alertsFired() {
+        return fired.get();
+    }
+
+    public long alertsResolved() {
+        return resolved.get();
+    }
+
+    public Map<String, Long> deadLettersByReason() {
+        return new TreeMap<>(deadLetters.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get())));
+    }
+
+    public long deadLetters() {
+        return deadLetters.values().stream().mapToLong(AtomicLong::get).sum();
+    }
+
+    /** Records on a non-transactional topic, from its end offsets. */
+    public long records(Topic<?, ?> topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+            var partitions = admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name()).partitions();
+            Map<TopicPartition, OffsetSpec> request = partitions.stream()
+                    .collect(Collectors.toMap(p -> new TopicPartition(topic.name(), p.partition()), p -> OffsetSpec.latest()));
+            return admin.listOffsets(request).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        consumer.wakeup();
+        thread.join(5_000);
+    }
+}
