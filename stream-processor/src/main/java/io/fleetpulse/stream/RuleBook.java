@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.fleetpulse.runtime.config.ConfigKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,7 +54,6 @@ public final class RuleBook {
     private static final Set<String> RECOVERY_FIELDS = Set.of("op", "value", "for");
     private static final Set<String> PLACEHOLDERS = Set.of("target", "value", "threshold");
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^}]*)}");
     private static final YAMLMapper YAML = YAMLMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -304,18 +304,15 @@ public final class RuleBook {
             if (v == null || v.isNull()) {
                 return Duration.ZERO;
             }
-            Matcher m = DURATION.matcher(v.asText().strip().toLowerCase(Locale.ROOT));
-            if (!v.isTextual() || !m.matches()) {
+            try {
+                if (!v.isTextual()) {
+                    throw new IllegalArgumentException("not text");
+                }
+                return ConfigKey.parseDurationOrZero(v.asText());
+            } catch (RuntimeException e) {
                 problem(field, "'" + v.asText() + "' is not a duration; write e.g. 0s, 500ms, 15s, 2m, 1h");
                 return Duration.ZERO;
             }
-            long amount = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                default -> Duration.ofHours(amount);
-            };
         }
 
         private Severity severity() {

@@ -155,23 +155,35 @@ public final class ConfigKey<T> {
         }
     }
 
-    /** Parses {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601; the one duration syntax of FleetPulse. */
+    /** Parses a positive duration: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601. */
     public static Duration parseDuration(String text) {
-        if (text.startsWith("P") || text.startsWith("p")) {
-            Duration d = Duration.parse(text.toUpperCase(Locale.ROOT));
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("not positive");
+        Duration d = parseDurationOrZero(text);
+        if (d.isZero()) {
+            throw new IllegalArgumentException("not positive");
+        }
+        return d;
+    }
+
+    /**
+     * The one duration syntax of FleetPulse (config, rule files, CLI): {@code 0s}, {@code 500ms}, {@code 10s},
+     * {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601 {@code PT10S}; never negative.
+     *
+     * @throws IllegalArgumentException when the text is not such a duration
+     */
+    public static Duration parseDurationOrZero(String text) {
+        String trimmed = text.strip();
+        if (trimmed.startsWith("P") || trimmed.startsWith("p")) {
+            Duration d = Duration.parse(trimmed.toUpperCase(Locale.ROOT));
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("negative");
             }
             return d;
         }
-        Matcher m = DURATION.matcher(text.toLowerCase(Locale.ROOT));
+        Matcher m = DURATION.matcher(trimmed.toLowerCase(Locale.ROOT));
         if (!m.matches()) {
             throw new IllegalArgumentException("not a duration");
         }
         long amount = Long.parseLong(m.group(1));
-        if (amount <= 0) {
-            throw new IllegalArgumentException("not positive");
-        }
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(amount);
             case "s" -> Duration.ofSeconds(amount);
