@@ -95,6 +95,8 @@ public final class Demo {
             opened.push(pipeline);
             PipelineTally tally = new PipelineTally(kafka.bootstrapServers());
             opened.push(tally);
+            out.println("Kafka: " + kafka.bootstrapServers() + "   PostgreSQL: " + database.jdbcUrl()
+                    + " (user postgres, password postgres): consume the topics or query the tables while it runs");
             out.printf("Running%s. Ops endpoints: collector :%d, stream-processor :%d, sink :%d, alerting :%d%n",
                     options.duration() == null ? " until Ctrl-C" : " for " + options.duration().toSeconds() + " s",
                     pipeline.opsPort(ServiceKind.COLLECTOR), pipeline.opsPort(ServiceKind.STREAM_PROCESSOR),

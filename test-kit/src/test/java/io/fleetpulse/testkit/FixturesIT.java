@@ -1,18 +1,22 @@
 package io.fleetpulse.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.schemas.TopicProvisioner;
 import io.fleetpulse.schemas.Topics;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
@@ -34,6 +38,24 @@ class FixturesIT {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
                 assertEquals(3, admin.describeCluster().nodes().get().size(), "the restarted broker rejoined");
             }
+        }
+    }
+
+    @Test
+    void shouldCreateTopicsIdempotentlyAndRefuseAPartitionCountMismatch() throws Exception {
+        try (KafkaFixture kafka = KafkaFixture.start(); Admin admin = kafka.admin()) {
+            TopicProvisioner provisioner = new TopicProvisioner(admin);
+
+            var first = provisioner.ensureTopics(Topics.ALL, 2, (short) 1);
+            var second = provisioner.ensureTopics(Topics.ALL, 2, (short) 1);
+
+            assertTrue(first.values().stream().allMatch(o -> o == TopicProvisioner.Outcome.CREATED), first::toString);
+            assertTrue(second.values().stream().allMatch(o -> o == TopicProvisioner.Outcome.EXISTS), second::toString);
+            assertEquals("compact", admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.TOPIC, Topics.TARGETS.name())))
+                    .all().get().values().iterator().next().get("cleanup.policy").value());
+            IllegalStateException mismatch = assertThrows(IllegalStateException.class,
+                    () -> provisioner.ensureTopics(Topics.ALL, 4, (short) 1));
+            assertTrue(mismatch.getMessage().contains("fleet.checks has 2"), mismatch.getMessage());
         }
     }
 
