@@ -91,7 +91,8 @@ final class RuleEvaluator implements Processor<String, SignalSample, String, Ale
                 .setLabels(new HashMap<>(rule.labels()))
                 .setState(t.state())
                 .setSeverity(rule.severity())
-                .setSummary(rule.summary(targetId, t.value()))
+                .setSummary(t.state() == AlertState.RESOLVED
+                        ? rule.resolvedSummary(targetId, t.value()) : rule.summary(targetId, t.value()))
                 .setEvidence(evidence)
                 .setStartsAt(t.startsAt())
                 .setEndsAt(t.endsAt())

@@ -54,4 +54,13 @@ public record ThresholdRule(String id, Signal signal, Condition fire, Duration f
                 .replace("{value}", Numbers.format(value))
                 .replace("{threshold}", Numbers.format(fire.threshold()));
     }
+
+    /**
+     * What a resolve says. The firing template describes the problem ("CPU at 97% (over 90%)"), so filling it with
+     * the recovered value would read as a contradiction; the resolve names the recovery condition instead.
+     */
+    public String resolvedSummary(String targetId, double value) {
+        return targetId + " recovered (" + id + "): " + signal.ruleName() + " " + Numbers.format(value) + " "
+                + recovery.op().symbol() + " " + Numbers.format(recovery.threshold());
+    }
 }

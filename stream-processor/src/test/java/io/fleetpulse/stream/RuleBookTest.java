@@ -56,6 +56,8 @@ class RuleBookTest {
         assertEquals(Duration.ZERO, slow.recoveryFor());
         assertEquals(Map.of("team", "web", "tier", "1"), slow.labels());
         assertEquals("web-1: latency_p95_ms_1m is 612.5 (threshold 500)", slow.summary("web-1", 612.5));
+        assertTrue(slow.resolvedSummary("web-1", 120).startsWith("web-1 recovered (" + slow.id() + "): latency_p95_ms_1m 120 "),
+                slow.resolvedSummary("web-1", 120));
     }
 
     @Test
