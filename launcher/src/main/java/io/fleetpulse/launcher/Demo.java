@@ -77,11 +77,7 @@ public final class Demo {
             settings.put("streams.window.grace", "5s");
             settings.putAll(receivers(opened));
 
-            IncidentScript script = switch (options.incidents()) {
-                case "demo" -> IncidentScript.demo(options.servers());
-                case "none" -> IncidentScript.none();
-                default -> IncidentScript.parse(options.incidents());
-            };
+            IncidentScript script = IncidentScript.named(options.incidents(), options.servers());
             SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(options.servers())
                     .withSeed(options.seed()).withScript(script));
             opened.push(fleet);

@@ -200,11 +200,7 @@ public final class FleetPulseCli implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            IncidentScript script = switch (incidents) {
-                case "demo" -> IncidentScript.demo(servers);
-                case "none" -> IncidentScript.none();
-                default -> IncidentScript.parse(incidents);
-            };
+            IncidentScript script = IncidentScript.named(incidents, servers);
             try (SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(servers).withHost(host).withPort(port)
                     .withSeed(seed).withScript(script))) {
                 if (inventory != null) {

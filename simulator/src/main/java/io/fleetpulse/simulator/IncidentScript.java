@@ -99,6 +99,18 @@ public final class IncidentScript {
     }
 
     /**
+     * The script a command line names: {@code demo} (the demo's script for this fleet size), {@code none}, or a
+     * script in {@link #parse(String)} syntax. The one place the CLI's {@code --incidents} is interpreted.
+     */
+    public static IncidentScript named(String spec, int servers) {
+        return switch (spec.strip()) {
+            case "demo" -> demo(servers);
+            case "none", "" -> none();
+            default -> parse(spec);
+        };
+    }
+
+    /**
      * The demo's script for a fleet of {@code servers}: an outage, a CPU spike, a filling disk, a flapping server and a
      * slow one, each on its own server, spread over the fleet (fewer when the fleet has fewer than five servers).
      * Every incident is over 80 s after start, so with targets polled every 5 s alerts have fired and resolved

@@ -18,6 +18,14 @@ import org.junit.jupiter.params.provider.CsvSource;
 class IncidentScriptTest {
 
     @Test
+    void shouldSelectTheScriptACommandLineNames() {
+        assertEquals(IncidentScript.demo(10).incidents(), IncidentScript.named("demo", 10).incidents());
+        assertTrue(IncidentScript.named("none", 10).incidents().isEmpty());
+        assertEquals(1, IncidentScript.named("outage:srv-002@20s+40s", 10).incidents().size());
+        assertThrows(IllegalArgumentException.class, () -> IncidentScript.named("boom:srv-002@1s+1s", 10));
+    }
+
+    @Test
     void shouldParseEveryKindWithItsDurations() {
         IncidentScript script = IncidentScript.parse(
                 "outage:srv-003@20s+40s, cpu:srv-007@10s+1m,disk:srv-001@0s+2h,flap:srv-002@500ms+30s,"
