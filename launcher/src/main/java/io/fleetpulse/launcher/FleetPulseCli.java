@@ -13,6 +13,7 @@ import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +21,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -32,7 +37,7 @@ import picocli.CommandLine.Option;
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
                 CommandLine.HelpCommand.class})
-public final class FleetPulseCli implements Runnable {
+public final class FleetPulseCli implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(FleetPulseCli.class);
 
@@ -51,7 +56,8 @@ public final class FleetPulseCli implements Runnable {
                     "Settings come from --config (a properties file) with FLEETPULSE_* environment overrides.");
             cli.addSubcommand(kind.commandName(), sub);
         }
-        cli.registerConverter(Duration.class, ConfigKey::parseDuration);
+        cli.registerConverter(Duration.class, FleetPulseCli::positiveDuration);
+        cli.setParameterExceptionHandler(FleetPulseCli::oneLineUsageError);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof ConfigException) {
                 commandLine.getErr().println("fleetpulse: configuration error: " + e.getMessage());
@@ -62,9 +68,37 @@ public final class FleetPulseCli implements Runnable {
         return cli;
     }
 
+    /** No subcommand is a usage error: the usage goes to stderr and the exit status says so. */
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        return usageError(spec);
+    }
+
+    private static int usageError(CommandLine.Model.CommandSpec spec) {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return spec.exitCodeOnInvalidInput();
+    }
+
+    private static Duration positiveDuration(String text) {
+        try {
+            return ConfigKey.parseDuration(text);
+        } catch (RuntimeException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a positive duration such as 500ms, 30s, 5m, 1h, 7d or PT30S");
+        }
+    }
+
+    /** A bad option is one line naming it (plus a close match when there is one), not the whole usage. */
+    private static int oneLineUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String hint = e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()
+                ? " (did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?)" : "";
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage() + hint
+                + "; see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    private static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
+        return new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + problem);
     }
 
     /** Runs one service until SIGTERM. */
@@ -177,7 +211,10 @@ public final class FleetPulseCli implements Runnable {
             description = "Serves N virtual servers' health and metrics endpoints on loopback, with scripted incidents.")
     static final class Simulate implements Callable<Integer> {
 
-        @Option(names = "--servers", defaultValue = "50", description = "virtual servers (default ${DEFAULT-VALUE})")
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--servers", defaultValue = "50", description = "virtual servers, at least 1 (default ${DEFAULT-VALUE})")
         int servers;
 
         @Option(names = "--host", defaultValue = "127.0.0.1", description = "listen address (default ${DEFAULT-VALUE})")
@@ -200,7 +237,19 @@ public final class FleetPulseCli implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            IncidentScript script = IncidentScript.named(incidents, servers);
+            if (servers < 1) {
+                throw invalid(spec, "--servers", "a fleet needs at least 1 server, not " + servers);
+            }
+            if (port < 0 || port > 65_535) {
+                throw invalid(spec, "--port", port + " is not a port (0 to 65535)");
+            }
+            IncidentScript script;
+            try {
+                script = IncidentScript.named(incidents, servers);
+                script.requireServersIn(IntStream.rangeClosed(1, servers).mapToObj(i -> SimulatedFleet.serverId(i, servers)).toList());
+            } catch (IllegalArgumentException e) {
+                throw invalid(spec, "--incidents", e.getMessage());
+            }
             try (SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(servers).withHost(host).withPort(port)
                     .withSeed(seed).withScript(script))) {
                 if (inventory != null) {
@@ -219,19 +268,24 @@ public final class FleetPulseCli implements Runnable {
 
     @Command(name = "topics", mixinStandardHelpOptions = true, description = "The topic contract: list it, or create it on a cluster.",
             subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class})
-    static final class TopicsCommand implements Runnable {
+    static final class TopicsCommand implements Callable<Integer> {
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
-        public void run() {
-            spec.commandLine().usage(System.out);
+        public Integer call() {
+            return usageError(spec);
         }
 
         @Command(name = "create", mixinStandardHelpOptions = true,
-                description = "Creates every FleetPulse topic that is missing and checks the others (idempotent).")
+                description = {"Creates every FleetPulse topic that is missing and checks the others (idempotent).",
+                        "Fails (status 1, one line) when the cluster cannot be reached within --timeout, or when an existing"
+                                + " per-target topic has another partition count than asked."})
         static final class Create implements Callable<Integer> {
+
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
 
             @Option(names = "--config", paramLabel = "FILE")
             Path configFile;
@@ -244,6 +298,10 @@ public final class FleetPulseCli implements Runnable {
 
             @Option(names = "--replication-factor", description = "overrides kafka.topic.replication.factor")
             Integer replicationFactor;
+
+            @Option(names = "--timeout", defaultValue = "30s",
+                    description = "how long to wait for the cluster before giving up (default ${DEFAULT-VALUE})")
+            Duration timeout;
 
             @Override
             public Integer call() throws Exception {
@@ -258,13 +316,49 @@ public final class FleetPulseCli implements Runnable {
                     config = config.with(KafkaSettings.REPLICATION_FACTOR.name(), replicationFactor.toString());
                 }
                 KafkaSettings kafka = new KafkaSettings(config);
-                try (Admin admin = Admin.create(kafka.common("fleetpulse-topics"))) {
-                    var outcomes = new TopicProvisioner(admin).ensureTopics(Topics.ALL, kafka.partitions(), kafka.replicationFactor());
-                    for (Topic<?, ?> topic : Topics.ALL) {
-                        System.out.printf("%-22s %s%n", topic.name(), outcomes.get(topic.name()).name().toLowerCase());
-                    }
+                Map<String, Object> props = kafka.common("fleetpulse-topics");
+                // Bounded: without these an unreachable cluster makes every call retry for minutes.
+                int timeoutMs = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
+                props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+                props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
+                PrintWriter err = spec.commandLine().getErr();
+                // The client would warn about every failed connection attempt; the one line below says it once.
+                ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka")).setLevel(ch.qos.logback.classic.Level.ERROR);
+                Map<String, TopicProvisioner.Outcome> outcomes;
+                Admin admin;
+                try {
+                    admin = Admin.create(props);
+                } catch (KafkaException e) {
+                    err.println("fleetpulse topics create: cannot use Kafka at " + kafka.bootstrapServers() + ": " + rootMessage(e));
+                    return 1;
                 }
+                try {
+                    outcomes = new TopicProvisioner(admin).ensureTopics(Topics.ALL, kafka.partitions(), kafka.replicationFactor());
+                } catch (IllegalStateException e) {
+                    if (e.getCause() instanceof TimeoutException) {
+                        err.println("fleetpulse topics create: cannot reach Kafka at " + kafka.bootstrapServers() + " within "
+                                + timeout.toSeconds() + " s (" + e.getCause().getMessage() + ")");
+                    } else {
+                        err.println("fleetpulse topics create: " + e.getMessage());
+                    }
+                    return 1;
+                } finally {
+                    admin.close(Duration.ofSeconds(5));
+                }
+                PrintWriter out = spec.commandLine().getOut();
+                for (Topic<?, ?> topic : Topics.ALL) {
+                    out.printf("%-22s %s%n", topic.name(), outcomes.get(topic.name()).name().toLowerCase());
+                }
+                out.flush();
                 return 0;
+            }
+
+            private static String rootMessage(Throwable e) {
+                Throwable root = e;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                return root.getMessage();
             }
         }
 

@@ -1,6 +1,7 @@
 package io.fleetpulse.launcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -57,5 +58,57 @@ class FleetPulseCliTest {
         assertEquals(5, json.at("/notifications/pagerduty").asLong());
         assertEquals(40, json.at("/postgres_rows/target_window_1m").asLong());
         assertEquals(0, json.at("/dlq").asLong());
+    }
+
+    @Test
+    void shouldExitWithUsageOnStderrWhenNoSubcommandIsGiven() {
+        Run run = execute();
+
+        assertEquals(2, run.exit);
+        assertTrue(run.err.contains("Usage: fleetpulse"), run.err);
+        assertEquals("", run.out);
+    }
+
+    @Test
+    void shouldTreatTopicsWithoutASubcommandAsAUsageError() {
+        Run run = execute("topics");
+
+        assertEquals(2, run.exit);
+        assertTrue(run.err.contains("Usage: fleetpulse topics"), run.err);
+    }
+
+    @Test
+    void shouldRejectANonPositiveDurationNamingTheOption() {
+        Run run = execute("simulate", "--interval", "0s");
+
+        assertEquals(2, run.exit);
+        assertOneLineNaming(run.err, "--interval");
+        assertTrue(run.err.contains("positive duration"), run.err);
+    }
+
+    @Test
+    void shouldRejectAnEmptySimulatedFleet() {
+        Run run = execute("simulate", "--servers", "0");
+
+        assertEquals(2, run.exit);
+        assertOneLineNaming(run.err, "--servers");
+    }
+
+    private static void assertOneLineNaming(String err, String option) {
+        assertEquals(1, err.strip().lines().count(), () -> "one line expected: " + err);
+        assertTrue(err.contains(option), () -> "the error names " + option + ": " + err);
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run execute(String... args) {
+        CommandLine cli = FleetPulseCli.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
     }
 }
