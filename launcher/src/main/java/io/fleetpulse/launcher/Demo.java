@@ -20,8 +20,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 /**
  * {@code fleetpulse demo}: a real broker, a real database, a simulated fleet, all four services and stand-ins
@@ -32,9 +34,26 @@ public final class Demo {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What a demo run is asked to do. {@code duration} null means until Ctrl-C. */
+    /**
+     * What a demo run is asked to do. {@code duration} null means until Ctrl-C.
+     * Values are checked here, before anything starts.
+     */
     public record Options(int servers, Duration duration, Duration pollInterval, Path dataDir, long seed,
-                          String incidents, Map<String, String> env) {
+                          IncidentScript incidents, Map<String, String> env) {
+        public Options {
+            if (servers < 1) {
+                throw new IllegalArgumentException("a demo needs at least one server, not " + servers);
+            }
+            if (duration != null && (duration.isZero() || duration.isNegative())) {
+                throw new IllegalArgumentException("the duration must be positive, not " + duration);
+            }
+            if (pollInterval.isZero() || pollInterval.isNegative()) {
+                throw new IllegalArgumentException("the poll interval must be positive, not " + pollInterval);
+            }
+            incidents.requireServersIn(IntStream.rangeClosed(1, servers).mapToObj(i -> SimulatedFleet.serverId(i, servers)).toList());
+            dataDir = dataDir.toAbsolutePath().normalize();
+            Objects.requireNonNull(env, "env");
+        }
     }
 
     private final Options options;
@@ -77,12 +96,14 @@ public final class Demo {
             settings.put("streams.window.grace", "5s");
             settings.putAll(receivers(opened));
 
-            IncidentScript script = IncidentScript.named(options.incidents(), options.servers());
+            IncidentScript script = options.incidents();
             SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(options.servers())
                     .withSeed(options.seed()).withScript(script));
             opened.push(fleet);
             Path inventory = options.dataDir().resolve("inventory.yaml");
-            fleet.writeInventory(inventory, options.pollInterval(), Duration.ofSeconds(2));
+            // A poll may take at most its interval, or polls of one target would pile up (the inventory refuses that).
+            Duration timeout = options.pollInterval().compareTo(Duration.ofSeconds(2)) < 0 ? options.pollInterval() : Duration.ofSeconds(2);
+            fleet.writeInventory(inventory, options.pollInterval(), timeout);
             settings.put("collector.inventory", inventory.toString());
             out.println("Simulated fleet: " + options.servers() + " servers at " + fleet.baseUrl() + ", incidents: " + script);
 

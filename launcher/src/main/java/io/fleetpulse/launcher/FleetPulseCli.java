@@ -14,6 +14,7 @@ import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -149,12 +150,16 @@ public final class FleetPulseCli implements Callable<Integer> {
     }
 
     @Command(name = "demo", mixinStandardHelpOptions = true,
-            description = {"Runs the whole pipeline in this process: an in-process KRaft broker, embedded PostgreSQL,",
-                    "a simulated fleet, all four services, and local stand-ins for Slack and PagerDuty",
-                    "(the real ones when SLACK_WEBHOOK_URL / PAGERDUTY_ROUTING_KEY are set)."})
+            description = {"Runs the whole pipeline in this process on a simulated fleet, until --duration or Ctrl-C.",
+                    "%nIn one JVM: an in-process KRaft broker, embedded PostgreSQL 17, a simulated fleet, all four services,"
+                            + " and local stand-ins for Slack and PagerDuty that print what they would be sent"
+                            + " (the real ones when SLACK_WEBHOOK_URL / PAGERDUTY_ROUTING_KEY are set).%n"})
     static final class DemoCommand implements Callable<Integer> {
 
-        @Option(names = "--servers", defaultValue = "50", description = "simulated servers (default ${DEFAULT-VALUE})")
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--servers", defaultValue = "50", description = "simulated servers, at least 1 (default ${DEFAULT-VALUE})")
         int servers;
 
         @Option(names = "--duration", description = "how long to run, e.g. 120s or 10m (default: until Ctrl-C)")
@@ -178,11 +183,7 @@ public final class FleetPulseCli implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            if (servers < 1) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--servers must be at least 1");
-            }
-            Demo demo = new Demo(new Demo.Options(
-                    servers, duration, interval, dataDir, seed, incidents, System.getenv()), System.out);
+            Demo demo = new Demo(options(), System.out);
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 demo.requestStop();
@@ -203,6 +204,33 @@ public final class FleetPulseCli implements Callable<Integer> {
                 return 0;
             } finally {
                 finished.countDown();
+            }
+        }
+
+        /** Every option checked before anything starts: a bad one costs no broker or database start-up. */
+        private Demo.Options options() {
+            if (servers < 1) {
+                throw invalid(spec, "--servers", "a demo needs at least 1 server, not " + servers);
+            }
+            IncidentScript script;
+            try {
+                script = IncidentScript.named(incidents, servers);
+            } catch (IllegalArgumentException e) {
+                throw invalid(spec, "--incidents", e.getMessage());
+            }
+            if (summaryJson != null) {
+                Path folder = summaryJson.toAbsolutePath().getParent();
+                if (!Files.isDirectory(folder)) {
+                    throw invalid(spec, "--summary-json", "folder " + folder + " does not exist");
+                }
+            }
+            if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+                throw invalid(spec, "--data-dir", dataDir + " is a file, not a folder");
+            }
+            try {
+                return new Demo.Options(servers, duration, interval, dataDir, seed, script, System.getenv());
+            } catch (IllegalArgumentException e) {
+                throw invalid(spec, "--incidents", e.getMessage());
             }
         }
     }

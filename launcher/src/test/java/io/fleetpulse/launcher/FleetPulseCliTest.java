@@ -78,6 +78,56 @@ class FleetPulseCliTest {
     }
 
     @Test
+    void shouldShowTheDemoDescriptionAsAWholeSentenceInTheTopLevelHelp() {
+        String firstLine = FleetPulseCli.commandLine().getSubcommands().get("demo").getCommandSpec().usageMessage().description()[0];
+        assertTrue(firstLine.endsWith("."), () -> "picocli lists only the first description line: " + firstLine);
+
+        StringWriter usage = new StringWriter();
+        FleetPulseCli.commandLine().usage(new PrintWriter(usage));
+
+        // The listing wraps long lines; what matters is that the whole sentence is there.
+        assertTrue(usage.toString().replaceAll("\\s+", " ").contains(firstLine), usage.toString());
+    }
+
+    @Test
+    void shouldRejectABadIncidentScriptBeforeStartingAnything(@TempDir Path dir) {
+        Path dataDir = dir.resolve("demo");
+        long started = System.nanoTime();
+
+        Run run = execute("demo", "--incidents", "meltdown:srv-001", "--data-dir", dataDir.toString());
+
+        assertEquals(2, run.exit);
+        assertOneLineNaming(run.err, "--incidents");
+        assertTrue(run.err.contains("meltdown"), run.err);
+        assertFalse(Files.exists(dataDir), "nothing started, so no data folder");
+        assertTrue(System.nanoTime() - started < 5_000_000_000L, "no broker or database was started");
+    }
+
+    @Test
+    void shouldRejectAnIncidentOnAServerOutsideTheFleet(@TempDir Path dir) {
+        Run run = execute("demo", "--servers", "3", "--incidents", "outage:srv-009@5s+10s", "--data-dir", dir.resolve("d").toString());
+
+        assertEquals(2, run.exit);
+        assertOneLineNaming(run.err, "--incidents");
+    }
+
+    @Test
+    void shouldRejectNonPositiveSizesAndDurations(@TempDir Path dir) {
+        String dataDir = dir.resolve("d").toString();
+        Map<String, String[]> cases = Map.of(
+                "--servers", new String[] {"demo", "--servers", "0", "--data-dir", dataDir},
+                "--duration", new String[] {"demo", "--duration", "0s", "--data-dir", dataDir},
+                "--interval", new String[] {"demo", "--interval", "soon", "--data-dir", dataDir},
+                "--summary-json", new String[] {"demo", "--summary-json", dir.resolve("no/such/folder/s.json").toString(), "--data-dir", dataDir});
+        cases.forEach((option, args) -> {
+            Run run = execute(args);
+            assertEquals(2, run.exit, () -> String.join(" ", args) + ": " + run.err);
+            assertOneLineNaming(run.err, option);
+        });
+        assertFalse(Files.exists(dir.resolve("d")));
+    }
+
+    @Test
     void shouldRejectANonPositiveDurationNamingTheOption() {
         Run run = execute("simulate", "--interval", "0s");
 
@@ -92,6 +142,15 @@ class FleetPulseCliTest {
 
         assertEquals(2, run.exit);
         assertOneLineNaming(run.err, "--servers");
+    }
+
+    @Test
+    void shouldSuggestTheOptionMeantWhenOneIsMisspelled() {
+        Run run = execute("demo", "--sevrers", "3");
+
+        assertEquals(2, run.exit);
+        assertOneLineNaming(run.err, "--sevrers");
+        assertTrue(run.err.contains("--servers"), run.err);
     }
 
     private static void assertOneLineNaming(String err, String option) {
