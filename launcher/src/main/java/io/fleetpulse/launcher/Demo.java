@@ -9,6 +9,7 @@ import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.sink.SinkQueries;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -17,13 +18,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * {@code fleetpulse demo}: a real broker, a real database, a simulated fleet, all four services and stand-ins
@@ -57,19 +63,85 @@ public final class Demo {
     }
 
     private final Options options;
+    /** A stop was asked for while the demo was still starting; what had started is closed, nothing ran. */
+    public static final class StoppedDuringStartup extends Exception {
+        StoppedDuringStartup() {
+            super("stopped during start-up; nothing ran, so there is no summary");
+        }
+    }
+
     private final PrintStream out;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private final AtomicInteger signals = new AtomicInteger();
+    private volatile int stopSignal;
+    private volatile boolean running;
+    private volatile EmbeddedDatabase database;
 
     public Demo(Options options, PrintStream out) {
         this.options = options;
         this.out = out;
     }
 
-    /** Ends the run early, as Ctrl-C does; the run still stops cleanly and summarises. */
+    /** Ends the run early, as Ctrl-C does; the run still stops in order and summarises. */
     public void requestStop() {
         stopRequested.countDown();
     }
 
+    private boolean stopping() {
+        return stopRequested.getCount() == 0;
+    }
+
+    /**
+     * Makes SIGINT (Ctrl-C) and SIGTERM ask for an orderly stop instead of exiting the JVM: an exit on a signal
+     * would run the shutdown sequence with everything still open, and end with status 130 / 143 whatever happened.
+     * A second signal forces the exit (the database is stopped first, so it does not outlive the process).
+     */
+    public void stopOnSignals() {
+        for (String name : List.of("INT", "TERM")) {
+            if (Signal.handle(new Signal(name), this::onSignal) == SignalHandler.SIG_IGN) {
+                // Inherited, e.g. from a script that started us with '&': the JVM then leaves the signal ignored.
+                out.println("(SIG" + name + " is ignored in this process, as its parent asked; stop it with SIGTERM)");
+            }
+        }
+    }
+
+    private void onSignal(Signal signal) {
+        if (signals.getAndIncrement() == 0) {
+            stopSignal = signal.getNumber();
+            out.println("SIG" + signal.getName() + (running
+                    ? ": stopping in order (collector first, then the services drain and commit)"
+                    : ": stopping once the start-up step under way is done") + "; send it again to force exit");
+            requestStop();
+            return;
+        }
+        out.println("SIG" + signal.getName() + " again: forcing exit, no summary");
+        out.flush();
+        EmbeddedDatabase db = database;
+        if (db != null) {
+            Thread stopper = new Thread(() -> {
+                try {
+                    db.close();
+                } catch (IOException e) {
+                    // exiting anyway
+                }
+            }, "demo-force-stop-postgres");
+            stopper.setDaemon(true);
+            stopper.start();
+            try {
+                stopper.join(6_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Runtime.getRuntime().halt(128 + signal.getNumber());
+    }
+
+    /**
+     * Runs until the duration has passed or a stop is requested, then stops in order: the collector first, the
+     * services drain and commit, then the stand-in receivers, the database and the broker.
+     *
+     * @throws StoppedDuringStartup when a stop was requested before the pipeline ran
+     */
     public DemoSummary run() throws Exception {
         long started = System.nanoTime();
         Deque<AutoCloseable> opened = new ArrayDeque<>();
@@ -81,17 +153,20 @@ public final class Demo {
             out.println("Starting Kafka (in-process KRaft broker, data in " + options.dataDir().resolve("kafka") + ") ...");
             EmbeddedKafka kafka = EmbeddedKafka.start(options.dataDir().resolve("kafka"));
             opened.push(kafka);
+            checkStop();
 
             out.println("Starting PostgreSQL (embedded, data in " + options.dataDir().resolve("postgres") + ") ...");
-            EmbeddedDatabase database = EmbeddedDatabase.start(options.dataDir().resolve("postgres"));
-            opened.push(database);
+            EmbeddedDatabase db = EmbeddedDatabase.start(options.dataDir().resolve("postgres"));
+            database = db;
+            opened.push(db);
+            checkStop();
 
             Map<String, String> settings = new HashMap<>();
             settings.put("kafka.bootstrap.servers", kafka.bootstrapServers());
             settings.put("kafka.topic.partitions", "6");
-            settings.put("sink.jdbc.url", database.jdbcUrl());
-            settings.put("sink.jdbc.user", database.user());
-            settings.put("sink.jdbc.password", database.password());
+            settings.put("sink.jdbc.url", db.jdbcUrl());
+            settings.put("sink.jdbc.user", db.user());
+            settings.put("sink.jdbc.password", db.password());
             settings.put("streams.state.dir", options.dataDir().resolve("streams").toString());
             settings.put("streams.window.grace", "5s");
             settings.putAll(receivers(opened));
@@ -112,7 +187,9 @@ public final class Demo {
             opened.push(pipeline);
             PipelineTally tally = new PipelineTally(kafka.bootstrapServers());
             opened.push(tally);
-            out.println("Kafka: " + kafka.bootstrapServers() + "   PostgreSQL: " + database.jdbcUrl()
+            checkStop();
+            running = true; // from here a stop request ends the loop below and gets the orderly stop and summary
+            out.println("Kafka: " + kafka.bootstrapServers() + "   PostgreSQL: " + db.jdbcUrl()
                     + " (user postgres, password postgres): consume the topics or query the tables while it runs");
             out.printf("Running%s. Ops endpoints: collector :%d, stream-processor :%d, sink :%d, alerting :%d%n",
                     options.duration() == null ? " until Ctrl-C" : " for " + options.duration().toSeconds() + " s",
@@ -127,20 +204,23 @@ public final class Demo {
                     break;
                 }
                 out.printf("  t=%3ds  %s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - runStarted),
-                        progressLine(tally, pipeline, database));
+                        progressLine(tally, pipeline, db));
             }
 
             out.println("Stopping: collector first, then the services drain and commit ...");
             AlertingService alerting = (AlertingService) pipeline.service(ServiceKind.ALERTING);
             pipeline.close();
-            // Give the tally a moment to read the last committed transactions.
-            Thread.sleep(1_500);
+            try {
+                tally.awaitCaughtUp(Duration.ofSeconds(10));
+            } catch (TimeoutException e) {
+                out.println("  (the counts below may miss the last records: " + e.getMessage() + ")");
+            }
             DemoSummary summary = new DemoSummary(options.servers(),
                     (System.nanoTime() - started) / 1e9,
                     tally.records(Topics.CHECKS), tally.records(Topics.METRICS), tally.windows(),
                     tally.alertsFired(), tally.alertsResolved(),
                     alerting.sentCount("slack"), alerting.sentCount("pagerduty"),
-                    SinkQueries.rowCounts(database.dataSource()), tally.deadLetters(), tally.deadLettersByReason(),
+                    SinkQueries.rowCounts(db.dataSource()), tally.deadLetters(), tally.deadLettersByReason(),
                     peakHeapMb());
             return summary;
         } finally {
@@ -152,6 +232,18 @@ public final class Demo {
                     out.println("  (while stopping " + next.getClass().getSimpleName() + ": " + e + ")");
                 }
             }
+            database = null;
+        }
+    }
+
+    /** The status for a run stopped during start-up: 128 + the signal's number, as a shell reports it. */
+    public int stoppedDuringStartupStatus() {
+        return 128 + (stopSignal == 0 ? 2 : stopSignal);
+    }
+
+    private void checkStop() throws StoppedDuringStartup {
+        if (stopping()) {
+            throw new StoppedDuringStartup();
         }
     }
 
@@ -183,13 +275,13 @@ public final class Demo {
         return settings;
     }
 
-    private String progressLine(PipelineTally tally, Pipeline pipeline, EmbeddedDatabase database) {
+    private String progressLine(PipelineTally tally, Pipeline pipeline, EmbeddedDatabase db) {
         try {
             AlertingService alerting = (AlertingService) pipeline.service(ServiceKind.ALERTING);
             return String.format("checks %d  metrics %d  windows %d  alerts %d fired / %d resolved  sent slack %d / pagerduty %d  pg rows %s  dlq %d%s",
                     tally.records(Topics.CHECKS), tally.records(Topics.METRICS), tally.windows(), tally.alertsFired(),
                     tally.alertsResolved(), alerting.sentCount("slack"), alerting.sentCount("pagerduty"),
-                    SinkQueries.rowCounts(database.dataSource()).values().stream().mapToLong(Long::longValue).sum(),
+                    SinkQueries.rowCounts(db.dataSource()).values().stream().mapToLong(Long::longValue).sum(),
                     tally.deadLetters(), pipeline.allReady() ? "" : "  (not all services ready)");
         } catch (Exception e) {
             return "(progress unavailable: " + e.getMessage() + ")";

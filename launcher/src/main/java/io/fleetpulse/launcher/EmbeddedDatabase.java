@@ -20,6 +20,8 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return new EmbeddedDatabase(EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
                 .setCleanDataDirectory(true)
+                // Its own hook would stop the server while the sink still drains; the demo closes it in order.
+                .setRegisterShutdownHook(false)
                 .start());
     }
 

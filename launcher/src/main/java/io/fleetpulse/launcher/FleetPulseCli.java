@@ -153,7 +153,10 @@ public final class FleetPulseCli implements Callable<Integer> {
             description = {"Runs the whole pipeline in this process on a simulated fleet, until --duration or Ctrl-C.",
                     "%nIn one JVM: an in-process KRaft broker, embedded PostgreSQL 17, a simulated fleet, all four services,"
                             + " and local stand-ins for Slack and PagerDuty that print what they would be sent"
-                            + " (the real ones when SLACK_WEBHOOK_URL / PAGERDUTY_ROUTING_KEY are set).%n"})
+                            + " (the real ones when SLACK_WEBHOOK_URL / PAGERDUTY_ROUTING_KEY are set).",
+                    "%nCtrl-C or SIGTERM stops in order (collector first, the services drain and commit, then the database"
+                            + " and the broker), prints the summary, writes --summary-json and exits 0; a second one forces exit."
+                            + " During start-up it stops once the step under way is done, with no summary (status 130 / 143).%n"})
     static final class DemoCommand implements Callable<Integer> {
 
         @CommandLine.Spec
@@ -184,27 +187,20 @@ public final class FleetPulseCli implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Demo demo = new Demo(options(), System.out);
-            CountDownLatch finished = new CountDownLatch(1);
-            Thread hook = new Thread(() -> {
-                demo.requestStop();
-                try {
-                    finished.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "demo-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+            demo.stopOnSignals();
+            DemoSummary summary;
             try {
-                DemoSummary summary = demo.run();
-                System.out.println(summary.describe());
-                if (summaryJson != null) {
-                    summary.writeJson(summaryJson);
-                    System.out.println("Summary written to " + summaryJson.toAbsolutePath());
-                }
-                return 0;
-            } finally {
-                finished.countDown();
+                summary = demo.run();
+            } catch (Demo.StoppedDuringStartup e) {
+                spec.commandLine().getErr().println("fleetpulse demo: " + e.getMessage());
+                return demo.stoppedDuringStartupStatus();
             }
+            System.out.println(summary.describe());
+            if (summaryJson != null) {
+                summary.writeJson(summaryJson);
+                System.out.println("Summary written to " + summaryJson.toAbsolutePath());
+            }
+            return 0;
         }
 
         /** Every option checked before anything starts: a bad one costs no broker or database start-up. */

@@ -10,13 +10,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -28,8 +33,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class PipelineTally implements AutoCloseable {
 
-    private final String bootstrapServers;
+    private static final List<Topic<?, ?>> READ = List.of(Topics.AGGREGATES_1M, Topics.ALERTS, Topics.DLQ);
+
+    private final Admin admin;
     private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<TopicPartition> readPartitions;
+    private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
     private final Thread thread;
     private final AtomicLong windows = new AtomicLong();
     private final AtomicLong fired = new AtomicLong();
@@ -37,19 +46,27 @@ public final class PipelineTally implements AutoCloseable {
     private final Map<String, AtomicLong> deadLetters = new ConcurrentHashMap<>();
     private volatile boolean running = true;
 
-    public PipelineTally(String bootstrapServers) {
-        this.bootstrapServers = bootstrapServers;
+    /** Counts from the beginning of every topic; the topics must exist. */
+    public PipelineTally(String bootstrapServers) throws Exception {
+        this.admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers));
         this.consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.CLIENT_ID_CONFIG, "fleetpulse-tally"),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        List<TopicPartition> partitions = List.of(Topics.AGGREGATES_1M, Topics.ALERTS, Topics.DLQ).stream()
-                .flatMap(t -> consumer.partitionsFor(t.name()).stream().map(p -> new TopicPartition(t.name(), p.partition())))
-                .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+        try {
+            readPartitions = READ.stream()
+                    .flatMap(t -> consumer.partitionsFor(t.name()).stream().map(p -> new TopicPartition(t.name(), p.partition())))
+                    .toList();
+            consumer.assign(readPartitions);
+            consumer.seekToBeginning(readPartitions);
+            readPartitions.forEach(tp -> positions.put(tp, consumer.position(tp)));
+        } catch (Exception e) {
+            consumer.close(CloseOptions.timeout(Duration.ZERO));
+            admin.close(Duration.ZERO);
+            throw e;
+        }
         this.thread = new Thread(this::run, "pipeline-tally");
         thread.setDaemon(true);
         thread.start();
@@ -61,11 +78,15 @@ public final class PipelineTally implements AutoCloseable {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(250))) {
                     count(record);
                 }
+                readPartitions.forEach(tp -> positions.put(tp, consumer.position(tp)));
+                synchronized (positions) {
+                    positions.notifyAll();
+                }
             }
         } catch (WakeupException e) {
             // closing
         } finally {
-            consumer.close(Duration.ofSeconds(2));
+            consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
         }
     }
 
@@ -79,6 +100,30 @@ public final class PipelineTally implements AutoCloseable {
         } else if (topic.equals(Topics.DLQ.name())) {
             DeadLetter dead = Topics.DLQ.valueSerde().deserializer().deserialize(topic, record.value());
             deadLetters.computeIfAbsent(dead.getReason(), r -> new AtomicLong()).incrementAndGet();
+        }
+    }
+
+    /**
+     * Waits until everything committed so far on the read topics has been counted: call it after the pipeline
+     * closed, so the summary includes the last transactions.
+     *
+     * @throws TimeoutException when the tally is still behind after {@code timeout}
+     */
+    public void awaitCaughtUp(Duration timeout) throws Exception {
+        Map<TopicPartition, OffsetSpec> request = readPartitions.stream()
+                .collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()));
+        Map<TopicPartition, Long> committedEnd = admin.listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                .all().get(timeout.toMillis(), TimeUnit.MILLISECONDS).entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (positions) {
+            while (!committedEnd.entrySet().stream().allMatch(e -> positions.getOrDefault(e.getKey(), -1L) >= e.getValue())) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0 || !thread.isAlive()) {
+                    throw new TimeoutException("the tally did not catch up with " + committedEnd + " within " + timeout);
+                }
+                positions.wait(Math.min(left, 500));
+            }
         }
     }
 
@@ -102,20 +147,27 @@ public final class PipelineTally implements AutoCloseable {
         return deadLetters.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
-    /** Records on a non-transactional topic, from its end offsets. */
+    /** Records on a non-transactional topic (checks, metrics), from its end offsets. */
     public long records(Topic<?, ?> topic) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
-            var partitions = admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name()).partitions();
-            Map<TopicPartition, OffsetSpec> request = partitions.stream()
-                    .collect(Collectors.toMap(p -> new TopicPartition(topic.name(), p.partition()), p -> OffsetSpec.latest()));
-            return admin.listOffsets(request).all().get().values().stream().mapToLong(o -> o.offset()).sum();
-        }
+        return endOffsets(topic);
+    }
+
+    private long endOffsets(Topic<?, ?> topic) throws Exception {
+        var partitions = admin.describeTopics(List.of(topic.name())).allTopicNames().get().get(topic.name()).partitions();
+        Map<TopicPartition, OffsetSpec> request = partitions.stream()
+                .collect(Collectors.toMap(p -> new TopicPartition(topic.name(), p.partition()), p -> OffsetSpec.latest()));
+        return admin.listOffsets(request).all().get().values().stream().mapToLong(o -> o.offset()).sum();
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
         consumer.wakeup();
-        thread.join(5_000);
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        admin.close(Duration.ofSeconds(2));
     }
 }
