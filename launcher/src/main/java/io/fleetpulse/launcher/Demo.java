@@ -4,30 +4,42 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.alerting.AlertingService;
 import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.schemas.TopicProvisioner;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.sink.SinkQueries;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.List;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -35,16 +47,25 @@ import sun.misc.SignalHandler;
  * {@code fleetpulse demo}: a real broker, a real database, a simulated fleet, all four services and stand-ins
  * for Slack and PagerDuty, in one process. Real Slack / PagerDuty are used when SLACK_WEBHOOK_URL /
  * PAGERDUTY_ROUTING_KEY are set.
+ *
+ * <p>The data folder keeps the broker's log ({@code kafka/}), the Streams state ({@code streams/}) and the
+ * database ({@code postgres/}) between runs, so a run resumes on the history of the ones before it;
+ * {@link Options#fresh()} wipes them first. The database keeps its port too ({@code demo.properties}), so the
+ * psql line printed at the end stays valid. The summary counts what this run produced; its PostgreSQL row counts
+ * and {@code events_in_topics} are what the tables and topics hold, earlier runs included.
  */
 public final class Demo {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The folders and files under the data folder that make up the kept history; {@code --fresh} removes these only. */
+    private static final List<String> KEPT = List.of("kafka", "streams", "postgres", "inventory.yaml", "postgres.log");
+    private static final String PORTS_FILE = "demo.properties";
 
     /**
-     * What a demo run is asked to do. {@code duration} null means until Ctrl-C.
+     * What a demo run is asked to do. {@code duration} null means until {@link #requestStop()} (Ctrl-C).
      * Values are checked here, before anything starts.
      */
-    public record Options(int servers, Duration duration, Duration pollInterval, Path dataDir, long seed,
+    public record Options(int servers, Duration duration, Duration pollInterval, Path dataDir, boolean fresh, long seed,
                           IncidentScript incidents, Map<String, String> env) {
         public Options {
             if (servers < 1) {
@@ -62,7 +83,6 @@ public final class Demo {
         }
     }
 
-    private final Options options;
     /** A stop was asked for while the demo was still starting; what had started is closed, nothing ran. */
     public static final class StoppedDuringStartup extends Exception {
         StoppedDuringStartup() {
@@ -70,12 +90,14 @@ public final class Demo {
         }
     }
 
+    private final Options options;
     private final PrintStream out;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
     private final AtomicInteger signals = new AtomicInteger();
     private volatile int stopSignal;
     private volatile boolean running;
     private volatile EmbeddedDatabase database;
+    private volatile String keptDataNote = "";
 
     public Demo(Options options, PrintStream out) {
         this.options = options;
@@ -144,21 +166,42 @@ public final class Demo {
      */
     public DemoSummary run() throws Exception {
         long started = System.nanoTime();
+        Path dataDir = options.dataDir();
+        Files.createDirectories(dataDir);
+        // Held until everything is closed, so no other demo wipes or opens the folder under this one.
+        try (FileChannel lockFile = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = lock(lockFile, dataDir)) {
+            return runLocked(dataDir, started);
+        }
+    }
+
+    private DemoSummary runLocked(Path dataDir, long started) throws Exception {
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         try {
-            Files.createDirectories(options.dataDir());
-            deleteRecursively(options.dataDir().resolve("kafka"));
-            deleteRecursively(options.dataDir().resolve("streams"));
+            if (options.fresh()) {
+                out.println("--fresh: removing the kept data in " + dataDir);
+                for (String kept : KEPT) {
+                    deleteRecursively(dataDir.resolve(kept));
+                }
+            }
+            Properties ports = loadPorts(dataDir);
 
-            out.println("Starting Kafka (in-process KRaft broker, data in " + options.dataDir().resolve("kafka") + ") ...");
-            EmbeddedKafka kafka = EmbeddedKafka.start(options.dataDir().resolve("kafka"));
+            Path kafkaDir = dataDir.resolve("kafka");
+            boolean kafkaKept = Files.exists(kafkaDir.resolve("meta.properties"));
+            out.println("Starting Kafka (in-process KRaft broker, " + (kafkaKept ? "resuming the data" : "new data") + " in " + kafkaDir + ") ...");
+            EmbeddedKafka kafka = EmbeddedKafka.start(kafkaDir, reusablePort(ports, "kafka.port"));
             opened.push(kafka);
             checkStop();
 
-            out.println("Starting PostgreSQL (embedded, data in " + options.dataDir().resolve("postgres") + ") ...");
-            EmbeddedDatabase db = EmbeddedDatabase.start(options.dataDir().resolve("postgres"));
+            Path postgresDir = dataDir.resolve("postgres");
+            boolean postgresKept = Files.exists(postgresDir.resolve("postgresql.conf"));
+            out.println("Starting PostgreSQL (embedded, " + (postgresKept ? "resuming the data" : "new data") + " in " + postgresDir + ") ...");
+            EmbeddedDatabase db = EmbeddedDatabase.start(postgresDir, reusablePort(ports, "postgres.port"));
             database = db;
             opened.push(db);
+            ports.setProperty("kafka.port", Integer.toString(kafka.port()));
+            ports.setProperty("postgres.port", Integer.toString(db.port()));
+            storePorts(dataDir, ports);
             checkStop();
 
             Map<String, String> settings = new HashMap<>();
@@ -167,7 +210,7 @@ public final class Demo {
             settings.put("sink.jdbc.url", db.jdbcUrl());
             settings.put("sink.jdbc.user", db.user());
             settings.put("sink.jdbc.password", db.password());
-            settings.put("streams.state.dir", options.dataDir().resolve("streams").toString());
+            settings.put("streams.state.dir", dataDir.resolve("streams").toString());
             settings.put("streams.window.grace", "5s");
             settings.putAll(receivers(opened));
 
@@ -175,18 +218,25 @@ public final class Demo {
             SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(options.servers())
                     .withSeed(options.seed()).withScript(script));
             opened.push(fleet);
-            Path inventory = options.dataDir().resolve("inventory.yaml");
+            Path inventory = dataDir.resolve("inventory.yaml");
             // A poll may take at most its interval, or polls of one target would pile up (the inventory refuses that).
             Duration timeout = options.pollInterval().compareTo(Duration.ofSeconds(2)) < 0 ? options.pollInterval() : Duration.ofSeconds(2);
             fleet.writeInventory(inventory, options.pollInterval(), timeout);
             settings.put("collector.inventory", inventory.toString());
-            out.println("Simulated fleet: " + options.servers() + " servers at " + fleet.baseUrl() + ", incidents: " + script);
+            out.println("Simulated fleet: " + options.servers() + " servers at " + fleet.baseUrl() + ", incidents: "
+                    + (script.isEmpty() ? "none" : script));
+
+            // The tally starts at the topics' current end, so on kept data it counts this run only.
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+                new TopicProvisioner(admin).ensureTopics(Topics.ALL, 6, (short) 1);
+            }
+            PipelineTally tally = new PipelineTally(kafka.bootstrapServers());
+            opened.push(tally);
+            checkStop();
 
             out.println("Starting collector, stream-processor, sink and alerting ...");
             Pipeline pipeline = Pipeline.start(Config.of(settings), Duration.ofSeconds(90));
             opened.push(pipeline);
-            PipelineTally tally = new PipelineTally(kafka.bootstrapServers());
-            opened.push(tally);
             checkStop();
             running = true; // from here a stop request ends the loop below and gets the orderly stop and summary
             out.println("Kafka: " + kafka.bootstrapServers() + "   PostgreSQL: " + db.jdbcUrl()
@@ -221,7 +271,9 @@ public final class Demo {
                     tally.alertsFired(), tally.alertsResolved(),
                     alerting.sentCount("slack"), alerting.sentCount("pagerduty"),
                     SinkQueries.rowCounts(db.dataSource()), tally.deadLetters(), tally.deadLettersByReason(),
-                    peakHeapMb());
+                    peakHeapMb(), dataDir.toString(), kafkaKept || postgresKept,
+                    tally.recordsInTopic(Topics.CHECKS), tally.recordsInTopic(Topics.METRICS));
+            keptDataNote = keptDataNote(db);
             return summary;
         } finally {
             while (!opened.isEmpty()) {
@@ -236,6 +288,24 @@ public final class Demo {
         }
     }
 
+    /** Where the kept data is and how to query the tables, for the end of a run. */
+    public String keptDataNote() {
+        return keptDataNote;
+    }
+
+    private String keptDataNote(EmbeddedDatabase db) {
+        Path dir = options.dataDir();
+        Path pgCtl = db.binDir().map(b -> b.resolve("pg_ctl")).orElse(Path.of("pg_ctl"));
+        return String.format("""
+                Data kept in %s (kafka/, streams/, postgres/): the next demo on it resumes there; --fresh wipes it first.
+                Query the tables while a demo runs: psql %s   (user postgres, password postgres)
+                or now, with this database started alone:
+                  %s -D %s -o "-p %d" -l %s start
+                  psql %s
+                  %s -D %s stop""",
+                dir, db.psqlUri(), pgCtl, db.dataDir(), db.port(), dir.resolve("postgres.log"), db.psqlUri(), pgCtl, db.dataDir());
+    }
+
     /** The status for a run stopped during start-up: 128 + the signal's number, as a shell reports it. */
     public int stoppedDuringStartupStatus() {
         return 128 + (stopSignal == 0 ? 2 : stopSignal);
@@ -244,6 +314,55 @@ public final class Demo {
     private void checkStop() throws StoppedDuringStartup {
         if (stopping()) {
             throw new StoppedDuringStartup();
+        }
+    }
+
+    private static FileLock lock(FileChannel channel, Path dataDir) throws IOException {
+        try {
+            FileLock lock = channel.tryLock();
+            if (lock != null) {
+                return lock;
+            }
+        } catch (OverlappingFileLockException e) {
+            // held by this JVM: another demo in the same process
+        }
+        throw new IOException("another fleetpulse demo is running on " + dataDir + "; stop it or pick another --data-dir");
+    }
+
+    private static Properties loadPorts(Path dataDir) throws IOException {
+        Properties ports = new Properties();
+        Path file = dataDir.resolve(PORTS_FILE);
+        if (Files.exists(file)) {
+            try (InputStream in = Files.newInputStream(file)) {
+                ports.load(in);
+            }
+        }
+        return ports;
+    }
+
+    private static void storePorts(Path dataDir, Properties ports) throws IOException {
+        try (OutputStream os = Files.newOutputStream(dataDir.resolve(PORTS_FILE))) {
+            ports.store(os, "Ports of the demo's broker and database, reused by the next run when free");
+        }
+    }
+
+    /** The port an earlier run used, when it is still free; 0 (any) otherwise. */
+    private int reusablePort(Properties ports, String key) {
+        String value = ports.getProperty(key);
+        if (value == null) {
+            return 0;
+        }
+        int port;
+        try {
+            port = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+        try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return port;
+        } catch (IOException e) {
+            out.println("  (" + key + " " + port + " of the last run is taken now; using another)");
+            return 0;
         }
     }
 
@@ -316,12 +435,14 @@ public final class Demo {
         return bytes / (1024.0 * 1024.0);
     }
 
-    private static void deleteRecursively(Path dir) throws java.io.IOException {
-        if (!Files.exists(dir)) {
+    private static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
             return;
         }
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try (var paths = Files.walk(path)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 }

@@ -7,11 +7,15 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** What one demo run did, printed at the end and optionally written as JSON (dotted names are nested objects). */
+/**
+ * What one demo run did, printed at the end and optionally written as JSON (dotted names are nested objects).
+ * Events, windows, alerts, notifications and dead letters are this run's; {@code postgresRows} and the
+ * {@code *InTopics} counts are what the tables and topics hold, earlier runs on a kept data folder included.
+ */
 public record DemoSummary(int servers, double seconds, long checks, long metrics, long windows, long alertsFired,
                           long alertsResolved, long slackNotifications, long pagerDutyNotifications,
                           Map<String, Long> postgresRows, long deadLetters, Map<String, Long> deadLettersByReason,
-                          double peakHeapMb) {
+                          double peakHeapMb, String dataDir, boolean resumed, long checksInTopics, long metricsInTopics) {
 
     public Map<String, Object> asJson() {
         Map<String, Object> json = new LinkedHashMap<>();
@@ -25,6 +29,9 @@ public record DemoSummary(int servers, double seconds, long checks, long metrics
         json.put("dlq", deadLetters);
         json.put("dlq_by_reason", deadLettersByReason);
         json.put("peak_heap_mb", Math.round(peakHeapMb));
+        json.put("data_dir", dataDir);
+        json.put("resumed", resumed);
+        json.put("events_in_topics", Map.of("checks", checksInTopics, "metrics", metricsInTopics));
         return json;
     }
 
@@ -34,16 +41,18 @@ public record DemoSummary(int servers, double seconds, long checks, long metrics
 
     public String describe() {
         return String.format("""
-                FleetPulse demo summary (%d servers, %.0f s)
+                FleetPulse demo summary (%d servers, %.0f s%s)
                   events        checks %d, metrics %d
                   windows       %d one-minute aggregates
                   alerts        %d fired, %d resolved
                   notifications Slack %d, PagerDuty %d
-                  postgres      %s
+                  postgres      %s%s
                   dlq           %d %s
                   peak heap     %.0f MB""",
-                servers, seconds, checks, metrics, windows, alertsFired, alertsResolved, slackNotifications,
-                pagerDutyNotifications, postgresRows, deadLetters, deadLettersByReason.isEmpty() ? "" : deadLettersByReason,
-                peakHeapMb);
+                servers, seconds, resumed ? ", resumed on kept data" : "", checks, metrics, windows, alertsFired,
+                alertsResolved, slackNotifications, pagerDutyNotifications, postgresRows,
+                resumed ? " rows in the tables, earlier runs included (topics hold " + checksInTopics + " checks, "
+                        + metricsInTopics + " metrics in all)" : "",
+                deadLetters, deadLettersByReason.isEmpty() ? "" : deadLettersByReason, peakHeapMb);
     }
 }

@@ -1,6 +1,9 @@
 package io.fleetpulse.launcher;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +19,10 @@ import org.apache.kafka.server.common.MetadataVersion;
 /**
  * A real single-node KRaft broker (combined broker and controller) inside the demo's JVM, with its data in a
  * local folder. The same code path as a production broker, minus the separate process.
+ *
+ * <p>The folder is formatted once, on first use; later starts resume its topics, offsets and transactions.
+ * The quorum is a static voter set ({@code controller.quorum.voters}, kraft.version 0), so the voter's address
+ * comes from this start's configuration, never from the metadata log: a restart on other ports works.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -23,16 +30,29 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private final KafkaRaftServer server;
     private final String bootstrapServers;
+    private final String clusterId;
+    private final boolean resumed;
 
-    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
+    private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, String clusterId, boolean resumed) {
         this.server = server;
         this.bootstrapServers = bootstrapServers;
+        this.clusterId = clusterId;
+        this.resumed = resumed;
     }
 
-    /** Formats {@code dataDir} (which must be empty or absent) and starts the broker on free loopback ports. */
+    /** Starts on free loopback ports. */
     public static EmbeddedKafka start(Path dataDir) throws Exception {
+        return start(dataDir, 0);
+    }
+
+    /**
+     * Starts the broker on {@code dataDir}, formatting it only when it holds no {@code meta.properties}.
+     *
+     * @param brokerPort the client port, or 0 for any free one
+     */
+    public static EmbeddedKafka start(Path dataDir, int brokerPort) throws Exception {
         Files.createDirectories(dataDir);
-        int brokerPort = freePort();
+        int port = brokerPort == 0 ? freePort() : brokerPort;
         int controllerPort = freePort();
         String logDir = dataDir.toAbsolutePath().toString();
 
@@ -40,8 +60,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
         props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
         props.put("controller.listener.names", CONTROLLER_LISTENER);
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
         props.put("log.dirs", logDir);
@@ -57,27 +77,61 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("auto.create.topics.enable", "false");
         KafkaConfig config = KafkaConfig.fromProps(props, false);
 
-        new Formatter()
-                .setNodeId(1)
-                .setClusterId(Uuid.randomUuid().toString())
-                .setDirectories(List.of(logDir))
-                .setMetadataLogDirectory(logDir)
-                .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                .setControllerListenerName(CONTROLLER_LISTENER)
-                .setIgnoreFormatted(false)
-                .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
-                .run();
+        Path metaProperties = dataDir.resolve("meta.properties");
+        boolean resumed = Files.exists(metaProperties);
+        String clusterId;
+        if (resumed) {
+            clusterId = clusterId(metaProperties);
+        } else {
+            clusterId = Uuid.randomUuid().toString();
+            new Formatter()
+                    .setNodeId(1)
+                    .setClusterId(clusterId)
+                    .setDirectories(List.of(logDir))
+                    .setMetadataLogDirectory(logDir)
+                    .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                    .setControllerListenerName(CONTROLLER_LISTENER)
+                    .setIgnoreFormatted(false)
+                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                    .run();
+        }
 
+        // The server reads node and cluster id from meta.properties itself and refuses a folder of another cluster.
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        return new EmbeddedKafka(server, "127.0.0.1:" + brokerPort);
+        return new EmbeddedKafka(server, "127.0.0.1:" + port, clusterId, resumed);
+    }
+
+    private static String clusterId(Path metaProperties) throws IOException {
+        Properties meta = new Properties();
+        try (InputStream in = Files.newInputStream(metaProperties)) {
+            meta.load(in);
+        }
+        String id = meta.getProperty("cluster.id");
+        if (id == null || id.isBlank()) {
+            throw new IOException(metaProperties + " names no cluster.id; remove the folder (or run with --fresh) to start over");
+        }
+        return id;
     }
 
     public String bootstrapServers() {
         return bootstrapServers;
     }
 
-    private static int freePort() throws IOException {
+    public int port() {
+        return Integer.parseInt(bootstrapServers.substring(bootstrapServers.lastIndexOf(':') + 1));
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    /** True when the folder was already formatted, i.e. this broker resumed an earlier run's data. */
+    public boolean resumed() {
+        return resumed;
+    }
+
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

@@ -154,6 +154,12 @@ public final class FleetPulseCli implements Callable<Integer> {
                     "%nIn one JVM: an in-process KRaft broker, embedded PostgreSQL 17, a simulated fleet, all four services,"
                             + " and local stand-ins for Slack and PagerDuty that print what they would be sent"
                             + " (the real ones when SLACK_WEBHOOK_URL / PAGERDUTY_ROUTING_KEY are set).",
+                    "%nKept between runs, under --data-dir: kafka/ (the broker's topics, offsets and transactions),"
+                            + " streams/ (the stream processor's state stores) and postgres/ (the sink's tables)."
+                            + " A later run resumes on that history; --fresh wipes it first. PostgreSQL keeps its port"
+                            + " (demo.properties there), and the end of a run prints how to query the tables with psql.",
+                    "%nThe summary counts what this run produced (events, windows, alerts, notifications, dead letters);"
+                            + " its postgres rows and events_in_topics are what the tables and topics hold, earlier runs included.",
                     "%nCtrl-C or SIGTERM stops in order (collector first, the services drain and commit, then the database"
                             + " and the broker), prints the summary, writes --summary-json and exits 0; a second one forces exit."
                             + " During start-up it stops once the step under way is done, with no summary (status 130 / 143).%n"})
@@ -178,8 +184,12 @@ public final class FleetPulseCli implements Callable<Integer> {
                 description = "incident script: demo, none, or e.g. outage:srv-002@20s+40s,cpu:srv-005@15s+50s (default ${DEFAULT-VALUE})")
         String incidents;
 
-        @Option(names = "--data-dir", defaultValue = ".fleetpulse/demo", description = "where the broker and database keep data (default ${DEFAULT-VALUE})")
+        @Option(names = "--data-dir", defaultValue = ".fleetpulse/demo",
+                description = "where the broker, the Streams state and the database keep their data between runs (default ${DEFAULT-VALUE})")
         Path dataDir;
+
+        @Option(names = "--fresh", description = "wipe the kept data (kafka/, streams/, postgres/ under --data-dir) before starting")
+        boolean fresh;
 
         @Option(names = "--seed", defaultValue = "42", description = "seed of the simulated fleet (default ${DEFAULT-VALUE})")
         long seed;
@@ -200,6 +210,7 @@ public final class FleetPulseCli implements Callable<Integer> {
                 summary.writeJson(summaryJson);
                 System.out.println("Summary written to " + summaryJson.toAbsolutePath());
             }
+            System.out.println(demo.keptDataNote());
             return 0;
         }
 
@@ -224,7 +235,7 @@ public final class FleetPulseCli implements Callable<Integer> {
                 throw invalid(spec, "--data-dir", dataDir + " is a file, not a folder");
             }
             try {
-                return new Demo.Options(servers, duration, interval, dataDir, seed, script, System.getenv());
+                return new Demo.Options(servers, duration, interval, dataDir, fresh, seed, script, System.getenv());
             } catch (IllegalArgumentException e) {
                 throw invalid(spec, "--incidents", e.getMessage());
             }

@@ -27,18 +27,23 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Counts what the pipeline produced, the way a downstream consumer sees it: committed records only.
- * Windows, alerts and dead letters are written transactionally, so their end offsets include transaction
+ * Counts what the pipeline produces from the moment the tally is created, the way a downstream consumer sees it:
+ * committed records only. Create it before the pipeline starts: on a data folder kept from earlier runs the
+ * topics already hold their records, and those are not this run's.
+ *
+ * <p>Windows, alerts and dead letters are written transactionally, so their end offsets include transaction
  * markers; they are counted by reading. Checks and metrics come from a plain producer, so end offsets are exact.
  */
 public final class PipelineTally implements AutoCloseable {
 
     private static final List<Topic<?, ?>> READ = List.of(Topics.AGGREGATES_1M, Topics.ALERTS, Topics.DLQ);
+    private static final List<Topic<?, ?>> BY_OFFSET = List.of(Topics.CHECKS, Topics.METRICS);
 
     private final Admin admin;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<TopicPartition> readPartitions;
     private final Map<TopicPartition, Long> positions = new ConcurrentHashMap<>();
+    private final Map<String, Long> baseline;
     private final Thread thread;
     private final AtomicLong windows = new AtomicLong();
     private final AtomicLong fired = new AtomicLong();
@@ -46,7 +51,7 @@ public final class PipelineTally implements AutoCloseable {
     private final Map<String, AtomicLong> deadLetters = new ConcurrentHashMap<>();
     private volatile boolean running = true;
 
-    /** Counts from the beginning of every topic; the topics must exist. */
+    /** Starts counting at the current end of every topic; the topics must exist. */
     public PipelineTally(String bootstrapServers) throws Exception {
         this.admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers));
         this.consumer = new KafkaConsumer<>(Map.of(
@@ -60,8 +65,10 @@ public final class PipelineTally implements AutoCloseable {
                     .flatMap(t -> consumer.partitionsFor(t.name()).stream().map(p -> new TopicPartition(t.name(), p.partition())))
                     .toList();
             consumer.assign(readPartitions);
-            consumer.seekToBeginning(readPartitions);
+            consumer.seekToEnd(readPartitions);
+            // Resolve the lazy seek now, before the pipeline writes anything this run should count.
             readPartitions.forEach(tp -> positions.put(tp, consumer.position(tp)));
+            baseline = BY_OFFSET.stream().collect(Collectors.toMap(Topic::name, this::endOffsetsUnchecked));
         } catch (Exception e) {
             consumer.close(CloseOptions.timeout(Duration.ZERO));
             admin.close(Duration.ZERO);
@@ -147,9 +154,22 @@ public final class PipelineTally implements AutoCloseable {
         return deadLetters.values().stream().mapToLong(AtomicLong::get).sum();
     }
 
-    /** Records on a non-transactional topic (checks, metrics), from its end offsets. */
+    /** Records this run added to a non-transactional topic (checks, metrics), from its end offsets. */
     public long records(Topic<?, ?> topic) throws Exception {
+        return recordsInTopic(topic) - baseline.getOrDefault(topic.name(), 0L);
+    }
+
+    /** Records ever written to a non-transactional topic, earlier runs included. */
+    public long recordsInTopic(Topic<?, ?> topic) throws Exception {
         return endOffsets(topic);
+    }
+
+    private long endOffsetsUnchecked(Topic<?, ?> topic) {
+        try {
+            return endOffsets(topic);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the end offsets of " + topic.name() + ": " + e.getMessage(), e);
+        }
     }
 
     private long endOffsets(Topic<?, ?> topic) throws Exception {

@@ -59,11 +59,12 @@ class DemoShutdownIT {
         assertTrue(printed.contains("SIGTERM: stopping in order"), () -> printed + "\n--- stderr ---\n" + read(stderr));
         assertTrue(printed.contains("FleetPulse demo summary"), printed);
         assertTrue(printed.contains("Summary written to"), printed);
+        assertTrue(printed.contains("psql postgresql://postgres@127.0.0.1:"), printed);
         assertFalse(printed.contains("(while stopping"), () -> "everything closed cleanly: " + printed);
 
         JsonNode json = new ObjectMapper().readTree(summaryJson.toFile());
         for (String key : List.of("servers", "duration_seconds", "events", "windows", "alerts", "notifications",
-                "postgres_rows", "dlq", "dlq_by_reason")) {
+                "postgres_rows", "dlq", "dlq_by_reason", "data_dir", "resumed", "events_in_topics")) {
             assertTrue(json.has(key), () -> "s.json lacks " + key + ": " + json);
         }
         assertEquals(3, json.at("/servers").asInt());

@@ -43,7 +43,7 @@ class FleetPulseCliTest {
     @Test
     void shouldWriteTheSummaryWithTheDocumentedFields(@TempDir Path dir) throws Exception {
         DemoSummary summary = new DemoSummary(50, 121.5, 1000, 500, 40, 3, 2, 5, 5,
-                Map.of("target_window_1m", 40L, "alert_event", 5L), 0, Map.of(), 300);
+                Map.of("target_window_1m", 40L, "alert_event", 5L), 0, Map.of(), 300, "/data/demo", true, 3000, 1500);
         Path file = dir.resolve("s.json");
 
         summary.writeJson(file);
@@ -58,6 +58,10 @@ class FleetPulseCliTest {
         assertEquals(5, json.at("/notifications/pagerduty").asLong());
         assertEquals(40, json.at("/postgres_rows/target_window_1m").asLong());
         assertEquals(0, json.at("/dlq").asLong());
+        assertEquals("/data/demo", json.at("/data_dir").asText());
+        assertTrue(json.at("/resumed").asBoolean());
+        assertEquals(3000, json.at("/events_in_topics/checks").asLong());
+        assertEquals(1500, json.at("/events_in_topics/metrics").asLong());
     }
 
     @Test
@@ -87,6 +91,16 @@ class FleetPulseCliTest {
 
         // The listing wraps long lines; what matters is that the whole sentence is there.
         assertTrue(usage.toString().replaceAll("\\s+", " ").contains(firstLine), usage.toString());
+    }
+
+    @Test
+    void shouldSayInTheDemoHelpWhatIsKeptWhereAndWhatTheSummaryCounts() {
+        String help = FleetPulseCli.commandLine().getSubcommands().get("demo").getUsageMessage().replaceAll("\\s+", " ");
+
+        for (String expected : new String[] {"kafka/", "streams/", "postgres/", "--fresh", "resumes", "psql",
+                "counts what this run produced", "earlier runs included", "exits 0"}) {
+            assertTrue(help.contains(expected), () -> "demo help lacks '" + expected + "': " + help);
+        }
     }
 
     @Test
