@@ -75,33 +75,6 @@ public final class FleetPulseCli implements Callable<Integer> {
         return usageError(spec);
     }
 
-    private static int usageError(CommandLine.Model.CommandSpec spec) {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return spec.exitCodeOnInvalidInput();
-    }
-
-    private static Duration positiveDuration(String text) {
-        try {
-            return ConfigKey.parseDuration(text);
-        } catch (RuntimeException e) {
-            throw new CommandLine.TypeConversionException("'" + text + "' is not a positive duration such as 500ms, 30s, 5m, 1h, 7d or PT30S");
-        }
-    }
-
-    /** A bad option is one line naming it (plus a close match when there is one), not the whole usage. */
-    private static int oneLineUsageError(CommandLine.ParameterException e, String[] args) {
-        CommandLine cmd = e.getCommandLine();
-        String hint = e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()
-                ? " (did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?)" : "";
-        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage() + hint
-                + "; see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
-        return cmd.getCommandSpec().exitCodeOnInvalidInput();
-    }
-
-    private static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
-        return new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + problem);
-    }
-
     /** Runs one service until SIGTERM. */
     @Command(mixinStandardHelpOptions = true)
     static final class ServiceCommand implements Callable<Integer> {
@@ -410,5 +383,32 @@ public final class FleetPulseCli implements Callable<Integer> {
                 return 0;
             }
         }
+    }
+
+    private static int usageError(CommandLine.Model.CommandSpec spec) {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return spec.exitCodeOnInvalidInput();
+    }
+
+    private static Duration positiveDuration(String text) {
+        try {
+            return ConfigKey.parseDuration(text);
+        } catch (RuntimeException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a positive duration such as 500ms, 30s, 5m, 1h, 7d or PT30S");
+        }
+    }
+
+    /** A bad option is one line naming it (plus a close match when there is one), not the whole usage. */
+    private static int oneLineUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String hint = e instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getSuggestions().isEmpty()
+                ? " (did you mean " + String.join(" or ", unmatched.getSuggestions()) + "?)" : "";
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage() + hint
+                + "; see '" + cmd.getCommandSpec().qualifiedName() + " --help'");
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    private static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
+        return new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + problem);
     }
 }
