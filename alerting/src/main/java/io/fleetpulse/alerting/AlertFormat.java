@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.Evidence;
-import java.math.BigDecimal;
+import io.fleetpulse.runtime.text.Numbers;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,11 +17,14 @@ final class AlertFormat {
     private AlertFormat() {
     }
 
-    /** "cpu_percent 97.5 > 90 over 2024-05-01T12:00:00Z → 2024-05-01T12:01:00Z (6 samples)". */
+    /**
+     * "cpu_percent 97.5 > 90 over 2024-05-01T12:00:00Z → 2024-05-01T12:01:00Z (6 samples)". Numbers go through
+     * {@link Numbers#format}, as the stream processor's summaries do, so one value reads the same in both.
+     */
     static String evidence(Evidence e) {
         StringBuilder text = new StringBuilder()
-                .append(e.getSignal()).append(' ').append(number(e.getValue()))
-                .append(' ').append(e.getOperator()).append(' ').append(number(e.getThreshold()));
+                .append(e.getSignal()).append(' ').append(Numbers.format(e.getValue()))
+                .append(' ').append(e.getOperator()).append(' ').append(Numbers.format(e.getThreshold()));
         if (e.getWindowStart() != null || e.getWindowEnd() != null) {
             text.append(" over ").append(instant(e.getWindowStart())).append(" → ").append(instant(e.getWindowEnd()));
         }
@@ -29,15 +32,6 @@ final class AlertFormat {
             text.append(" (").append(e.getSamples()).append(e.getSamples() == 1 ? " sample)" : " samples)");
         }
         return text.toString();
-    }
-
-    /** 90.0 → "90", 0.123456789 → "0.123457": readable without hiding precision that matters. */
-    static String number(double value) {
-        if (Double.isNaN(value) || Double.isInfinite(value)) {
-            return Double.toString(value);
-        }
-        BigDecimal rounded = new BigDecimal(value).round(new java.math.MathContext(6)).stripTrailingZeros();
-        return rounded.scale() < 0 ? rounded.setScale(0).toPlainString() : rounded.toPlainString();
     }
 
     static String instant(Instant instant) {

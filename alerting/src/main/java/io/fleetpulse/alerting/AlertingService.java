@@ -5,25 +5,23 @@ import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.runtime.DaemonThreads;
-import io.fleetpulse.runtime.KafkaSettings;
-import io.fleetpulse.runtime.Service;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.ManagedService;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.schemas.UndecodableRecordException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -38,10 +36,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
+import java.util.function.ToLongFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -66,8 +62,12 @@ import org.slf4j.LoggerFactory;
  * polling (so it stays in the group however long retries take). Offsets are committed only when every notification of
  * the batch is settled (SENT, FAILED or already delivered) and its audit records are acknowledged; a crash in between
  * redelivers the batch, and the {@link DeliveredSet} keeps Slack and webhooks from seeing it twice.
+ *
+ * <p>The consumer loop is the service's core loop: when it dies (an exception, an audit or dead-letter record the
+ * broker did not acknowledge, the member expelled from its group) the service turns FAILED with the batch in flight
+ * uncommitted, and the process exits non-zero so that it is restarted and the batch redelivered.
  */
-public final class AlertingService implements Service {
+public final class AlertingService extends ManagedService {
 
     private static final Logger LOG = LoggerFactory.getLogger(AlertingService.class);
     private static final String NAME = "alerting";
@@ -78,114 +78,110 @@ public final class AlertingService implements Service {
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
     private static final Duration REBUILD_TIMEOUT = Duration.ofMinutes(2);
 
-    /** Every key the service reads, Kafka's included: for docs and the start-up log. */
-    public static final List<ConfigKey<?>> KEYS = Stream.concat(KafkaSettings.KEYS.stream(),
-            AlertingSettings.KEYS.stream()).toList();
+    /** Every key the service reads: ops and Kafka keys, then the alerting ones. */
+    public static final List<ConfigKey<?>> KEYS = ManagedService.keysWith(AlertingSettings.KEYS);
 
-    private final Config config;
-    private final AlertingSettings settings;
-    private final KafkaSettings kafka;
-    private final Clock clock = Clock.systemUTC();
-    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AlertingSettings alerting;
     private final DeliveredSet delivered;
     private final Counter alertsConsumed;
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong batchesCommitted = new AtomicLong();
-    private final AtomicReference<String> fatalError = new AtomicReference<>();
-    private final AtomicReference<String> state = new AtomicReference<>("created");
-    private final AtomicBoolean started = new AtomicBoolean();
-    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean running;
     private volatile boolean assigned;
+    /** Filled once by startUp, read by /status and the counters; empty before. */
+    private volatile Map<String, DeliveryWorker> workers = Map.of();
 
     private KafkaProducer<byte[], byte[]> producer;
     private ExecutorService httpThreads;
-    private final Map<String, DeliveryWorker> workers = new LinkedHashMap<>();
     private Router router;
     private KafkaConsumer<byte[], byte[]> consumer;
-    private Thread loop;
+    private volatile Thread loop;
     /** Touched only by the loop thread (including inside rebalance callbacks, which run on it). */
     private Batch inFlight;
+    /** Set by the rebalance listener when the group expelled this member; the loop then dies. */
+    private Collection<TopicPartition> lost;
 
-    public AlertingService(Config config) {
-        this.config = config;
-        this.kafka = new KafkaSettings(config);
-        this.settings = new AlertingSettings(config);
-        config.describe(KEYS); // reads every key once more, so nothing unchecked is left for later
-        this.delivered = new DeliveredSet(settings.deliveredLookback);
-        this.alertsConsumed = Counter.builder("alerting.alerts.consumed")
-                .description("alert events read from fleet.alerts").register(meters);
-        Gauge.builder("alerting.notifications.in.flight", this, s -> s.workers.values().stream()
-                .mapToInt(DeliveryWorker::inFlight).sum())
-                .description("notifications queued or being delivered").register(meters);
-        Gauge.builder("alerting.delivered.set.size", delivered, DeliveredSet::size)
-                .description("notification ids remembered as delivered").register(meters);
+    public AlertingService(Settings settings) {
+        this(settings, Clock.systemUTC());
+    }
+
+    AlertingService(Settings settings, Clock clock) {
+        super(NAME, settings, clock);
+        this.alerting = AlertingSettings.from(settings);
+        this.delivered = new DeliveredSet(alerting.deliveredLookback());
+        this.alertsConsumed = Counter.builder(meters().name("alerts.consumed"))
+                .description("alert events read from fleet.alerts").register(meterRegistry());
+        Gauge.builder(meters().name("notifications.in.flight"), this, s -> s.workers.values().stream()
+                        .mapToInt(DeliveryWorker::inFlight).sum())
+                .description("notifications queued or being delivered").register(meterRegistry());
+        Gauge.builder(meters().name("delivered.set.size"), delivered, DeliveredSet::size)
+                .description("notification ids remembered as delivered").register(meterRegistry());
     }
 
     @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public synchronized void start() {
-        if (!started.compareAndSet(false, true)) {
-            throw new IllegalStateException("already started");
-        }
-        state.set("starting");
-        List<Receiver> receivers = settings.receivers;
+    protected void startUp(Instant deadline) {
+        List<Receiver> receivers = alerting.receivers();
         if (receivers.isEmpty()) {
             LOG.warn("alerting has no receivers configured: alert events are read and counted, nothing is sent");
         } else {
             LOG.info("alerting receivers: {}", receivers.stream().map(Receiver::describe).toList());
         }
-        LOG.info("alerting settings: {}", config.describe(KEYS));
-
-        producer = new KafkaProducer<>(kafka.producer(CLIENT_ID + "-audit"), new ByteArraySerializer(),
+        producer = new KafkaProducer<>(kafka().producer(CLIENT_ID + "-audit"), new ByteArraySerializer(),
                 new ByteArraySerializer());
-        rebuildDeliveredSet();
+        meters().bindKafkaClient(producer);
+        rebuildDeliveredSet(deadline);
 
-        httpThreads = Executors.newCachedThreadPool(DaemonThreads.named("alerting-http"));
+        httpThreads = Executors.newCachedThreadPool(DaemonThreads.named("fleetpulse-alerting-http"));
         HttpClient http = HttpClient.newBuilder()
-                .connectTimeout(settings.httpTimeout)
+                .connectTimeout(alerting.httpTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .executor(httpThreads)
                 .build();
-        RetryPolicy policy = new RetryPolicy(settings.retryLimits, () -> ThreadLocalRandom.current().nextDouble());
+        RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
+        Map<String, DeliveryWorker> byName = new LinkedHashMap<>();
         for (Receiver receiver : receivers) {
-            workers.put(receiver.name(), new DeliveryWorker(receiver, http, settings.httpTimeout, policy,
-                    TokenBucket.perSecond(settings.ratePerSecond), delivered, this::audit, clock, meters));
+            byName.put(receiver.name(), new DeliveryWorker(receiver, http, alerting.httpTimeout(), policy,
+                    TokenBucket.perSecond(alerting.ratePerSecond()), delivered, this::audit, clock(), meters()));
         }
+        workers = Collections.unmodifiableMap(byName);
         router = new Router(receivers, delivered::contains);
 
-        Map<String, Object> props = kafka.consumer(settings.groupId, CLIENT_ID);
+        Map<String, Object> props = kafka().consumer(alerting.groupId(), CLIENT_ID);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_BATCH);
         consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        meters().bindKafkaClient(consumer);
         running = true;
-        loop = new Thread(this::run, "alerting-consumer");
-        loop.setDaemon(true);
-        loop.start();
-        state.set("running");
+        loop = startCoreThread("consumer", this::consume);
     }
 
-    private void rebuildDeliveredSet() {
-        Map<String, Object> props = kafka.common(CLIENT_ID + "-delivered-set");
+    /** Reads fleet.notifications back, within what is left of ops.start.timeout (at most two minutes). */
+    private void rebuildDeliveredSet(Instant deadline) {
+        Duration left = Duration.between(clock().instant(), deadline).truncatedTo(ChronoUnit.SECONDS);
+        Duration timeout = left.compareTo(REBUILD_TIMEOUT) > 0 ? REBUILD_TIMEOUT
+                : left.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : left;
+        Map<String, Object> props = kafka().common(CLIENT_ID + "-delivered-set");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(props, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
-            delivered.rebuild(reader, clock.instant(), REBUILD_TIMEOUT);
+            delivered.rebuild(reader, clock().instant(), timeout);
         }
     }
 
     // ---------------------------------------------------------------- the consumer loop
 
-    private void run() {
+    /** The core loop: returns when shutDown asks it to; anything it throws fails the service (see ManagedService). */
+    private void consume() {
         try {
             consumer.subscribe(List.of(Topics.ALERTS.name()), new Rebalance());
-            Instant nextPrune = clock.instant().plus(PRUNE_EVERY);
+            Instant nextPrune = clock().instant().plus(PRUNE_EVERY);
             while (running) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight == null ? IDLE_POLL : BUSY_POLL);
+                if (lost != null) {
+                    throw new IllegalStateException("expelled from consumer group " + alerting.groupId()
+                            + " (partitions " + lost + " lost: no poll or heartbeat within the group's timeouts); "
+                            + "what was not committed is redelivered to their next owner");
+                }
                 if (!records.isEmpty()) {
                     if (inFlight == null) {
                         inFlight = dispatch(records);
@@ -198,17 +194,14 @@ public final class AlertingService implements Service {
                 if (inFlight != null && inFlight.isDone()) {
                     finish(inFlight);
                 }
-                if (clock.instant().isAfter(nextPrune)) {
-                    delivered.prune(clock.instant());
-                    nextPrune = clock.instant().plus(PRUNE_EVERY);
+                if (clock().instant().isAfter(nextPrune)) {
+                    delivered.prune(clock().instant());
+                    nextPrune = clock().instant().plus(PRUNE_EVERY);
                 }
             }
             settleOnShutdown();
-        } catch (RuntimeException e) {
-            fatalError.set(clock.instant() + " " + e);
-            state.set("failed");
-            LOG.error("alerting consumer loop failed; offsets of the open batch are not committed", e);
         } finally {
+            assigned = false;
             try {
                 consumer.close(Duration.ofSeconds(10));
             } catch (RuntimeException e) {
@@ -265,12 +258,12 @@ public final class AlertingService implements Service {
 
     private CompletableFuture<?> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error) {
         deadLettered.incrementAndGet();
-        Counter.builder("alerting.dead.letters").tag("reason", reason)
-                .description("alert events sent to fleet.dlq").register(meters).increment();
+        Counter.builder(meters().name("dead.letters")).tag("reason", reason)
+                .description("alert events sent to fleet.dlq, by reason").register(meterRegistry()).increment();
         LOG.warn("{}-{}@{} sent to {}: {} ({})", record.topic(), record.partition(), record.offset(),
                 Topics.DLQ.name(), reason, error);
         var letter = DeadLetters.of(NAME, record.topic(), record.partition(), record.offset(), record.key(),
-                record.value(), reason, error, clock.instant());
+                record.value(), reason, error, clock().instant());
         return send(new ProducerRecord<>(Topics.DLQ.name(), record.key(),
                 Topics.DLQ.valueSerde().serializer().serialize(Topics.DLQ.name(), letter)));
     }
@@ -319,7 +312,8 @@ public final class AlertingService implements Service {
         if (inFlight == null) {
             return;
         }
-        if (!inFlight.await(settings.shutdownTimeout)) {
+        // Two thirds of ops.stop.timeout for the deliveries in flight, the rest to commit and close.
+        if (!inFlight.await(ops().stopTimeout().multipliedBy(2).dividedBy(3))) {
             workers.values().forEach(w -> w.shutdown(Duration.ZERO));
             inFlight.await(Duration.ofSeconds(10));
         }
@@ -361,12 +355,12 @@ public final class AlertingService implements Service {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            // Another member owns them already; committing would fail. Deliveries still finish and are audited.
-            if (inFlight != null) {
-                LOG.warn("partitions {} lost mid-batch; the new owner redelivers what was not committed", partitions);
-                inFlight = null;
-                consumer.resume(consumer.assignment());
-            }
+            // The group expelled this member: another owns the partitions, so committing would fail. The batch in
+            // flight is left uncommitted (its deliveries still finish and are audited) and the loop dies, so the
+            // process restarts instead of carrying on as a member that missed its deadlines.
+            assigned = false;
+            lost = List.copyOf(partitions);
+            inFlight = null;
         }
     }
 
@@ -424,16 +418,12 @@ public final class AlertingService implements Service {
         }
     }
 
-    // ---------------------------------------------------------------- lifecycle and observation
+    // ---------------------------------------------------------------- readiness and observation
 
+    /** Ready: the consumer loop runs and the group has given this member its partitions. */
     @Override
-    public boolean isLive() {
-        return started.get() && !closed.get() && loop != null && loop.isAlive() && fatalError.get() == null;
-    }
-
-    @Override
-    public boolean isReady() {
-        return isLive() && assigned;
+    protected boolean ready() {
+        return running && assigned && loop != null && loop.isAlive();
     }
 
     /** Notifications delivered to receivers of {@code receiverType} (slack, pagerduty, webhook). */
@@ -456,83 +446,65 @@ public final class AlertingService implements Service {
         return sum(receiverType, DeliveryWorker::skippedCount);
     }
 
-    private long sum(String receiverType, java.util.function.ToLongFunction<DeliveryWorker> count) {
+    private long sum(String receiverType, ToLongFunction<DeliveryWorker> count) {
         String type = receiverType.toLowerCase(Locale.ROOT);
         return workers.values().stream().filter(w -> w.receiver().type().id().equals(type)).mapToLong(count).sum();
     }
 
+    /** Receivers as configured (endpoints masked) with their counters; the kernel adds state and settings. */
     @Override
-    public Map<String, Object> status() {
-        Map<String, Object> status = new LinkedHashMap<>();
-        status.put("state", state.get());
+    protected Map<String, Object> details() {
         Map<String, Map<String, Long>> byType = new LinkedHashMap<>();
         List<Map<String, Object>> receivers = new ArrayList<>();
-        for (DeliveryWorker worker : workers.values()) {
-            Map<String, Long> counts = byType.computeIfAbsent(worker.receiver().type().id(), t -> new LinkedHashMap<>());
-            counts.merge("sent", worker.sentCount(), Long::sum);
-            counts.merge("retried", worker.retriedCount(), Long::sum);
-            counts.merge("failed", worker.failedCount(), Long::sum);
-            counts.merge("skipped", worker.skippedCount(), Long::sum);
-            Map<String, Object> receiver = new LinkedHashMap<>();
-            receiver.put("name", worker.receiver().name());
-            receiver.put("type", worker.receiver().type().id());
-            receiver.put("endpoint", worker.receiver().describe());
-            receiver.put("sent", worker.sentCount());
-            receiver.put("retried", worker.retriedCount());
-            receiver.put("failed", worker.failedCount());
-            receiver.put("skipped", worker.skippedCount());
-            receiver.put("inFlight", worker.inFlight());
-            receiver.put("lastError", Objects.toString(worker.lastError(), null));
-            receivers.add(receiver);
+        Map<String, DeliveryWorker> current = workers;
+        for (Receiver receiver : alerting.receivers()) {
+            Map<String, Object> shown = new LinkedHashMap<>();
+            shown.put("name", receiver.name());
+            shown.put("type", receiver.type().id());
+            shown.put("endpoint", receiver.describe());
+            DeliveryWorker worker = current.get(receiver.name());
+            if (worker != null) {
+                Map<String, Long> counts = byType.computeIfAbsent(receiver.type().id(), t -> new LinkedHashMap<>());
+                counts.merge("sent", worker.sentCount(), Long::sum);
+                counts.merge("retried", worker.retriedCount(), Long::sum);
+                counts.merge("failed", worker.failedCount(), Long::sum);
+                counts.merge("skipped", worker.skippedCount(), Long::sum);
+                shown.putAll(Map.of("sent", worker.sentCount(), "retried", worker.retriedCount(),
+                        "failed", worker.failedCount(), "skipped", worker.skippedCount(), "inFlight", worker.inFlight()));
+                shown.put("lastError", Objects.toString(worker.lastError(), null));
+            }
+            receivers.add(shown);
         }
-        if (!started.get()) {
-            settings.receivers.forEach(r -> receivers.add(Map.of("name", r.name(), "type", r.type().id(),
-                    "endpoint", r.describe())));
-        }
-        status.put("notifications", byType);
-        status.put("receivers", receivers);
-        status.put("inFlight", workers.values().stream().mapToInt(DeliveryWorker::inFlight).sum());
-        status.put("alertsConsumed", (long) alertsConsumed.count());
-        status.put("deadLettered", deadLettered.get());
-        status.put("batchesCommitted", batchesCommitted.get());
-        status.put("deliveredSetSize", delivered.size());
-        status.put("lastError", lastError());
-        status.put("config", config.describe(KEYS));
-        return status;
-    }
-
-    /** The loop's fatal error if any, else the most recent failed delivery attempt of any receiver. */
-    private String lastError() {
-        String fatal = fatalError.get();
-        if (fatal != null) {
-            return fatal;
-        }
-        return workers.values().stream().map(DeliveryWorker::lastError).filter(Objects::nonNull)
-                .max(Comparator.comparing(DeliveryWorker.LastError::at)).map(Object::toString).orElse(null);
-    }
-
-    @Override
-    public MeterRegistry meterRegistry() {
-        return meters;
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("notifications", byType);
+        details.put("receivers", receivers);
+        details.put("inFlight", current.values().stream().mapToInt(DeliveryWorker::inFlight).sum());
+        details.put("alertsConsumed", (long) alertsConsumed.count());
+        details.put("deadLettered", deadLettered.get());
+        details.put("batchesCommitted", batchesCommitted.get());
+        details.put("deliveredSetSize", delivered.size());
+        details.put("lastDeliveryError", current.values().stream().map(DeliveryWorker::lastError)
+                .filter(Objects::nonNull).max(Comparator.comparing(DeliveryWorker.LastError::at))
+                .map(Object::toString).orElse(null));
+        return details;
     }
 
     /**
-     * Finishes the batch in flight (up to alerting.shutdown.timeout), commits it, then closes in reverse order of
-     * opening: consumer loop, delivery workers, HTTP threads, producer (which flushes the audit records).
+     * Finishes the batch in flight (within ops.stop.timeout), commits it, then closes in reverse order of
+     * opening: consumer loop, delivery workers, HTTP threads, producer (which flushes the audit records). Copes with
+     * a start that got only part of the way, and with a loop that already died.
      */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        state.set("stopping");
+    protected void shutDown() {
         running = false;
         if (loop != null) {
             try {
-                loop.join(settings.shutdownTimeout.plusSeconds(30).toMillis());
+                loop.join(ops().stopTimeout().toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        } else if (consumer != null) {
+            consumer.close(Duration.ofSeconds(10)); // opened by a start that failed before the loop took it over
         }
         workers.values().forEach(w -> w.shutdown(Duration.ofSeconds(1)));
         if (httpThreads != null) {
@@ -541,8 +513,6 @@ public final class AlertingService implements Service {
         if (producer != null) {
             producer.close(Duration.ofSeconds(10));
         }
-        meters.close();
-        state.set(fatalError.get() == null ? "stopped" : "failed");
         LOG.info("alerting stopped after {} alerts and {} committed batches", (long) alertsConsumed.count(),
                 batchesCommitted.get());
     }

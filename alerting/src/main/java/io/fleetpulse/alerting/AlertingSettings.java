@@ -1,19 +1,21 @@
 package io.fleetpulse.alerting;
 
-import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.runtime.text.Durations;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every setting of the alerting service, read and checked at construction so a bad value stops the service
- * before it opens a Kafka client. Receivers are derived here: a receiver whose settings are absent is simply
- * not configured.
+ * The alerting service's own settings, typed and immutable, built once from the resolved {@link Settings} when the
+ * service is constructed, so a bad value stops it before it opens a Kafka client; {@code /status} renders from this.
+ * Receivers are derived here: a receiver whose settings are absent is simply not configured.
  */
-final class AlertingSettings {
+record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Limits retryLimits, double ratePerSecond,
+                        Duration httpTimeout, Duration deliveredLookback) {
 
     static final ConfigKey<String> GROUP_ID = ConfigKey.string("alerting.group.id", "fleetpulse-alerting",
             "consumer group that reads fleet.alerts");
@@ -42,50 +44,39 @@ final class AlertingSettings {
     static final ConfigKey<Duration> DELIVERED_LOOKBACK = ConfigKey.duration("alerting.delivered.lookback",
             Duration.ofHours(24), "how far back fleet.notifications is read at start to rebuild the set of SENT "
                     + "notifications that must not be sent again; also how long sent ids are remembered");
-    static final ConfigKey<Duration> SHUTDOWN_TIMEOUT = ConfigKey.duration("alerting.shutdown.timeout",
-            Duration.ofSeconds(30), "how long close() waits for in-flight deliveries before leaving them uncommitted "
-                    + "(they are redelivered after restart)");
 
+    /** The alerting keys only; {@link AlertingService#KEYS} adds the ops and Kafka keys. */
     static final List<ConfigKey<?>> KEYS = List.of(GROUP_ID, SLACK_WEBHOOK_URL, PAGERDUTY_URL, PAGERDUTY_ROUTING_KEY,
             WEBHOOK_URLS, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RATE_PER_SECOND,
-            HTTP_TIMEOUT, DELIVERED_LOOKBACK, SHUTDOWN_TIMEOUT);
+            HTTP_TIMEOUT, DELIVERED_LOOKBACK);
 
-    final String groupId;
-    final List<Receiver> receivers;
-    final RetryPolicy.Limits retryLimits;
-    final double ratePerSecond;
-    final Duration httpTimeout;
-    final Duration deliveredLookback;
-    final Duration shutdownTimeout;
-
-    AlertingSettings(Config config) {
-        this.groupId = config.get(GROUP_ID);
-        this.receivers = receivers(config);
-        Duration initial = config.get(RETRY_INITIAL_BACKOFF);
-        Duration max = config.get(RETRY_MAX_BACKOFF);
+    /** Reads the receivers and the limits from {@code settings}, resolved once with {@link #KEYS} among its keys. */
+    static AlertingSettings from(Settings settings) {
+        Duration initial = settings.get(RETRY_INITIAL_BACKOFF);
+        Duration max = settings.get(RETRY_MAX_BACKOFF);
         if (initial.compareTo(max) > 0) {
-            throw new ConfigException(RETRY_INITIAL_BACKOFF.name(), "Invalid value '" + initial + "' for '"
-                    + RETRY_INITIAL_BACKOFF.name() + "': it must not exceed " + RETRY_MAX_BACKOFF.name() + " (" + max + ")");
+            throw new ConfigException(RETRY_INITIAL_BACKOFF.name(), "Invalid value '" + Durations.format(initial)
+                    + "' for '" + RETRY_INITIAL_BACKOFF.name() + "': it must not exceed " + RETRY_MAX_BACKOFF.name()
+                    + " (" + Durations.format(max) + ")");
         }
-        this.retryLimits = new RetryPolicy.Limits(config.get(RETRY_MAX_ATTEMPTS), initial, max, config.get(RETRY_AFTER_MAX));
-        this.ratePerSecond = config.get(RATE_PER_SECOND);
-        this.httpTimeout = config.get(HTTP_TIMEOUT);
-        this.deliveredLookback = config.get(DELIVERED_LOOKBACK);
-        this.shutdownTimeout = config.get(SHUTDOWN_TIMEOUT);
+        return new AlertingSettings(settings.get(GROUP_ID), receivers(settings),
+                new RetryPolicy.Limits(settings.get(RETRY_MAX_ATTEMPTS), initial, max, settings.get(RETRY_AFTER_MAX)),
+                settings.get(RATE_PER_SECOND), settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK));
     }
 
-    private static List<Receiver> receivers(Config config) {
+    /** Where to add the next receiver kind: its keys above, its {@link Receiver} built here when they are set. */
+    private static List<Receiver> receivers(Settings settings) {
         List<Receiver> receivers = new ArrayList<>();
-        URI slack = config.get(SLACK_WEBHOOK_URL);
+        URI slack = settings.get(SLACK_WEBHOOK_URL);
         if (slack != null) {
             receivers.add(new SlackReceiver("slack", slack));
         }
-        URI pagerDuty = config.get(PAGERDUTY_URL);
-        String routingKey = config.get(PAGERDUTY_ROUTING_KEY);
+        URI pagerDuty = settings.get(PAGERDUTY_URL);
+        String routingKey = settings.get(PAGERDUTY_ROUTING_KEY);
         if (pagerDuty != null && routingKey != null && !routingKey.isBlank()) {
             receivers.add(new PagerDutyReceiver("pagerduty", pagerDuty, routingKey.strip()));
         }
-        List<String> webhooks = config.get(WEBHOOK_URLS);
+        List<String> webhooks = settings.get(WEBHOOK_URLS);
         for (int i = 0; i < webhooks.size(); i++) {
             receivers.add(new WebhookReceiver(webhooks.size() == 1 ? "webhook" : "webhook-" + (i + 1),
                     webhookUrl(webhooks.get(i))));

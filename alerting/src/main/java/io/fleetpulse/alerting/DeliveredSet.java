@@ -2,6 +2,7 @@ package io.fleetpulse.alerting;
 
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topics;
 import java.time.Duration;
 import java.time.Instant;
@@ -82,8 +83,9 @@ final class DeliveredSet {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!caughtUp(consumer, partitions, ends)) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("could not read " + Topics.NOTIFICATIONS.name() + " back " + lookback
-                        + " within " + timeout + " to rebuild the delivered set");
+                throw new IllegalStateException("could not read " + Topics.NOTIFICATIONS.name() + " back "
+                        + Durations.format(lookback) + " within " + Durations.format(timeout)
+                        + " to rebuild the delivered set");
             }
             for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                 read++;

@@ -3,8 +3,9 @@ package io.fleetpulse.alerting;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.runtime.DaemonThreads;
+import io.fleetpulse.runtime.ServiceMeters;
+import io.fleetpulse.runtime.text.Durations;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -31,8 +32,11 @@ import org.slf4j.LoggerFactory;
  * outcome is written to the audit log; the returned future completes once the notification is settled (SENT,
  * FAILED, or skipped as already delivered) and its audit records are acknowledged.
  *
- * <p>Each receiver has its own worker thread, so a slow or failing receiver delays only its own queue, and only
- * for as long as its retry budget lasts.
+ * <p>Each receiver has its own worker thread, so receivers send concurrently and one receiver's retries do not hold
+ * up another's sends within a batch. They do hold up the next batch: the service commits and polls again only when
+ * every notification of the batch is settled, so a slow or failing receiver delays every receiver's next
+ * notifications, for as long as its retry budget lasts (attempts, backoffs and Retry-After waits, each bounded by
+ * the alerting.retry.* settings). Independent queues per receiver are the outbox's job (the decide/deliver split).
  */
 final class DeliveryWorker implements AutoCloseable {
 
@@ -75,7 +79,7 @@ final class DeliveryWorker implements AutoCloseable {
     }
 
     DeliveryWorker(Receiver receiver, HttpClient http, Duration timeout, RetryPolicy policy, TokenBucket bucket,
-                   DeliveredSet delivered, AuditLog audit, Clock clock, MeterRegistry meters) {
+                   DeliveredSet delivered, AuditLog audit, Clock clock, ServiceMeters meters) {
         this.receiver = receiver;
         this.http = http;
         this.timeout = timeout;
@@ -84,23 +88,23 @@ final class DeliveryWorker implements AutoCloseable {
         this.delivered = delivered;
         this.audit = audit;
         this.clock = clock;
-        this.thread = Executors.newSingleThreadExecutor(DaemonThreads.named("alerting-deliver-" + receiver.name()));
+        this.thread = Executors.newSingleThreadExecutor(DaemonThreads.named("fleetpulse-alerting-deliver-" + receiver.name()));
         this.sent = counter(meters, "sent");
         this.retried = counter(meters, "retried");
         this.failed = counter(meters, "failed");
-        this.skipped = Counter.builder("alerting.notifications.skipped")
+        this.skipped = Counter.builder(meters.name("notifications.skipped"))
                 .description("notifications not sent again because they were already delivered")
-                .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id()).register(meters);
-        this.duration = Timer.builder("alerting.delivery.duration")
-                .description("time from dispatch to a settled notification, retries included")
-                .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id()).register(meters);
+                .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id()).register(meters.registry());
+        this.duration = Timer.builder(meters.name("delivery.duration"))
+                .description("time from a worker picking a notification up to its settling: rate-limit waits, attempts and backoffs")
+                .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id()).register(meters.registry());
     }
 
-    private Counter counter(MeterRegistry meters, String outcome) {
-        return Counter.builder("alerting.notifications")
+    private Counter counter(ServiceMeters meters, String outcome) {
+        return Counter.builder(meters.name("notifications"))
                 .description("delivery attempts by outcome: sent, retried (an attempt that will be retried), failed")
                 .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id()).tag("outcome", outcome)
-                .register(meters);
+                .register(meters.registry());
     }
 
     Receiver receiver() {
@@ -225,8 +229,8 @@ final class DeliveryWorker implements AutoCloseable {
                     audits.add(audit.write(record(notification, NotificationOutcome.RETRIED, attempt, status, error)));
                     retried.increment();
                     noteError(notification, error);
-                    LOG.info("{}: attempt {}/{} for {} failed ({}); retrying in {} ms", receiver.name(), attempt,
-                            policy.limits().maxAttempts(), notification.id(), error, decision.delay().toMillis());
+                    LOG.info("{}: attempt {}/{} for {} failed ({}); retrying in {}", receiver.name(), attempt,
+                            policy.limits().maxAttempts(), notification.id(), error, Durations.format(decision.delay()));
                     TimeUnit.MILLISECONDS.sleep(decision.delay().toMillis());
                 }
                 case GIVE_UP -> {

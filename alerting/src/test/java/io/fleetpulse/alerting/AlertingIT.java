@@ -23,9 +23,10 @@ import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Promtool;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -277,11 +278,32 @@ class AlertingIT {
         }
     }
 
+    @Test
+    @Order(8)
+    void shouldExportItsMetersUnderTheFleetpulsePrefixWithHelpHistogramsAndKafkaClientSeries() throws Exception {
+        String metrics = ((PrometheusMeterRegistry) service.meterRegistry()).scrape();
+
+        for (String expected : List.of("# HELP fleetpulse_alerting_alerts_consumed_total ",
+                "fleetpulse_alerting_notifications_total{outcome=\"sent\",receiver=\"slack\",receiver_type=\"slack\"}",
+                "# HELP fleetpulse_alerting_notifications_skipped_total ",
+                "fleetpulse_alerting_delivery_duration_seconds_bucket{",
+                "# HELP fleetpulse_alerting_notifications_in_flight ",
+                "# HELP fleetpulse_alerting_delivered_set_size ",
+                "kafka_consumer_fetch_manager_records_lag_max", "kafka_producer_record_send_total")) {
+            assertTrue(metrics.contains(expected), expected + " in\n" + metrics);
+        }
+        assertFalse(metrics.lines().anyMatch(l -> l.startsWith("alerting_") || l.contains(" alerting_")),
+                "no meter without the fleetpulse_ prefix");
+        assertFalse(metrics.contains("quantile="), "histograms, not client-side percentiles");
+        Promtool.assertNoFindings("alerting /metrics", metrics);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static AlertingService startService() throws Exception {
-        AlertingService started = new AlertingService(Config.of(Map.ofEntries(
+        AlertingService started = new AlertingService(Settings.of(Map.ofEntries(
                 Map.entry("kafka.bootstrap.servers", kafka.bootstrapServers()),
+                Map.entry("kafka.topic.partitions", "2"),
                 Map.entry("alerting.group.id", "it-alerting"),
                 Map.entry("alerting.slack.webhook.url", slack.baseUrl() + SLACK_PATH),
                 Map.entry("alerting.pagerduty.url", pagerDuty.baseUrl() + PD_PATH),
@@ -292,7 +314,7 @@ class AlertingIT {
                 Map.entry("alerting.retry.max.backoff", "200ms"),
                 Map.entry("alerting.rate.per.second", "50"),
                 Map.entry("alerting.http.timeout", "2s"),
-                Map.entry("alerting.shutdown.timeout", "5s"))));
+                Map.entry("ops.stop.timeout", "8s")), AlertingService.KEYS));
         started.start();
         await(started::isReady, "the alerting service to join its group");
         return started;

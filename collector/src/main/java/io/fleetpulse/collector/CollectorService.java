@@ -4,11 +4,12 @@ import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.Target;
-import io.fleetpulse.runtime.KafkaSettings;
-import io.fleetpulse.runtime.Service;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.ManagedService;
+import io.fleetpulse.runtime.StartupWait;
 import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import io.micrometer.core.instrument.Counter;
@@ -16,20 +17,15 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.InetAddress;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -37,7 +33,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
@@ -47,43 +42,23 @@ import org.slf4j.LoggerFactory;
  * Polls the targets of its inventory and publishes what it sees: the inventory itself to {@code fleet.targets},
  * one {@link CheckResult} per check to {@code fleet.checks} and one {@link MetricSample} per metrics poll to
  * {@code fleet.metrics}, all keyed by target id with the poll's start as event time.
+ *
+ * <p>Its core loop is the Vert.x event loop that runs the {@link PollScheduler}: an exception escaping it (a poll's
+ * tick or its outcome) fails the service, and so does the producer's hand-off thread dying, so the process exits
+ * non-zero and is restarted instead of polling nothing while looking alive.
  */
-public final class CollectorService implements Service {
+public final class CollectorService extends ManagedService {
 
     private static final Logger LOG = LoggerFactory.getLogger(CollectorService.class);
 
-    public static final ConfigKey<Path> INVENTORY = ConfigKey.path("collector.inventory", null,
-            "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
-    public static final ConfigKey<String> ID = ConfigKey.string("collector.id", localHostName(),
-            "this collector's name, stamped on every record it produces (default: the host name)");
-    public static final ConfigKey<Duration> POLL_INTERVAL = ConfigKey.duration("collector.poll.interval",
-            Duration.ofSeconds(10), "how often a target is polled unless its inventory entry or defaults say otherwise");
-    public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.duration("collector.poll.timeout",
-            Duration.ofSeconds(2), "how long a poll may take before it counts as TIMEOUT, unless the inventory says otherwise");
-    public static final ConfigKey<Integer> MAX_CONCURRENT_POLLS = ConfigKey.integer("collector.max.concurrent.polls", 256,
-            1, 100_000, "requests in flight at once; further polls wait their turn");
+    public static final List<ConfigKey<?>> KEYS = ManagedService.keysWith(CollectorSettings.KEYS);
 
-    public static final List<ConfigKey<?>> KEYS;
+    /** Bounds on closing: the drain of polls in flight is bounded by the longest target timeout plus this. */
+    private static final Duration DRAIN_MARGIN = Duration.ofSeconds(2);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
-    static {
-        List<ConfigKey<?>> keys = new ArrayList<>(List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS));
-        keys.addAll(KafkaSettings.KEYS);
-        KEYS = List.copyOf(keys);
-    }
-
-    /** How long start may wait for the broker (metadata, inventory publication) before giving up. */
-    private static final Duration KAFKA_START_TIMEOUT = Duration.ofSeconds(15);
-
-    private enum State { CREATED, STARTING, RUNNING, CLOSING, CLOSED, FAILED }
-
-    private final Config config;
-    private final KafkaSettings kafka;
-    private final String collectorId;
-    private final Path inventoryFile;
+    private final CollectorSettings collector;
     private final Inventory inventory;
-    private final int maxConcurrentPolls;
-    private final Clock clock;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     private final Map<PollScheduler.Kind, Map<CheckStatus, Counter>> polls = new EnumMap<>(PollScheduler.Kind.class);
     private final Map<PollScheduler.Kind, Timer> pollLatency = new EnumMap<>(PollScheduler.Kind.class);
@@ -93,123 +68,110 @@ public final class CollectorService implements Service {
     /** Last http status per target, touched only on the event loop; a change is worth a log line. */
     private final Map<String, CheckStatus> lastHttpStatus = new HashMap<>();
 
-    private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
-    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean metadataReady;
-    /** True while the newest produce outcome was an error: the broker is not taking our records. */
+    /** True while the newest produce outcome was a success: the broker is taking our records. */
     private volatile boolean producing = true;
     private final AtomicReference<String> lastProduceError = new AtomicReference<>();
     private volatile InventorySync.Result inventorySync;
 
-    private RecordPublisher publisher;
-    private Vertx vertx;
-    private WebClient client;
-    private PollScheduler scheduler;
+    private volatile RecordPublisher publisher;
+    private volatile Vertx vertx;
+    private volatile WebClient client;
+    private volatile PollScheduler scheduler;
 
     /** Reads and checks every setting and the whole inventory; a bad one throws {@link ConfigException} naming it. */
-    public CollectorService(Config config) {
-        this(config, Clock.systemUTC());
+    public CollectorService(Settings settings) {
+        this(settings, Clock.systemUTC());
     }
 
-    CollectorService(Config config, Clock clock) {
-        this.config = config;
-        this.clock = clock;
-        this.kafka = new KafkaSettings(config);
-        this.collectorId = config.get(ID);
-        this.inventoryFile = config.get(INVENTORY);
-        this.maxConcurrentPolls = config.get(MAX_CONCURRENT_POLLS);
-        Duration interval = config.get(POLL_INTERVAL);
-        Duration timeout = config.get(POLL_TIMEOUT);
-        if (timeout.compareTo(interval) > 0) {
-            throw new ConfigException(POLL_TIMEOUT.name(), "'" + POLL_TIMEOUT.name() + "' (" + timeout
-                    + ") must not be longer than '" + POLL_INTERVAL.name() + "' (" + interval + ")");
-        }
-        if (collectorId.isBlank()) {
-            throw new ConfigException(ID.name(), "'" + ID.name() + "' must not be blank");
-        }
-        this.inventory = Inventory.load(inventoryFile, interval, timeout, clock.instant());
+    CollectorService(Settings settings, Clock clock) {
+        super("collector", settings, clock);
+        this.collector = CollectorSettings.from(settings);
+        this.inventory = Inventory.load(collector.inventory(), collector.pollInterval(), collector.pollTimeout(),
+                clock.instant());
 
+        MeterRegistry registry = meterRegistry();
         for (PollScheduler.Kind kind : PollScheduler.Kind.values()) {
             String kindTag = kind.name().toLowerCase(Locale.ROOT);
             Map<CheckStatus, Counter> byStatus = new EnumMap<>(CheckStatus.class);
             for (CheckStatus status : CheckStatus.values()) {
-                byStatus.put(status, Counter.builder("fleetpulse.collector.polls")
+                byStatus.put(status, Counter.builder(meters().name("polls"))
                         .description("polls finished, by endpoint kind and outcome")
                         .tag("kind", kindTag).tag("outcome", status.name()).register(registry));
             }
             polls.put(kind, byStatus);
-            pollLatency.put(kind, Timer.builder("fleetpulse.collector.poll.latency")
+            pollLatency.put(kind, Timer.builder(meters().name("poll.latency"))
                     .description("time from sending a poll to its outcome, failures included")
-                    .tag("kind", kindTag).publishPercentileHistogram().register(registry));
+                    .tag("kind", kindTag).register(registry));
         }
         for (Topic<?, ?> topic : List.of(Topics.TARGETS, Topics.CHECKS, Topics.METRICS)) {
-            produced.put(topic.name(), Counter.builder("fleetpulse.collector.records.produced")
-                    .description("records the broker acknowledged").tag("topic", topic.name()).register(registry));
-            produceErrors.put(topic.name(), Counter.builder("fleetpulse.collector.produce.errors")
-                    .description("records that could not be produced").tag("topic", topic.name()).register(registry));
+            produced.put(topic.name(), Counter.builder(meters().name("records.produced"))
+                    .description("records the broker acknowledged, by topic").tag("topic", topic.name()).register(registry));
+            produceErrors.put(topic.name(), Counter.builder(meters().name("produce.errors"))
+                    .description("records that could not be produced, by topic").tag("topic", topic.name())
+                    .register(registry));
         }
-        metricsPollFailures = Counter.builder("fleetpulse.collector.metrics.poll.failures")
+        metricsPollFailures = Counter.builder(meters().name("metrics.poll.failures"))
                 .description("metrics polls that produced no sample").register(registry);
-        Gauge.builder("fleetpulse.collector.targets", inventory.targets(), List::size).register(registry);
-        Gauge.builder("fleetpulse.collector.polls.in.flight", this, s -> s.scheduler == null ? 0 : s.scheduler.inFlight())
-                .register(registry);
-        Gauge.builder("fleetpulse.collector.polls.queued", this, s -> s.scheduler == null ? 0 : s.scheduler.queued())
-                .register(registry);
-        FunctionCounter.builder("fleetpulse.collector.polls.skipped", this, s -> s.scheduler == null ? 0 : s.scheduler.skipped())
+        Gauge.builder(meters().name("targets"), inventory.targets(), List::size)
+                .description("targets in this collector's inventory").register(registry);
+        Gauge.builder(meters().name("polls.in.flight"), this, s -> s.scheduler == null ? 0 : s.scheduler.inFlight())
+                .description("requests sent and not yet answered").register(registry);
+        Gauge.builder(meters().name("polls.queued"), this, s -> s.scheduler == null ? 0 : s.scheduler.queued())
+                .description("polls due but waiting for a free slot (collector.max.concurrent.polls)").register(registry);
+        FunctionCounter.builder(meters().name("polls.skipped"), this, s -> s.scheduler == null ? 0 : s.scheduler.skipped())
                 .description("ticks skipped because the target's previous poll had not finished").register(registry);
     }
 
+    /** Publishes the inventory, then starts polling; returns once polling has started. */
     @Override
-    public String name() {
-        return "collector";
+    protected void startUp(Instant deadline) throws Exception {
+        LOG.info("collector '{}' starting with {} targets from {}", collector.collectorId(), inventory.targets().size(),
+                collector.inventory());
+        Map<String, Object> producerProps = kafka().producer("fleetpulse-collector-" + collector.collectorId());
+        // Until the deadline at start (metadata, the inventory); later it bounds how long a send may wait for the broker.
+        producerProps.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) remaining(deadline).toMillis());
+        publisher = new RecordPublisher(producerProps, this::recordProduced,
+                cause -> fail("the producer's hand-off thread died", cause));
+        meters().bindKafkaClient(publisher.producer());
+        requireTopic(Topics.CHECKS);
+        requireTopic(Topics.METRICS);
+        metadataReady = true;
+        inventorySync = InventorySync.sync(publisher, kafka().common("fleetpulse-collector-inventory-"
+                + collector.collectorId()), collector.collectorId(), inventory.targets(), clock().instant(), remaining(deadline));
+        if (!inventorySync.decommissioned().isEmpty()) {
+            LOG.info("tombstoned targets no longer in the inventory: {}", inventorySync.decommissioned());
+        }
+
+        // One event loop is plenty: polls are I/O-bound and all scheduling state lives on one context.
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+        // Vert.x catches what a handler throws and would only log it: the poll's target would stay busy (never polled
+        // again) or the scheduler's state half-updated. That is a dead core loop, so the service fails.
+        vertx.exceptionHandler(cause -> fail("the poll event loop raised " + StartupWait.describe(cause), cause));
+        client = WebClient.create(vertx, new WebClientOptions()
+                        .setUserAgent("fleetpulse-collector")
+                        .setFollowRedirects(false)
+                        .setKeepAlive(true),
+                // Pools are per host:port; a whole fleet may sit behind one (a simulator, a proxy).
+                new PoolOptions().setHttp1MaxSize(collector.maxConcurrentPolls()));
+        scheduler = new PollScheduler(vertx, client, clock(), collector.maxConcurrentPolls(), this::polled);
+        await(scheduler.start(inventory.targets()), remaining(deadline));
+        LOG.info("collector '{}' polling {} targets", collector.collectorId(), inventory.targets().size());
     }
 
-    /** Connects to Kafka, publishes the inventory, then starts polling; returns once polling has started. */
-    @Override
-    public void start() throws Exception {
-        if (!state.compareAndSet(State.CREATED, State.STARTING)) {
-            throw new IllegalStateException("the collector can be started once, and is " + state.get());
-        }
-        LOG.info("collector '{}' starting with {} targets from {}; settings {}", collectorId, inventory.targets().size(),
-                inventoryFile, config.describe(KEYS));
-        try {
-            Map<String, Object> producerProps = kafka.producer("fleetpulse-collector-" + collectorId);
-            producerProps.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) KAFKA_START_TIMEOUT.toMillis());
-            publisher = new RecordPublisher(producerProps, this::recordProduced);
-            requireTopic(Topics.CHECKS);
-            requireTopic(Topics.METRICS);
-            metadataReady = true;
-            inventorySync = InventorySync.sync(publisher, kafka.common("fleetpulse-collector-inventory-" + collectorId),
-                    collectorId, inventory.targets(), clock.instant(), KAFKA_START_TIMEOUT);
-            if (!inventorySync.decommissioned().isEmpty()) {
-                LOG.info("decommissioned targets no longer in the inventory: {}", inventorySync.decommissioned());
-            }
-
-            // One event loop is plenty: polls are I/O-bound and all scheduling state lives on one context.
-            vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
-            client = WebClient.create(vertx, new WebClientOptions()
-                            .setUserAgent("fleetpulse-collector")
-                            .setFollowRedirects(false)
-                            .setKeepAlive(true),
-                    // Pools are per host:port; a whole fleet may sit behind one (a simulator, a proxy).
-                    new PoolOptions().setHttp1MaxSize(maxConcurrentPolls));
-            scheduler = new PollScheduler(vertx, client, clock, maxConcurrentPolls, this::polled);
-            await(scheduler.start(inventory.targets()), Duration.ofSeconds(10));
-            state.set(State.RUNNING);
-            LOG.info("collector '{}' polling {} targets", collectorId, inventory.targets().size());
-        } catch (Exception e) {
-            state.set(State.FAILED);
-            close();
-            throw e;
-        }
+    /** What is left of the start deadline, which the kernel sets on the wall clock; at least a second per wait. */
+    private static Duration remaining(Instant deadline) {
+        Duration left = Duration.between(Instant.now(), deadline);
+        return left.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : left;
     }
 
     private void requireTopic(Topic<?, ?> topic) {
         try {
             publisher.partitionsFor(topic);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("no metadata for topic " + topic.name() + " from " + kafka.bootstrapServers()
-                    + " within " + KAFKA_START_TIMEOUT + " (is the broker up and were the topics created?): " + e.getMessage(), e);
+            throw new IllegalStateException("no metadata for topic " + topic.name() + " from " + kafka().bootstrapServers()
+                    + " before the start deadline (ops.start.timeout " + Durations.format(ops().startTimeout())
+                    + "; were the topics created?): " + e.getMessage(), e);
         }
     }
 
@@ -218,7 +180,7 @@ public final class CollectorService implements Service {
         pollLatency.get(kind).record(elapsedNanos, TimeUnit.NANOSECONDS);
         String id = target.getTargetId();
         if (kind == PollScheduler.Kind.HEALTH) {
-            List<CheckResult> results = HealthChecks.toCheckResults(id, collectorId, observedAt, outcome);
+            List<CheckResult> results = HealthChecks.toCheckResults(id, collector.collectorId(), observedAt, outcome);
             CheckResult http = results.get(0);
             polls.get(kind).get(http.getStatus()).increment();
             CheckStatus previous = lastHttpStatus.put(id, http.getStatus());
@@ -231,7 +193,8 @@ public final class CollectorService implements Service {
         CheckStatus status;
         if (outcome instanceof HttpOutcome.Response response && HealthChecks.httpStatus(response.statusCode()) == CheckStatus.OK) {
             try {
-                publisher.publish(Topics.METRICS, id, MetricsParser.parse(id, collectorId, observedAt, response.body()), observedAt);
+                publisher.publish(Topics.METRICS, id, MetricsParser.parse(id, collector.collectorId(), observedAt,
+                        response.body()), observedAt);
                 status = CheckStatus.OK;
             } catch (MetricsParser.MalformedMetricsException e) {
                 LOG.debug("metrics of {} rejected: {}", id, e.getMessage());
@@ -262,24 +225,18 @@ public final class CollectorService implements Service {
         }
     }
 
-    @Override
-    public boolean isLive() {
-        State s = state.get();
-        return s != State.FAILED && s != State.CLOSED;
-    }
-
     /** Ready once the producer has metadata for the topics and polling has started, while the broker takes our records. */
     @Override
-    public boolean isReady() {
-        return state.get() == State.RUNNING && metadataReady && scheduler != null && scheduler.started() && producing;
+    protected boolean ready() {
+        PollScheduler s = scheduler;
+        return metadataReady && s != null && s.started() && producing;
     }
 
     @Override
-    public Map<String, Object> status() {
+    protected Map<String, Object> details() {
         Map<String, Object> status = new LinkedHashMap<>();
-        status.put("state", state.get().name());
-        status.put("collectorId", collectorId);
-        status.put("inventory", inventoryFile.toString());
+        status.put("collectorId", collector.collectorId());
+        status.put("inventory", collector.inventory().toString());
         status.put("targets", inventory.targets().size());
         Map<String, Object> pollCounts = new LinkedHashMap<>();
         polls.forEach((kind, byStatus) -> {
@@ -291,43 +248,33 @@ public final class CollectorService implements Service {
             });
             pollCounts.put(kind.name().toLowerCase(Locale.ROOT), counts);
         });
+        PollScheduler s = scheduler;
         status.put("polls", pollCounts);
-        status.put("pollsInFlight", scheduler == null ? 0 : scheduler.inFlight());
-        status.put("pollsQueued", scheduler == null ? 0 : scheduler.queued());
-        status.put("pollsSkipped", scheduler == null ? 0 : scheduler.skipped());
+        status.put("pollsInFlight", s == null ? 0 : s.inFlight());
+        status.put("pollsQueued", s == null ? 0 : s.queued());
+        status.put("pollsSkipped", s == null ? 0 : s.skipped());
         status.put("metricsPollFailures", (long) metricsPollFailures.count());
         status.put("targetsPublished", (long) produced.get(Topics.TARGETS.name()).count());
-        status.put("targetsDecommissioned", inventorySync == null ? List.of() : inventorySync.decommissioned());
+        InventorySync.Result sync = inventorySync;
+        status.put("targetsDecommissioned", sync == null ? List.of() : sync.decommissioned());
         status.put("checksProduced", (long) produced.get(Topics.CHECKS.name()).count());
         status.put("metricsProduced", (long) produced.get(Topics.METRICS.name()).count());
         long errors = produceErrors.values().stream().mapToLong(c -> (long) c.count()).sum();
         status.put("produceErrors", errors);
         status.put("lastProduceError", lastProduceError.get());
-        status.put("config", config.describe(KEYS));
         return status;
-    }
-
-    @Override
-    public MeterRegistry meterRegistry() {
-        return registry;
     }
 
     /**
      * Stops scheduling, waits (bounded) for polls in flight and publishes their results, then flushes and closes the
-     * producer and Vert.x, in reverse order of opening. Safe to call more than once.
+     * producer and Vert.x, in reverse order of opening. Copes with a start that got only part of the way.
      */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        if (state.get() != State.FAILED) {
-            state.set(State.CLOSING);
-        }
+    protected void shutDown() {
         if (scheduler != null) {
             long longestTimeout = inventory.targets().stream().mapToLong(Target::getTimeoutMs).max().orElse(0);
             try {
-                await(scheduler.stop(), Duration.ofMillis(longestTimeout + 2_000));
+                await(scheduler.stop(), Duration.ofMillis(longestTimeout).plus(DRAIN_MARGIN));
             } catch (RuntimeException e) {
                 LOG.warn("polls still in flight at close: {}", e.getMessage());
             }
@@ -337,22 +284,19 @@ public final class CollectorService implements Service {
         }
         if (vertx != null) {
             try {
-                await(vertx.close(), Duration.ofSeconds(10));
+                await(vertx.close(), CLOSE_TIMEOUT);
             } catch (RuntimeException e) {
                 LOG.warn("Vert.x did not close cleanly: {}", e.getMessage());
             }
         }
         if (publisher != null) {
             try {
-                publisher.close(Duration.ofSeconds(10));
+                publisher.close(CLOSE_TIMEOUT);
             } catch (RuntimeException e) {
                 LOG.warn("producer did not close cleanly: {}", e.getMessage());
             }
         }
-        if (state.get() != State.FAILED) {
-            state.set(State.CLOSED);
-        }
-        LOG.info("collector '{}' closed", collectorId);
+        LOG.info("collector '{}' closed", collector.collectorId());
     }
 
     private static <T> T await(Future<T> future, Duration timeout) {
@@ -364,15 +308,7 @@ public final class CollectorService implements Service {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("not done within " + timeout, e);
-        }
-    }
-
-    private static String localHostName() {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (Exception e) {
-            return "collector";
+            throw new IllegalStateException("not done within " + Durations.format(timeout), e);
         }
     }
 }

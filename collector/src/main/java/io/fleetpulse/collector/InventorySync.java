@@ -1,6 +1,7 @@
 package io.fleetpulse.collector;
 
 import io.fleetpulse.events.Target;
+import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -27,8 +28,10 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Makes the compacted inventory topic say what this collector's inventory says: every target is published, and
- * every target this collector published before but no longer lists gets a tombstone, which decommissions it
- * downstream (polling stops, its alerts resolve).
+ * every target this collector published before but no longer lists gets a tombstone. The collector stops polling
+ * it simply because it is no longer listed; the tombstone is published so that downstream services can learn of the
+ * decommissioning. Nothing consumes the tombstones yet: resolving a decommissioned target's open alerts is the
+ * stream processor's job, not built yet, so today those alerts stay as they were.
  *
  * <p>Ownership is a record header carrying the collector id, so collectors with different inventories can share
  * the topic without decommissioning each other's targets.
@@ -66,7 +69,7 @@ final class InventorySync {
                         + e.getCause().getMessage(), e.getCause());
             } catch (TimeoutException e) {
                 throw new IllegalStateException("publishing the inventory to " + Topics.TARGETS.name()
-                        + " did not finish within " + timeout, e);
+                        + " did not finish within " + Durations.format(timeout), e);
             }
         }
         return new Result(targets.size(), stale);
@@ -89,7 +92,8 @@ final class InventorySync {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (partitions.stream().anyMatch(p -> consumer.position(p, timeout) < end.get(p))) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("could not read " + Topics.TARGETS.name() + " to its end within " + timeout);
+                    throw new IllegalStateException("could not read " + Topics.TARGETS.name() + " to its end within "
+                            + Durations.format(timeout));
                 }
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     Header header = record.headers().lastHeader(OWNER_HEADER);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.runtime.text.Numbers;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -43,7 +44,7 @@ final class MetricsParser {
                 .setObservedAt(observedAt)
                 .setCollectorId(collectorId);
         Map<String, Double> extra = new LinkedHashMap<>();
-        root.fields().forEachRemaining(field -> {
+        root.properties().forEach(field -> {
             String key = field.getKey();
             JsonNode value = field.getValue();
             switch (key) {
@@ -89,7 +90,7 @@ final class MetricsParser {
             return null;
         }
         if (Math.abs(d) >= 9.0e18) {
-            throw new MalformedMetricsException("'" + key + "' is out of range: " + value);
+            throw new MalformedMetricsException("'" + key + "' is out of range: " + Numbers.format(d));
         }
         return value.isIntegralNumber() ? value.asLong() : Math.round(d);
     }
@@ -100,7 +101,7 @@ final class MetricsParser {
             return null;
         }
         if (l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
-            throw new MalformedMetricsException("'" + key + "' is out of range: " + value);
+            throw new MalformedMetricsException("'" + key + "' is out of range: " + l);
         }
         return l.intValue();
     }

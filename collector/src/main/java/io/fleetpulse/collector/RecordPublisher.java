@@ -1,6 +1,7 @@
 package io.fleetpulse.collector;
 
 import io.fleetpulse.runtime.DaemonThreads;
+import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topic;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,7 +13,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
@@ -26,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * The collector's one Kafka producer. Values are encoded with each topic's own serde from the registry; the
  * record timestamp is the event time. {@link #publish} never blocks its caller (the event loop): records are
  * handed to one named thread, because {@code KafkaProducer.send} itself blocks while metadata is missing or the
- * buffer is full.
+ * buffer is full. That thread is a core loop of the collector: if a hand-off dies, {@code died} is told, and the
+ * service fails rather than go on polling into a queue nobody empties.
  */
 final class RecordPublisher implements AutoCloseable {
 
@@ -42,12 +46,19 @@ final class RecordPublisher implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final ThreadPoolExecutor handoff;
     private final Outcomes outcomes;
+    private final Consumer<Throwable> died;
 
-    RecordPublisher(Map<String, Object> producerProps, Outcomes outcomes) {
+    RecordPublisher(Map<String, Object> producerProps, Outcomes outcomes, Consumer<Throwable> died) {
         this.producer = new KafkaProducer<>(producerProps, new StringSerializer(), new ByteArraySerializer());
         this.handoff = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(HANDOFF_CAPACITY),
                 DaemonThreads.named("collector-producer"));
         this.outcomes = outcomes;
+        this.died = died;
+    }
+
+    /** The producer itself, for binding its client metrics; sending goes through {@link #publish}. */
+    Producer<String, byte[]> producer() {
+        return producer;
     }
 
     /** Partitions of {@code topic}; blocks up to the producer's {@code max.block.ms} for metadata. */
@@ -58,7 +69,13 @@ final class RecordPublisher implements AutoCloseable {
     /** Sends without blocking the caller; failures (including a full hand-off queue) reach {@link Outcomes}. */
     <V> void publish(Topic<String, V> topic, String key, V value, Instant eventTime) {
         try {
-            handoff.execute(() -> sendNow(topic, key, value, eventTime, List.of()));
+            handoff.execute(() -> {
+                try {
+                    sendNow(topic, key, value, eventTime, List.of());
+                } catch (RuntimeException | Error e) {
+                    died.accept(e); // logged once there; rethrowing would only print it again
+                }
+            });
         } catch (RejectedExecutionException e) {
             outcomes.completed(topic, new IllegalStateException("producer hand-off queue full or closed", e));
         }
@@ -99,7 +116,8 @@ final class RecordPublisher implements AutoCloseable {
         try {
             if (!handoff.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 List<Runnable> dropped = handoff.shutdownNow();
-                LOG.warn("{} records were still waiting for the producer after {}; they are lost", dropped.size(), timeout);
+                LOG.warn("{} records were still waiting for the producer after {}; they are lost", dropped.size(),
+                        Durations.format(timeout));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

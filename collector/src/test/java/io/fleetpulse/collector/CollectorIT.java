@@ -1,6 +1,7 @@
 package io.fleetpulse.collector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,24 +10,33 @@ import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.Target;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.ServiceState;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.testkit.KafkaFixture;
+import io.fleetpulse.testkit.Promtool;
 import io.fleetpulse.testkit.TopicProbe;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -38,13 +48,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The collector against a real broker and a simulated fleet over real HTTP: srv-001 healthy, srv-002 forced down,
- * srv-003 closing connections, srv-004 answering after 3 s (timeout 1 s), and "ghost" on a port nobody listens on.
+ * srv-003 closing connections, srv-004 answering after 3 s (timeout 1 s), "ghost" on a port nobody listens on, and
+ * "babbler" answering every request with bytes that are not HTTP.
  */
 class CollectorIT {
 
     private static final Duration WAIT = Duration.ofSeconds(15);
+    private static final int PARTITIONS = 3;
     /** The main collector's targets; other tests run collectors of their own on the same topics. */
-    private static final Set<String> MAIN_TARGETS = Set.of("srv-001", "srv-002", "srv-003", "srv-004", "ghost");
+    private static final Set<String> MAIN_TARGETS = Set.of("srv-001", "srv-002", "srv-003", "srv-004", "ghost",
+            "babbler");
 
     @TempDir
     static Path dir;
@@ -52,17 +65,19 @@ class CollectorIT {
     private static KafkaFixture kafka;
     private static SimulatedFleet fleet;
     private static CollectorService collector;
+    private static ServerSocket babbler;
 
     @BeforeAll
     static void startCollectorOnASmallTroubledFleet() throws Exception {
         kafka = KafkaFixture.start();
-        kafka.createContractTopics(3);
+        kafka.createContractTopics(PARTITIONS);
         fleet = SimulatedFleet.start(FleetSpec.of(4).withScript(IncidentScript.parse("slow:srv-004@0s+1h")));
         fleet.setDown("srv-002", true);
         fleet.setUnreachable("srv-003", true);
         Path inventory = dir.resolve("inventory.yaml");
         Files.writeString(inventory, fleet.inventoryYaml(Duration.ofSeconds(1), Duration.ofSeconds(1))
-                + "  - id: ghost\n    health: http://127.0.0.1:" + closedPort() + "/health\n");
+                + "  - id: ghost\n    health: http://127.0.0.1:" + closedPort() + "/health\n"
+                + "  - id: babbler\n    health: http://127.0.0.1:" + startBabbler() + "/health\n");
         collector = new CollectorService(settings(inventory, "it-collector"));
         collector.start();
     }
@@ -74,6 +89,9 @@ class CollectorIT {
         }
         if (fleet != null) {
             fleet.close();
+        }
+        if (babbler != null) {
+            babbler.close();
         }
         if (kafka != null) {
             kafka.close();
@@ -146,6 +164,16 @@ class CollectorIT {
     }
 
     @Test
+    void shouldReportATargetThatSpeaksNoHttpAsAFailedCheckAndKeepRunning() {
+        List<ConsumerRecord<String, CheckResult>> checks = read(Topics.CHECKS, seen -> seen.stream()
+                .map(ConsumerRecord::value).anyMatch(c -> c.getTargetId().equals("babbler")));
+
+        CheckStatus status = first(checks, "babbler", "http").getStatus();
+        assertTrue(status == CheckStatus.ERROR || status == CheckStatus.UNREACHABLE, status.toString());
+        assertEquals(ServiceState.RUNNING, collector.state(), "a target's garbage is data, not a dead poll loop");
+    }
+
+    @Test
     void shouldReportASlowTargetAsTimeout() {
         List<ConsumerRecord<String, CheckResult>> checks = read(Topics.CHECKS,
                 seen -> has(seen, "srv-004", "http", CheckStatus.TIMEOUT));
@@ -158,7 +186,7 @@ class CollectorIT {
 
     @Test
     @SuppressWarnings("unchecked")
-    void shouldCountPollsByOutcomeAndWhatItProduced() throws InterruptedException {
+    void shouldCountPollsByOutcomeAndWhatItProduced() throws Exception {
         eventually(() -> {
             Map<String, Map<String, Long>> polls = (Map<String, Map<String, Long>>) collector.status().get("polls");
             return polls.get("health").keySet().containsAll(Set.of("OK", "CRITICAL", "UNREACHABLE", "TIMEOUT"))
@@ -168,12 +196,41 @@ class CollectorIT {
         assertTrue((long) status.get("checksProduced") > 0, status.toString());
         assertTrue((long) status.get("metricsProduced") > 0, status.toString());
         assertTrue((long) status.get("metricsPollFailures") > 0, status.toString());
-        assertEquals(5L, status.get("targetsPublished"));
+        assertEquals(6L, status.get("targetsPublished"));
         assertEquals(0L, status.get("produceErrors"));
         assertTrue((long) status.get("pollsSkipped") > 0, "the slow target's ticks are skipped while it is in flight");
         String scrape = ((PrometheusMeterRegistry) collector.meterRegistry()).scrape();
         assertTrue(scrape.contains("fleetpulse_collector_polls_total{kind=\"health\",outcome=\"TIMEOUT\"}"), scrape);
-        assertTrue(scrape.contains("fleetpulse_collector_poll_latency_seconds_count{kind=\"health\"}"), scrape);
+        assertTrue(scrape.contains("fleetpulse_collector_poll_latency_seconds_bucket{kind=\"health\",le="), scrape);
+        assertTrue(scrape.contains("# HELP fleetpulse_collector_targets targets in this collector's inventory"), scrape);
+        assertTrue(scrape.contains("kafka_producer_record_send_total"), "the producer's client metrics are bound");
+        assertTrue(scrape.contains("jvm_memory_used_bytes"), scrape);
+        Promtool.assertNoFindings("collector /metrics", scrape);
+    }
+
+    @Test
+    void shouldFailWhenItsPollEventLoopRaisesSoThatTheProcessIsRestarted() throws Exception {
+        Path one = dir.resolve("fault.yaml");
+        Files.writeString(one, "targets:\n  - { id: fault-1, health: \"" + fleet.healthUrl("srv-001") + "\" }\n");
+        ClockFault clock = new ClockFault();
+        CollectorService faulty = new CollectorService(settings(one, "it-fault"), clock);
+        try {
+            faulty.start();
+            assertEquals(ServiceState.RUNNING, faulty.state());
+
+            clock.failNextReadOnTheEventLoop();
+            Throwable cause = faulty.failure().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+
+            assertTrue(cause.getMessage().startsWith("collector: the poll event loop raised"), cause.getMessage());
+            assertEquals(ClockFault.FAULT, cause.getCause().getMessage());
+            assertEquals(ServiceState.FAILED, faulty.state());
+            assertFalse(faulty.isLive(), "an orchestrator restarts what is not live");
+            assertFalse(faulty.isReady());
+            assertEquals("FAILED", faulty.status().get("state"));
+        } finally {
+            faulty.close();
+        }
+        assertEquals(ServiceState.FAILED, faulty.state(), "closing a failed service leaves it failed");
     }
 
     @Test
@@ -229,13 +286,46 @@ class CollectorIT {
         read(Topics.CHECKS, seen -> has(seen, "drain-slow", "http", CheckStatus.TIMEOUT));
     }
 
-    private static Config settings(Path inventory, String collectorId) {
-        return Config.of(Map.of(
+    /**
+     * The system clock, but the next read on a Vert.x event loop throws once armed: the scheduler reads the clock
+     * on every poll it sends, so a tick of the poll loop raises, as any bug in it would. Once only, so that the rest
+     * (the failure's own time stamp) still works.
+     */
+    private static final class ClockFault extends Clock {
+        static final String FAULT = "injected: the clock cannot be read";
+        private final AtomicBoolean armed = new AtomicBoolean();
+
+        void failNextReadOnTheEventLoop() {
+            armed.set(true);
+        }
+
+        @Override
+        public Instant instant() {
+            if (Thread.currentThread().getName().startsWith("vert.x-eventloop") && armed.compareAndSet(true, false)) {
+                throw new IllegalStateException(FAULT);
+            }
+            return Instant.now();
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    private static Settings settings(Path inventory, String collectorId) {
+        return Settings.of(Map.of(
                 "collector.inventory", inventory.toString(),
                 "collector.id", collectorId,
                 "collector.poll.interval", "1s",
                 "collector.poll.timeout", "1s",
-                "kafka.bootstrap.servers", kafka.bootstrapServers()));
+                "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "kafka.topic.partitions", String.valueOf(PARTITIONS)), CollectorService.KEYS);
     }
 
     private static <V> List<ConsumerRecord<String, V>> read(Topic<String, V> topic,
@@ -265,6 +355,24 @@ class CollectorIT {
             }
             Thread.sleep(100);
         }
+    }
+
+    /** A port whose listener answers every connection with a line that is not HTTP, then hangs up. */
+    private static int startBabbler() throws Exception {
+        babbler = new ServerSocket(0);
+        Thread thread = new Thread(() -> {
+            while (!babbler.isClosed()) {
+                try (Socket socket = babbler.accept()) {
+                    socket.getOutputStream().write("SSH-2.0-OpenSSH_9.6 not http at all\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                } catch (Exception e) {
+                    // closed at the end of the test, or a client gone first
+                }
+            }
+        }, "babbler");
+        thread.setDaemon(true);
+        thread.start();
+        return babbler.getLocalPort();
     }
 
     private static int closedPort() throws Exception {

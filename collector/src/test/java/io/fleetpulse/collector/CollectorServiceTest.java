@@ -5,18 +5,27 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fleetpulse.runtime.DependencyUnavailableException;
 import io.fleetpulse.runtime.KafkaSettings;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.OpsSettings;
+import io.fleetpulse.runtime.ServiceState;
 import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Settings are read and checked in the constructor, before anything touches the network. */
+/**
+ * Settings and the inventory are read and checked in the constructor, before anything touches the network; a start
+ * without a broker gives up at {@code ops.start.timeout}. The running collector is tested in {@link CollectorIT}.
+ */
 class CollectorServiceTest {
 
     @TempDir
@@ -29,7 +38,7 @@ class CollectorServiceTest {
     }
 
     private static ConfigException refused(Map<String, String> settings) {
-        return assertThrows(ConfigException.class, () -> new CollectorService(Config.of(settings)));
+        return assertThrows(ConfigException.class, () -> new CollectorService(Settings.of(settings, CollectorService.KEYS)));
     }
 
     @Test
@@ -44,9 +53,14 @@ class CollectorServiceTest {
         Map<String, String> base = Map.of("collector.inventory", file.toString());
 
         assertEquals("collector.poll.interval", refused(with(base, "collector.poll.interval", "often")).key());
+        assertEquals("collector.poll.interval", refused(with(base, "collector.poll.interval", "50ms")).key());
         assertEquals("collector.max.concurrent.polls", refused(with(base, "collector.max.concurrent.polls", "0")).key());
-        assertEquals("collector.poll.timeout", refused(with(with(base, "collector.poll.interval", "1s"),
-                "collector.poll.timeout", "5s")).key());
+        ConfigException timeout = refused(with(with(base, "collector.poll.interval", "1s"), "collector.poll.timeout", "5s"));
+        assertEquals("collector.poll.timeout", timeout.key());
+        assertEquals("'collector.poll.timeout' is 5s: expected at most 'collector.poll.interval' (1s), or polls of one "
+                + "target would pile up", timeout.getMessage());
+        ConfigException typo = refused(with(base, "collector.poll.intervall", "5s"));
+        assertTrue(typo.getMessage().contains("did you mean 'collector.poll.interval'"), typo.getMessage());
     }
 
     @Test
@@ -55,26 +69,79 @@ class CollectorServiceTest {
 
         ConfigException e = refused(Map.of("collector.inventory", file.toString()));
         assertEquals("collector.inventory", e.key());
-        assertTrue(e.getMessage().contains("target 'a' (targets[0]): field 'health'"), e.getMessage());
+        assertTrue(e.getMessage().contains(file + ":2:22: targets[0].health: 'not a url' is not an absolute"),
+                e.getMessage());
     }
 
     @Test
-    void shouldBeLiveButNotReadyBeforeStartAndListAllItsKeys() throws Exception {
+    void shouldBeLiveButNotReadyBeforeStartAndDescribeItselfFromItsSettings() throws Exception {
         Path file = inventory("targets:\n  - { id: a, health: \"http://a/health\" }\n");
-        CollectorService service = new CollectorService(Config.of(Map.of("collector.inventory", file.toString(),
-                "collector.id", "c-test")));
+        CollectorService service = new CollectorService(Settings.of(Map.of("collector.inventory", file.toString(),
+                "collector.id", "c-test", "collector.poll.timeout", "1500ms"), CollectorService.KEYS));
 
-        assertTrue(service.isLive());
-        assertFalse(service.isReady());
-        assertEquals(1, service.status().get("targets"));
-        assertEquals("c-test", service.status().get("collectorId"));
-        assertTrue(CollectorService.KEYS.containsAll(KafkaSettings.KEYS));
-        assertTrue(CollectorService.KEYS.stream().map(ConfigKey::name).toList().containsAll(java.util.List.of(
-                "collector.inventory", "collector.id", "collector.poll.interval", "collector.poll.timeout",
-                "collector.max.concurrent.polls")));
+        assertEquals(ServiceState.CREATED, service.state());
+        assertTrue(service.isLive(), "live before start, as every service");
+        assertFalse(service.isReady(), "not ready before start, as every service");
+        Map<String, Object> status = service.status();
+        assertEquals("collector", status.get("service"));
+        assertEquals("CREATED", status.get("state"));
+        @SuppressWarnings("unchecked")
+        Map<String, String> shown = (Map<String, String>) status.get("settings");
+        assertEquals("c-test", shown.get("collector.id"));
+        assertEquals("1500ms", shown.get("collector.poll.timeout"));
+        assertEquals(file.toString(), shown.get("collector.inventory"));
+
         service.close();
         service.close();
+        assertEquals(ServiceState.STOPPED, service.state());
         assertFalse(service.isLive());
+        assertFalse(service.isReady());
+    }
+
+    @Test
+    void shouldDeclareItsOwnKeysAndTheOnesEveryServiceReads() {
+        List<String> names = CollectorService.KEYS.stream().map(ConfigKey::name).toList();
+
+        assertTrue(CollectorService.KEYS.containsAll(KafkaSettings.KEYS));
+        assertTrue(CollectorService.KEYS.containsAll(OpsSettings.KEYS));
+        assertTrue(names.containsAll(List.of("collector.inventory", "collector.id", "collector.poll.interval",
+                "collector.poll.timeout", "collector.max.concurrent.polls")), names.toString());
+    }
+
+    @Test
+    void shouldReadItsTypedSettingsOnce() throws Exception {
+        Path file = inventory("targets:\n  - { id: a, health: \"http://a/health\" }\n");
+        CollectorSettings settings = CollectorSettings.from(Settings.of(Map.of("collector.inventory", file.toString(),
+                "collector.id", " c-1 ", "collector.poll.interval", "1m", "collector.max.concurrent.polls", "8"),
+                CollectorService.KEYS));
+
+        assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(2), 8), settings);
+    }
+
+    @Test
+    void shouldGiveUpOnAnUnreachableBrokerAtTheStartTimeoutAndFail() throws Exception {
+        Path file = inventory("targets:\n  - { id: a, health: \"http://a/health\" }\n");
+        String nobody = "127.0.0.1:" + closedPort();
+        CollectorService service = new CollectorService(Settings.of(Map.of("collector.inventory", file.toString(),
+                "kafka.bootstrap.servers", nobody, "ops.start.timeout", "2s"), CollectorService.KEYS));
+
+        long started = System.nanoTime();
+        DependencyUnavailableException e = assertThrows(DependencyUnavailableException.class, service::start);
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+
+        assertTrue(e.getMessage().startsWith("collector: cannot reach the Kafka broker at " + nobody
+                + " (gave up at ops.start.timeout)"), e.getMessage());
+        assertTrue(tookMs >= 2_000 && tookMs < 15_000, "gave up after " + tookMs + " ms");
+        assertEquals(ServiceState.FAILED, service.state());
+        assertTrue(service.failure().toCompletableFuture().isDone(), "the runner exits non-zero on it");
+        assertFalse(service.isLive());
+        service.close();
+    }
+
+    private static int closedPort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 
     private static Map<String, String> with(Map<String, String> base, String key, String value) {

@@ -10,6 +10,7 @@ import io.fleetpulse.runtime.config.ConfigException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class InventoryTest {
 
     private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
+    private static final String PREFIX = "The inventory (collector.inventory) cannot be used: ";
 
     private static Inventory parse(String yaml) {
         return Inventory.parse(yaml, "inventory.yaml", Duration.ofSeconds(10), Duration.ofSeconds(2), NOW);
@@ -25,7 +27,17 @@ class InventoryTest {
     private static String problems(String yaml) {
         ConfigException e = assertThrows(ConfigException.class, () -> parse(yaml));
         assertEquals("collector.inventory", e.key());
+        assertTrue(e.getMessage().startsWith(PREFIX), e.getMessage());
         return e.getMessage();
+    }
+
+    /** Each problem as {@code file:line:column: path: message}, in file order. */
+    private static List<String> problemLines(String yaml) {
+        String message = problems(yaml).substring(PREFIX.length());
+        if (!message.contains("\n")) {
+            return List.of(message);
+        }
+        return Arrays.stream(message.split("\n")).skip(1).map(String::strip).toList();
     }
 
     @Test
@@ -55,6 +67,7 @@ class InventoryTest {
         assertEquals(List.of("http", "disk"), t.getCriticalChecks());
         assertEquals(120_000, t.getAbsenceTimeoutMs());
         assertEquals(NOW, t.getUpdatedAt());
+        assertEquals("inventory.yaml", inventory.source());
     }
 
     @Test
@@ -82,13 +95,31 @@ class InventoryTest {
         assertEquals(10_000, b.getCheckIntervalMs(), "collector.poll.interval");
         assertEquals(2_000, b.getTimeoutMs(), "collector.poll.timeout");
         assertEquals("default", b.getGroup());
-        assertEquals(60_000, b.getAbsenceTimeoutMs());
+        assertEquals(60_000, b.getAbsenceTimeoutMs(), "at least a minute");
         assertEquals(List.of(), b.getCriticalChecks());
     }
 
     @Test
-    void shouldNameTheTargetAndFieldOfEveryProblemAtOnce() {
-        String message = problems("""
+    void shouldAcceptEveryDurationOfTheOneSyntax() {
+        Inventory inventory = parse("""
+                defaults: { absence-timeout: 7d }
+                targets:
+                  - { id: a, health: "http://a/health", interval: PT30S, absence-timeout: 2w }
+                  - { id: b, health: "http://b/health", interval: 1h30m, timeout: 500ms }
+                  - { id: c, health: "http://c/health" }
+                """);
+
+        List<Target> targets = inventory.targets();
+        assertEquals(30_000, targets.get(0).getCheckIntervalMs());
+        assertEquals(Duration.ofDays(14).toMillis(), targets.get(0).getAbsenceTimeoutMs());
+        assertEquals(Duration.ofMinutes(90).toMillis(), targets.get(1).getCheckIntervalMs());
+        assertEquals(500, targets.get(1).getTimeoutMs());
+        assertEquals(Duration.ofDays(7).toMillis(), targets.get(2).getAbsenceTimeoutMs(), "from defaults");
+    }
+
+    @Test
+    void shouldReportEveryProblemAtOnceWithItsLineAndColumn() {
+        List<String> lines = problemLines("""
                 targets:
                   - id: srv-001
                     health: ftp://files/health
@@ -107,79 +138,91 @@ class InventoryTest {
                     health: http://h/health
                 """);
 
-        assertTrue(message.startsWith("Inventory inventory.yaml (collector.inventory) has 6 problems:"), message);
-        assertTrue(message.contains("target 'srv-001' (targets[0]): field 'health': 'ftp://files/health' is not an absolute "
-                + "http:// or https:// URL"), message);
-        assertTrue(message.contains("target 'srv-002' (targets[1]): unknown field 'critical_checks'"), message);
-        assertTrue(message.contains("targets[2]: field 'id' is missing"), message);
-        assertTrue(message.contains("target 'srv-004' (targets[3]): field 'timeout': 5s is longer than the interval 1s"), message);
-        assertTrue(message.contains("target 'srv-005' (targets[4]): field 'interval': '10' is not a positive duration such as "
-                + "500ms, 10s, 5m or 1h (write the unit)"), message);
-        assertTrue(message.contains("target 'srv-001' (targets[5]): the id is used by an earlier target too"), message);
+        assertEquals(List.of(
+                "inventory.yaml:3:13: targets[0].health: 'ftp://files/health' is not an absolute http:// or https:// URL",
+                "inventory.yaml:6:5: targets[1].critical_checks: unknown key 'critical_checks' (did you mean "
+                        + "'critical-checks'?); allowed here: absence-timeout, critical-checks, group, health, id, "
+                        + "interval, labels, metrics, timeout",
+                "inventory.yaml:7:5: targets[2]: missing required key 'id'",
+                "inventory.yaml:11:14: targets[3].timeout: the timeout 5s is longer than the interval 1s; polls of one "
+                        + "target would pile up",
+                "inventory.yaml:14:15: targets[4].interval: '10' is not a positive duration such as 30s, 5m, 1h, 7d",
+                "inventory.yaml:15:9: targets[5].id: 'srv-001' is the id of an earlier target too (line 2)"), lines);
+        assertTrue(problems("targets:\n  - id: a\n    health: http://a/\n    health: http://b/\n")
+                .contains("inventory.yaml:4:5: targets[0].health: duplicate key 'health' (first at line 3)"));
     }
 
     @Test
-    void shouldRejectAMissingHealthUrlAndBadIdsLabelsAndLists() {
-        String message = problems("""
+    void shouldRejectBadIdsLabelsAndChecksAndAMissingHealthUrl() {
+        List<String> lines = problemLines("""
                 targets:
                   - id: "bad id!"
                     health: http://h/health
                   - id: ok
                     labels: [a, b]
-                    critical-checks: http
+                    critical-checks: [http, ""]
+                  - id: ""
+                    health: http://h/health
+                    group: ""
                 """);
 
-        assertTrue(message.contains("target 'bad id!' (targets[0]): field 'id': 'bad id!' must be"), message);
-        assertTrue(message.contains("target 'ok' (targets[1]): field 'health' is missing"), message);
-        assertTrue(message.contains("target 'ok' (targets[1]): field 'labels' must be a mapping"), message);
-        assertTrue(message.contains("target 'ok' (targets[1]): field 'critical-checks' must be a list"), message);
+        assertEquals(6, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("inventory.yaml:2:9: targets[0].id: 'bad id!' must be 1 to 200 letters"), lines.get(0));
+        assertEquals("inventory.yaml:4:5: targets[1]: missing required key 'health'", lines.get(1));
+        assertEquals("inventory.yaml:5:13: targets[1].labels: expected a map of keys to values, found a list", lines.get(2));
+        assertEquals("inventory.yaml:6:29: targets[1].critical-checks[1]: must not be empty", lines.get(3));
+        assertEquals("inventory.yaml:7:9: targets[2].id: must not be empty", lines.get(4));
+        assertEquals("inventory.yaml:9:12: targets[2].group: must not be empty", lines.get(5));
+    }
+
+    @Test
+    void shouldTakeASingleCheckNameAsAListOfOne() {
+        Target t = parse("targets:\n  - { id: a, health: \"http://a/health\", critical-checks: http }\n").targets().get(0);
+
+        assertEquals(List.of("http"), t.getCriticalChecks());
     }
 
     @Test
     void shouldRejectFilesWithoutTargets() {
-        assertTrue(problems("").contains("is empty"));
-        assertTrue(problems("defaults: { interval: 5s }").contains("has no 'targets' list"));
-        assertTrue(problems("targets: []").contains("'targets': is empty"));
-        assertTrue(problems("targets: srv-001").contains("must be a list"));
-        assertTrue(problems("target:\n  - id: a\n").contains("unknown field 'target'"));
+        assertTrue(problems("").contains("inventory.yaml:1:1: the file is empty"));
+        assertTrue(problems("defaults: { interval: 5s }").contains("inventory.yaml:1:1: missing required key 'targets'"));
+        assertTrue(problems("targets: []").contains("inventory.yaml:1:10: targets: is empty"));
+        assertTrue(problems("targets: srv-001").contains("inventory.yaml:1:10: targets: expected a list, found 'srv-001'"));
+        assertTrue(problems("targets: [srv-001]").contains("inventory.yaml:1:11: targets[0]: expected a target"));
+        assertTrue(problems("target:\n  - id: a\n").contains("inventory.yaml:1:1: target: unknown key 'target' "
+                + "(did you mean 'targets'?)"));
     }
 
     @Test
-    void shouldRejectBadDefaults() {
-        String message = problems("""
-                defaults: { interval: soon, colour: blue }
+    void shouldReportAMistakeInTheDefaultsOnceNotOncePerTarget() {
+        List<String> lines = problemLines("""
+                defaults: { interval: 50ms, timeout: 10ms, colour: blue, absence-timeout: soon }
                 targets:
                   - { id: a, health: "http://a/health" }
+                  - { id: b, health: "http://b/health" }
+                  - { id: c, health: "http://c/health", interval: 1s, absence-timeout: 1s }
                 """);
 
-        assertTrue(message.contains("'defaults': unknown field 'colour'"), message);
-        assertTrue(message.contains("'defaults': field 'interval': 'soon' is not a positive duration"), message);
+        assertEquals(List.of(
+                "inventory.yaml:1:23: defaults.interval: 50ms is shorter than the minimum 100ms",
+                "inventory.yaml:1:44: defaults.colour: unknown key 'colour'; allowed here: absence-timeout, "
+                        + "critical-checks, group, interval, labels, timeout",
+                "inventory.yaml:1:75: defaults.absence-timeout: 'soon' is not a positive duration such as 30s, 5m, 1h, 7d",
+                "inventory.yaml:5:72: targets[2].absence-timeout: the absence-timeout 1s must be longer than the "
+                        + "interval 1s"), lines);
     }
 
     @Test
-    void shouldReportYamlSyntaxErrorsWithTheLine() {
-        ConfigException e = assertThrows(ConfigException.class, () -> parse("targets:\n  - id: a\n    health: [unclosed\n"));
-        assertTrue(e.getMessage().startsWith("Inventory inventory.yaml is not valid YAML"), e.getMessage());
-        assertTrue(e.getMessage().contains("line"), e.getMessage());
+    void shouldReportYamlSyntaxErrorsWithTheLineAndColumn() {
+        String message = problems("targets:\n  - id: a\n    health: [unclosed\n");
+        assertTrue(message.startsWith(PREFIX + "inventory.yaml:4:1: not valid YAML"), message);
     }
 
     @Test
-    void shouldNameTheKeyWhenTheFileCannotBeRead() {
+    void shouldNameTheKeyAndTheFileWhenTheFileCannotBeRead() {
         ConfigException e = assertThrows(ConfigException.class, () -> Inventory.load(Path.of("/nonexistent/inventory.yaml"),
                 Duration.ofSeconds(10), Duration.ofSeconds(2), NOW));
         assertEquals("collector.inventory", e.key());
-        assertTrue(e.getMessage().contains("/nonexistent/inventory.yaml"), e.getMessage());
-    }
-
-    @Test
-    void shouldParseDurationsInEveryWrittenForm() {
-        assertEquals(Duration.ofMillis(500), Inventory.parseDuration("500ms"));
-        assertEquals(Duration.ofSeconds(10), Inventory.parseDuration("10s"));
-        assertEquals(Duration.ofMinutes(5), Inventory.parseDuration("5m"));
-        assertEquals(Duration.ofHours(1), Inventory.parseDuration("1h"));
-        assertEquals(Duration.ofSeconds(10), Inventory.parseDuration("PT10S"));
-        assertNull(Inventory.parseDuration("0s"));
-        assertNull(Inventory.parseDuration("ten"));
-        assertNull(Inventory.parseDuration("PT-5S"));
+        assertTrue(e.getMessage().contains("/nonexistent/inventory.yaml:1:1: cannot read the file"), e.getMessage());
     }
 }

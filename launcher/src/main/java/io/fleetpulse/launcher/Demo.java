@@ -3,6 +3,7 @@ package io.fleetpulse.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.alerting.AlertingService;
+import io.fleetpulse.runtime.ShutdownSignals;
 import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.schemas.TopicProvisioner;
 import io.fleetpulse.schemas.Topics;
@@ -37,11 +38,9 @@ import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /**
  * {@code fleetpulse demo}: a real broker, a real database, a simulated fleet, all four services and stand-ins
@@ -92,8 +91,8 @@ public final class Demo {
 
     private final Options options;
     private final PrintStream out;
+    private volatile boolean failed;
     private final CountDownLatch stopRequested = new CountDownLatch(1);
-    private final AtomicInteger signals = new AtomicInteger();
     private volatile int stopSignal;
     private volatile boolean running;
     private volatile EmbeddedDatabase database;
@@ -119,43 +118,47 @@ public final class Demo {
      * A second signal forces the exit (the database is stopped first, so it does not outlive the process).
      */
     public void stopOnSignals() {
-        for (String name : List.of("INT", "TERM")) {
-            if (Signal.handle(new Signal(name), this::onSignal) == SignalHandler.SIG_IGN) {
-                // Inherited, e.g. from a script that started us with '&': the JVM then leaves the signal ignored.
-                out.println("(SIG" + name + " is ignored in this process, as its parent asked; stop it with SIGTERM)");
+        List<String> ignored = ShutdownSignals.install(new ShutdownSignals.Handler() {
+            @Override
+            public void stop(String signal) {
+                out.println("SIG" + signal + (running
+                        ? ": stopping in order (collector first, then the services drain and commit)"
+                        : ": stopping once the start-up step under way is done") + "; send it again to force exit");
+                stopSignal = new Signal(signal).getNumber();
+                requestStop();
             }
-        }
+
+            @Override
+            public void beforeForcedExit(String signal) {
+                out.println("SIG" + signal + " again: forcing exit, no summary");
+                out.flush();
+                stopDatabaseNow();
+            }
+        });
+        // Inherited, e.g. from a script that started us with '&': the JVM then leaves the signal ignored.
+        ignored.forEach(name -> out.println("(SIG" + name + " is ignored in this process, as its parent asked; stop it with SIGTERM)"));
     }
 
-    private void onSignal(Signal signal) {
-        if (signals.getAndIncrement() == 0) {
-            stopSignal = signal.getNumber();
-            out.println("SIG" + signal.getName() + (running
-                    ? ": stopping in order (collector first, then the services drain and commit)"
-                    : ": stopping once the start-up step under way is done") + "; send it again to force exit");
-            requestStop();
+    /** Before a forced exit: the database must not outlive the process. */
+    private void stopDatabaseNow() {
+        EmbeddedDatabase db = database;
+        if (db == null) {
             return;
         }
-        out.println("SIG" + signal.getName() + " again: forcing exit, no summary");
-        out.flush();
-        EmbeddedDatabase db = database;
-        if (db != null) {
-            Thread stopper = new Thread(() -> {
-                try {
-                    db.close();
-                } catch (IOException e) {
-                    // exiting anyway
-                }
-            }, "demo-force-stop-postgres");
-            stopper.setDaemon(true);
-            stopper.start();
+        Thread stopper = new Thread(() -> {
             try {
-                stopper.join(6_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                db.close();
+            } catch (IOException e) {
+                // exiting anyway
             }
+        }, "demo-force-stop-postgres");
+        stopper.setDaemon(true);
+        stopper.start();
+        try {
+            stopper.join(6_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        Runtime.getRuntime().halt(128 + signal.getNumber());
     }
 
     /**
@@ -237,6 +240,8 @@ public final class Demo {
             out.println("Starting collector, stream-processor, sink and alerting ...");
             Pipeline pipeline = Pipeline.start(Config.of(settings), Duration.ofSeconds(90));
             opened.push(pipeline);
+            // A service that fails ends the run as Ctrl-C would, and the demo then exits non-zero.
+            pipeline.onFailure(this::requestStop);
             checkStop();
             running = true; // from here a stop request ends the loop below and gets the orderly stop and summary
             out.println("Kafka: " + kafka.bootstrapServers() + "   PostgreSQL: " + db.jdbcUrl()
@@ -257,6 +262,10 @@ public final class Demo {
                         progressLine(tally, pipeline, db));
             }
 
+            failed = pipeline.failed();
+            if (failed) {
+                out.println("A service failed (see the log above); stopping the pipeline, the demo will exit 1.");
+            }
             out.println("Stopping: collector first, then the services drain and commit ...");
             AlertingService alerting = (AlertingService) pipeline.service(ServiceKind.ALERTING);
             pipeline.close();
@@ -286,6 +295,11 @@ public final class Demo {
             }
             database = null;
         }
+    }
+
+    /** Whether a service failed during the run (the demo then exits 1 after its summary). */
+    public boolean failed() {
+        return failed;
     }
 
     /** Where the kept data is and how to query the tables, for the end of a run. */

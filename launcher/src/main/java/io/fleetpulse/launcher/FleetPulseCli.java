@@ -4,9 +4,11 @@ import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.OpsSettings;
 import io.fleetpulse.runtime.Service;
 import io.fleetpulse.runtime.ServiceRunner;
+import io.fleetpulse.runtime.StartupWait;
 import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigException;
-import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.TopicProvisioner;
 import io.fleetpulse.schemas.Topics;
@@ -17,17 +19,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
+import java.util.Map;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,10 +35,8 @@ import picocli.CommandLine.Option;
 @Command(name = "fleetpulse", mixinStandardHelpOptions = true, version = "FleetPulse 0.1.0",
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
-                CommandLine.HelpCommand.class})
+                FleetPulseCli.ConfigReferenceCommand.class, CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
-
-    private static final Logger LOG = LoggerFactory.getLogger(FleetPulseCli.class);
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -75,12 +71,9 @@ public final class FleetPulseCli implements Callable<Integer> {
         return usageError(spec);
     }
 
-    /** Runs one service until SIGTERM. */
+    /** Runs one service until SIGTERM or Ctrl-C (exit 0), or until it fails (exit 1, so it is restarted). */
     @Command(mixinStandardHelpOptions = true)
     static final class ServiceCommand implements Callable<Integer> {
-
-        private static final ConfigKey<Boolean> ENSURE_TOPICS = ConfigKey.bool("kafka.topics.ensure", true,
-                "create missing FleetPulse topics at start (idempotent)");
 
         private final ServiceKind kind;
 
@@ -96,29 +89,13 @@ public final class FleetPulseCli implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            Config config = Config.load(configFile, System.getenv());
-            List<ConfigKey<?>> keys = new ArrayList<>(kind.keys());
-            keys.addAll(OpsSettings.KEYS);
-            keys.add(ENSURE_TOPICS);
-            Map<String, String> effective = config.describe(keys);
+            Settings settings = kind.settings(Config.load(configFile, System.getenv()));
             if (printConfig) {
-                effective.forEach((k, v) -> System.out.println(k + "=" + v));
+                settings.describe().forEach((k, v) -> System.out.println(k + "=" + v));
                 return 0;
             }
-            OpsSettings ops = OpsSettings.from(config);
-            Service service = kind.create(config);
-            LOG.info("starting {} with {}", kind.commandName(), effective);
-            if (config.get(ENSURE_TOPICS)) {
-                KafkaSettings kafka = new KafkaSettings(config);
-                try (Admin admin = Admin.create(kafka.common("fleetpulse-" + kind.commandName() + "-topics"))) {
-                    new TopicProvisioner(admin).ensureTopics(Topics.ALL, kafka.partitions(), kafka.replicationFactor());
-                }
-            }
-            try (ServiceRunner runner = new ServiceRunner()) {
-                runner.start(service, ops.startTimeout(), ops.host(), ops.port());
-                runner.awaitShutdownSignal();
-            }
-            return 0;
+            Service service = kind.create(settings);
+            return ServiceRunner.runProcess(service, OpsSettings.from(settings));
         }
     }
 
@@ -184,7 +161,7 @@ public final class FleetPulseCli implements Callable<Integer> {
                 System.out.println("Summary written to " + summaryJson.toAbsolutePath());
             }
             System.out.println(demo.keptDataNote());
-            return 0;
+            return demo.failed() ? ServiceRunner.EXIT_FAILED : 0;
         }
 
         /** Every option checked before anything starts: a bad one costs no broker or database start-up. */
@@ -323,12 +300,10 @@ public final class FleetPulseCli implements Callable<Integer> {
                 if (replicationFactor != null) {
                     config = config.with(KafkaSettings.REPLICATION_FACTOR.name(), replicationFactor.toString());
                 }
-                KafkaSettings kafka = new KafkaSettings(config);
-                Map<String, Object> props = kafka.common("fleetpulse-topics");
-                // Bounded: without these an unreachable cluster makes every call retry for minutes.
+                KafkaSettings kafka = KafkaSettings.from(Settings.resolve(config, KafkaSettings.KEYS));
+                // Bounded: without a timeout an unreachable cluster makes every call retry for minutes.
                 int timeoutMs = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
-                props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
-                props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
+                Map<String, Object> props = kafka.admin("fleetpulse-topics", timeoutMs);
                 PrintWriter err = spec.commandLine().getErr();
                 // The client would warn about every failed connection attempt; the one line below says it once.
                 ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.apache.kafka")).setLevel(ch.qos.logback.classic.Level.ERROR);
@@ -337,7 +312,8 @@ public final class FleetPulseCli implements Callable<Integer> {
                 try {
                     admin = Admin.create(props);
                 } catch (KafkaException e) {
-                    err.println("fleetpulse topics create: cannot use Kafka at " + kafka.bootstrapServers() + ": " + rootMessage(e));
+                    err.println("fleetpulse topics create: cannot use Kafka at " + kafka.bootstrapServers() + ": "
+                            + StartupWait.describe(e));
                     return 1;
                 }
                 try {
@@ -361,13 +337,6 @@ public final class FleetPulseCli implements Callable<Integer> {
                 return 0;
             }
 
-            private static String rootMessage(Throwable e) {
-                Throwable root = e;
-                while (root.getCause() != null) {
-                    root = root.getCause();
-                }
-                return root.getMessage();
-            }
         }
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "Prints the topic contract.")
@@ -385,6 +354,16 @@ public final class FleetPulseCli implements Callable<Integer> {
         }
     }
 
+    @Command(name = "config-reference", mixinStandardHelpOptions = true,
+            description = "Prints the configuration reference (docs/configuration.md) generated from the key declarations.")
+    static final class ConfigReferenceCommand implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            System.out.print(ConfigReference.markdown());
+            return 0;
+        }
+    }
+
     private static int usageError(CommandLine.Model.CommandSpec spec) {
         spec.commandLine().usage(spec.commandLine().getErr());
         return spec.exitCodeOnInvalidInput();
@@ -392,9 +371,9 @@ public final class FleetPulseCli implements Callable<Integer> {
 
     private static Duration positiveDuration(String text) {
         try {
-            return ConfigKey.parseDuration(text);
-        } catch (RuntimeException e) {
-            throw new CommandLine.TypeConversionException("'" + text + "' is not a positive duration such as 500ms, 30s, 5m, 1h, 7d or PT30S");
+            return Durations.parsePositive(text);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException(e.getMessage());
         }
     }
 

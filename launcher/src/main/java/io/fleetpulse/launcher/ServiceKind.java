@@ -5,6 +5,7 @@ import io.fleetpulse.collector.CollectorService;
 import io.fleetpulse.runtime.Service;
 import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.sink.SinkService;
 import io.fleetpulse.stream.StreamProcessorService;
 import java.util.List;
@@ -24,10 +25,10 @@ public enum ServiceKind {
 
     private final String commandName;
     private final String description;
-    private final Function<Config, Service> factory;
+    private final Function<Settings, Service> factory;
     private final List<ConfigKey<?>> keys;
 
-    ServiceKind(String commandName, String description, Function<Config, Service> factory, List<ConfigKey<?>> keys) {
+    ServiceKind(String commandName, String description, Function<Settings, Service> factory, List<ConfigKey<?>> keys) {
         this.commandName = commandName;
         this.description = description;
         this.factory = factory;
@@ -42,12 +43,18 @@ public enum ServiceKind {
         return description;
     }
 
+    /** Every key the service reads: the shared ops and Kafka keys, then its own. */
     public List<ConfigKey<?>> keys() {
         return keys;
     }
 
-    /** Builds the service; every setting is read and validated here, before anything is opened. */
-    public Service create(Config config) {
-        return factory.apply(config);
+    /** Parses and validates this service's settings (unknown keys in a file are refused). */
+    public Settings settings(Config config) {
+        return Settings.resolve(config, keys);
+    }
+
+    /** Builds the service from validated settings; nothing is opened until it starts. */
+    public Service create(Settings settings) {
+        return factory.apply(settings);
     }
 }

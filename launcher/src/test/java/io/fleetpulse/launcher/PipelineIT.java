@@ -16,7 +16,12 @@ import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.sink.SinkQueries;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.PostgresFixture;
+import io.fleetpulse.testkit.Promtool;
 import io.fleetpulse.testkit.TopicProbe;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,6 +137,19 @@ class PipelineIT {
         // One-minute windows close at the minute boundary plus grace; the sink then writes them.
         await("window aggregates in PostgreSQL", () -> rowCount("target_window_1m") > 0, Duration.ofSeconds(100));
         await("alert transitions in PostgreSQL", () -> rowCount("alert_event") >= 2, Duration.ofSeconds(30));
+    }
+
+    /** Every service's /metrics passes promtool's lint with no findings (CI installs promtool; skipped where it is absent). */
+    @Test
+    void shouldServeMetricsThatPassPromtoolOnEveryService() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        for (ServiceKind kind : ServiceKind.values()) {
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pipeline.opsPort(kind)
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("fleetpulse_" + kind.commandName().replace('-', '_') + "_"), kind + ": " + metrics);
+            assertTrue(metrics.contains("jvm_memory_used_bytes"), kind + " exports JVM meters");
+            Promtool.assertNoFindings(kind.commandName() + " /metrics", metrics);
+        }
     }
 
     private static long rowCount(String table) {

@@ -1,11 +1,12 @@
 package io.fleetpulse.runtime;
 
-import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -21,17 +22,27 @@ public final class KafkaSettings {
             "partitions of every per-target topic when FleetPulse creates its topics");
     public static final ConfigKey<Integer> REPLICATION_FACTOR = ConfigKey.integer("kafka.topic.replication.factor", 1, 1, 16,
             "replication factor of topics FleetPulse creates");
+    public static final ConfigKey<Boolean> ENSURE_TOPICS = ConfigKey.bool("kafka.topics.ensure", true,
+            "create missing FleetPulse topics at start, and check the partition count of existing ones (idempotent)");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, PARTITIONS, REPLICATION_FACTOR);
+    public static final List<ConfigKey<?>> KEYS = List.of(BOOTSTRAP_SERVERS, PARTITIONS, REPLICATION_FACTOR, ENSURE_TOPICS);
 
-    private final Config config;
     private final String bootstrapServers;
+    private final int partitions;
+    private final short replicationFactor;
+    private final boolean ensureTopics;
+    private final Map<String, Object> passthrough;
 
-    public KafkaSettings(Config config) {
-        this.config = config;
-        this.bootstrapServers = config.get(BOOTSTRAP_SERVERS);
-        config.get(PARTITIONS);
-        config.get(REPLICATION_FACTOR);
+    private KafkaSettings(Settings settings) {
+        this.bootstrapServers = settings.get(BOOTSTRAP_SERVERS);
+        this.partitions = settings.get(PARTITIONS);
+        this.replicationFactor = settings.get(REPLICATION_FACTOR).shortValue();
+        this.ensureTopics = settings.get(ENSURE_TOPICS);
+        this.passthrough = settings.kafkaPassthrough();
+    }
+
+    public static KafkaSettings from(Settings settings) {
+        return new KafkaSettings(settings);
     }
 
     public String bootstrapServers() {
@@ -39,18 +50,31 @@ public final class KafkaSettings {
     }
 
     public int partitions() {
-        return config.get(PARTITIONS);
+        return partitions;
     }
 
     public short replicationFactor() {
-        return config.get(REPLICATION_FACTOR).shortValue();
+        return replicationFactor;
+    }
+
+    public boolean ensureTopics() {
+        return ensureTopics;
     }
 
     public Map<String, Object> common(String clientId) {
         Map<String, Object> props = new HashMap<>();
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
-        props.putAll(config.kafkaPassthrough());
+        props.putAll(passthrough);
+        return props;
+    }
+
+    /** An admin client whose calls give up after {@code timeoutMs} instead of retrying for minutes. */
+    public Map<String, Object> admin(String clientId, int timeoutMs) {
+        Map<String, Object> props = common(clientId);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeoutMs, 30_000));
+        props.putAll(passthrough);
         return props;
     }
 
@@ -62,7 +86,7 @@ public final class KafkaSettings {
         props.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         props.put(ProducerConfig.BATCH_SIZE_CONFIG, 262_144);
         props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        props.putAll(config.kafkaPassthrough());
+        props.putAll(passthrough);
         return props;
     }
 
@@ -73,7 +97,7 @@ public final class KafkaSettings {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.putAll(config.kafkaPassthrough());
+        props.putAll(passthrough);
         return props;
     }
 }

@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,21 +30,18 @@ public final class OpsServer implements AutoCloseable {
         this.server = server;
     }
 
-    /** Serves {@code service} on {@code host:port}; port 0 picks a free one (see {@link #port()}). */
+    /**
+     * Serves {@code service} on {@code host:port}; port 0 picks a free one (see {@link #port()}). Started before the
+     * service itself, so {@code /healthz} answers 200 and {@code /readyz} 503 while it waits for its dependencies.
+     */
     public static OpsServer start(Service service, String host, int port) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 0);
         server.setExecutor(Executors.newSingleThreadExecutor(r -> new Thread(r, "ops-http-" + service.name())));
         server.createContext("/healthz", ex -> probe(ex, service.isLive()));
         server.createContext("/readyz", ex -> probe(ex, service.isReady()));
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4; charset=utf-8", scrape(service.meterRegistry())));
-        server.createContext("/status", ex -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("service", service.name());
-            body.put("live", service.isLive());
-            body.put("ready", service.isReady());
-            body.putAll(service.status());
-            respond(ex, 200, "application/json", JSON.writeValueAsString(body));
-        });
+        server.createContext("/status", ex -> respond(ex, 200, "application/json",
+                JSON.writeValueAsString(service.status())));
         server.start();
         OpsServer ops = new OpsServer(server);
         LOG.info("{} ops endpoints on http://{}:{}/ (healthz, readyz, metrics, status)", service.name(), host, ops.port());

@@ -11,6 +11,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -26,10 +28,11 @@ class OpsServerTest {
         Service service = new Service() {
             public String name() { return "test"; }
             public void start() { }
-            public boolean isLive() { return true; }
+            public ServiceState state() { return ServiceState.RUNNING; }
             public boolean isReady() { return ready.get(); }
-            public Map<String, Object> status() { return Map.of("events", 3); }
+            public Map<String, Object> status() { return Map.of("events", 3, "ready", ready.get()); }
             public MeterRegistry meterRegistry() { return registry; }
+            public CompletionStage<Throwable> failure() { return new CompletableFuture<>(); }
             public void close() { }
         };
         try (OpsServer ops = OpsServer.start(service, "127.0.0.1", 0)) {

@@ -1,5 +1,6 @@
 package io.fleetpulse.simulator;
 
+import io.fleetpulse.runtime.text.Durations;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Locale;
@@ -88,7 +89,7 @@ public record Incident(Kind kind, String serverId, Duration startOffset, Duratio
     /** The incident as written in a script: {@code outage:srv-003@20s+40s}. */
     @Override
     public String toString() {
-        return kind.scriptName() + ":" + serverId + "@" + IncidentScript.formatDuration(startOffset)
-                + "+" + IncidentScript.formatDuration(duration);
+        return kind.scriptName() + ":" + serverId + "@" + Durations.format(startOffset)
+                + "+" + Durations.format(duration);
     }
 }

@@ -1,11 +1,11 @@
 package io.fleetpulse.simulator;
 
+import io.fleetpulse.runtime.text.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -18,7 +18,6 @@ import java.util.stream.Collectors;
 public final class IncidentScript {
 
     private static final Pattern PART = Pattern.compile("([^:@+\\s]+)\\s*:\\s*([^:@+\\s]+)\\s*@\\s*([^@+\\s]+)\\s*\\+\\s*([^@+\\s]+)");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
     private static final String FORM = "expected kind:server@start+duration, e.g. outage:srv-003@20s+40s";
 
     private static final IncidentScript NONE = new IncidentScript(List.of());
@@ -84,18 +83,11 @@ public final class IncidentScript {
     }
 
     private static Duration parseDuration(String text, String where, String what) {
-        Matcher m = DURATION.matcher(text.toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            throw new IllegalArgumentException(where + ": the " + what + " '" + text
-                    + "' is not a duration such as 500ms, 20s, 2m or 1h");
+        try {
+            return Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": the " + what + " " + e.getMessage());
         }
-        long amount = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            default -> Duration.ofHours(amount);
-        };
     }
 
     /**
@@ -177,16 +169,6 @@ public final class IncidentScript {
         }
     }
 
-    static String formatDuration(Duration d) {
-        long ms = d.toMillis();
-        if (ms % 3_600_000 == 0 && ms > 0) {
-            return ms / 3_600_000 + "h";
-        }
-        if (ms % 60_000 == 0 && ms > 0) {
-            return ms / 60_000 + "m";
-        }
-        return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
-    }
 
     /** The script in its own syntax; {@link #parse(String)} reads it back to an equal script. */
     @Override

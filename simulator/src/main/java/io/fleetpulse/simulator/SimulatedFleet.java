@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.fleetpulse.runtime.text.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -166,8 +167,8 @@ public final class SimulatedFleet implements AutoCloseable {
         if (!spec.script().isEmpty()) {
             yaml.append("# incidents: ").append(spec.script()).append('\n');
         }
-        yaml.append("defaults: { interval: ").append(IncidentScript.formatDuration(interval))
-                .append(", timeout: ").append(IncidentScript.formatDuration(timeout)).append(", group: default }\n");
+        yaml.append("defaults: { interval: ").append(Durations.format(interval))
+                .append(", timeout: ").append(Durations.format(timeout)).append(", group: default }\n");
         yaml.append("targets:\n");
         int index = 0;
         for (String id : servers.keySet()) {

@@ -1,5 +1,6 @@
 package io.fleetpulse.sink;
 
+import io.fleetpulse.runtime.text.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -28,7 +29,7 @@ public final class PartitionScheme {
 
     public PartitionScheme(PartitionedTable table, Duration retention, int aheadPeriods) {
         if (retention.isNegative() || retention.isZero()) {
-            throw new IllegalArgumentException("retention must be positive: " + retention);
+            throw new IllegalArgumentException("retention must be positive: " + Durations.format(retention));
         }
         if (aheadPeriods < 0) {
             throw new IllegalArgumentException("aheadPeriods must not be negative: " + aheadPeriods);

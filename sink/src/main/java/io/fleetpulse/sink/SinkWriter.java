@@ -1,6 +1,7 @@
 package io.fleetpulse.sink;
 
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * failed batch, partitions are paused, sought to the stored offsets (or the beginning when none is stored) and
  * resumed. So a failed batch is re-read from where the last commit left off, never skipped. Kafka's own committed
  * offsets are written after each batch only so that lag tools show something; nothing reads them back.
+ *
+ * <p>Database and dead-letter failures are retried forever (with backoff) from the stored offsets. Anything else
+ * that goes wrong (a stored offset that is not a Kafka offset, a fatal consumer error) ends {@link #run()} with the
+ * exception: the service runs it as a core loop, so it fails and the process exits non-zero to be restarted.
  */
 final class SinkWriter implements Runnable, ConsumerRebalanceListener {
 
@@ -61,7 +66,6 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     private volatile boolean databaseUp;
     private volatile Instant lastBatchAt;
     private volatile int lastBatchRecords;
-    private volatile Throwable failure;
     private Duration backoff = FIRST_BACKOFF;
     private Instant lastDatabaseCheck = Instant.EPOCH;
 
@@ -98,9 +102,6 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
                     backOff();
                 }
             }
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            LOG.error("sink writer stopped on an unexpected error; the service is no longer live", e);
         } finally {
             closeQuietly(consumer, "consumer");
             closeQuietly(deadLetters, "dead-letter producer");
@@ -108,20 +109,19 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         }
     }
 
-    /** Asks the loop to stop after the batch in hand is committed (or rolled back); returns at once. */
+    /**
+     * Asks the loop to stop after the batch in hand is committed (or rolled back); returns at once. Until this is
+     * called the loop returns only when its thread is interrupted.
+     */
     void stop() {
         running = false;
         stopRequested.countDown();
         consumer.wakeup();
     }
 
-    /** True while the loop runs and has not died on an unexpected error. */
-    boolean isRunning() {
-        return running && failure == null;
-    }
-
+    /** The database answered the last time it was asked, and partitions are assigned. */
     boolean isReady() {
-        return isRunning() && databaseUp && !assigned.isEmpty();
+        return databaseUp && !assigned.isEmpty();
     }
 
     Map<String, Object> status() {
@@ -130,9 +130,6 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         out.put("databaseUp", databaseUp);
         out.put("lastBatchAt", lastBatchAt == null ? null : lastBatchAt.toString());
         out.put("lastBatchRecords", lastBatchRecords);
-        if (failure != null) {
-            out.put("failure", failure.toString());
-        }
         return out;
     }
 
@@ -156,13 +153,13 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         } catch (SinkStore.StoreException e) {
             databaseUp = false;
             metrics.dbError();
-            LOG.warn("batch of {} records rolled back; retrying from the stored offsets in {} ms: {}",
-                    batch.records(), backoff.toMillis(), e.getMessage());
+            LOG.warn("batch of {} records rolled back; retrying from the stored offsets in {}: {}",
+                    batch.records(), Durations.format(backoff), e.getMessage());
             rewindToStoredOffsets();
             return false;
         } catch (DeadLetterFailure e) {
-            LOG.warn("could not send {} dead letters; retrying the batch from the stored offsets in {} ms: {}",
-                    batch.deadLetters().size(), backoff.toMillis(), e.getMessage());
+            LOG.warn("could not send {} dead letters; retrying the batch from the stored offsets in {}: {}",
+                    batch.deadLetters().size(), Durations.format(backoff), e.getMessage());
             rewindToStoredOffsets();
             return false;
         }
@@ -225,12 +222,20 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         consumer.pause(all);
     }
 
-    /** Seeks every unpositioned partition to its stored offset; on failure leaves them paused and says so. */
+    /**
+     * Seeks every unpositioned partition to its stored offset; when the database fails, leaves them paused and says
+     * so. A stored offset that is not a Kafka offset is corrupt state no retry can fix: it ends the loop.
+     */
     private boolean positionFromStore() {
         try {
             Map<TopicPartition, Long> stored = store.storedOffsets();
             for (TopicPartition tp : unpositioned) {
                 Long next = stored.get(tp);
+                if (next != null && next < 0) {
+                    throw new IllegalStateException("sink_offset holds next_offset " + next + " for " + tp
+                            + ": not a Kafka offset; correct or delete that row (deleting it re-reads the partition"
+                            + " from the beginning, idempotently)");
+                }
                 if (next != null) {
                     consumer.seek(tp, next);
                 } else {

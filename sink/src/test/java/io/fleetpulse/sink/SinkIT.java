@@ -5,20 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.runtime.KafkaSettings;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.ServiceMeters;
+import io.fleetpulse.runtime.ServiceState;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.PostgresFixture;
+import io.fleetpulse.testkit.Promtool;
 import io.fleetpulse.testkit.TopicProbe;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +39,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -50,6 +57,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sink against a real broker and a real PostgreSQL 17. Topics are shared by the tests, so each test uses its
@@ -60,6 +69,7 @@ import org.junit.jupiter.api.TestInfo;
 class SinkIT {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final int PARTITIONS = 2;
     private static final String AGG = Topics.AGGREGATES_1M.name();
     private static final String ALERTS = Topics.ALERTS.name();
 
@@ -79,7 +89,7 @@ class SinkIT {
     static void startInfrastructure() throws Exception {
         kafka = KafkaFixture.start();
         postgres = PostgresFixture.start();
-        kafka.createContractTopics(2);
+        kafka.createContractTopics(PARTITIONS);
         Map<String, Object> producerProps = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 5);
         windowProducer = new KafkaProducer<>(producerProps, Topics.AGGREGATES_1M.keySerde().serializer(),
@@ -275,7 +285,7 @@ class SinkIT {
         // When the clock reaches a range that has rows in DEFAULT, its new partition takes them over...
         PartitionManager at2000 = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
                 List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
-                Clock.fixed(Instant.parse("2000-01-01T12:00:00Z"), ZoneOffset.UTC), new SinkMetrics(new SimpleMeterRegistry()));
+                Clock.fixed(Instant.parse("2000-01-01T12:00:00Z"), ZoneOffset.UTC), new SinkMetrics(ServiceMeters.create("sink")));
         PartitionManager.Report report = at2000.maintain();
         assertTrue(report.created().contains("target_window_1m_p20000101"), report.toString());
         assertEquals(1L, report.defaultRows().get(PartitionedTable.TARGET_WINDOW_1M));
@@ -284,7 +294,7 @@ class SinkIT {
         // ...and once the clock moves past retention, the partition (and its row) is dropped.
         PartitionManager today = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
                 List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
-                Clock.systemUTC(), new SinkMetrics(new SimpleMeterRegistry()));
+                Clock.systemUTC(), new SinkMetrics(ServiceMeters.create("sink")));
         PartitionManager.Report later = today.maintain();
         assertTrue(later.dropped().contains("target_window_1m_p20000101"), later.toString());
         assertEquals(List.of("target_window_1m_default"), partitionsOf("far-"));
@@ -329,11 +339,92 @@ class SinkIT {
         await(sink::isReady, "ready again");
     }
 
+    @Test
+    void shouldExposeHistogramsAndConsumerLagThatPromtoolAccepts() throws Exception {
+        sendWindows(List.of(Records.window("metrics-1", Instant.now().truncatedTo(ChronoUnit.MINUTES), 3)));
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        String scrape = ((PrometheusMeterRegistry) sink.meterRegistry()).scrape();
+
+        assertTrue(scrape.contains("fleetpulse_sink_batch_latency_seconds_bucket{"), "a histogram, not a summary");
+        assertFalse(scrape.contains("quantile="), "no client-side percentiles");
+        assertTrue(scrape.contains("# HELP fleetpulse_sink_records_total "), "every meter has HELP");
+        assertTrue(scrape.contains("kafka_consumer_fetch_manager_records_lag_max"), "consumer lag is exported");
+        assertTrue(scrape.contains("kafka_producer_record_send_total"), "the DLQ producer's client series too");
+        Promtool.assertNoFindings("the sink's /metrics", scrape);
+    }
+
+    @Test
+    void shouldFailTheServiceWhenTheWriterDiesOnAStoredOffsetThatIsNotAKafkaOffset() throws Exception {
+        // The fault: a row in sink_offset that no seek can take. Database errors are retried forever; this is not
+        // a database error, so it ends the writer loop, and the sink must turn FAILED (the process then exits 1).
+        SinkDatabase.migrate(jdbcUrl, postgres.user(), postgres.password(), Instant.now().plus(WAIT));
+        db.useHandle(h -> h.createUpdate("INSERT INTO sink_offset (consumer_group, topic, partition, next_offset)"
+                + " VALUES (:g, :t, 0, -1)").bind("g", group).bind("t", AGG).execute());
+        SinkService sink = new SinkService(settings(Map.of()));
+        services.add(sink);
+        try {
+            sink.start();
+        } catch (IllegalStateException e) {
+            // The writer may die before start() returns; then start() says so, and the sink is FAILED all the same.
+            assertTrue(e.getMessage().contains("did not start"), e.toString());
+        }
+
+        Throwable failure = sink.failure().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(ServiceState.FAILED, sink.state());
+        assertFalse(sink.isLive(), "a dead writer is not live");
+        assertFalse(sink.isReady());
+        assertTrue(causes(failure).contains("sink_offset holds next_offset -1 for " + AGG + "-0"), causes(failure));
+        assertTrue(String.valueOf(sink.status().get("failure")).contains("writer"), sink.status().toString());
+    }
+
+    @Test
+    void shouldNeverLogAPasswordWrittenIntoTheJdbcUrl() {
+        String secret = "hunter2-in-the-url";
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.classic.Logger flyway = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger("org.flywaydb");
+        Level flywayLevel = flyway.getLevel();
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
+        flyway.setLevel(Level.INFO);
+        try {
+            // The embedded PostgreSQL trusts local connections, so any password is accepted.
+            jdbcUrl = jdbcUrl + "?password=" + secret;
+            SinkService sink = startSink(Map.of());
+            awaitCaughtUp();
+            assertFalse(sink.status().toString().contains(secret), sink.status().toString());
+        } finally {
+            root.detachAppender(logged);
+            flyway.setLevel(flywayLevel);
+        }
+        assertTrue(logged.list.stream().anyMatch(e -> e.getFormattedMessage().contains("password=****")),
+                "the masked URL is logged");
+        for (ILoggingEvent event : logged.list) {
+            String text = event.getFormattedMessage() + (event.getThrowableProxy() == null ? ""
+                    : event.getThrowableProxy().getMessage());
+            assertFalse(text.contains(secret), text);
+        }
+    }
+
     // ---- helpers
 
     private SinkService startSink(Map<String, String> overrides) {
+        SinkService sink = new SinkService(settings(overrides));
+        services.add(sink);
+        try {
+            sink.start();
+        } catch (Exception e) {
+            throw new AssertionError("the sink did not start", e);
+        }
+        latest = sink;
+        return sink;
+    }
+
+    private Settings settings(Map<String, String> overrides) {
         Map<String, String> values = new HashMap<>(Map.of(
                 KafkaSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers(),
+                KafkaSettings.PARTITIONS.name(), String.valueOf(PARTITIONS),
                 "sink.jdbc.url", jdbcUrl,
                 "sink.jdbc.user", postgres.user(),
                 "sink.jdbc.password", postgres.password(),
@@ -341,11 +432,15 @@ class SinkIT {
                 "sink.poll.timeout", "100ms",
                 "sink.retry.backoff.max", "400ms"));
         values.putAll(overrides);
-        SinkService sink = new SinkService(Config.of(values));
-        services.add(sink);
-        sink.start();
-        latest = sink;
-        return sink;
+        return Settings.of(values, SinkService.KEYS);
+    }
+
+    private static String causes(Throwable t) {
+        StringBuilder out = new StringBuilder();
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            out.append(c).append(" <- ");
+        }
+        return out.toString();
     }
 
     private static void sendWindows(List<TargetWindow> windows) {

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fleetpulse.runtime.KafkaSettings;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.DependencyUnavailableException;
+import io.fleetpulse.runtime.ServiceState;
 import io.fleetpulse.runtime.config.ConfigException;
-import java.util.HashMap;
+import io.fleetpulse.runtime.config.Settings;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,54 +20,74 @@ class SinkServiceTest {
     private static final String URL = "jdbc:postgresql://localhost:5432/fleetpulse";
 
     @Test
-    void shouldRefuseToStartWithoutAJdbcUrl() {
-        ConfigException e = assertThrows(ConfigException.class, () -> new SinkService(Config.of(Map.of())));
-        assertEquals("sink.jdbc.url", e.key());
+    void shouldBeLiveButNotReadyBeforeStart() {
+        SinkService sink = new SinkService(Settings.of(Map.of("sink.jdbc.url", URL), SinkService.KEYS));
+        assertEquals(ServiceState.CREATED, sink.state());
+        assertTrue(sink.isLive(), "live before start, like every service");
+        assertFalse(sink.isReady(), "not ready before start");
+        sink.close();
+        assertFalse(sink.isLive(), "not live once closed");
+        assertFalse(sink.isReady());
     }
 
     @Test
-    void shouldRefuseAJdbcUrlThatIsNotPostgres() {
-        ConfigException e = assertThrows(ConfigException.class,
-                () -> new SinkService(Config.of(Map.of("sink.jdbc.url", "jdbc:mysql://db/x?password=hunter2"))));
+    void shouldRefuseBadSettingsInTheConstructor() {
+        ConfigException e = assertThrows(ConfigException.class, () -> new SinkService(
+                Settings.of(Map.of("sink.jdbc.url", "jdbc:mysql://db/x?password=hunter2"), SinkService.KEYS)));
         assertEquals("sink.jdbc.url", e.key());
         assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
     }
 
     @Test
-    void shouldNameTheKeyOfABadValue() {
-        for (String[] bad : new String[][] {{"sink.batch.max.records", "0"}, {"sink.poll.timeout", "soon"},
-                {"sink.retention.1m", "-1d"}, {"sink.partitions.premake.days", "x"}, {"sink.partitions.interval", "0s"},
-                {"sink.retention.alerts", "forever"}, {"sink.retry.backoff.max", "1y"}}) {
-            Map<String, String> values = new HashMap<>(Map.of("sink.jdbc.url", URL));
-            values.put(bad[0], bad[1]);
-            ConfigException e = assertThrows(ConfigException.class, () -> new SinkService(Config.of(values)), bad[0]);
-            assertEquals(bad[0], e.key());
-        }
-    }
-
-    @Test
-    void shouldListEveryKeyIncludingKafkas() {
-        assertTrue(SinkService.KEYS.containsAll(KafkaSettings.KEYS));
-        assertTrue(SinkService.KEYS.stream().anyMatch(k -> k.name().equals("sink.jdbc.password") && k.isSecret()));
-        assertEquals(SinkService.KEYS.size(), SinkService.KEYS.stream().map(k -> k.name()).distinct().count());
-    }
-
-    @Test
     void shouldMaskPasswordsInStatusEvenInsideTheUrl() {
-        SinkService sink = new SinkService(Config.of(Map.of("sink.jdbc.url", URL + "?user=u&password=hunter2",
-                "sink.jdbc.password", "s3cret")));
+        SinkService sink = new SinkService(Settings.of(Map.of("sink.jdbc.url", URL + "?user=u&password=hunter2",
+                "sink.jdbc.password", "s3cret"), SinkService.KEYS));
         String status = sink.status().toString();
         assertFalse(status.contains("hunter2"), status);
         assertFalse(status.contains("s3cret"), status);
-        assertFalse(sink.isLive(), "not live before start");
-        assertFalse(sink.isReady());
         sink.close();
     }
 
     @Test
-    void shouldMaskUserInfoPasswords() {
-        assertEquals("jdbc:postgresql://u:****@db:5432/x", JdbcUrls.masked("jdbc:postgresql://u:pw@db:5432/x"));
-        assertEquals("jdbc:postgresql://db/x?ssl=true&password=****&a=b",
-                JdbcUrls.masked("jdbc:postgresql://db/x?ssl=true&password=pw&a=b"));
+    void shouldGiveUpOnAnUnreachableDatabaseAtTheStartTimeoutNamingItsMaskedUrl() throws IOException {
+        String url = "jdbc:postgresql://localhost:" + freePort() + "/fleetpulse?user=u&password=hunter2";
+        SinkService sink = SinkService.withoutBrokerWait(
+                Settings.of(Map.of("sink.jdbc.url", url, "ops.start.timeout", "2s"), SinkService.KEYS));
+        long started = System.nanoTime();
+        DependencyUnavailableException e = assertThrows(DependencyUnavailableException.class, sink::start);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertTrue(took.compareTo(Duration.ofSeconds(2)) >= 0, "retried until ops.start.timeout: " + took);
+        assertTrue(took.compareTo(Duration.ofSeconds(7)) < 0, "gave up soon after ops.start.timeout: " + took);
+        assertTrue(e.getMessage().contains("PostgreSQL"), e.getMessage());
+        assertTrue(e.getMessage().contains(JdbcUrls.masked(url)), e.getMessage());
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        assertEquals(ServiceState.FAILED, sink.state());
+        assertFalse(sink.isLive());
+        sink.close();
+    }
+
+    @Test
+    void shouldNotHangPastTheStartTimeoutOnADatabaseThatAcceptsButNeverAnswers() throws IOException {
+        // The kernel completes the TCP handshake for the backlog; nothing ever reads or answers.
+        try (ServerSocket silent = new ServerSocket(0)) {
+            String url = "jdbc:postgresql://localhost:" + silent.getLocalPort() + "/fleetpulse";
+            SinkService sink = SinkService.withoutBrokerWait(
+                    Settings.of(Map.of("sink.jdbc.url", url, "ops.start.timeout", "2s"), SinkService.KEYS));
+            long started = System.nanoTime();
+            DependencyUnavailableException e = assertThrows(DependencyUnavailableException.class, sink::start);
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+            assertTrue(took.compareTo(Duration.ofSeconds(7)) < 0, "each attempt is cut to the deadline: " + took);
+            assertTrue(e.getMessage().contains(url), e.getMessage());
+            sink.close();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
     }
 }

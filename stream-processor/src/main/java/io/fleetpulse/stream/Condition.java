@@ -1,5 +1,7 @@
 package io.fleetpulse.stream;
 
+import io.fleetpulse.runtime.text.Numbers;
+
 /** {@code value <op> threshold}, e.g. {@code cpu_percent > 90}. */
 public record Condition(Comparison op, double threshold) {
 

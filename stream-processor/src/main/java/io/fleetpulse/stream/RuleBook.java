@@ -1,34 +1,30 @@
 package io.fleetpulse.stream;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.fleetpulse.events.Severity;
+import io.fleetpulse.runtime.yaml.YamlFileException;
+import io.fleetpulse.runtime.yaml.YamlNode;
+import io.fleetpulse.runtime.yaml.YamlReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import io.fleetpulse.runtime.config.ConfigKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * The alert rules, read from a YAML file and validated as a whole before the service starts: every problem is
- * reported at once, naming the rule and the field, so an operator fixes the file in one go.
+ * The alert rules, read from a YAML file with the shared {@link YamlReader} and checked as a whole before the service
+ * starts: every problem is reported at once as {@code file:line:column: rules[i].field: ...}, so an operator fixes
+ * the file in one go.
  *
  * <pre>
  * rules:
@@ -43,21 +39,23 @@ import java.util.stream.Collectors;
  *     summary: "{target} CPU at {value}% (over {threshold}%)"
  *     labels: { team: infra }
  * </pre>
+ *
+ * A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
+ * evaluator a rule type for it.
  */
 public final class RuleBook {
 
     /** The rules bundled with the service, used when {@code rules.file} is not set. */
     public static final String DEFAULT_RESOURCE = "/io/fleetpulse/stream/default-rules.yaml";
 
-    private static final Set<String> RULE_FIELDS =
-            Set.of("id", "kind", "signal", "op", "value", "for", "recovery", "severity", "summary", "labels");
-    private static final Set<String> RECOVERY_FIELDS = Set.of("op", "value", "for");
-    private static final Set<String> PLACEHOLDERS = Set.of("target", "value", "threshold");
+    private static final List<String> RULE_FIELDS =
+            List.of("id", "kind", "signal", "op", "value", "for", "recovery", "severity", "summary", "labels");
+    private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
+    private static final List<String> KINDS = List.of("threshold");
+    private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
+    private static final List<String> PLACEHOLDERS = List.of("target", "value", "threshold");
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^}]*)}");
-    private static final YAMLMapper YAML = YAMLMapper.builder()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .build();
 
     private final List<ThresholdRule> rules;
     private final Map<Signal, List<ThresholdRule>> bySignal;
@@ -88,55 +86,14 @@ public final class RuleBook {
         }
     }
 
+    /** @throws YamlFileException listing every problem of the file (an unreadable file is one) */
     public static RuleBook load(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new RuleFileException(file.toString(), List.of("cannot read the file: " + e));
-        }
-        return parse(text, file.toString());
+        return YamlReader.read(file, RuleBook::bind);
     }
 
-    /** Parses and validates {@code yaml}; {@code source} names it in error messages. */
+    /** Parses and checks {@code yaml}; {@code source} names it in every problem. */
     public static RuleBook parse(String yaml, String source) {
-        JsonNode root;
-        try {
-            root = YAML.readTree(yaml);
-        } catch (JsonProcessingException e) {
-            throw new RuleFileException(source, List.of("not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")")));
-        }
-        List<String> problems = new ArrayList<>();
-        if (root == null || !root.isObject() || !root.has("rules")) {
-            throw new RuleFileException(source, List.of("the file must be a map with a 'rules' list"));
-        }
-        root.fieldNames().forEachRemaining(name -> {
-            if (!name.equals("rules")) {
-                problems.add("unknown top-level field '" + name + "'; only 'rules' is allowed");
-            }
-        });
-        JsonNode list = root.get("rules");
-        if (!list.isArray()) {
-            throw new RuleFileException(source, List.of("'rules' must be a list of rules"));
-        }
-        List<ThresholdRule> rules = new ArrayList<>();
-        Set<String> ids = new HashSet<>();
-        for (int i = 0; i < list.size(); i++) {
-            RuleReader reader = new RuleReader(list.get(i), i + 1, problems);
-            ThresholdRule rule = reader.read();
-            if (rule != null) {
-                if (!ids.add(rule.id())) {
-                    problems.add("rule '" + rule.id() + "' field 'id': duplicate id; every rule needs its own");
-                } else {
-                    rules.add(rule);
-                }
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new RuleFileException(source, problems);
-        }
-        return new RuleBook(rules);
+        return YamlReader.parse(yaml, source, RuleBook::bind);
     }
 
     public List<ThresholdRule> rules() {
@@ -153,199 +110,107 @@ public final class RuleBook {
         return rules.stream().map(ThresholdRule::id).collect(Collectors.joining(", ", "RuleBook[", "]"));
     }
 
-    /** Reads one rule, adding a problem per bad field instead of stopping at the first. */
-    private static final class RuleReader {
+    // ---------------------------------------------------------------- binding the file
 
-        private final JsonNode node;
-        private final List<String> problems;
-        private String label;
-        private boolean ok = true;
-
-        RuleReader(JsonNode node, int position, List<String> problems) {
-            this.node = node;
-            this.problems = problems;
-            this.label = "rule #" + position;
-        }
-
-        ThresholdRule read() {
-            if (node == null || !node.isObject()) {
-                problem(null, "must be a map of fields (id, kind, signal, op, value, ...)");
-                return null;
-            }
-            String id = text(node, "id", true);
-            if (id != null) {
-                if (ID.matcher(id).matches()) {
-                    label = "rule '" + id + "'";
+    private static RuleBook bind(YamlNode root) {
+        root.allowOnly("rules");
+        List<ThresholdRule> rules = new ArrayList<>();
+        Map<String, Integer> firstLineOfId = new HashMap<>();
+        for (YamlNode node : root.require("rules").items()) {
+            threshold(node).ifPresent(rule -> {
+                Integer first = firstLineOfId.putIfAbsent(rule.id(), node.get("id").line());
+                if (first != null) {
+                    node.get("id").problem("duplicate id '" + rule.id() + "' (first at line " + first
+                            + "); every rule needs its own");
                 } else {
-                    problem("id", "'" + id + "' must start with a letter or digit and use only letters, digits, '-', '_', '.'");
-                }
-            }
-            unknownFields(node, RULE_FIELDS, null);
-            String kind = text(node, "kind", true);
-            if (kind != null && !kind.equals("threshold")) {
-                problem("kind", "'" + kind + "' is not supported; the only kind is 'threshold'");
-            }
-            Signal signal = null;
-            String signalName = text(node, "signal", true);
-            if (signalName != null) {
-                signal = Signal.fromRuleName(signalName).orElse(null);
-                if (signal == null) {
-                    problem("signal", "'" + signalName + "' is not a known signal; known: "
-                            + Arrays.stream(Signal.values()).map(Signal::ruleName).collect(Collectors.joining(", ")));
-                }
-            }
-            Comparison op = comparison(node, "op", true);
-            Double value = number(node, "value", true);
-            Duration fireFor = duration(node, "for");
-            Condition fire = op == null || value == null ? null : new Condition(op, value);
-
-            Condition recovery = fire == null ? null : fire.negation();
-            Duration recoveryFor = Duration.ZERO;
-            JsonNode recoveryNode = node.get("recovery");
-            if (recoveryNode != null && !recoveryNode.isNull()) {
-                if (!recoveryNode.isObject()) {
-                    problem("recovery", "must be a map like { op: \"<\", value: 75, for: 20s }");
-                } else {
-                    unknownFields(recoveryNode, RECOVERY_FIELDS, "recovery");
-                    Comparison recoveryOp = comparison(recoveryNode, "recovery.op", false);
-                    Double recoveryValue = number(recoveryNode, "recovery.value", false);
-                    recoveryFor = duration(recoveryNode, "recovery.for");
-                    if (fire != null) {
-                        recovery = new Condition(recoveryOp == null ? fire.op().negation() : recoveryOp,
-                                recoveryValue == null ? fire.threshold() : recoveryValue);
-                        if (recovery.overlaps(fire)) {
-                            problem("recovery", "'" + recovery + "' overlaps the firing condition '" + fire
-                                    + "'; a value cannot mean both firing and recovered");
-                        }
-                    }
-                }
-            }
-            Severity severity = severity();
-            String summary = node.has("summary") ? text(node, "summary", false)
-                    : "{target}: " + (signalName == null ? "" : signalName) + " is {value} (threshold {threshold})";
-            if (summary != null) {
-                Matcher m = PLACEHOLDER.matcher(summary);
-                while (m.find()) {
-                    if (!PLACEHOLDERS.contains(m.group(1))) {
-                        problem("summary", "unknown placeholder '{" + m.group(1) + "}'; use {target}, {value} or {threshold}");
-                    }
-                }
-            }
-            TreeMap<String, String> labels = labels();
-            if (!ok || fire == null || signal == null || id == null || severity == null || summary == null) {
-                return null;
-            }
-            return new ThresholdRule(id, signal, fire, fireFor, recovery, recoveryFor, severity, summary, labels);
-        }
-
-        private void problem(String field, String message) {
-            ok = false;
-            problems.add(label + (field == null ? "" : " field '" + field + "'") + ": " + message);
-        }
-
-        private void unknownFields(JsonNode map, Set<String> known, String parent) {
-            Iterator<String> names = map.fieldNames();
-            while (names.hasNext()) {
-                String name = names.next();
-                if (!known.contains(name)) {
-                    problem(parent == null ? name : parent + "." + name, "unknown field; allowed: "
-                            + known.stream().sorted().collect(Collectors.joining(", ")));
-                }
-            }
-        }
-
-        private String text(JsonNode map, String field, boolean required) {
-            String key = field.contains(".") ? field.substring(field.indexOf('.') + 1) : field;
-            JsonNode v = map.get(key);
-            if (v == null || v.isNull()) {
-                if (required) {
-                    problem(field, "is required");
-                }
-                return null;
-            }
-            if (!v.isValueNode() || v.asText().isBlank()) {
-                problem(field, "must be a non-empty text");
-                return null;
-            }
-            return v.asText();
-        }
-
-        private Comparison comparison(JsonNode map, String field, boolean required) {
-            String symbol = text(map, field, required);
-            if (symbol == null) {
-                return null;
-            }
-            Comparison op = Comparison.fromSymbol(symbol.strip()).orElse(null);
-            if (op == null) {
-                problem(field, "'" + symbol + "' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")");
-            }
-            return op;
-        }
-
-        private Double number(JsonNode map, String field, boolean required) {
-            String key = field.contains(".") ? field.substring(field.indexOf('.') + 1) : field;
-            JsonNode v = map.get(key);
-            if (v == null || v.isNull()) {
-                if (required) {
-                    problem(field, "is required");
-                }
-                return null;
-            }
-            if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
-                problem(field, "'" + v.asText() + "' is not a number");
-                return null;
-            }
-            return v.asDouble();
-        }
-
-        private Duration duration(JsonNode map, String field) {
-            String key = field.contains(".") ? field.substring(field.indexOf('.') + 1) : field;
-            JsonNode v = map.get(key);
-            if (v == null || v.isNull()) {
-                return Duration.ZERO;
-            }
-            try {
-                if (!v.isTextual()) {
-                    throw new IllegalArgumentException("not text");
-                }
-                return ConfigKey.parseDurationOrZero(v.asText());
-            } catch (RuntimeException e) {
-                problem(field, "'" + v.asText() + "' is not a duration; write e.g. 0s, 500ms, 15s, 2m, 1h");
-                return Duration.ZERO;
-            }
-        }
-
-        private Severity severity() {
-            String text = text(node, "severity", true);
-            if (text == null) {
-                return null;
-            }
-            try {
-                return Severity.valueOf(text.strip().toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                problem("severity", "'" + text + "' is not one of info, warning, critical");
-                return null;
-            }
-        }
-
-        private TreeMap<String, String> labels() {
-            JsonNode v = node.get("labels");
-            TreeMap<String, String> labels = new TreeMap<>();
-            if (v == null || v.isNull()) {
-                return labels;
-            }
-            if (!v.isObject()) {
-                problem("labels", "must be a map of name: value");
-                return labels;
-            }
-            v.fields().forEachRemaining(e -> {
-                if (e.getKey().isBlank() || !e.getValue().isValueNode() || e.getValue().isNull()) {
-                    problem("labels", "label '" + e.getKey() + "' must have a non-empty name and a plain value");
-                } else {
-                    labels.put(e.getKey(), e.getValue().asText());
+                    rules.add(rule);
                 }
             });
-            return labels;
         }
+        return new RuleBook(rules);
+    }
+
+    /** One {@code kind: threshold} rule; empty when it has a problem (recorded on its node). */
+    private static Optional<ThresholdRule> threshold(YamlNode node) {
+        if (node.isAbsent()) {
+            node.problem("expected a rule (a map of id, kind, signal, op, value, ...), found nothing");
+            return Optional.empty();
+        }
+        node.allowOnly(RULE_FIELDS);
+        if (!node.isMap()) {
+            return Optional.empty();
+        }
+        YamlNode idNode = node.require("id");
+        String id = idNode.requiredText();
+        if (!id.isEmpty() && !ID.matcher(id).matches()) {
+            idNode.problem("'" + id + "' must start with a letter or digit and use only letters, digits, '-', '_', '.'");
+        }
+        String kind = node.require("kind").oneOf(KINDS, null);
+        String signalName = node.require("signal").oneOf(SIGNALS, null);
+        Comparison op = comparison(node.require("op"));
+        Double value = number(node.require("value"));
+        Duration fireFor = node.get("for").duration(Duration.ZERO);
+        Condition fire = op == null || value == null ? null : new Condition(op, value);
+
+        YamlNode recoveryNode = node.get("recovery").allowOnly(RECOVERY_FIELDS);
+        Comparison recoveryOp = comparison(recoveryNode.get("op"));
+        Double recoveryValue = number(recoveryNode.get("value"));
+        Duration recoveryFor = recoveryNode.get("for").duration(Duration.ZERO);
+        Condition recovery = null;
+        if (fire != null) {
+            recovery = new Condition(recoveryOp == null ? op.negation() : recoveryOp,
+                    recoveryValue == null ? value : recoveryValue);
+            if (recovery.overlaps(fire)) {
+                recoveryNode.problem("'" + recovery + "' overlaps the firing condition '"
+                        + fire + "'; a value cannot mean both firing and recovered");
+            }
+        }
+        Severity severity = node.require("severity").oneOf(Severity.class, null);
+        YamlNode summaryNode = node.get("summary");
+        String summary = summaryNode.exists() ? summaryNode.requiredText()
+                : "{target}: " + (signalName == null ? "" : signalName) + " is {value} (threshold {threshold})";
+        Matcher m = PLACEHOLDER.matcher(summary);
+        while (m.find()) {
+            if (!PLACEHOLDERS.contains(m.group(1))) {
+                summaryNode.problem("unknown placeholder '{" + m.group(1) + "}'; use {target}, {value} or {threshold}");
+            }
+        }
+        TreeMap<String, String> labels = labels(node.get("labels"));
+        if (id.isEmpty() || kind == null || signalName == null || fire == null || severity == null) {
+            return Optional.empty();
+        }
+        Signal signal = Signal.fromRuleName(signalName).orElseThrow();
+        return Optional.of(new ThresholdRule(id, signal, fire, fireFor, recovery, recoveryFor, severity, summary, labels));
+    }
+
+    /** {@code >}, {@code >=}, {@code <} or {@code <=}; null when absent or wrong (a problem then). */
+    private static Comparison comparison(YamlNode node) {
+        String symbol = node.text(null);
+        if (symbol == null) {
+            return null;
+        }
+        Optional<Comparison> op = Comparison.fromSymbol(symbol.strip());
+        if (op.isEmpty()) {
+            node.problem("'" + symbol + "' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")");
+        }
+        return op.orElse(null);
+    }
+
+    /** Any finite number; null when absent or not a number (a problem then). */
+    private static Double number(YamlNode node) {
+        double value = node.number(Double.NaN);
+        return Double.isNaN(value) ? null : value;
+    }
+
+    private static TreeMap<String, String> labels(YamlNode node) {
+        TreeMap<String, String> labels = new TreeMap<>();
+        node.entries().forEach((name, value) -> {
+            if (name.isBlank() || !value.isScalar()) {
+                value.problem("label '" + name + "' must have a non-empty name and a plain value");
+            } else {
+                labels.put(name, value.text(""));
+            }
+        });
+        return labels;
     }
 }

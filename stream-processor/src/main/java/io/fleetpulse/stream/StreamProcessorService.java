@@ -1,199 +1,202 @@
 package io.fleetpulse.stream;
 
-import io.fleetpulse.runtime.KafkaSettings;
-import io.fleetpulse.runtime.Service;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.DaemonThreads;
+import io.fleetpulse.runtime.ManagedService;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Stream;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The stream processor as a deployable service: the {@link HealthTopology} under Kafka Streams with exactly-once.
- * Ready means Streams is RUNNING (partitions assigned, state restored).
+ * Ready means Streams is RUNNING (partitions assigned, state restored) with at least one live stream thread.
+ *
+ * <p>Supervision: a stream thread that dies shuts the Streams client down (state is safe in the changelogs), and so
+ * does a client that reaches ERROR or stops on its own; either way the service fails, so the process exits non-zero
+ * and its orchestrator restarts it, rather than staying up with nothing processing.
  */
-public final class StreamProcessorService implements Service {
+public final class StreamProcessorService extends ManagedService {
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamProcessorService.class);
-    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How often the Kafka client meters are re-read: tasks (and their meters) come and go with rebalances, and
+     * Micrometer's default of a minute would leave a new task's series missing for that long.
+     */
+    private static final Duration KAFKA_METERS_REFRESH = Duration.ofSeconds(10);
 
-    public static final List<ConfigKey<?>> KEYS;
+    public static final List<ConfigKey<?>> KEYS = ManagedService.keysWith(
+            Stream.concat(StreamsProps.KEYS.stream(), TopologySettings.KEYS.stream()).toList());
 
-    static {
-        List<ConfigKey<?>> keys = new ArrayList<>(StreamsProps.KEYS);
-        keys.addAll(TopologySettings.KEYS);
-        keys.addAll(KafkaSettings.KEYS);
-        KEYS = List.copyOf(keys);
-    }
+    /** States a Streams client never comes back from. */
+    private static final Set<KafkaStreams.State> DEAD = Set.of(KafkaStreams.State.PENDING_ERROR, KafkaStreams.State.ERROR,
+            KafkaStreams.State.PENDING_SHUTDOWN, KafkaStreams.State.NOT_RUNNING);
 
-    private final Properties props;
-    private final TopologySettings settings;
-    private final Map<String, String> shownConfig;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final AtomicReference<KafkaStreams.State> state = new AtomicReference<>(KafkaStreams.State.CREATED);
-    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final StreamsProps streamsProps;
+    private final TopologySettings topology;
+    private final AtomicReference<Throwable> threadDeath = new AtomicReference<>();
+    private volatile KafkaStreams streams;
+    private volatile ScheduledExecutorService kafkaMetersRefresh;
+    /** Set once start-up has seen RUNNING: from then on a dead client is a failure of the service, not of its start. */
+    private volatile boolean supervising;
 
-    private KafkaStreams streams;
-    private KafkaStreamsMetrics streamsMetrics;
-    private volatile boolean started;
-    private volatile boolean closed;
-
-    /** Reads and validates every setting, the rules file included; opens nothing. */
-    public StreamProcessorService(Config config) {
-        this.props = StreamsProps.from(config);
-        this.settings = TopologySettings.from(config);
-        this.shownConfig = config.describe(KEYS);
+    /** Reads and checks every setting, the rules file included; opens nothing. */
+    public StreamProcessorService(Settings settings) {
+        super("stream-processor", settings, Clock.systemUTC());
+        this.streamsProps = StreamsProps.from(settings);
+        this.topology = TopologySettings.from(settings);
         registerCounters();
     }
 
+    /** Opens Streams and returns once it is RUNNING; throws if it dies on the way or the deadline passes first. */
     @Override
-    public String name() {
-        return "stream-processor";
+    protected void startUp(Instant deadline) throws InterruptedException {
+        Properties props = streamsProps.properties(kafka());
+        Topology built = HealthTopology.build(new StreamsBuilder(new TopologyConfig(new StreamsConfig(props))), topology);
+        KafkaStreams client = new KafkaStreams(built, props);
+        client.setStateListener(this::onStateChange);
+        client.setUncaughtExceptionHandler(this::onStreamThreadDeath);
+        kafkaMetersRefresh = Executors.newSingleThreadScheduledExecutor(
+                DaemonThreads.named("fleetpulse-stream-processor-meters"));
+        meters().bind(new KafkaStreamsMetrics(client, List.of(), kafkaMetersRefresh, KAFKA_METERS_REFRESH));
+        streams = client;
+        LOG.info("stream-processor: application id {}, rules {}", streamsProps.applicationId(), topology.rules());
+        client.start();
+        awaitRunning(client, deadline);
     }
 
-    /** Starts Streams and returns once it is RUNNING; throws if it fails or is closed on the way. */
-    @Override
-    public void start() throws InterruptedException {
-        openStreams();
-        // Waiting holds no lock, so a shutdown hook can close() a service that is still restoring state.
-        while (state.get() != KafkaStreams.State.RUNNING) {
-            KafkaStreams.State now = state.get();
-            if (closed || now == KafkaStreams.State.ERROR || now == KafkaStreams.State.PENDING_ERROR
-                    || now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.PENDING_SHUTDOWN) {
-                throw new IllegalStateException("Kafka Streams stopped while starting (" + now + ")", failure.get());
+    private void awaitRunning(KafkaStreams client, Instant deadline) throws InterruptedException {
+        while (true) {
+            KafkaStreams.State now = client.state();
+            if (DEAD.contains(now)) {
+                Throwable cause = threadDeath.get();
+                throw new IllegalStateException("Kafka Streams went to " + now + " while starting"
+                        + (cause == null ? "" : ": " + cause), cause);
             }
-            Thread.sleep(50); // an interrupt (the runner's start timeout) propagates; the runner then calls close()
+            if (now == KafkaStreams.State.RUNNING) {
+                supervising = true;
+                if (!DEAD.contains(client.state())) {
+                    return;
+                }
+                continue; // it died between the two reads: report it as a failed start
+            }
+            if (!clock().instant().isBefore(deadline)) {
+                throw new IllegalStateException("Kafka Streams was still " + now + " at ops.start.timeout ("
+                        + ops().startTimeout() + "): partitions not assigned or state not restored in time");
+            }
+            Thread.sleep(50);
         }
-        LOG.info("stream-processor running: application id {}, {} rules", props.get("application.id"),
-                settings.rules().rules().size());
     }
 
-    private synchronized void openStreams() {
-        if (started || closed) {
-            throw new IllegalStateException("the stream processor can be started once, and not after close()");
+    private void onStateChange(KafkaStreams.State newState, KafkaStreams.State oldState) {
+        LOG.info("Kafka Streams {} -> {}", oldState, newState);
+        if (supervising && DEAD.contains(newState)) {
+            // Ignored by the kernel while stopping: then this is our own close().
+            Throwable cause = threadDeath.get();
+            fail("Kafka Streams went to " + newState + (cause == null ? "" : " after a stream thread died: " + cause), cause);
         }
-        started = true;
-        LOG.info("starting stream-processor with {} and rules {}", shownConfig, settings.rules());
-        Topology topology = HealthTopology.build(new StreamsBuilder(new TopologyConfig(new StreamsConfig(props))), settings);
-        streams = new KafkaStreams(topology, props);
-        streams.setStateListener((newState, oldState) -> {
-            state.set(newState);
-            LOG.info("Kafka Streams {} -> {}", oldState, newState);
-        });
-        streams.setUncaughtExceptionHandler(e -> {
-            failure.set(e);
-            LOG.error("stream-processor: a stream thread died and the Streams client is shutting down; the service "
-                    + "reports not live and needs a restart (state is safe in the changelogs). Cause: {}", e.toString(), e);
-            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
-        streamsMetrics = new KafkaStreamsMetrics(streams);
-        streamsMetrics.bindTo(registry);
-        streams.start();
+    }
+
+    /** Every stream thread death shuts the client down: the service fails and is restarted as a whole. */
+    private StreamThreadExceptionResponse onStreamThreadDeath(Throwable e) {
+        threadDeath.compareAndSet(null, e);
+        if (supervising) {
+            fail("a stream thread died: " + e, e);
+        }
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     }
 
     @Override
-    public boolean isLive() {
-        KafkaStreams.State now = state.get();
-        return !closed && now != KafkaStreams.State.ERROR && now != KafkaStreams.State.PENDING_ERROR
-                && !(started && now == KafkaStreams.State.NOT_RUNNING);
+    protected boolean ready() {
+        KafkaStreams client = streams;
+        return client != null && client.state() == KafkaStreams.State.RUNNING && !client.metadataForLocalThreads().isEmpty();
+    }
+
+    /** Closes Streams, which commits its last transaction; leaving the group hands its partitions over now. */
+    @Override
+    protected void shutDown() {
+        KafkaStreams client = streams;
+        if (client != null) {
+            boolean clean = client.close(CloseOptions.timeout(ops().stopTimeout())
+                    .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+            if (!clean) {
+                LOG.warn("Kafka Streams did not close within {} (ops.stop.timeout)", ops().stopTimeout());
+            }
+        }
+        if (kafkaMetersRefresh != null) {
+            kafkaMetersRefresh.shutdownNow();
+        }
     }
 
     @Override
-    public boolean isReady() {
-        return !closed && state.get() == KafkaStreams.State.RUNNING;
-    }
-
-    @Override
-    public Map<String, Object> status() {
-        PipelineCounters c = settings.counters();
+    protected Map<String, Object> details() {
+        PipelineCounters c = topology.counters();
+        KafkaStreams client = streams;
         Map<String, Object> status = new LinkedHashMap<>();
-        status.put("state", state.get().name());
+        status.put("streams", client == null ? "not opened" : client.state().name());
+        status.put("applicationId", streamsProps.applicationId());
+        status.put("rules", topology.rules().rules().stream().map(ThresholdRule::id).toList());
         status.put("recordsIn", c.recordsInByTopic());
         Map<String, Long> out = new LinkedHashMap<>();
         out.put(Topics.AGGREGATES_1M.name(), c.windowsOut());
         out.put(Topics.ALERTS.name(), c.alertsFired() + c.alertsResolved());
-        long dead = c.deadLettersByReason().values().stream().mapToLong(Long::longValue).sum();
-        out.put(Topics.DLQ.name(), dead);
+        out.put(Topics.DLQ.name(), c.deadLettersByReason().values().stream().mapToLong(Long::longValue).sum());
         status.put("recordsOut", out);
         status.put("deadLettersByReason", c.deadLettersByReason());
         status.put("alertsFired", c.alertsFired());
         status.put("alertsResolved", c.alertsResolved());
-        status.put("rules", settings.rules().rules().stream().map(ThresholdRule::id).toList());
-        Throwable f = failure.get();
-        if (f != null) {
-            status.put("failure", f.toString());
-        }
-        status.put("config", shownConfig);
         return status;
-    }
-
-    @Override
-    public MeterRegistry meterRegistry() {
-        return registry;
     }
 
     /** The counters the topology keeps; what /status and /metrics show. */
     public PipelineCounters counters() {
-        return settings.counters();
-    }
-
-    /** Unbinds the metrics, closes Streams (it commits its last transaction); safe to call twice. */
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (streamsMetrics != null) {
-            streamsMetrics.close();
-        }
-        if (streams != null) {
-            // Leaving the group hands our partitions to the other instances now, not after the session timeout.
-            boolean clean = streams.close(CloseOptions.timeout(CLOSE_TIMEOUT)
-                    .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
-            if (!clean) {
-                LOG.warn("Kafka Streams did not close within {}", CLOSE_TIMEOUT);
-            }
-        }
-        registry.close();
-        LOG.info("stream-processor closed");
+        return topology.counters();
     }
 
     private void registerCounters() {
-        PipelineCounters c = settings.counters();
+        PipelineCounters c = topology.counters();
         for (String topic : List.of(Topics.CHECKS.name(), Topics.METRICS.name())) {
-            FunctionCounter.builder("fleetpulse.stream.records.in", c, x -> x.recordsIn(topic))
-                    .tag("topic", topic).description("records read from an input topic").register(registry);
+            counter("records.in", "records read from an input topic", c, x -> x.recordsIn(topic)).tag("topic", topic)
+                    .register(meters().registry());
         }
         for (String reason : List.of(DeadLetters.UNDECODABLE, DeadLetters.INVALID, DeadLetters.LATE)) {
-            FunctionCounter.builder("fleetpulse.stream.dead.letters", c, x -> x.deadLetters(reason))
-                    .tag("reason", reason).description("records sent to fleet.dlq").register(registry);
+            counter("dead.letters", "records sent to " + Topics.DLQ.name() + ", by reason", c, x -> x.deadLetters(reason))
+                    .tag("reason", reason).register(meters().registry());
         }
-        FunctionCounter.builder("fleetpulse.stream.windows.out", c, PipelineCounters::windowsOut)
-                .description("final 1-minute windows published").register(registry);
-        FunctionCounter.builder("fleetpulse.stream.alerts", c, PipelineCounters::alertsFired)
-                .tag("state", "firing").description("alert transitions published").register(registry);
-        FunctionCounter.builder("fleetpulse.stream.alerts", c, PipelineCounters::alertsResolved)
-                .tag("state", "resolved").description("alert transitions published").register(registry);
+        counter("windows.out", "final 1-minute windows published to " + Topics.AGGREGATES_1M.name(), c,
+                PipelineCounters::windowsOut).register(meters().registry());
+        for (String state : List.of("firing", "resolved")) {
+            counter("alerts", "alert transitions published to " + Topics.ALERTS.name() + ", by state", c,
+                    state.equals("firing") ? PipelineCounters::alertsFired : PipelineCounters::alertsResolved)
+                    .tag("state", state).register(meters().registry());
+        }
+    }
+
+    private FunctionCounter.Builder<PipelineCounters> counter(String name, String description, PipelineCounters c,
+                                                             ToDoubleFunction<PipelineCounters> f) {
+        return FunctionCounter.builder(meters().name(name), c, f).description(description);
     }
 }

@@ -1,23 +1,27 @@
 package io.fleetpulse.stream;
 
 import io.fleetpulse.runtime.KafkaSettings;
-import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsConfig;
 
-/** The one place Kafka Streams properties are made, for the service and for the topology tests alike. */
-public final class StreamsProps {
+/**
+ * The Kafka Streams settings of the stream processor, and the one place its Streams properties are made, for the
+ * service and for the topology tests alike.
+ */
+public record StreamsProps(String applicationId, Path stateDir, int numThreads, Duration commitInterval) {
 
     public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("streams.application.id",
             "fleetpulse-stream-processor",
             "Kafka Streams application id: consumer group, transactional id prefix and internal topic prefix");
     public static final ConfigKey<Path> STATE_DIR = ConfigKey.path("streams.state.dir",
             Path.of(System.getProperty("java.io.tmpdir"), "fleetpulse-streams"),
-            "where local state stores live; keep it across restarts to avoid restoring from the changelogs");
+            "where local state stores live; keep it across restarts to avoid restoring from the changelogs")
+            .defaultShownAs("${java.io.tmpdir}/fleetpulse-streams");
     public static final ConfigKey<Integer> NUM_THREADS = ConfigKey.integer("streams.num.threads", 1, 1, 64,
             "stream threads in this instance");
     public static final ConfigKey<Duration> COMMIT_INTERVAL = ConfigKey.duration("streams.commit.interval",
@@ -26,19 +30,20 @@ public final class StreamsProps {
 
     public static final List<ConfigKey<?>> KEYS = List.of(APPLICATION_ID, STATE_DIR, NUM_THREADS, COMMIT_INTERVAL);
 
-    private StreamsProps() {
+    public static StreamsProps from(Settings settings) {
+        return new StreamsProps(settings.get(APPLICATION_ID), settings.get(STATE_DIR).toAbsolutePath(),
+                settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL));
     }
 
-    public static Properties from(Config config) {
-        KafkaSettings kafka = new KafkaSettings(config);
-        String applicationId = config.get(APPLICATION_ID);
+    /** Exactly-once Streams properties on top of the shared Kafka client settings. */
+    public Properties properties(KafkaSettings kafka) {
         Properties props = new Properties();
         props.putAll(kafka.common(applicationId));
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        props.put(StreamsConfig.STATE_DIR_CONFIG, config.get(STATE_DIR).toAbsolutePath().toString());
-        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.get(NUM_THREADS));
-        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.get(COMMIT_INTERVAL).toMillis());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, numThreads);
+        props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) kafka.replicationFactor());
         // There is no global state; this only opts in to Kafka 5.0's default now and silences its start-up warning.
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);

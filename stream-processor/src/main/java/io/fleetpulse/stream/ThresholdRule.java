@@ -1,6 +1,7 @@
 package io.fleetpulse.stream;
 
 import io.fleetpulse.events.Severity;
+import io.fleetpulse.runtime.text.Numbers;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

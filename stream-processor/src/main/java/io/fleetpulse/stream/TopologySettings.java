@@ -1,8 +1,9 @@
 package io.fleetpulse.stream;
 
-import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.runtime.yaml.YamlFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,7 +19,8 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
             "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
                     + "fleet.dlq as late, and the window's one final result is emitted then");
     public static final ConfigKey<Path> RULES_FILE = ConfigKey.path("rules.file", null,
-            "YAML file of alert rules; unset means the bundled default-rules.yaml");
+            "YAML file of alert rules (see stream-processor/README.md); unset means the bundled default-rules.yaml")
+            .defaultShownAs("the bundled default-rules.yaml");
 
     public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, RULES_FILE);
 
@@ -44,16 +46,15 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         return new TopologySettings(windowGrace, newRules, counters);
     }
 
-    /** Reads and validates the settings; a bad rules file is a {@link ConfigException} on {@code rules.file}. */
-    public static TopologySettings from(Config config) {
-        Duration grace = config.get(WINDOW_GRACE);
-        Path rulesFile = config.get(RULES_FILE);
+    /** Reads the rules file; a bad one is a {@link ConfigException} on {@code rules.file} listing every problem. */
+    public static TopologySettings from(Settings settings) {
+        Path rulesFile = settings.get(RULES_FILE);
         RuleBook rules;
         try {
             rules = rulesFile == null ? RuleBook.defaults() : RuleBook.load(rulesFile);
-        } catch (RuleFileException e) {
-            throw new ConfigException(RULES_FILE.name(), e.getMessage());
+        } catch (YamlFileException e) {
+            throw new ConfigException(RULES_FILE.name(), "Invalid rules file (" + RULES_FILE.name() + "): " + e.getMessage());
         }
-        return new TopologySettings(grace, rules, new PipelineCounters());
+        return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters());
     }
 }

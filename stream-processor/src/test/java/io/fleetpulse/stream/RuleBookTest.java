@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.Severity;
-import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.runtime.text.Durations;
+import io.fleetpulse.runtime.text.Numbers;
+import io.fleetpulse.runtime.yaml.YamlFileException;
+import io.fleetpulse.runtime.yaml.YamlProblem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,8 +65,8 @@ class RuleBookTest {
     }
 
     @Test
-    void shouldReportEveryProblemNamingRuleAndField() {
-        RuleFileException e = assertThrows(RuleFileException.class, () -> RuleBook.parse("""
+    void shouldReportEveryProblemOfTheFileAtOnceWithLineColumnAndSuggestion() {
+        YamlFileException e = assertThrows(YamlFileException.class, () -> RuleBook.parse("""
                 rules:
                   - id: cpu-high
                     kind: threshold
@@ -72,38 +76,45 @@ class RuleBookTest {
                     severity: warning
                   - id: disk
                     kind: threshold
-                    signal: disk_pct
+                    signal: disk_precent
                     op: ">"
                     value: ninety
                     for: 15
                     severity: urgent
                     summary: "{target} at {level}"
-                    treshold: 3
+                    lables: { team: infra }
                   - kind: absence
                     signal: cpu_percent
                     op: ">"
                     value: 1
                     severity: info
+                    recovery: { op: "<", valeu: 1 }
+                    labels: { team: }
                 """, "rules.yaml"));
 
-        List<String> problems = e.problems();
         assertEquals(List.of(
-                "rule 'cpu-high' field 'op': '=>' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")",
-                "rule 'disk' field 'treshold': unknown field; allowed: for, id, kind, labels, op, recovery, severity, signal, summary, value",
-                "rule 'disk' field 'signal': 'disk_pct' is not a known signal; known: check_failed, check_latency_ms, "
-                        + "cpu_percent, memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m",
-                "rule 'disk' field 'value': 'ninety' is not a number",
-                "rule 'disk' field 'for': '15' is not a duration; write e.g. 0s, 500ms, 15s, 2m, 1h",
-                "rule 'disk' field 'severity': 'urgent' is not one of info, warning, critical",
-                "rule 'disk' field 'summary': unknown placeholder '{level}'; use {target}, {value} or {threshold}",
-                "rule #3 field 'id': is required",
-                "rule #3 field 'kind': 'absence' is not supported; the only kind is 'threshold'"), problems);
-        assertTrue(e.getMessage().startsWith("Invalid rules in rules.yaml:"), e.getMessage());
+                "rules.yaml:5:9: rules[0].op: '=>' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")",
+                "rules.yaml:10:13: rules[1].signal: 'disk_precent' is not one of check_failed, check_latency_ms, cpu_percent, "
+                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m "
+                        + "(did you mean 'disk_percent'?)",
+                "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
+                "rules.yaml:13:10: rules[1].for: '15' is not " + Durations.SYNTAX,
+                "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
+                "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {value} or {threshold}",
+                "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
+                        + "for, id, kind, labels, op, recovery, severity, signal, summary, value",
+                "rules.yaml:17:5: rules[2]: missing required key 'id'",
+                "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
+                "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
+                        + "for, op, value",
+                "rules.yaml:23:20: rules[2].labels.team: label 'team' must have a non-empty name and a plain value"),
+                e.problems().stream().map(YamlProblem::toString).toList());
+        assertTrue(e.getMessage().startsWith("rules.yaml has 11 problems:"), e.getMessage());
     }
 
     @Test
     void shouldRejectARecoveryThatOverlapsTheFiringCondition() {
-        RuleFileException e = assertThrows(RuleFileException.class, () -> RuleBook.parse("""
+        YamlFileException e = assertThrows(YamlFileException.class, () -> RuleBook.parse("""
                 rules:
                   - id: cpu-high
                     kind: threshold
@@ -122,13 +133,15 @@ class RuleBookTest {
                 """, "test"));
 
         assertEquals(List.of(
-                "rule 'cpu-high' field 'recovery': '< 95' overlaps the firing condition '> 90'; a value cannot mean both firing and recovered",
-                "rule 'mem-high' field 'recovery': '> 10' overlaps the firing condition '> 90'; a value cannot mean both firing and recovered"),
-                e.problems());
+                "test:7:15: rules[0].recovery: '< 95' overlaps the firing condition '> 90'; a value cannot mean both firing "
+                        + "and recovered",
+                "test:14:15: rules[1].recovery: '> 10' overlaps the firing condition '> 90'; a value cannot mean both firing "
+                        + "and recovered"),
+                e.problems().stream().map(YamlProblem::toString).toList());
     }
 
     @Test
-    void shouldRejectDuplicateIdsAndBadYaml() {
+    void shouldRejectDuplicateIdsBadIdsAndBadYaml() {
         String rule = """
                   - id: same
                     kind: threshold
@@ -137,12 +150,38 @@ class RuleBookTest {
                     value: 1
                     severity: info
                 """;
-        assertEquals(List.of("rule 'same' field 'id': duplicate id; every rule needs its own"),
-                assertThrows(RuleFileException.class, () -> RuleBook.parse("rules:\n" + rule + rule, "t")).problems());
-        assertTrue(assertThrows(RuleFileException.class, () -> RuleBook.parse("rules: [ {", "t"))
-                .problems().get(0).startsWith("not valid YAML"));
-        assertEquals(List.of("the file must be a map with a 'rules' list"),
-                assertThrows(RuleFileException.class, () -> RuleBook.parse("alerts: []", "t")).problems());
+        assertEquals(List.of("t:8:9: rules[1].id: duplicate id 'same' (first at line 2); every rule needs its own"),
+                messages(() -> RuleBook.parse("rules:\n" + rule + rule, "t")));
+        assertEquals(List.of("t:2:9: rules[0].id: 'a|b' must start with a letter or digit and use only letters, digits, "
+                        + "'-', '_', '.'"),
+                messages(() -> RuleBook.parse("rules:\n" + rule.replace("same", "a|b"), "t")));
+        List<String> broken = messages(() -> RuleBook.parse("rules: [ {", "t"));
+        assertEquals(1, broken.size());
+        assertTrue(broken.get(0).startsWith("t:1:") && broken.get(0).contains("not valid YAML"), broken.get(0));
+        assertEquals(List.of("t:1:1: alerts: unknown key 'alerts'; allowed here: rules",
+                        "t:1:1: missing required key 'rules'"),
+                messages(() -> RuleBook.parse("alerts: []", "t")));
+        assertEquals(List.of("t:1:8: rules: expected a list, found 'cpu-high'"),
+                messages(() -> RuleBook.parse("rules: cpu-high", "t")));
+    }
+
+    @Test
+    void shouldFormatNumbersInSummariesAsEveryOtherMessageDoes() {
+        ThresholdRule rule = RuleBook.parse("""
+                rules:
+                  - id: errors
+                    kind: threshold
+                    signal: error_rate_1m
+                    op: ">"
+                    value: 0.5
+                    severity: warning
+                    summary: "{target} failed {value} of its checks (threshold {threshold})"
+                """, "t").rules().get(0);
+
+        assertEquals("web-1 failed " + Numbers.format(2 / 3.0) + " of its checks (threshold 0.5)", rule.summary("web-1", 2 / 3.0));
+        assertEquals("web-1 failed 0.6667 of its checks (threshold 0.5)", rule.summary("web-1", 2 / 3.0));
+        assertEquals("web-1 failed 0.00075 of its checks (threshold 0.5)", rule.summary("web-1", 0.00075));
+        assertEquals("web-1 recovered (errors): error_rate_1m 0.1 <= 0.5", rule.resolvedSummary("web-1", 0.1));
     }
 
     @Test
@@ -151,13 +190,15 @@ class RuleBookTest {
         Files.writeString(file, "rules:\n  - id: x\n    kind: threshold\n    signal: cpu_percent\n    op: \">\"\n    value: 1\n");
 
         ConfigException e = assertThrows(ConfigException.class,
-                () -> TopologySettings.from(Config.of(Map.of("rules.file", file.toString()))));
+                () -> TopologySettings.from(Settings.of(Map.of("rules.file", file.toString()), StreamProcessorService.KEYS)));
 
         assertEquals("rules.file", e.key());
-        assertTrue(e.getMessage().contains("rule 'x' field 'severity': is required"), e.getMessage());
-        ConfigException missing = assertThrows(ConfigException.class,
-                () -> TopologySettings.from(Config.of(Map.of("rules.file", dir.resolve("nope.yaml").toString()))));
-        assertEquals("rules.file", missing.key());
+        assertEquals("Invalid rules file (rules.file): " + file + ":2:5: rules[0]: missing required key 'severity'",
+                e.getMessage());
+    }
+
+    private static List<String> messages(org.junit.jupiter.api.function.Executable parse) {
+        return assertThrows(YamlFileException.class, parse).problems().stream().map(YamlProblem::toString).toList();
     }
 
     @Test

@@ -1,6 +1,9 @@
 package io.fleetpulse.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.AlertEvent;
@@ -9,11 +12,16 @@ import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.TargetWindow;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.ServiceMeters;
+import io.fleetpulse.runtime.ServiceRunner;
+import io.fleetpulse.runtime.ServiceState;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.testkit.KafkaFixture;
+import io.fleetpulse.testkit.Promtool;
 import io.fleetpulse.testkit.TopicProbe;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,20 +30,31 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.errors.MissingSourceTopicException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The service on a real KRaft broker with exactly-once: alerts, dead letters, windows, and a restart in between. */
+/**
+ * The service on a real KRaft broker with exactly-once: alerts, dead letters, windows, and a restart in between; its
+ * Kafka series; and supervision: a fault injected into a running processor makes it fail and the process exit 1.
+ */
 class StreamProcessorIT {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -59,15 +78,10 @@ class StreamProcessorIT {
 
     @Test
     void shouldFireAndResolveAcrossARestartRouteGarbageAndPublishWindows() throws Exception {
-        Config config = Config.of(Map.of(
-                "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "streams.application.id", "stream-processor-it",
-                "streams.state.dir", stateDir.toString(),
-                "streams.commit.interval", "200ms",
-                "streams.window.grace", "1s"));
+        Settings settings = settings(kafka, "stream-processor-it", stateDir, Map.of());
         Instant t0 = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(5));
 
-        StreamProcessorService first = new StreamProcessorService(config);
+        StreamProcessorService first = new StreamProcessorService(settings);
         try {
             first.start();
             assertTrue(first.isReady());
@@ -94,7 +108,7 @@ class StreamProcessorIT {
 
         // Lose the local state entirely: the second instance must rebuild it from the changelogs.
         deleteContents(stateDir);
-        StreamProcessorService second = new StreamProcessorService(config);
+        StreamProcessorService second = new StreamProcessorService(settings);
         try {
             second.start();
             sendChecks(t0, CheckStatus.OK, 20, 25, 30, 35); // healthy for 15 s
@@ -118,9 +132,128 @@ class StreamProcessorIT {
 
             assertEquals(1L, second.status().get("alertsResolved"));
             assertTrue(second.isReady());
+            assertOnlyAllowListedKafkaSeries((PrometheusMeterRegistry) second.meterRegistry());
         } finally {
             second.close();
         }
+    }
+
+    /**
+     * The fault recipe for a process-level test too: once the processor is ready, delete {@code fleet.checks}; it
+     * exits within a second or so (plus closing). Nothing may produce to the topic meanwhile, or a broker with
+     * {@code auto.create.topics.enable} creates it again before the rebalance notices.
+     */
+    @Test
+    void shouldFailWhenASourceTopicIsDeletedUnderIt() throws Exception {
+        StreamProcessorService service = new StreamProcessorService(
+                settings(kafka, "stream-processor-supervision-it", stateDir, Map.of()));
+        try (ServiceRunner runner = new ServiceRunner(Duration.ofSeconds(20))) {
+            runner.start(service, Duration.ofSeconds(60), "127.0.0.1", 0);
+            assertTrue(service.isReady());
+            CompletableFuture<Integer> exitStatus = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return runner.awaitStop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
+            });
+            long started = System.nanoTime();
+            try (Admin admin = kafka.admin()) {
+                admin.deleteTopics(List.of(Topics.CHECKS.name())).all().get(30, TimeUnit.SECONDS);
+            }
+            // Kafka Streams 4.3 (classic group protocol): the next rebalance finds the topic gone, the stream thread
+            // throws MissingSourceTopicException, our handler shuts the client down (PENDING_ERROR, then ERROR).
+            Throwable cause = service.failure().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+
+            assertTrue(seconds < 30, "failed after " + seconds + " s");
+            assertInstanceOf(MissingSourceTopicException.class, cause.getCause(), String.valueOf(cause));
+            assertTrue(cause.getMessage().startsWith("stream-processor: a stream thread died: "), cause.getMessage());
+            assertEquals(ServiceState.FAILED, service.state());
+            assertFalse(service.isLive());
+            assertFalse(service.isReady());
+            assertEquals("FAILED", service.status().get("state"));
+            assertEquals(cause.getMessage(), service.status().get("failure"));
+            assertEquals(ServiceRunner.EXIT_FAILED, exitStatus.get(30, TimeUnit.SECONDS), "the process exits 1");
+        } finally {
+            service.close();
+            restoreContractTopics();
+        }
+        assertEquals(ServiceState.FAILED, service.state(), "a failed service stays FAILED after close");
+    }
+
+    @Test
+    void shouldFailToStartWithAClearErrorWhenASourceTopicIsMissing() throws Exception {
+        try (Admin admin = kafka.admin()) {
+            if (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(Topics.CHECKS.name())) {
+                admin.deleteTopics(List.of(Topics.CHECKS.name())).all().get(30, TimeUnit.SECONDS);
+            }
+        }
+        StreamProcessorService service = new StreamProcessorService(settings(kafka,
+                "stream-processor-missing-topic-it", stateDir, Map.of("kafka.topics.ensure", "false")));
+        try {
+            IllegalStateException e = assertThrows(IllegalStateException.class, service::start);
+
+            assertTrue(e.getMessage().startsWith("Kafka Streams went to "), e.getMessage());
+            assertTrue(e.getMessage().contains("while starting: " + MissingSourceTopicException.class.getName()), e.getMessage());
+            assertEquals(ServiceState.FAILED, service.state());
+            assertFalse(service.isLive());
+        } finally {
+            service.close();
+            restoreContractTopics();
+        }
+    }
+
+    /** Brings back a deleted topic for the next test, once the broker has really deleted it. */
+    private static void restoreContractTopics() throws Exception {
+        try (Admin admin = kafka.admin()) {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(Topics.CHECKS.name())
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+        }
+        kafka.createContractTopics(2);
+    }
+
+    /**
+     * Of the ~1100 series the Streams client's metrics make (413 names with 2 partitions), only the allow-listed ones
+     * reach /metrics, and every allow-listed name is one this Kafka version really has. Task meters appear after the
+     * first meter refresh, so this waits for one of them.
+     */
+    private static void assertOnlyAllowListedKafkaSeries(PrometheusMeterRegistry registry) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        String scraped = registry.scrape();
+        while (!scraped.contains("kafka_stream_task_dropped_records_total") && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            scraped = registry.scrape();
+        }
+        Files.writeString(Path.of("target", "stream-processor-metrics.txt"), scraped);
+        List<String> series = scraped.lines().filter(l -> l.startsWith("kafka_")).toList();
+        Set<String> names = series.stream().map(l -> l.replaceAll("[{ ].*", "")).collect(Collectors.toCollection(TreeSet::new));
+        Set<String> allowed = ServiceMeters.KAFKA_ALLOWED.stream().map(n -> n.replace('.', '_'))
+                .collect(Collectors.toCollection(TreeSet::new));
+        Set<String> exported = names.stream().map(n -> allowed.contains(n) ? n : n.replaceAll("_total$", ""))
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(allowed, exported, "exactly the allow-listed kafka series, all of them");
+        assertTrue(series.size() < 60, series.size() + " kafka series:\n" + String.join("\n", series));
+        Promtool.assertNoFindings("stream-processor /metrics", scraped);
+    }
+
+    /** The service on {@code kafka}'s broker, with the topics the fixture made (2 partitions), committing often. */
+    static Settings settings(KafkaFixture kafka, String applicationId, Path stateDir, Map<String, String> overrides) {
+        Map<String, String> values = new HashMap<>(Map.of(
+                "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                "kafka.topic.partitions", "2",
+                "streams.application.id", applicationId,
+                "streams.state.dir", stateDir.toString(),
+                "streams.commit.interval", "200ms",
+                "streams.window.grace", "1s",
+                "ops.start.timeout", "60s",
+                "ops.stop.timeout", "20s"));
+        values.putAll(overrides);
+        return Settings.of(values, StreamProcessorService.KEYS);
     }
 
     private static void sendChecks(Instant t0, CheckStatus status, int... seconds) {

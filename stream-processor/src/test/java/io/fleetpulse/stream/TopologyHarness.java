@@ -6,7 +6,8 @@ import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
-import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.KafkaSettings;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import java.nio.file.Path;
@@ -39,9 +40,10 @@ final class TopologyHarness implements AutoCloseable {
 
     TopologyHarness(TopologySettings settings, Path stateDir) {
         this.settings = settings;
-        var props = StreamsProps.from(Config.of(Map.of(
+        Settings given = Settings.of(Map.of(
                 "streams.state.dir", stateDir.toString(),
-                "streams.application.id", "topology-test")));
+                "streams.application.id", "topology-test"), StreamProcessorService.KEYS);
+        var props = StreamsProps.from(given).properties(KafkaSettings.from(given));
         driver = new TopologyTestDriver(HealthTopology.build(new StreamsBuilder(), settings), props,
                 T0.plus(Duration.ofHours(1)));
         checks = input(Topics.CHECKS);

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -13,7 +12,7 @@ import java.util.Properties;
 
 /**
  * The raw settings of one service: a properties file, overridden key by key by {@code FLEETPULSE_*}
- * environment variables. Typed reading and validation happen through {@link ConfigKey}.
+ * environment variables. Typed reading and validation happen once, in {@link Settings#resolve}.
  *
  * <p>Keys under {@code kafka.client.} are passed through to every Kafka client unchanged (security settings and
  * the like); their values are masked when shown if the key looks like a secret.
@@ -62,7 +61,35 @@ public final class Config {
         return new Config(values, env, fileName);
     }
 
-    public <T> T get(ConfigKey<T> key) {
+    /**
+     * A copy holding only the values of {@code keys} (and Kafka pass-through settings): how one set of settings for a
+     * whole pipeline in one process (the demo, the end-to-end test) is handed to each service, which would otherwise
+     * reject the other services' keys as unknown.
+     */
+    public Config restrictedTo(java.util.Collection<ConfigKey<?>> keys) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        keys.forEach(k -> names.add(k.name()));
+        Map<String, String> values = new HashMap<>();
+        fileValues.forEach((k, v) -> {
+            if (names.contains(k) || k.startsWith(KAFKA_PASSTHROUGH_PREFIX)) {
+                values.put(k, v);
+            }
+        });
+        return new Config(values, env, fileName);
+    }
+
+    /** The keys set in the properties file (or given directly), for the unknown-key check. */
+    public java.util.Set<String> fileKeys() {
+        return fileValues.keySet();
+    }
+
+    /** Where the values come from, for messages: the file name, or "given settings". */
+    public String source() {
+        return fileName;
+    }
+
+    /** Parses one key; services read {@link Settings}, which calls this once per key at start. */
+    <T> T get(ConfigKey<T> key) {
         String fromEnv = env.get(key.envName());
         if (fromEnv != null) {
             return key.parse(fromEnv, "environment variable " + key.envName());
@@ -87,19 +114,4 @@ public final class Config {
         return out;
     }
 
-    /** The effective value of each key as text, secrets masked: what services log at start and show on /status. */
-    public Map<String, String> describe(Collection<ConfigKey<?>> keys) {
-        Map<String, String> shown = new LinkedHashMap<>();
-        for (ConfigKey<?> key : keys) {
-            Object value = get(key);
-            shown.put(key.name(), key.isSecret() && value != null ? "****" : String.valueOf(value));
-        }
-        kafkaPassthrough().forEach((k, v) -> shown.put(KAFKA_PASSTHROUGH_PREFIX + k, looksSecret(k) ? "****" : String.valueOf(v)));
-        return shown;
-    }
-
-    private static boolean looksSecret(String key) {
-        String k = key.toLowerCase(Locale.ROOT);
-        return k.contains("password") || k.contains("secret") || k.contains("jaas") || k.contains("token") || k.contains("key");
-    }
 }

@@ -1,5 +1,7 @@
 package io.fleetpulse.runtime.config;
 
+import io.fleetpulse.runtime.text.Durations;
+import io.fleetpulse.runtime.text.Numbers;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,8 +9,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One typed configuration parameter: its properties-file name, its {@code FLEETPULSE_*} environment name,
@@ -17,8 +17,6 @@ import java.util.regex.Pattern;
  */
 public final class ConfigKey<T> {
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
-
     private final String name;
     private final String allowed;
     private final Function<String, T> parser;
@@ -26,6 +24,8 @@ public final class ConfigKey<T> {
     private final boolean required;
     private final boolean secret;
     private final String doc;
+    private String defaultShownAs;
+    private java.util.function.UnaryOperator<String> masker;
 
     private ConfigKey(String name, String allowed, Function<String, T> parser, T defaultValue, boolean required,
                       boolean secret, String doc) {
@@ -53,7 +53,7 @@ public final class ConfigKey<T> {
     }
 
     public static ConfigKey<Double> decimal(String name, double defaultValue, double min, double max, String doc) {
-        return new ConfigKey<>(name, "a number from " + min + " to " + max, s -> {
+        return new ConfigKey<>(name, "a number from " + Numbers.format(min) + " to " + Numbers.format(max), s -> {
             double value = Double.parseDouble(s);
             if (!(value >= min && value <= max)) {
                 throw new IllegalArgumentException("out of range");
@@ -70,10 +70,10 @@ public final class ConfigKey<T> {
         }, defaultValue, false, false, doc);
     }
 
-    /** A positive duration written as {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601 {@code PT10S}. */
+    /** A positive duration in the one FleetPulse syntax ({@link Durations}): {@code 500ms}, {@code 30s}, {@code 7d}, {@code PT10S}. */
     public static ConfigKey<Duration> duration(String name, Duration defaultValue, String doc) {
-        return new ConfigKey<>(name, "a duration such as 500ms, 10s, 5m, 1h, 7d", ConfigKey::parseDuration,
-                defaultValue, false, false, doc);
+        return new ConfigKey<>(name, "a positive duration such as 500ms, 30s, 5m, 1h, 7d, 2w or PT30S",
+                Durations::parsePositive, defaultValue, false, false, doc);
     }
 
     public static ConfigKey<Path> path(String name, Path defaultValue, String doc) {
@@ -105,12 +105,59 @@ public final class ConfigKey<T> {
 
     /** The same key, with no default: starting without it is an error. */
     public ConfigKey<T> required() {
-        return new ConfigKey<>(name, allowed, parser, null, true, secret, doc);
+        ConfigKey<T> copy = new ConfigKey<>(name, allowed, parser, null, true, secret, doc);
+        copy.defaultShownAs = defaultShownAs;
+        copy.masker = masker;
+        return copy;
+    }
+
+    /**
+     * The same key, whose default the configuration reference describes in words: for a default that depends on the
+     * machine (the host name, a temporary folder), so the generated reference is the same everywhere.
+     */
+    public ConfigKey<T> defaultShownAs(String description) {
+        ConfigKey<T> copy = new ConfigKey<>(name, allowed, parser, defaultValue, required, secret, doc);
+        copy.defaultShownAs = description;
+        return copy;
+    }
+
+    /** The default as the configuration reference shows it: "required", a described default, or the value. */
+    public String defaultText() {
+        if (required) {
+            return "required";
+        }
+        if (defaultShownAs != null) {
+            return defaultShownAs;
+        }
+        return defaultValue == null ? "unset" : show(defaultValue);
+    }
+
+    /**
+     * The same key, shown through {@code masker} wherever it is logged, shown on /status or named in an error: for a
+     * value that is worth seeing but may carry a secret inside (a JDBC URL with a password parameter).
+     */
+    public ConfigKey<T> maskedBy(java.util.function.UnaryOperator<String> masker) {
+        ConfigKey<T> copy = new ConfigKey<>(name, allowed, parser, defaultValue, required, secret, doc);
+        copy.defaultShownAs = defaultShownAs;
+        copy.masker = masker;
+        return copy;
+    }
+
+    /** The value as logs and /status show it: masked for secrets, through the masker where there is one. */
+    public String shownMasked(Object value) {
+        if (secret && value != null && !String.valueOf(value).isEmpty()) {
+            return "****";
+        }
+        String shown = show(value);
+        return masker == null || value == null ? shown : masker.apply(shown);
     }
 
     /** The same key, masked wherever configuration is logged or shown on /status. */
     public ConfigKey<T> secret() {
-        return new ConfigKey<>(name, allowed, parser, defaultValue, required, true, doc);
+        ConfigKey<T> copy = new ConfigKey<>(name, allowed, parser, defaultValue, required, true, doc);
+        copy.defaultShownAs = defaultShownAs;
+        copy.masker = masker;
+        return copy;
     }
 
     public String name() {
@@ -138,6 +185,35 @@ public final class ConfigKey<T> {
         return defaultValue;
     }
 
+    /** What values are allowed, as the error messages and the configuration reference say it. */
+    public String allowed() {
+        return allowed;
+    }
+
+    public boolean isRequired() {
+        return required;
+    }
+
+    /** A value of this key as a person would write it: durations as {@code 30s}, lists comma-separated. */
+    public String show(Object value) {
+        if (value == null) {
+            return "";
+        }
+        if (value instanceof Duration d) {
+            return Durations.format(d);
+        }
+        if (value instanceof Double number) {
+            return Numbers.format(number);
+        }
+        if (value instanceof List<?> list) {
+            return String.join(",", list.stream().map(String::valueOf).toList());
+        }
+        if (value instanceof Enum<?> e) {
+            return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+        return String.valueOf(value);
+    }
+
     T parse(String raw, String source) {
         if (raw == null || raw.isBlank()) {
             if (required) {
@@ -149,48 +225,10 @@ public final class ConfigKey<T> {
         try {
             return parser.apply(raw.strip());
         } catch (RuntimeException e) {
-            String shown = secret ? "****" : raw;
+            String shown = secret ? "****" : masker != null ? masker.apply(raw) : raw;
             throw new ConfigException(name, "Invalid value '" + shown + "' for '" + name + "' (from " + source
                     + "): expected " + allowed + ". " + doc);
         }
-    }
-
-    /** Parses a positive duration: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601. */
-    public static Duration parseDuration(String text) {
-        Duration d = parseDurationOrZero(text);
-        if (d.isZero()) {
-            throw new IllegalArgumentException("not positive");
-        }
-        return d;
-    }
-
-    /**
-     * The one duration syntax of FleetPulse (config, rule files, CLI): {@code 0s}, {@code 500ms}, {@code 10s},
-     * {@code 5m}, {@code 1h}, {@code 7d} or ISO-8601 {@code PT10S}; never negative.
-     *
-     * @throws IllegalArgumentException when the text is not such a duration
-     */
-    public static Duration parseDurationOrZero(String text) {
-        String trimmed = text.strip();
-        if (trimmed.startsWith("P") || trimmed.startsWith("p")) {
-            Duration d = Duration.parse(trimmed.toUpperCase(Locale.ROOT));
-            if (d.isNegative()) {
-                throw new IllegalArgumentException("negative");
-            }
-            return d;
-        }
-        Matcher m = DURATION.matcher(trimmed.toLowerCase(Locale.ROOT));
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a duration");
-        }
-        long amount = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            case "h" -> Duration.ofHours(amount);
-            default -> Duration.ofDays(amount);
-        };
     }
 
     @Override

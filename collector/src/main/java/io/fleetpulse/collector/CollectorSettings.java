@@ -1,0 +1,73 @@
+package io.fleetpulse.collector;
+
+import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.runtime.text.Durations;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The collector's own settings, read once at start. The inventory file's contents are checked by {@link Inventory},
+ * which the service loads in its constructor, so a bad inventory stops it before anything is opened too.
+ *
+ * @param inventory          the inventory YAML
+ * @param collectorId        stamped on every record; marks which inventory records this collector owns
+ * @param pollInterval       a target's interval when neither it nor the inventory's {@code defaults} sets one
+ * @param pollTimeout        likewise for the timeout; never longer than the interval
+ * @param maxConcurrentPolls requests in flight at once
+ */
+public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
+                                int maxConcurrentPolls) {
+
+    public static final ConfigKey<Path> INVENTORY = ConfigKey.path(Inventory.CONFIG_KEY, null,
+            "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
+    public static final ConfigKey<String> ID = ConfigKey.string("collector.id", localHostName(),
+            "this collector's name, stamped on every record it produces; marks which inventory records it owns, so set it "
+                    + "explicitly in production").defaultShownAs("the host name");
+    public static final ConfigKey<Duration> POLL_INTERVAL = ConfigKey.duration("collector.poll.interval",
+            Duration.ofSeconds(10), "how often a target is polled unless its inventory entry or defaults say otherwise; "
+                    + "at least " + Durations.format(Inventory.MIN_INTERVAL));
+    public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.duration("collector.poll.timeout",
+            Duration.ofSeconds(2), "how long a poll may take before it counts as TIMEOUT, unless the inventory says "
+                    + "otherwise; at most collector.poll.interval");
+    public static final ConfigKey<Integer> MAX_CONCURRENT_POLLS = ConfigKey.integer("collector.max.concurrent.polls", 256,
+            1, 100_000, "requests in flight at once; further polls wait their turn");
+
+    /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
+    public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS);
+
+    /**
+     * Reads the collector's keys and checks them against each other.
+     *
+     * @throws ConfigException naming the key, the value and what is allowed
+     */
+    public static CollectorSettings from(Settings settings) {
+        String id = settings.get(ID).strip();
+        Duration interval = settings.get(POLL_INTERVAL);
+        Duration timeout = settings.get(POLL_TIMEOUT);
+        if (id.isEmpty()) {
+            throw new ConfigException(ID.name(), "'" + ID.name() + "' must not be blank: it marks this collector's records");
+        }
+        if (interval.compareTo(Inventory.MIN_INTERVAL) < 0) {
+            throw new ConfigException(POLL_INTERVAL.name(), "'" + POLL_INTERVAL.name() + "' is "
+                    + Durations.format(interval) + ": expected at least " + Durations.format(Inventory.MIN_INTERVAL));
+        }
+        if (timeout.compareTo(interval) > 0) {
+            throw new ConfigException(POLL_TIMEOUT.name(), "'" + POLL_TIMEOUT.name() + "' is " + Durations.format(timeout)
+                    + ": expected at most '" + POLL_INTERVAL.name() + "' (" + Durations.format(interval)
+                    + "), or polls of one target would pile up");
+        }
+        return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS));
+    }
+
+    private static String localHostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            return "collector";
+        }
+    }
+}

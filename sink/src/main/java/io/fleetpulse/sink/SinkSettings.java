@@ -1,0 +1,82 @@
+package io.fleetpulse.sink;
+
+import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.runtime.config.ConfigKey;
+import io.fleetpulse.runtime.config.Settings;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The sink's own settings, read and checked once at start. The JDBC URL may carry a password, so it is shown only
+ * masked ({@link #maskedJdbcUrl()}; the key is declared {@code maskedBy(JdbcUrls::masked)}, so the kernel's start-up
+ * log, {@code /status} and configuration errors never print it raw).
+ */
+public record SinkSettings(String jdbcUrl, String user, String password, String groupId, int batchMaxRecords,
+                           Duration pollTimeout, int premakeDays, Duration partitionsInterval, Duration retention1m,
+                           Duration retentionAlerts, Duration retryBackoffMax) {
+
+    public static final ConfigKey<String> JDBC_URL = ConfigKey.string("sink.jdbc.url", null,
+            "PostgreSQL JDBC URL, jdbc:postgresql://host:port/database; a password inside it is masked wherever it is shown")
+            .required().maskedBy(JdbcUrls::masked);
+    public static final ConfigKey<String> JDBC_USER = ConfigKey.string("sink.jdbc.user", "postgres",
+            "database user; needs CREATE on the schema (migrations and partition DDL)");
+    public static final ConfigKey<String> JDBC_PASSWORD = ConfigKey.string("sink.jdbc.password", "",
+            "database password").secret();
+    public static final ConfigKey<String> GROUP_ID = ConfigKey.string("sink.group.id", "fleetpulse-sink",
+            "Kafka consumer group; also the key of this sink's rows in sink_offset");
+    public static final ConfigKey<Integer> BATCH_MAX_RECORDS = ConfigKey.integer("sink.batch.max.records", 5000, 1,
+            1_000_000, "most records written in one database transaction (the consumer's max.poll.records)");
+    public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.duration("sink.poll.timeout",
+            Duration.ofMillis(500), "longest wait for records in one poll");
+    public static final ConfigKey<Integer> PREMAKE_DAYS = ConfigKey.integer("sink.partitions.premake.days", 3, 0, 366,
+            "daily partitions created ahead of today (monthly tables always get the current and next 2 months)");
+    public static final ConfigKey<Duration> PARTITIONS_INTERVAL = ConfigKey.duration("sink.partitions.interval",
+            Duration.ofHours(1), "how often partitions are created ahead, expired ones dropped, DEFAULT rows counted");
+    public static final ConfigKey<Duration> RETENTION_1M = ConfigKey.duration("sink.retention.1m", Duration.ofDays(30),
+            "how long target_window_1m keeps rows; whole daily partitions older than this are dropped");
+    public static final ConfigKey<Duration> RETENTION_ALERTS = ConfigKey.duration("sink.retention.alerts",
+            Duration.ofDays(400), "how long alert_event keeps rows; whole monthly partitions older than this are dropped");
+    public static final ConfigKey<Duration> RETRY_BACKOFF_MAX = ConfigKey.duration("sink.retry.backoff.max",
+            Duration.ofSeconds(10), "longest wait between retries of a failed batch (doubling from 100ms)");
+
+    /** The sink's own keys; {@link SinkService#KEYS} adds the ones every service reads. */
+    public static final List<ConfigKey<?>> KEYS = List.of(JDBC_URL, JDBC_USER, JDBC_PASSWORD, GROUP_ID,
+            BATCH_MAX_RECORDS, POLL_TIMEOUT, PREMAKE_DAYS, PARTITIONS_INTERVAL, RETENTION_1M, RETENTION_ALERTS,
+            RETRY_BACKOFF_MAX);
+
+    /** Monthly tables get the current month and this many after it. */
+    static final int MONTHS_AHEAD = 2;
+
+    private static final String JDBC_PREFIX = "jdbc:postgresql:";
+
+    /** @throws ConfigException naming the key, the (masked) value and what is allowed */
+    public static SinkSettings from(Settings settings) {
+        String url = settings.get(JDBC_URL);
+        if (!url.startsWith(JDBC_PREFIX)) {
+            throw new ConfigException(JDBC_URL.name(), "Invalid value '" + JdbcUrls.masked(url) + "' for '"
+                    + JDBC_URL.name() + "': expected a PostgreSQL JDBC URL starting with " + JDBC_PREFIX
+                    + " such as jdbc:postgresql://localhost:5432/fleetpulse");
+        }
+        return new SinkSettings(url, settings.get(JDBC_USER), settings.get(JDBC_PASSWORD), settings.get(GROUP_ID),
+                settings.get(BATCH_MAX_RECORDS), settings.get(POLL_TIMEOUT), settings.get(PREMAKE_DAYS),
+                settings.get(PARTITIONS_INTERVAL), settings.get(RETENTION_1M), settings.get(RETENTION_ALERTS),
+                settings.get(RETRY_BACKOFF_MAX));
+    }
+
+    /** The JDBC URL as it may appear in a log line, an exception or {@code /status}. */
+    public String maskedJdbcUrl() {
+        return JdbcUrls.masked(jdbcUrl);
+    }
+
+    /** How each partitioned table's partitions are kept: retention back, premade partitions ahead. */
+    List<PartitionScheme> partitionSchemes() {
+        return List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, retention1m, premakeDays),
+                new PartitionScheme(PartitionedTable.ALERT_EVENT, retentionAlerts, MONTHS_AHEAD));
+    }
+
+    /** Never the password or the raw URL: a record's own toString would print both. */
+    @Override
+    public String toString() {
+        return "SinkSettings[jdbcUrl=" + maskedJdbcUrl() + ", user=" + user + ", groupId=" + groupId + "]";
+    }
+}
