@@ -65,9 +65,9 @@ public final class HealthTopology {
                 Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE));
 
         Map<String, KStream<Bytes, Intake<CheckResult>>> checks = intake(builder, "checks", Topics.CHECKS,
-                CheckResult::getTargetId, CheckResult::getObservedAt, settings);
+                CheckResult::getTargetId, CheckResult::getObservedAt, ValueContract::violation, settings);
         Map<String, KStream<Bytes, Intake<MetricSample>>> metrics = intake(builder, "metrics", Topics.METRICS,
-                MetricSample::getTargetId, MetricSample::getObservedAt, settings);
+                MetricSample::getTargetId, MetricSample::getObservedAt, ValueContract::violation, settings);
 
         checks.get("checks-rejected").mapValues(Intake::deadLetter, Named.as("checks-dead-letters"))
                 .merge(metrics.get("metrics-rejected").mapValues(Intake::deadLetter, Named.as("metrics-dead-letters")),
@@ -101,10 +101,10 @@ public final class HealthTopology {
      */
     private static <V> Map<String, KStream<Bytes, Intake<V>>> intake(
             StreamsBuilder builder, String name, Topic<String, V> topic, Function<V, String> targetId,
-            Function<V, Instant> observedAt, TopologySettings settings) {
+            Function<V, Instant> observedAt, Function<V, String> valueViolation, TopologySettings settings) {
         return builder.stream(topic.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName(name + "-source"))
-                .processValues(() -> new IntakeProcessor<>(topic, targetId, observedAt, WINDOW_SIZE, settings.windowGrace(),
-                        WATERMARK_STORE, settings.counters()), Named.as(name + "-intake"), WATERMARK_STORE)
+                .processValues(() -> new IntakeProcessor<>(topic, targetId, observedAt, valueViolation, WINDOW_SIZE,
+                        settings.windowGrace(), WATERMARK_STORE, settings.counters()), Named.as(name + "-intake"), WATERMARK_STORE)
                 .split(Named.as(name + "-"))
                 .branch((key, intake) -> intake.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));

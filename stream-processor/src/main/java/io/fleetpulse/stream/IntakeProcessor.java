@@ -17,7 +17,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The door of an input topic: decodes the raw bytes, checks the contract, stamps the record with its event time
  * (observed-at) and turns away what cannot be processed, each with a reason: {@code undecodable}, {@code invalid}
- * or {@code late}.
+ * (including values outside {@link ValueContract}: NaN, infinities, negative latencies and counters, percentages
+ * outside 0 to 100) or {@code late}.
  *
  * <p>Late means: the record's window closed before it arrived, i.e. window end + grace is at or before the task's
  * event-time watermark (the highest observed-at this task has accepted from any of its inputs). The windowed
@@ -38,6 +39,7 @@ final class IntakeProcessor<V> implements FixedKeyProcessor<Bytes, byte[], Intak
     private final Topic<String, V> topic;
     private final Function<V, String> targetId;
     private final Function<V, Instant> observedAt;
+    private final Function<V, String> valueViolation;
     private final long windowSizeMs;
     private final long graceMs;
     private final String watermarkStoreName;
@@ -46,11 +48,14 @@ final class IntakeProcessor<V> implements FixedKeyProcessor<Bytes, byte[], Intak
     private FixedKeyProcessorContext<Bytes, Intake<V>> context;
     private KeyValueStore<String, Long> watermarks;
 
+    /** @param valueViolation what is wrong with a decoded record's values (naming the field), or null: see {@link ValueContract} */
     IntakeProcessor(Topic<String, V> topic, Function<V, String> targetId, Function<V, Instant> observedAt,
-                    Duration windowSize, Duration grace, String watermarkStoreName, PipelineCounters counters) {
+                    Function<V, String> valueViolation, Duration windowSize, Duration grace, String watermarkStoreName,
+                    PipelineCounters counters) {
         this.topic = topic;
         this.targetId = targetId;
         this.observedAt = observedAt;
+        this.valueViolation = valueViolation;
         this.windowSizeMs = windowSize.toMillis();
         this.graceMs = grace.toMillis();
         this.watermarkStoreName = watermarkStoreName;
@@ -86,6 +91,11 @@ final class IntakeProcessor<V> implements FixedKeyProcessor<Bytes, byte[], Intak
         if (record.key() == null || !Arrays.equals(record.key().get(), id.getBytes(StandardCharsets.UTF_8))) {
             reject(record, DeadLetters.INVALID, "the record key " + (key == null ? "is missing" : "'" + key + "'")
                     + " but targetId is '" + id + "'; per-target topics are keyed by targetId");
+            return;
+        }
+        String violation = valueViolation.apply(value);
+        if (violation != null) {
+            reject(record, DeadLetters.INVALID, violation);
             return;
         }
         long at = observedAt.apply(value).toEpochMilli();

@@ -7,15 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +27,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bad input goes to fleet.dlq with its original bytes and a reason, and the pipeline carries on. */
+/**
+ * Bad input goes to fleet.dlq with its original bytes and a reason, and the pipeline carries on. Values no healthy
+ * target can report are bad input too ({@code invalid}, naming the field) and never reach the windows or the rules:
+ * a NaN latency used to count as a check and vanish from the percentiles, a negative one was accepted.
+ */
 class DeadLetterTopologyTest {
 
     private static final byte[] KEY_A = "a".getBytes(StandardCharsets.UTF_8);
@@ -88,6 +96,95 @@ class DeadLetterTopologyTest {
         assertNull(dead.get(2).getOriginalKey());
         assertEquals(List.of(0L, 1L, 2L, 0L, 3L), dead.stream().map(DeadLetter::getSourceOffset).toList());
         assertTrue(topology.alerts.isEmpty());
+    }
+
+    // ---------------------------------------------------------------- values no healthy target reports
+
+    @Test
+    void shouldDeadLetterImpossibleLatenciesAndKeepThemOutOfTheWindow() {
+        topology.sendCheck("a", CheckStatus.OK, 10.0, at(1));
+        topology.sendCheck("a", CheckStatus.OK, -5.0, at(2));
+        topology.sendCheck("a", CheckStatus.OK, Double.NaN, at(3));
+        topology.sendCheck("a", CheckStatus.OK, Double.POSITIVE_INFINITY, at(4));
+        topology.sendCheck("a", CheckStatus.OK, Double.NEGATIVE_INFINITY, at(5));
+        topology.sendCheck("a", CheckStatus.OK, 0.0, at(6)); // zero is a (very fast) latency
+        topology.sendCheck("a", CheckStatus.OK, null, at(7)); // no answer: no latency, still a check
+        topology.sendCheck("a", CheckStatus.OK, 30.0, at(75)); // closes [0, 60)
+
+        List<DeadLetter> dead = topology.deadLetters.readValuesToList();
+        assertEquals(List.of("latencyMs is -5: must be >= 0", "latencyMs is NaN: must be a finite number >= 0",
+                        "latencyMs is +Inf: must be a finite number >= 0", "latencyMs is -Inf: must be a finite number >= 0"),
+                dead.stream().map(DeadLetter::getError).toList());
+        assertTrue(dead.stream().allMatch(d -> d.getReason().equals(DeadLetters.INVALID)));
+        assertEquals(List.of(1L, 2L, 3L, 4L), dead.stream().map(DeadLetter::getSourceOffset).toList());
+        assertEquals(4, topology.settings.counters().deadLetters(DeadLetters.INVALID));
+
+        List<TargetWindow> windows = topology.readWindows();
+        assertEquals(1, windows.size());
+        assertEquals(3, windows.get(0).getChecks(), "only the checks at 1, 6 and 7 s count");
+        assertEquals(0.0, windows.get(0).getLatencyP50Ms());
+        assertEquals(10.0, windows.get(0).getLatencyP99Ms());
+    }
+
+    @Test
+    void shouldNotFeedRejectedChecksToTheRules() {
+        // target-down fires on check_failed >= 1 for 15 s: CRITICAL checks with a negative latency must not count.
+        for (int s = 0; s <= 30; s += 5) {
+            topology.sendCheck("a", CheckStatus.CRITICAL, -1.0, at(s));
+        }
+        assertTrue(topology.alerts.isEmpty());
+        assertEquals(7, topology.settings.counters().deadLetters(DeadLetters.INVALID));
+    }
+
+    @Test
+    void shouldDeadLetterPercentagesOutside0To100AndNegativeCounters() {
+        topology.sendMetrics("a", 100.5, null, null, at(1));
+        topology.sendMetrics("a", null, -0.1, null, at(2));
+        topology.sendMetrics("a", null, null, Double.NaN, at(3));
+        send(sample("a", at(4)).setGpuPercent(Double.POSITIVE_INFINITY));
+        send(sample("a", at(5)).setTasksFailed(-3L));
+        send(sample("a", at(6)).setNetRxBytes(-1L));
+        send(sample("a", at(7)).setTaskLatencyMs(-2.5));
+        send(sample("a", at(8)).setExtra(Map.of("temperature_c", Double.NaN)));
+        send(sample("a", at(9)).setExtra(Map.of("temperature_c", -12.0))); // the open map allows any finite value
+        topology.sendMetrics("a", 0.0, 100.0, 55.0, at(10)); // the bounds themselves are fine
+        topology.sendCheck("a", CheckStatus.OK, at(75));
+
+        List<DeadLetter> dead = topology.deadLetters.readValuesToList();
+        assertEquals(List.of(
+                "cpuPercent is 100.5: must be a percentage from 0 to 100",
+                "memoryPercent is -0.1: must be a percentage from 0 to 100",
+                "diskPercent is NaN: must be a percentage from 0 to 100",
+                "gpuPercent is +Inf: must be a percentage from 0 to 100",
+                "tasksFailed is -3: must be >= 0",
+                "netRxBytes is -1: must be >= 0",
+                "taskLatencyMs is -2.5: must be >= 0",
+                "extra[temperature_c] is NaN: must be a finite number"), dead.stream().map(DeadLetter::getError).toList());
+        assertTrue(dead.stream().allMatch(d -> d.getReason().equals(DeadLetters.INVALID)));
+
+        TargetWindow window = topology.readWindows().get(0);
+        assertEquals(2, window.getSamples(), "the samples at 9 and 10 s");
+        assertEquals(0.0, window.getCpuMax());
+        assertEquals(100.0, window.getMemoryMax());
+    }
+
+    @Test
+    void shouldNotFireCpuHighOnAnImpossibleCpu() {
+        for (int s = 0; s <= 40; s += 5) {
+            topology.sendCpu("a", 250, at(s)); // cpu-high fires on > 90 for 20 s
+        }
+        List<AlertEvent> alerts = topology.readAlerts();
+        assertTrue(alerts.isEmpty(), alerts.toString());
+        assertEquals(9, topology.settings.counters().deadLetters(DeadLetters.INVALID));
+    }
+
+    private static MetricSample.Builder sample(String target, Instant at) {
+        return MetricSample.newBuilder().setTargetId(target).setObservedAt(at);
+    }
+
+    private void send(MetricSample.Builder sample) {
+        MetricSample m = sample.build();
+        topology.metrics.pipeInput(m.getTargetId(), m, m.getObservedAt());
     }
 
     private static byte[] bytes(ByteBuffer buffer) {
