@@ -1,6 +1,7 @@
 package io.fleetpulse.stream;
 
 import io.fleetpulse.events.CheckResult;
+import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.Topic;
@@ -34,7 +35,7 @@ import org.apache.kafka.streams.state.WindowStore;
  *
  * <pre>
  * fleet.checks, fleet.metrics (raw bytes)
- *   └► intake: decode, validate, stamp event time, catch late ──rejected──► fleet.dlq
+ *   └► intake: decode, validate, stamp event time, catch late ──rejected──► cut to fit ► fleet.dlq
  *        └► accepted ─┬► cogroup per target ► 1-min windows ► suppress until closed ► fleet.aggregates.1m
  *                     │                                                             └► window signals ─┐
  *                     └► point signals (check_failed, cpu_percent, ...) ───────────────────────────────┴► evaluate-rules ► fleet.alerts
@@ -69,9 +70,11 @@ public final class HealthTopology {
         Map<String, KStream<Bytes, Intake<MetricSample>>> metrics = intake(builder, "metrics", Topics.METRICS,
                 MetricSample::getTargetId, MetricSample::getObservedAt, ValueContract::violation, settings);
 
-        checks.get("checks-rejected").mapValues(Intake::deadLetter, Named.as("checks-dead-letters"))
-                .merge(metrics.get("metrics-rejected").mapValues(Intake::deadLetter, Named.as("metrics-dead-letters")),
-                        Named.as("dead-letters"))
+        // Cut to fit before the sink: a dead letter the broker refuses would fail the transaction on every restart.
+        DeadLetterLimit limit = new DeadLetterLimit(settings.deadLetterMaxOriginalBytes());
+        checks.get("checks-rejected").map((key, intake) -> fitted(limit, intake), Named.as("checks-dead-letters"))
+                .merge(metrics.get("metrics-rejected").map((key, intake) -> fitted(limit, intake),
+                        Named.as("metrics-dead-letters")), Named.as("dead-letters"))
                 .to(Topics.DLQ.name(), produced(Topics.DLQ, "dlq-sink"));
 
         KStream<Bytes, CheckResult> acceptedChecks =
@@ -108,6 +111,12 @@ public final class HealthTopology {
                 .split(Named.as(name + "-"))
                 .branch((key, intake) -> intake.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));
+    }
+
+    /** Keyed by the original key bytes, cut like the letter's own copy of them. */
+    private static KeyValue<Bytes, DeadLetter> fitted(DeadLetterLimit limit, Intake<?> intake) {
+        DeadLetter letter = limit.fit(intake.deadLetter());
+        return KeyValue.pair(DeadLetterLimit.kafkaKey(letter), letter);
     }
 
     private static List<KeyValue<String, SignalSample>> keyed(String targetId, List<SignalSample> samples) {

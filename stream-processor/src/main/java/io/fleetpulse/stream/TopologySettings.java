@@ -10,10 +10,16 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Everything {@link HealthTopology} needs, decided before it is built: the window grace, the rules and where to
- * count. The topology reads nothing else, so tests build it with exactly the settings they state.
+ * Everything {@link HealthTopology} needs, decided before it is built: the window grace, the rules, where to
+ * count and how many original bytes a dead letter keeps. The topology reads nothing else, so tests build it with
+ * exactly the settings they state.
+ *
+ * @param deadLetterMaxOriginalBytes original key and value bytes a dead letter keeps at most (see
+ *                                   {@link DeadLetterLimit}); not a configuration key yet, the default fits the
+ *                                   broker's default {@code max.message.bytes}
  */
-public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
+public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
+                               int deadLetterMaxOriginalBytes) {
 
     public static final ConfigKey<Duration> WINDOW_GRACE = ConfigKey.duration("streams.window.grace", Duration.ofSeconds(10),
             "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
@@ -31,6 +37,11 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         if (windowGrace.isNegative()) {
             throw new IllegalArgumentException("window grace must not be negative: " + windowGrace);
         }
+        new DeadLetterLimit(deadLetterMaxOriginalBytes); // checks the bound
+    }
+
+    public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
+        this(windowGrace, rules, counters, DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES);
     }
 
     /** Default grace, the bundled rules and fresh counters. */
@@ -39,11 +50,15 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings withGrace(Duration grace) {
-        return new TopologySettings(grace, rules, counters);
+        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes);
     }
 
     public TopologySettings withRules(RuleBook newRules) {
-        return new TopologySettings(windowGrace, newRules, counters);
+        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes);
+    }
+
+    public TopologySettings withDeadLetterMaxOriginalBytes(int maxBytes) {
+        return new TopologySettings(windowGrace, rules, counters, maxBytes);
     }
 
     /** Reads the rules file; a bad one is a {@link ConfigException} on {@code rules.file} listing every problem. */

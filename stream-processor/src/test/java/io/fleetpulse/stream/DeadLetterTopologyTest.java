@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.MetricSample;
@@ -18,8 +20,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -185,6 +189,71 @@ class DeadLetterTopologyTest {
     private void send(MetricSample.Builder sample) {
         MetricSample m = sample.build();
         topology.metrics.pipeInput(m.getTargetId(), m, m.getObservedAt());
+    }
+
+    // ---------------------------------------------------------------- a dead letter never stops the topology
+
+    @Test
+    void shouldTruncateAnOversizedDeadLetterToFitTheBrokerAndGoOn() {
+        byte[] garbage = new byte[2 * 1024 * 1024];
+        new Random(6).nextBytes(garbage);
+        garbage[0] = 0x7B; // not Avro's single-object header
+        topology.rawChecks.pipeInput(KEY_A, garbage, at(1));
+        topology.sendCheck("a", CheckStatus.OK, at(5));
+        topology.sendCheck("a", CheckStatus.OK, at(80));
+
+        List<TestRecord<Bytes, DeadLetter>> dead = topology.deadLetters.readRecordsToList();
+        assertEquals(1, dead.size());
+        DeadLetter letter = dead.get(0).value();
+        assertEquals(DeadLetters.UNDECODABLE, letter.getReason());
+        assertEquals(Bytes.wrap(KEY_A), dead.get(0).key());
+        int kept = DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES - 2 * KEY_A.length;
+        assertArrayEquals(Arrays.copyOf(garbage, kept), bytes(letter.getOriginalValue()), "the first bytes, as they came");
+        assertTrue(letter.getError().endsWith("; original value truncated from 2097152 to " + kept + " bytes"),
+                letter.getError());
+        assertTrue(serializedSize(dead.get(0)) < 1024 * 1024 - 16 * 1024,
+                "fits the broker's default max.message.bytes with room for the batch: " + serializedSize(dead.get(0)));
+
+        List<TargetWindow> windows = topology.readWindows();
+        assertEquals(1, windows.size(), "the checks after it were processed");
+        assertEquals(1, windows.get(0).getChecks());
+    }
+
+    @Test
+    void shouldTruncateAHugeKeyAndErrorTextToo() {
+        topology.close();
+        topology = new TopologyHarness(TopologySettings.defaults().withDeadLetterMaxOriginalBytes(4096), stateDir);
+        String hugeKey = "k".repeat(10_000);
+        CheckResult check = TopologyHarness.check("a", CheckStatus.OK, 1.0, at(1));
+        topology.checks.pipeInput(hugeKey, check, at(1)); // the key is not the targetId: invalid, naming the key
+
+        TestRecord<Bytes, DeadLetter> dead = topology.deadLetters.readRecord();
+        DeadLetter letter = dead.value();
+        assertEquals(DeadLetters.INVALID, letter.getReason());
+        assertEquals(1024, dead.key().get().length, "the Kafka key is cut like the letter's copy");
+        assertArrayEquals(dead.key().get(), bytes(letter.getOriginalKey()));
+        assertArrayEquals(Topics.CHECKS.valueSerde().serializer().serialize(Topics.CHECKS.name(), check),
+                bytes(letter.getOriginalValue()), "a small value is kept whole");
+        assertTrue(letter.getError().startsWith("the record key 'kkk"), letter.getError());
+        assertTrue(letter.getError().endsWith("…; error text truncated from 10078 characters"
+                + "; original key truncated from 10000 to 1024 bytes"), letter.getError());
+        assertTrue(topology.deadLetters.isEmpty());
+    }
+
+    @Test
+    void shouldLeaveADeadLetterThatFitsAsItIs() {
+        DeadLetterLimit limit = new DeadLetterLimit(4096);
+        DeadLetter letter = DeadLetters.of("stream-processor", Topics.CHECKS.name(), 0, 7, KEY_A, new byte[4094],
+                DeadLetters.UNDECODABLE, "x".repeat(DeadLetterLimit.MAX_ERROR_CHARS), at(1));
+        assertSame(letter, limit.fit(letter), "4094 value bytes + twice the 1-byte key is exactly the bound");
+        DeadLetter oneMore = DeadLetters.of("stream-processor", Topics.CHECKS.name(), 0, 7, KEY_A, new byte[4095],
+                DeadLetters.UNDECODABLE, "", at(1));
+        assertEquals("; original value truncated from 4095 to 4094 bytes", limit.fit(oneMore).getError());
+    }
+
+    private static int serializedSize(TestRecord<Bytes, DeadLetter> record) {
+        return record.key().get().length
+                + Topics.DLQ.valueSerde().serializer().serialize(Topics.DLQ.name(), record.value()).length;
     }
 
     private static byte[] bytes(ByteBuffer buffer) {
