@@ -50,6 +50,12 @@ import org.apache.kafka.streams.state.WindowStore;
 public final class HealthTopology {
 
     public static final Duration WINDOW_SIZE = Duration.ofMinutes(1);
+    /**
+     * How much longer than a window store keeps a window (size + grace) its changelog keeps it: room for the broker's
+     * clock and log-segment rolling. Streams' default is a whole day, which made the 1-minute windows' changelog hold
+     * 24 h of dead windows (and restore them all after a lost state dir). Applied by {@link StreamsProps}.
+     */
+    public static final Duration WINDOW_CHANGELOG_MARGIN = Duration.ofMinutes(1);
 
     public static final String WATERMARK_STORE = "intake-watermark";
     public static final String WINDOW_STORE = "aggregates-1m-store";
@@ -142,6 +148,8 @@ public final class HealthTopology {
                 .windowedBy(TimeWindows.ofSizeAndGrace(WINDOW_SIZE, settings.windowGrace()))
                 .aggregate(WindowAccumulator::new, Named.as("aggregate-1m"),
                         Materialized.<Bytes, WindowAccumulator, WindowStore<Bytes, byte[]>>as(WINDOW_STORE)
+                                // A window is needed until it closes, not a moment longer.
+                                .withRetention(WINDOW_SIZE.plus(settings.windowGrace()))
                                 .withKeySerde(Serdes.Bytes())
                                 .withValueSerde(WindowAccumulator.SERDE))
                 .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()).withName(FINAL_WINDOWS))
