@@ -53,6 +53,7 @@ final class DeliveryWorker implements AutoCloseable {
     enum Result { SENT, FAILED, SKIPPED, ABANDONED }
 
     private final Receiver receiver;
+    private final String deployment;
     private final HttpClient http;
     private final Duration timeout;
     private final RetryPolicy policy;
@@ -78,9 +79,10 @@ final class DeliveryWorker implements AutoCloseable {
         }
     }
 
-    DeliveryWorker(Receiver receiver, HttpClient http, Duration timeout, RetryPolicy policy, TokenBucket bucket,
+    DeliveryWorker(Receiver receiver, String deployment, HttpClient http, Duration timeout, RetryPolicy policy, TokenBucket bucket,
                    DeliveredSet delivered, AuditLog audit, Clock clock, ServiceMeters meters) {
         this.receiver = receiver;
+        this.deployment = deployment;
         this.http = http;
         this.timeout = timeout;
         this.policy = policy;
@@ -267,6 +269,8 @@ final class DeliveryWorker implements AutoCloseable {
                 .setTargetId(n.event().getTargetId())
                 .setReceiver(receiver.name())
                 .setReceiverType(receiver.type().id())
+                .setReceiverId(receiver.identity())
+                .setDeployment(deployment)
                 .setAlertState(n.event().getState())
                 .setOutcome(outcome)
                 .setAttempt(attempt)
