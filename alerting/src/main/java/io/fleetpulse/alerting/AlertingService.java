@@ -141,7 +141,7 @@ public final class AlertingService extends ManagedService {
         Map<String, DeliveryWorker> byName = new LinkedHashMap<>();
         for (Receiver receiver : receivers) {
             byName.put(receiver.name(), new DeliveryWorker(receiver, alerting.groupId(), http, alerting.httpTimeout(), policy,
-                    TokenBucket.perSecond(alerting.ratePerSecond()), delivered, this::audit, clock(), meters()));
+                    TokenBucket.perSecond(alerting.ratePerSecond(receiver.type())), delivered, this::audit, clock(), meters()));
         }
         workers = Collections.unmodifiableMap(byName);
         router = new Router(receivers, alerting.groupId(), delivered::contains);

@@ -204,6 +204,9 @@ final class DeliveryWorker implements AutoCloseable {
             skipped.increment();
             return Result.SKIPPED;
         }
+        // Waiting for a token or for a honoured Retry-After is pacing, not failing: neither uses up attempts.
+        int counted = 0;
+        Duration throttled = Duration.ZERO;
         for (int attempt = 1; ; attempt++) {
             bucket.acquire();
             OptionalInt status = OptionalInt.empty();
@@ -218,7 +221,8 @@ final class DeliveryWorker implements AutoCloseable {
             } catch (IOException e) {
                 detail = describe(e);
             }
-            RetryPolicy.Decision decision = policy.decide(attempt, status, retryAfter, detail, clock.instant());
+            RetryPolicy.Decision decision = policy.decide(counted + 1, throttled, status, retryAfter, detail,
+                    clock.instant());
             switch (decision.verdict()) {
                 case DELIVERED -> {
                     delivered.add(notification.id(), clock.instant());
@@ -230,9 +234,15 @@ final class DeliveryWorker implements AutoCloseable {
                     String error = errorText(decision, status, detail);
                     audits.add(audit.write(record(notification, NotificationOutcome.RETRIED, attempt, status, error)));
                     retried.increment();
-                    noteError(notification, error);
-                    LOG.info("{}: attempt {}/{} for {} failed ({}); retrying in {}", receiver.name(), attempt,
-                            policy.limits().maxAttempts(), notification.id(), error, Durations.format(decision.delay()));
+                    if (decision.throttled()) {
+                        throttled = throttled.plus(decision.delay());
+                    } else {
+                        counted++;
+                        noteError(notification, error);
+                    }
+                    LOG.info("{}: attempt {} ({}/{} counted) for {} failed ({}); retrying in {}", receiver.name(),
+                            attempt, counted, policy.limits().maxAttempts(), notification.id(), error,
+                            Durations.format(decision.delay()));
                     TimeUnit.MILLISECONDS.sleep(decision.delay().toMillis());
                 }
                 case GIVE_UP -> {

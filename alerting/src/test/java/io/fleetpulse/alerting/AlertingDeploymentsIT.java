@@ -133,7 +133,9 @@ class AlertingDeploymentsIT {
                 Map.entry("alerting.slack.webhook.url", server.baseUrl() + slackPath),
                 Map.entry("alerting.pagerduty.url", server.baseUrl() + PD_PATH),
                 Map.entry("alerting.pagerduty.routing.key", routingKey),
-                Map.entry("alerting.rate.per.second", "50"),
+                Map.entry("alerting.slack.rate.per.second", "50"),
+                Map.entry("alerting.pagerduty.rate.per.second", "50"),
+                Map.entry("alerting.webhook.rate.per.second", "50"),
                 Map.entry("alerting.http.timeout", "2s"),
                 Map.entry("ops.stop.timeout", "8s")), AlertingService.KEYS));
         services.add(service);
