@@ -108,7 +108,7 @@ public final class AlertingService extends ManagedService {
     AlertingService(Settings settings, Clock clock) {
         super(NAME, settings, clock);
         this.alerting = AlertingSettings.from(settings);
-        this.delivered = new DeliveredSet(alerting.deliveredLookback());
+        this.delivered = new DeliveredSet(alerting.groupId(), alerting.deliveredLookback());
         this.alertsConsumed = Counter.builder(meters().name("alerts.consumed"))
                 .description("alert events read from fleet.alerts").register(meterRegistry());
         Gauge.builder(meters().name("notifications.in.flight"), this, s -> s.workers.values().stream()
@@ -140,11 +140,11 @@ public final class AlertingService extends ManagedService {
         RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
         Map<String, DeliveryWorker> byName = new LinkedHashMap<>();
         for (Receiver receiver : receivers) {
-            byName.put(receiver.name(), new DeliveryWorker(receiver, http, alerting.httpTimeout(), policy,
-                    TokenBucket.perSecond(alerting.ratePerSecond()), delivered, this::audit, clock(), meters()));
+            byName.put(receiver.name(), new DeliveryWorker(receiver, alerting.groupId(), http, alerting.httpTimeout(), policy,
+                    TokenBucket.perSecond(alerting.ratePerSecond(receiver.type())), delivered, this::audit, clock(), meters()));
         }
         workers = Collections.unmodifiableMap(byName);
-        router = new Router(receivers, delivered::contains);
+        router = new Router(receivers, alerting.groupId(), delivered::contains);
 
         Map<String, Object> props = kafka().consumer(alerting.groupId(), CLIENT_ID);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_BATCH);

@@ -8,14 +8,15 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The alerting service's own settings, typed and immutable, built once from the resolved {@link Settings} when the
  * service is constructed, so a bad value stops it before it opens a Kafka client; {@code /status} renders from this.
  * Receivers are derived here: a receiver whose settings are absent is simply not configured.
  */
-record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Limits retryLimits, double ratePerSecond,
-                        Duration httpTimeout, Duration deliveredLookback) {
+record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Limits retryLimits,
+                        Map<ReceiverType, Double> ratesPerSecond, Duration httpTimeout, Duration deliveredLookback) {
 
     static final ConfigKey<String> GROUP_ID = ConfigKey.string("alerting.group.id", "fleetpulse-alerting",
             "consumer group that reads fleet.alerts");
@@ -29,7 +30,8 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
             "comma-separated generic webhook URLs, each gets the alert event as JSON; masked as they may carry tokens")
             .secret();
     static final ConfigKey<Integer> RETRY_MAX_ATTEMPTS = ConfigKey.integer("alerting.retry.max.attempts", 6, 1, 100,
-            "HTTP attempts per notification before it is recorded FAILED");
+            "HTTP attempts per notification before it is recorded FAILED; waiting for the rate limit and a 429 "
+                    + "whose Retry-After is honoured (within alerting.retry.after.budget) do not count");
     static final ConfigKey<Duration> RETRY_INITIAL_BACKOFF = ConfigKey.duration("alerting.retry.initial.backoff",
             Duration.ofMillis(500), "backoff cap before the 2nd attempt; doubles per attempt (full jitter)");
     static final ConfigKey<Duration> RETRY_MAX_BACKOFF = ConfigKey.duration("alerting.retry.max.backoff",
@@ -37,8 +39,17 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
     static final ConfigKey<Duration> RETRY_AFTER_MAX = ConfigKey.duration("alerting.retry.after.max",
             Duration.ofSeconds(60), "longest Retry-After (429/503) honoured; longer ones are clamped so one receiver "
                     + "cannot stall its queue indefinitely");
-    static final ConfigKey<Double> RATE_PER_SECOND = ConfigKey.decimal("alerting.rate.per.second", 10, 0.01, 10_000,
-            "HTTP requests per second per receiver (token bucket, burst of one second's worth)");
+    static final ConfigKey<Duration> RETRY_AFTER_BUDGET = ConfigKey.duration("alerting.retry.after.budget",
+            Duration.ofMinutes(15), "total Retry-After waiting on 429s one notification may do without using up "
+                    + "attempts; past it a 429 counts as a failed attempt, so a receiver throttling forever is bounded");
+    static final ConfigKey<Double> SLACK_RATE = ConfigKey.decimal("alerting.slack.rate.per.second", 1, 0.01, 10_000,
+            "HTTP requests per second to each Slack webhook (token bucket, burst of one second's worth); Slack "
+                    + "allows about one message a second per webhook and answers 429 above it");
+    static final ConfigKey<Double> PAGERDUTY_RATE = ConfigKey.decimal("alerting.pagerduty.rate.per.second", 2, 0.01,
+            10_000, "HTTP requests per second to PagerDuty per routing key (token bucket, burst of one second's "
+                    + "worth); the Events API allows about 120 events a minute per routing key");
+    static final ConfigKey<Double> WEBHOOK_RATE = ConfigKey.decimal("alerting.webhook.rate.per.second", 10, 0.01,
+            10_000, "HTTP requests per second to each generic webhook (token bucket, burst of one second's worth)");
     static final ConfigKey<Duration> HTTP_TIMEOUT = ConfigKey.duration("alerting.http.timeout", Duration.ofSeconds(10),
             "connect and response timeout of one delivery attempt");
     static final ConfigKey<Duration> DELIVERED_LOOKBACK = ConfigKey.duration("alerting.delivered.lookback",
@@ -47,8 +58,8 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
 
     /** The alerting keys only; {@link AlertingService#KEYS} adds the ops and Kafka keys. */
     static final List<ConfigKey<?>> KEYS = List.of(GROUP_ID, SLACK_WEBHOOK_URL, PAGERDUTY_URL, PAGERDUTY_ROUTING_KEY,
-            WEBHOOK_URLS, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RATE_PER_SECOND,
-            HTTP_TIMEOUT, DELIVERED_LOOKBACK);
+            WEBHOOK_URLS, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RETRY_AFTER_BUDGET,
+            SLACK_RATE, PAGERDUTY_RATE, WEBHOOK_RATE, HTTP_TIMEOUT, DELIVERED_LOOKBACK);
 
     /** Reads the receivers and the limits from {@code settings}, resolved once with {@link #KEYS} among its keys. */
     static AlertingSettings from(Settings settings) {
@@ -60,11 +71,19 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
                     + " (" + Durations.format(max) + ")");
         }
         return new AlertingSettings(settings.get(GROUP_ID), receivers(settings),
-                new RetryPolicy.Limits(settings.get(RETRY_MAX_ATTEMPTS), initial, max, settings.get(RETRY_AFTER_MAX)),
-                settings.get(RATE_PER_SECOND), settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK));
+                new RetryPolicy.Limits(settings.get(RETRY_MAX_ATTEMPTS), initial, max, settings.get(RETRY_AFTER_MAX),
+                        settings.get(RETRY_AFTER_BUDGET)),
+                Map.of(ReceiverType.SLACK, settings.get(SLACK_RATE), ReceiverType.PAGERDUTY, settings.get(PAGERDUTY_RATE),
+                        ReceiverType.WEBHOOK, settings.get(WEBHOOK_RATE)),
+                settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK));
     }
 
-    /** Where to add the next receiver kind: its keys above, its {@link Receiver} built here when they are set. */
+    /** Requests per second to one receiver of {@code type}: each Slack webhook, routing key, webhook has its own. */
+    double ratePerSecond(ReceiverType type) {
+        return ratesPerSecond.get(type);
+    }
+
+    /** Where to add the next receiver kind: its keys above, its {@link Receiver} built here when they are set, its rate key. */
     private static List<Receiver> receivers(Settings settings) {
         List<Receiver> receivers = new ArrayList<>();
         URI slack = settings.get(SLACK_WEBHOOK_URL);

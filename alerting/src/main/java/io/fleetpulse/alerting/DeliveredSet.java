@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * is checked here too to save the call.
  *
  * <p>The bound: ids are remembered for {@code lookback} (default 24 h) by the time they were sent, and at start the
- * set is rebuilt from SENT records on fleet.notifications whose Kafka timestamp is within the same lookback. An
+ * set is rebuilt from this deployment's SENT records on fleet.notifications (see {@link #isOwnDelivery}) whose Kafka
+ * timestamp is within the same lookback. Ids name the deployment and the receiver's identity (see
+ * {@link Notification}), so deployments sharing the audit topic never mute each other. An
  * AlertEvent redelivered more than {@code lookback} after its first delivery could be sent again; uncommitted
  * events are redelivered within seconds or minutes, so this never happens in practice short of a consumer group
  * being rewound by more than a day on purpose.
@@ -33,10 +35,13 @@ final class DeliveredSet {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeliveredSet.class);
 
+    private final String deployment;
     private final Duration lookback;
     private final Map<String, Long> sentAtMillis = new ConcurrentHashMap<>();
 
-    DeliveredSet(Duration lookback) {
+    /** @param deployment the consumer group: only SENT records this deployment wrote are taken back at start */
+    DeliveredSet(String deployment, Duration lookback) {
+        this.deployment = deployment;
         this.lookback = lookback;
     }
 
@@ -101,7 +106,7 @@ final class DeliveredSet {
         try {
             NotificationRecord notification = Topics.NOTIFICATIONS.valueSerde().deserializer()
                     .deserialize(record.topic(), record.value());
-            if (notification != null && notification.getOutcome() == NotificationOutcome.SENT) {
+            if (isOwnDelivery(notification)) {
                 add(notification.getNotificationId(), notification.getDecidedAt());
             }
         } catch (SerializationException e) {
@@ -109,6 +114,16 @@ final class DeliveredSet {
             LOG.warn("skipping an undecodable record at {}-{}@{} while rebuilding the delivered set",
                     record.topic(), record.partition(), record.offset());
         }
+    }
+
+    /**
+     * A SENT record this deployment wrote, to a receiver it can name. The audit topic is shared by every deployment;
+     * records of another group, and records from before v2 of the schema (no receiver identity, no deployment, ids
+     * naming only the receiver's kind), say nothing about what this deployment delivered, so they are left out.
+     */
+    boolean isOwnDelivery(NotificationRecord notification) {
+        return notification != null && notification.getOutcome() == NotificationOutcome.SENT
+                && notification.getReceiverId() != null && deployment.equals(notification.getDeployment());
     }
 
     private static boolean caughtUp(Consumer<?, ?> consumer, List<TopicPartition> partitions,

@@ -53,6 +53,7 @@ final class DeliveryWorker implements AutoCloseable {
     enum Result { SENT, FAILED, SKIPPED, ABANDONED }
 
     private final Receiver receiver;
+    private final String deployment;
     private final HttpClient http;
     private final Duration timeout;
     private final RetryPolicy policy;
@@ -78,9 +79,10 @@ final class DeliveryWorker implements AutoCloseable {
         }
     }
 
-    DeliveryWorker(Receiver receiver, HttpClient http, Duration timeout, RetryPolicy policy, TokenBucket bucket,
+    DeliveryWorker(Receiver receiver, String deployment, HttpClient http, Duration timeout, RetryPolicy policy, TokenBucket bucket,
                    DeliveredSet delivered, AuditLog audit, Clock clock, ServiceMeters meters) {
         this.receiver = receiver;
+        this.deployment = deployment;
         this.http = http;
         this.timeout = timeout;
         this.policy = policy;
@@ -202,6 +204,9 @@ final class DeliveryWorker implements AutoCloseable {
             skipped.increment();
             return Result.SKIPPED;
         }
+        // Waiting for a token or for a honoured Retry-After is pacing, not failing: neither uses up attempts.
+        int counted = 0;
+        Duration throttled = Duration.ZERO;
         for (int attempt = 1; ; attempt++) {
             bucket.acquire();
             OptionalInt status = OptionalInt.empty();
@@ -216,7 +221,8 @@ final class DeliveryWorker implements AutoCloseable {
             } catch (IOException e) {
                 detail = describe(e);
             }
-            RetryPolicy.Decision decision = policy.decide(attempt, status, retryAfter, detail, clock.instant());
+            RetryPolicy.Decision decision = policy.decide(counted + 1, throttled, status, retryAfter, detail,
+                    clock.instant());
             switch (decision.verdict()) {
                 case DELIVERED -> {
                     delivered.add(notification.id(), clock.instant());
@@ -228,9 +234,15 @@ final class DeliveryWorker implements AutoCloseable {
                     String error = errorText(decision, status, detail);
                     audits.add(audit.write(record(notification, NotificationOutcome.RETRIED, attempt, status, error)));
                     retried.increment();
-                    noteError(notification, error);
-                    LOG.info("{}: attempt {}/{} for {} failed ({}); retrying in {}", receiver.name(), attempt,
-                            policy.limits().maxAttempts(), notification.id(), error, Durations.format(decision.delay()));
+                    if (decision.throttled()) {
+                        throttled = throttled.plus(decision.delay());
+                    } else {
+                        counted++;
+                        noteError(notification, error);
+                    }
+                    LOG.info("{}: attempt {} ({}/{} counted) for {} failed ({}); retrying in {}", receiver.name(),
+                            attempt, counted, policy.limits().maxAttempts(), notification.id(), error,
+                            Durations.format(decision.delay()));
                     TimeUnit.MILLISECONDS.sleep(decision.delay().toMillis());
                 }
                 case GIVE_UP -> {
@@ -267,6 +279,8 @@ final class DeliveryWorker implements AutoCloseable {
                 .setTargetId(n.event().getTargetId())
                 .setReceiver(receiver.name())
                 .setReceiverType(receiver.type().id())
+                .setReceiverId(receiver.identity())
+                .setDeployment(deployment)
                 .setAlertState(n.event().getState())
                 .setOutcome(outcome)
                 .setAttempt(attempt)

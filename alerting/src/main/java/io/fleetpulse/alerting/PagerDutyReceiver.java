@@ -22,6 +22,12 @@ record PagerDutyReceiver(String name, URI url, String routingKey) implements Rec
         return ReceiverType.PAGERDUTY;
     }
 
+    /** The routing key picks the service (and so who is paged); the URL only picks the region. */
+    @Override
+    public String identity() {
+        return Receiver.identityOf(type(), routingKey);
+    }
+
     @Override
     public String describe() {
         return name + " (pagerduty " + url + ", routing key " + Redaction.MASK + ")";

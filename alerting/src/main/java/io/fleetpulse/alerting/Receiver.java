@@ -1,7 +1,12 @@
 package io.fleetpulse.alerting;
 
+import java.net.URI;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 
 /**
  * One configured destination of notifications: what it is called, how an alert becomes its HTTP request,
@@ -14,6 +19,13 @@ sealed interface Receiver permits SlackReceiver, PagerDutyReceiver, WebhookRecei
 
     ReceiverType type();
 
+    /**
+     * Which destination this is, stable across restarts and deployments and safe to show: the kind and a hash of
+     * what addresses it (the URL, the routing key), e.g. {@code slack:3f2a9c0d1e7b4a65}. Two services with different
+     * Slack URLs get different identities even though both receivers are called {@code slack}.
+     */
+    String identity();
+
     /** Where it delivers, secrets masked: what the start-up log and /status show. */
     String describe();
 
@@ -23,7 +35,24 @@ sealed interface Receiver permits SlackReceiver, PagerDutyReceiver, WebhookRecei
     /** {@code text} (an exception message, a response body) with this receiver's secrets masked. */
     String redact(String text);
 
-    static HttpRequest.Builder jsonPost(java.net.URI uri, String body, Duration timeout) {
+    /**
+     * {@code kind:} and the first 64 bits of SHA-256 over the parts, in hex. The parts are secrets with enough
+     * entropy (webhook tokens, routing keys) that the hash does not give them away; it is never the secret itself.
+     */
+    static String identityOf(ReceiverType kind, String... parts) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String part : parts) {
+                sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+            }
+            return kind.id() + ":" + java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
+    static HttpRequest.Builder jsonPost(URI uri, String body, Duration timeout) {
         return HttpRequest.newBuilder(uri)
                 .timeout(timeout)
                 .header("Content-Type", "application/json")

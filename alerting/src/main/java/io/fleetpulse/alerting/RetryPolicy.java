@@ -12,7 +12,10 @@ import java.util.function.DoubleSupplier;
  *
  * <ul>
  *   <li>2xx: delivered.</li>
- *   <li>408, 429, 5xx and network errors: retried, up to {@code maxAttempts} attempts in all.</li>
+ *   <li>408, 429, 5xx and network errors: retried, up to {@code maxAttempts} counted attempts in all.</li>
+ *   <li>A 429 with a usable {@code Retry-After} is the receiver pacing us, not failing: its wait is
+ *       {@link Decision#throttled() throttled} and the attempt is not counted, as long as the notification's
+ *       Retry-After waits stay within {@code retryAfterBudget}; past it a 429 counts like any other failure.</li>
  *   <li>Any other status (400, 401, 403, 404, 3xx ...): permanent, retrying cannot fix the request.</li>
  *   <li>Waits are exponential backoff with full jitter: uniform in [0, min(maxBackoff, initial·2^(attempt-1))],
  *       which spreads retries of many clients instead of synchronising them. On 429 and 503 a
@@ -21,13 +24,21 @@ import java.util.function.DoubleSupplier;
  */
 final class RetryPolicy {
 
-    record Limits(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration retryAfterMax) {
+    record Limits(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration retryAfterMax,
+                  Duration retryAfterBudget) {
     }
 
     enum Verdict { DELIVERED, RETRY, GIVE_UP }
 
-    /** @param why for RETRY and GIVE_UP: what went wrong, as recorded on the audit record */
-    record Decision(Verdict verdict, Duration delay, String why) {
+    /**
+     * @param why       for RETRY and GIVE_UP: what went wrong, as recorded on the audit record
+     * @param throttled for RETRY: the wait is a honoured Retry-After on 429, and the attempt does not count
+     */
+    record Decision(Verdict verdict, Duration delay, String why, boolean throttled) {
+
+        Decision(Verdict verdict, Duration delay, String why) {
+            this(verdict, delay, why, false);
+        }
     }
 
     private final Limits limits;
@@ -44,12 +55,15 @@ final class RetryPolicy {
     }
 
     /**
-     * @param attempt    1 for the first attempt
+     * @param attempt    this attempt's number among those that count against {@code maxAttempts}: 1 + the counted
+     *                   failures before it (throttled ones are not counted)
+     * @param throttled  the Retry-After waits this notification already did on 429s
      * @param status     the HTTP status, empty when the request failed without one (connect error, timeout)
      * @param retryAfter the response's Retry-After header, if any
      * @param error      description of the failure when there was no status
      */
-    Decision decide(int attempt, OptionalInt status, Optional<String> retryAfter, String error, Instant now) {
+    Decision decide(int attempt, Duration throttled, OptionalInt status, Optional<String> retryAfter, String error,
+                    Instant now) {
         if (status.isPresent() && status.getAsInt() >= 200 && status.getAsInt() < 300) {
             return new Decision(Verdict.DELIVERED, Duration.ZERO, null);
         }
@@ -57,17 +71,21 @@ final class RetryPolicy {
         if (status.isPresent() && !isRetryable(status.getAsInt())) {
             return new Decision(Verdict.GIVE_UP, Duration.ZERO, why + " (permanent)");
         }
+        Optional<Duration> asked = status.isPresent() && (status.getAsInt() == 429 || status.getAsInt() == 503)
+                ? retryAfter.flatMap(h -> RetryAfter.parse(h, now)).map(this::clamp) : Optional.empty();
+        if (asked.isPresent() && status.getAsInt() == 429
+                && throttled.plus(asked.get()).compareTo(limits.retryAfterBudget()) <= 0) {
+            return new Decision(Verdict.RETRY, asked.get(), why + " (throttled: Retry-After honoured, not counted "
+                    + "as an attempt)", true);
+        }
         if (attempt >= limits.maxAttempts()) {
             return new Decision(Verdict.GIVE_UP, Duration.ZERO, why + " (gave up after " + attempt + " attempts)");
         }
-        Duration wait = backoff(attempt);
-        if (status.isPresent() && (status.getAsInt() == 429 || status.getAsInt() == 503)) {
-            Optional<Duration> asked = retryAfter.flatMap(h -> RetryAfter.parse(h, now));
-            if (asked.isPresent()) {
-                wait = asked.get().compareTo(limits.retryAfterMax()) > 0 ? limits.retryAfterMax() : asked.get();
-            }
-        }
-        return new Decision(Verdict.RETRY, wait, why);
+        return new Decision(Verdict.RETRY, asked.orElseGet(() -> backoff(attempt)), why);
+    }
+
+    private Duration clamp(Duration asked) {
+        return asked.compareTo(limits.retryAfterMax()) > 0 ? limits.retryAfterMax() : asked;
     }
 
     static boolean isRetryable(int status) {

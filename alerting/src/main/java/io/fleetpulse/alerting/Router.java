@@ -20,11 +20,16 @@ final class Router {
     }
 
     private final List<Receiver> receivers;
+    private final String deployment;
     private final Predicate<String> delivered;
 
-    /** @param delivered whether a notification id was already delivered (the {@link DeliveredSet}) */
-    Router(List<Receiver> receivers, Predicate<String> delivered) {
+    /**
+     * @param deployment this service's consumer group, part of every notification id
+     * @param delivered  whether a notification id was already delivered (the {@link DeliveredSet})
+     */
+    Router(List<Receiver> receivers, String deployment, Predicate<String> delivered) {
         this.receivers = List.copyOf(receivers);
+        this.deployment = deployment;
         this.delivered = delivered;
     }
 
@@ -36,7 +41,7 @@ final class Router {
         List<Notification> deliver = new ArrayList<>();
         List<Notification> skipped = new ArrayList<>();
         for (Receiver receiver : receivers) {
-            Notification notification = Notification.of(event, receiver);
+            Notification notification = Notification.of(event, deployment, receiver);
             (delivered.test(notification.id()) ? skipped : deliver).add(notification);
         }
         return new Routing(List.copyOf(deliver), List.copyOf(skipped));

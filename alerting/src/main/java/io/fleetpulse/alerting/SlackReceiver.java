@@ -25,6 +25,11 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
     }
 
     @Override
+    public String identity() {
+        return Receiver.identityOf(type(), webhookUrl.toString());
+    }
+
+    @Override
     public String describe() {
         return name + " (slack " + Redaction.maskUrl(webhookUrl.toString()) + ")";
     }

@@ -18,6 +18,11 @@ record WebhookReceiver(String name, URI url) implements Receiver {
     }
 
     @Override
+    public String identity() {
+        return Receiver.identityOf(type(), url.toString());
+    }
+
+    @Override
     public String describe() {
         return name + " (webhook " + Redaction.maskUrl(url.toString()) + ")";
     }

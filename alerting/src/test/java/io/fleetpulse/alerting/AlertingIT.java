@@ -312,7 +312,9 @@ class AlertingIT {
                 Map.entry("alerting.retry.max.attempts", "3"),
                 Map.entry("alerting.retry.initial.backoff", "50ms"),
                 Map.entry("alerting.retry.max.backoff", "200ms"),
-                Map.entry("alerting.rate.per.second", "50"),
+                Map.entry("alerting.slack.rate.per.second", "50"),
+                Map.entry("alerting.pagerduty.rate.per.second", "50"),
+                Map.entry("alerting.webhook.rate.per.second", "50"),
                 Map.entry("alerting.http.timeout", "2s"),
                 Map.entry("ops.stop.timeout", "8s")), AlertingService.KEYS));
         started.start();

@@ -37,9 +37,12 @@ class AlertingSettingsTest {
     @Test
     void shouldReadRetryAndRateSettingsWithTheirDefaults() {
         AlertingSettings defaults = settings(Map.of());
-        assertEquals(new RetryPolicy.Limits(6, Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(60)),
-                defaults.retryLimits());
-        assertEquals(10.0, defaults.ratePerSecond());
+        assertEquals(new RetryPolicy.Limits(6, Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(60),
+                Duration.ofMinutes(15)), defaults.retryLimits());
+        assertEquals(1.0, defaults.ratePerSecond(ReceiverType.SLACK), "Slack's ~1 message a second per webhook");
+        assertEquals(2.0, defaults.ratePerSecond(ReceiverType.PAGERDUTY));
+        assertEquals(10.0, defaults.ratePerSecond(ReceiverType.WEBHOOK));
+        assertEquals(5.0, settings(Map.of("alerting.slack.rate.per.second", "5")).ratePerSecond(ReceiverType.SLACK));
         assertEquals("fleetpulse-alerting", defaults.groupId());
         assertEquals(Duration.ofHours(24), defaults.deliveredLookback());
     }
@@ -73,8 +76,8 @@ class AlertingSettingsTest {
                 Map.of("alerting.retry.max.attempts", "0"))).key());
         assertEquals("alerting.retry.initial.backoff", assertThrows(ConfigException.class, () -> settings(
                 Map.of("alerting.retry.initial.backoff", "1m", "alerting.retry.max.backoff", "30s"))).key());
-        assertEquals("alerting.rate.per.second", assertThrows(ConfigException.class, () -> settings(
-                Map.of("alerting.rate.per.second", "0"))).key());
+        assertEquals("alerting.slack.rate.per.second", assertThrows(ConfigException.class, () -> settings(
+                Map.of("alerting.slack.rate.per.second", "0"))).key());
     }
 
     @Test
@@ -100,7 +103,9 @@ class AlertingSettingsTest {
         assertTrue(names.contains("kafka.bootstrap.servers"), names.toString());
         assertTrue(names.containsAll(List.of("alerting.group.id", "alerting.slack.webhook.url", "alerting.pagerduty.url",
                 "alerting.pagerduty.routing.key", "alerting.webhook.urls", "alerting.retry.max.attempts",
-                "alerting.retry.initial.backoff", "alerting.retry.max.backoff", "alerting.rate.per.second")), names.toString());
+                "alerting.retry.initial.backoff", "alerting.retry.max.backoff", "alerting.retry.after.budget",
+                "alerting.slack.rate.per.second", "alerting.pagerduty.rate.per.second",
+                "alerting.webhook.rate.per.second")), names.toString());
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.fleetpulse.alerting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -114,7 +115,7 @@ class ReceiverPayloadTest {
     void shouldSendTheAlertEventWithItsNotificationIdToWebhooks() throws Exception {
         AlertEvent event = TestAlerts.resolved(TestAlerts.firing("fp-w"));
         WebhookReceiver receiver = new WebhookReceiver("webhook", URI.create("http://hooks.example/alerts?token=s3cr3t"));
-        Notification notification = Notification.of(event, receiver);
+        Notification notification = Notification.of(event, "it-group", receiver);
 
         JsonNode body = WebhookReceiver.payload(event, notification.id());
         assertEquals(notification.id(), body.path("notificationId").asText());
@@ -144,6 +145,23 @@ class ReceiverPayloadTest {
         assertEquals("failed for **** here", pagerDuty.redact("failed for " + ROUTING_KEY + " here"));
         assertFalse(slack.redact("POST https://hooks.slack.com/services/T000/B000/XXXXSECRET: 404").contains("XXXXSECRET"));
         assertFalse(webhook.redact("connect to /in?token=s3cr3t refused").contains("s3cr3t"));
+    }
+
+    @Test
+    void shouldIdentifyAReceiverByAStableHashOfItsAddressNeverByItsSecretOrOnlyItsKind() {
+        var slack = new SlackReceiver("slack", URI.create("https://hooks.slack.com/services/T000/B000/XXXXSECRET"));
+        var otherSlack = new SlackReceiver("slack", URI.create("https://hooks.slack.com/services/T000/B000/YYYYSECRET"));
+        var pagerDuty = new PagerDutyReceiver("pagerduty", URI.create("https://events.pagerduty.com/v2/enqueue"), ROUTING_KEY);
+        var otherPagerDuty = new PagerDutyReceiver("pagerduty", URI.create("https://events.pagerduty.com/v2/enqueue"),
+                ROUTING_KEY + "2");
+
+        assertTrue(slack.identity().matches("slack:[0-9a-f]{16}"), slack.identity());
+        assertTrue(pagerDuty.identity().matches("pagerduty:[0-9a-f]{16}"), pagerDuty.identity());
+        assertEquals(slack.identity(), new SlackReceiver("renamed", slack.webhookUrl()).identity(),
+                "stable across restarts and names: it is what the delivered set is rebuilt by");
+        assertNotEquals(slack.identity(), otherSlack.identity());
+        assertNotEquals(pagerDuty.identity(), otherPagerDuty.identity());
+        assertFalse(slack.identity().contains("XXXXSECRET") || pagerDuty.identity().contains(ROUTING_KEY));
     }
 
     private static String bodyOf(HttpRequest request) throws Exception {

@@ -1,6 +1,7 @@
 package io.fleetpulse.alerting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.alerting.RetryPolicy.Verdict;
@@ -15,7 +16,7 @@ class RetryPolicyTest {
 
     private static final Instant NOW = Instant.parse("2024-05-01T12:00:00Z");
     private static final RetryPolicy.Limits DEFAULTS = new RetryPolicy.Limits(6, Duration.ofMillis(500),
-            Duration.ofSeconds(30), Duration.ofSeconds(60));
+            Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofMinutes(15));
 
     private final RetryPolicy alwaysMax = new RetryPolicy(DEFAULTS, () -> 0.999_999_999);
 
@@ -62,7 +63,7 @@ class RetryPolicyTest {
             assertEquals(Duration.ofMillis(1000), decision.delay(), "backoff of attempt 2 at full jitter");
             assertEquals("HTTP " + status, decision.why());
         }
-        RetryPolicy.Decision network = alwaysMax.decide(1, OptionalInt.empty(), Optional.empty(),
+        RetryPolicy.Decision network = alwaysMax.decide(1, Duration.ZERO, OptionalInt.empty(), Optional.empty(),
                 "ConnectException: refused", NOW);
         assertEquals(Verdict.RETRY, network.verdict());
         assertEquals("ConnectException: refused", network.why());
@@ -103,7 +104,23 @@ class RetryPolicyTest {
         assertEquals(Duration.ofSeconds(60), decide(1, 429, "86400").delay());
     }
 
+    @Test
+    void shouldNotCountA429WithRetryAfterAsAnAttemptWhileTheRetryAfterBudgetLasts() {
+        RetryPolicy.Decision throttled = decide(6, 429, "7");
+        assertEquals(Verdict.RETRY, throttled.verdict(), "the last counted attempt is not used up by a 429");
+        assertTrue(throttled.throttled());
+        assertEquals(Duration.ofSeconds(7), throttled.delay());
+        assertTrue(throttled.why().startsWith("HTTP 429 (throttled"), throttled.why());
+
+        RetryPolicy.Decision pastBudget = alwaysMax.decide(6, Duration.ofMinutes(15).minusSeconds(6),
+                OptionalInt.of(429), Optional.of("7"), null, NOW);
+        assertEquals(Verdict.GIVE_UP, pastBudget.verdict(), "a receiver throttling for ever is bounded");
+        assertFalse(decide(2, 429, null).throttled(), "a 429 without Retry-After is a failure with backoff");
+        assertFalse(decide(2, 503, "7").throttled(), "a 503 is a failure even when it says when to come back");
+        assertEquals(Duration.ofSeconds(7), decide(2, 503, "7").delay());
+    }
+
     private RetryPolicy.Decision decide(int attempt, int status, String retryAfter) {
-        return alwaysMax.decide(attempt, OptionalInt.of(status), Optional.ofNullable(retryAfter), null, NOW);
+        return alwaysMax.decide(attempt, Duration.ZERO, OptionalInt.of(status), Optional.ofNullable(retryAfter), null, NOW);
     }
 }

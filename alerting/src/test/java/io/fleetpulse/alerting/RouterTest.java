@@ -17,8 +17,8 @@ class RouterTest {
     private final Receiver slack = new SlackReceiver("slack", URI.create("https://hooks.slack.com/services/x"));
     private final Receiver pagerDuty = new PagerDutyReceiver("pagerduty", URI.create("https://events.pagerduty.com/v2/enqueue"), "key");
     private final Receiver webhook = new WebhookReceiver("webhook", URI.create("http://localhost:1/hook"));
-    private final DeliveredSet delivered = new DeliveredSet(Duration.ofHours(24));
-    private final Router router = new Router(List.of(slack, pagerDuty, webhook), delivered::contains);
+    private final DeliveredSet delivered = new DeliveredSet("team-a", Duration.ofHours(24));
+    private final Router router = new Router(List.of(slack, pagerDuty, webhook), "team-a", delivered::contains);
 
     @Test
     void shouldSendFiringAndResolvedToEveryReceiver() {
@@ -39,7 +39,7 @@ class RouterTest {
     @Test
     void shouldSkipWhatWasAlreadyDelivered() {
         AlertEvent firing = TestAlerts.firing("fp-1");
-        delivered.add(Notification.idOf(firing, "slack"), Instant.now());
+        delivered.add(Notification.of(firing, "team-a", slack).id(), Instant.now());
 
         Router.Routing routing = router.route(firing);
 
@@ -51,19 +51,39 @@ class RouterTest {
 
     @Test
     void shouldRouteToNobodyWithoutReceivers() {
-        assertTrue(new Router(List.of(), id -> false).route(TestAlerts.firing("fp")).deliver().isEmpty());
+        assertTrue(new Router(List.of(), "team-a", id -> false).route(TestAlerts.firing("fp")).deliver().isEmpty());
     }
 
     @Test
-    void shouldIdentifyANotificationByFingerprintStateTimeAndReceiver() {
+    void shouldIdentifyANotificationByFingerprintStateTimeDeploymentAndReceiverIdentity() {
         AlertEvent firing = TestAlerts.firing("fp-1");
-        assertEquals("fp-1|FIRING|" + TestAlerts.STARTED.toEpochMilli() + "|slack", Notification.idOf(firing, "slack"));
-        assertEquals(Notification.idOf(firing, "slack"), Notification.idOf(TestAlerts.firing("fp-1"), "slack"),
-                "a redelivered event maps to the same id");
-        assertNotEquals(Notification.idOf(firing, "slack"), Notification.idOf(firing, "pagerduty"));
+        assertEquals("fp-1|FIRING|" + TestAlerts.STARTED.toEpochMilli() + "|team-a|" + slack.identity(),
+                Notification.of(firing, "team-a", slack).id());
+        assertEquals(Notification.of(firing, "team-a", slack).id(),
+                Notification.of(TestAlerts.firing("fp-1"), "team-a", slack).id(), "a redelivered event maps to the same id");
+        assertNotEquals(Notification.of(firing, "team-a", slack).id(), Notification.of(firing, "team-a", pagerDuty).id());
         AlertEvent refired = AlertEvent.newBuilder(firing).setOccurredAt(TestAlerts.ENDED.plusSeconds(60)).build();
-        assertNotEquals(Notification.idOf(firing, "slack"), Notification.idOf(refired, "slack"),
+        assertNotEquals(Notification.of(firing, "team-a", slack).id(), Notification.of(refired, "team-a", slack).id(),
                 "firing again later is a new notification");
+    }
+
+    @Test
+    void shouldNotTakeAnotherDeploymentsOrAnotherSlackWebhooksDeliveryForItsOwn() {
+        AlertEvent firing = TestAlerts.firing("fp-1");
+        Receiver otherSlack = new SlackReceiver("slack", URI.create("https://hooks.slack.com/services/y"));
+        Receiver otherPagerDuty = new PagerDutyReceiver("pagerduty",
+                URI.create("https://events.pagerduty.com/v2/enqueue"), "other-key");
+        delivered.add(Notification.of(firing, "team-a", slack).id(), Instant.now());
+        delivered.add(Notification.of(firing, "team-a", pagerDuty).id(), Instant.now());
+
+        Router sameGroupOtherReceivers = new Router(List.of(otherSlack, otherPagerDuty), "team-a", delivered::contains);
+        Router otherGroupSameReceivers = new Router(List.of(slack, pagerDuty), "team-b", delivered::contains);
+
+        assertEquals(List.of("slack", "pagerduty"), receivers(sameGroupOtherReceivers.route(firing).deliver()),
+                "same names, other Slack URL and routing key: not delivered yet");
+        assertEquals(List.of("slack", "pagerduty"), receivers(otherGroupSameReceivers.route(firing).deliver()),
+                "another deployment (consumer group) delivers for itself");
+        assertEquals(List.of("slack", "pagerduty"), receivers(router.route(firing).alreadyDelivered()));
     }
 
     private static List<String> receivers(List<Notification> notifications) {
