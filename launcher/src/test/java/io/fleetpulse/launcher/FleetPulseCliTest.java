@@ -66,19 +66,19 @@ class FleetPulseCliTest {
 
     @Test
     void shouldExitWithUsageOnStderrWhenNoSubcommandIsGiven() {
-        Run run = execute();
+        CliRun run = CliRun.execute();
 
-        assertEquals(2, run.exit);
-        assertTrue(run.err.contains("Usage: fleetpulse"), run.err);
-        assertEquals("", run.out);
+        assertEquals(2, run.exit());
+        assertTrue(run.err().contains("Usage: fleetpulse"), run.err());
+        assertEquals("", run.out());
     }
 
     @Test
     void shouldTreatTopicsWithoutASubcommandAsAUsageError() {
-        Run run = execute("topics");
+        CliRun run = CliRun.execute("topics");
 
-        assertEquals(2, run.exit);
-        assertTrue(run.err.contains("Usage: fleetpulse topics"), run.err);
+        assertEquals(2, run.exit());
+        assertTrue(run.err().contains("Usage: fleetpulse topics"), run.err());
     }
 
     @Test
@@ -108,21 +108,21 @@ class FleetPulseCliTest {
         Path dataDir = dir.resolve("demo");
         long started = System.nanoTime();
 
-        Run run = execute("demo", "--incidents", "meltdown:srv-001", "--data-dir", dataDir.toString());
+        CliRun run = CliRun.execute("demo", "--incidents", "meltdown:srv-001", "--data-dir", dataDir.toString());
 
-        assertEquals(2, run.exit);
-        assertOneLineNaming(run.err, "--incidents");
-        assertTrue(run.err.contains("meltdown"), run.err);
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--incidents");
+        assertTrue(run.err().contains("meltdown"), run.err());
         assertFalse(Files.exists(dataDir), "nothing started, so no data folder");
         assertTrue(System.nanoTime() - started < 5_000_000_000L, "no broker or database was started");
     }
 
     @Test
     void shouldRejectAnIncidentOnAServerOutsideTheFleet(@TempDir Path dir) {
-        Run run = execute("demo", "--servers", "3", "--incidents", "outage:srv-009@5s+10s", "--data-dir", dir.resolve("d").toString());
+        CliRun run = CliRun.execute("demo", "--servers", "3", "--incidents", "outage:srv-009@5s+10s", "--data-dir", dir.resolve("d").toString());
 
-        assertEquals(2, run.exit);
-        assertOneLineNaming(run.err, "--incidents");
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--incidents");
     }
 
     @Test
@@ -134,54 +134,41 @@ class FleetPulseCliTest {
                 "--interval", new String[] {"demo", "--interval", "soon", "--data-dir", dataDir},
                 "--summary-json", new String[] {"demo", "--summary-json", dir.resolve("no/such/folder/s.json").toString(), "--data-dir", dataDir});
         cases.forEach((option, args) -> {
-            Run run = execute(args);
-            assertEquals(2, run.exit, () -> String.join(" ", args) + ": " + run.err);
-            assertOneLineNaming(run.err, option);
+            CliRun run = CliRun.execute(args);
+            assertEquals(2, run.exit(), () -> String.join(" ", args) + ": " + run.err());
+            assertOneLineNaming(run.err(), option);
         });
         assertFalse(Files.exists(dir.resolve("d")));
     }
 
     @Test
     void shouldRejectANonPositiveDurationNamingTheOption() {
-        Run run = execute("simulate", "--interval", "0s");
+        CliRun run = CliRun.execute("simulate", "--interval", "0s");
 
-        assertEquals(2, run.exit);
-        assertOneLineNaming(run.err, "--interval");
-        assertTrue(run.err.contains("positive duration"), run.err);
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--interval");
+        assertTrue(run.err().contains("positive duration"), run.err());
     }
 
     @Test
     void shouldRejectAnEmptySimulatedFleet() {
-        Run run = execute("simulate", "--servers", "0");
+        CliRun run = CliRun.execute("simulate", "--servers", "0");
 
-        assertEquals(2, run.exit);
-        assertOneLineNaming(run.err, "--servers");
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--servers");
     }
 
     @Test
     void shouldSuggestTheOptionMeantWhenOneIsMisspelled() {
-        Run run = execute("demo", "--sevrers", "3");
+        CliRun run = CliRun.execute("demo", "--sevrers", "3");
 
-        assertEquals(2, run.exit);
-        assertOneLineNaming(run.err, "--sevrers");
-        assertTrue(run.err.contains("--servers"), run.err);
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--sevrers");
+        assertTrue(run.err().contains("--servers"), run.err());
     }
 
     private static void assertOneLineNaming(String err, String option) {
         assertEquals(1, err.strip().lines().count(), () -> "one line expected: " + err);
         assertTrue(err.contains(option), () -> "the error names " + option + ": " + err);
-    }
-
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run execute(String... args) {
-        CommandLine cli = FleetPulseCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
     }
 }

@@ -25,21 +25,21 @@ class TopicsCreateIT {
         long started = System.nanoTime();
         PrintStream stderr = System.err;
         ByteArrayOutputStream logged = new ByteArrayOutputStream();
-        Run run;
+        CliRun run;
         try {
             System.setErr(new PrintStream(logged, true, StandardCharsets.UTF_8));
-            run = execute("topics", "create", "--bootstrap-servers", address, "--timeout", "3s");
+            run = CliRun.execute("topics", "create", "--bootstrap-servers", address, "--timeout", "3s");
         } finally {
             System.setErr(stderr);
         }
 
         Duration took = Duration.ofNanos(System.nanoTime() - started);
         assertEquals("", logged.toString(StandardCharsets.UTF_8), "no client warning per connection attempt");
-        assertEquals(1, run.exit, run.err);
+        assertEquals(1, run.exit(), run.err());
         assertTrue(took.compareTo(Duration.ofSeconds(12)) < 0, "took " + took + " with a 3 s timeout");
-        assertOneLine(run.err);
-        assertTrue(run.err.contains(address), run.err);
-        assertTrue(run.err.contains("3 s"), run.err);
+        assertOneLine(run.err());
+        assertTrue(run.err().contains(address), run.err());
+        assertTrue(run.err().contains("3 s"), run.err());
     }
 
     @Test
@@ -48,15 +48,15 @@ class TopicsCreateIT {
         try {
             kafka.createContractTopics(2);
 
-            Run same = execute("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--partitions", "2");
-            assertEquals(0, same.exit, same.err);
-            assertTrue(same.out.contains(Topics.CHECKS.name()) && same.out.contains("exists"), same.out);
+            CliRun same = CliRun.execute("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--partitions", "2");
+            assertEquals(0, same.exit(), same.err());
+            assertTrue(same.out().contains(Topics.CHECKS.name()) && same.out().contains("exists"), same.out());
 
-            Run other = execute("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--partitions", "3");
-            assertEquals(1, other.exit, other.err);
-            assertOneLine(other.err);
-            assertTrue(other.err.contains(Topics.CHECKS.name() + " has 2"), other.err);
-            assertTrue(other.err.contains("3 expected"), other.err);
+            CliRun other = CliRun.execute("topics", "create", "--bootstrap-servers", kafka.bootstrapServers(), "--partitions", "3");
+            assertEquals(1, other.exit(), other.err());
+            assertOneLine(other.err());
+            assertTrue(other.err().contains(Topics.CHECKS.name() + " has 2"), other.err());
+            assertTrue(other.err().contains("3 expected"), other.err());
         } finally {
             kafka.close();
         }
@@ -71,18 +71,5 @@ class TopicsCreateIT {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
-    }
-
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run execute(String... args) {
-        CommandLine cli = FleetPulseCli.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
     }
 }
