@@ -45,9 +45,6 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, numThreads);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) kafka.replicationFactor());
-        // Window changelogs keep size + grace + this, i.e. minutes, not Streams' default extra day.
-        props.put(StreamsConfig.WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG,
-                HealthTopology.WINDOW_CHANGELOG_MARGIN.toMillis());
         // There is no global state; this only opts in to Kafka 5.0's default now and silences its start-up warning.
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         return props;

@@ -35,6 +35,7 @@ final class TopologyHarness implements AutoCloseable {
     final TestInputTopic<byte[], byte[]> rawChecks;
     final TestInputTopic<byte[], byte[]> rawMetrics;
     final TestOutputTopic<String, TargetWindow> windows;
+    final TestOutputTopic<String, TargetWindow> hourWindows;
     final TestOutputTopic<String, AlertEvent> alerts;
     final TestOutputTopic<Bytes, DeadLetter> deadLetters;
 
@@ -51,6 +52,7 @@ final class TopologyHarness implements AutoCloseable {
         rawChecks = driver.createInputTopic(Topics.CHECKS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         rawMetrics = driver.createInputTopic(Topics.METRICS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         windows = output(Topics.AGGREGATES_1M);
+        hourWindows = output(Topics.AGGREGATES_1H);
         alerts = output(Topics.ALERTS);
         deadLetters = output(Topics.DLQ);
     }
@@ -100,6 +102,11 @@ final class TopologyHarness implements AutoCloseable {
 
     List<TargetWindow> readWindows() {
         return windows.readValuesToList();
+    }
+
+    /** Moves the driver's wall clock on, firing the wall-clock punctuation once. */
+    void advanceWallClock(Duration by) {
+        driver.advanceWallClockTime(by);
     }
 
     List<AlertEvent> readAlerts() {
