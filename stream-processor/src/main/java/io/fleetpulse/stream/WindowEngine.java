@@ -112,6 +112,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         this.hours = context.getStateStore(hourStoreName);
         startedWallMs = context.currentSystemTimeMs();
         taskArrivalWallMs = startedWallMs;
+        // A revived task (after a failed transaction) is initialised again: start the indexes from the store afresh.
+        taskEventTimeMs = Long.MIN_VALUE;
+        idleDeadlines.clear();
+        idleDeadlineOf.clear();
+        presentByEventTime.clear();
+        presentEventTimeOf.clear();
         try (KeyValueIterator<String, TargetClock> all = targets.all()) {
             while (all.hasNext()) {
                 KeyValue<String, TargetClock> entry = all.next();

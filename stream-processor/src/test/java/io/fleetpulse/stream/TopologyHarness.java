@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -39,12 +40,14 @@ final class TopologyHarness implements AutoCloseable {
     final TestOutputTopic<String, AlertEvent> alerts;
     final TestOutputTopic<Bytes, DeadLetter> deadLetters;
 
+    private final Properties props;
+
     TopologyHarness(TopologySettings settings, Path stateDir) {
         this.settings = settings;
         Settings given = Settings.of(Map.of(
                 "streams.state.dir", stateDir.toString(),
                 "streams.application.id", "topology-test"), StreamProcessorService.KEYS);
-        var props = StreamsProps.from(given).properties(KafkaSettings.from(given));
+        props = StreamsProps.from(given).properties(KafkaSettings.from(given));
         driver = new TopologyTestDriver(HealthTopology.build(new StreamsBuilder(), settings), props,
                 T0.plus(Duration.ofHours(1)));
         checks = input(Topics.CHECKS);
@@ -55,6 +58,11 @@ final class TopologyHarness implements AutoCloseable {
         hourWindows = output(Topics.AGGREGATES_1H);
         alerts = output(Topics.ALERTS);
         deadLetters = output(Topics.DLQ);
+    }
+
+    /** The Streams properties the driver runs with (the service's own factory). */
+    Properties driverProps() {
+        return props;
     }
 
     static TopologyHarness withDefaults(Path stateDir) {
