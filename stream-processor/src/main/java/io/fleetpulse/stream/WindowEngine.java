@@ -3,6 +3,7 @@ package io.fleetpulse.stream;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.DeadLetters;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -197,52 +200,59 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
 
     /** Closes, in order of their end, the target's windows ending at or before {@code limit}; minutes before hours. */
     private TargetClock closeThrough(String target, TargetClock clock, long limit) {
-        long closedThrough = clock.closedThroughMs();
         long[] openMinutes = clock.openMinutes();
-        int m = 0;
-        while (m < openMinutes.length && openMinutes[m] + MINUTE_MS <= limit) {
-            closeMinute(target, openMinutes[m]);
-            closedThrough = Math.max(closedThrough, openMinutes[m] + MINUTE_MS);
-            m++;
-        }
         long[] openHours = clock.openHours();
-        int h = 0;
-        while (h < openHours.length && openHours[h] + HOUR_MS <= limit) {
-            closeHour(target, openHours[h]);
-            closedThrough = Math.max(closedThrough, openHours[h] + HOUR_MS);
-            h++;
-        }
+        int m = closeDue(openMinutes, MINUTE_MS, limit, start -> closeMinute(target, start));
+        int h = closeDue(openHours, HOUR_MS, limit, start -> closeHour(target, start));
         if (m == 0 && h == 0) {
             return clock;
+        }
+        long closedThrough = clock.closedThroughMs();
+        if (m > 0) {
+            closedThrough = Math.max(closedThrough, openMinutes[m - 1] + MINUTE_MS);
+        }
+        if (h > 0) {
+            closedThrough = Math.max(closedThrough, openHours[h - 1] + HOUR_MS);
         }
         return new TargetClock(clock.eventTimeMs(), clock.arrivalWallMs(), closedThrough, clock.absent(),
                 Arrays.copyOfRange(openMinutes, m, openMinutes.length), Arrays.copyOfRange(openHours, h, openHours.length));
     }
 
-    private void closeMinute(String target, long start) {
-        String key = windowKey(start, target);
-        WindowAccumulator acc = minutes.get(key);
-        if (acc == null) {
-            return;
+    /** Closes the leading windows of {@code starts} (ascending) that end at or before {@code limit}; returns how many. */
+    private static int closeDue(long[] starts, long size, long limit, LongConsumer close) {
+        int closed = 0;
+        while (closed < starts.length && starts[closed] + size <= limit) {
+            close.accept(starts[closed]);
+            closed++;
         }
-        minutes.delete(key);
-        counters.windowOut();
-        long end = start + MINUTE_MS;
-        forward(target, EngineOutput.minute(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end))), end);
-        String hourKey = windowKey(floor(start, HOUR_MS), target);
-        WindowAccumulator hour = hours.get(hourKey);
-        hours.put(hourKey, hour == null ? acc : hour.merge(acc));
+        return closed;
+    }
+
+    private void closeMinute(String target, long start) {
+        WindowAccumulator acc = close(minutes, target, start, MINUTE_MS, EngineOutput::minute);
+        if (acc != null) {
+            counters.windowOut();
+            String hourKey = windowKey(floor(start, HOUR_MS), target);
+            WindowAccumulator hour = hours.get(hourKey);
+            hours.put(hourKey, hour == null ? acc : hour.merge(acc));
+        }
     }
 
     private void closeHour(String target, long start) {
+        close(hours, target, start, HOUR_MS, EngineOutput::hour);
+    }
+
+    /** Takes the window's accumulator out of its store and hands on its final result; null if the window held nothing. */
+    private WindowAccumulator close(KeyValueStore<String, WindowAccumulator> store, String target, long start, long size,
+                                    Function<TargetWindow, EngineOutput> as) {
         String key = windowKey(start, target);
-        WindowAccumulator acc = hours.get(key);
-        if (acc == null) {
-            return;
+        WindowAccumulator acc = store.get(key);
+        if (acc != null) {
+            store.delete(key);
+            long end = start + size;
+            forward(target, as.apply(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end))), end);
         }
-        hours.delete(key);
-        long end = start + HOUR_MS;
-        forward(target, EngineOutput.hour(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end))), end);
+        return acc;
     }
 
     /** Wall clock: closes the windows of idle targets, and reports silence when the whole task has gone quiet. */
