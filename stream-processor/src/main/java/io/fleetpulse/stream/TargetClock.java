@@ -11,13 +11,16 @@ import org.apache.kafka.common.serialization.Serdes;
  * {@code window-targets}). Knowing its open windows here means closing them needs no scan of the window stores.
  *
  * @param eventTimeMs   highest observed-at accepted for the target
+ * @param seenAtTaskTimeMs the task's event time (highest observed-at of all its targets) when the target's last record
+ *                      was accepted: its silence is how far the task's event time has moved on since, so a target
+ *                      whose clock is slow but which keeps sending is never silent
  * @param arrivalWallMs wall-clock time its last record arrived (only decides when idle windows close)
  * @param closedThroughMs every window of the target ending at or before this has closed; a record for one is late
  * @param absent        its silence has been reported; the next record reports it back (silence 0)
  * @param openMinutes   starts of its open 1-minute windows, ascending
  * @param openHours     starts of its open 1-hour windows, ascending
  */
-record TargetClock(long eventTimeMs, long arrivalWallMs, long closedThroughMs, boolean absent, long[] openMinutes,
+record TargetClock(long eventTimeMs, long seenAtTaskTimeMs, long arrivalWallMs, long closedThroughMs, boolean absent, long[] openMinutes,
                    long[] openHours) {
 
     static final Serde<TargetClock> SERDE = Serdes.serdeFrom(
@@ -28,7 +31,16 @@ record TargetClock(long eventTimeMs, long arrivalWallMs, long closedThroughMs, b
     private static final long[] NONE = new long[0];
 
     static TargetClock first(long eventTimeMs, long arrivalWallMs) {
-        return new TargetClock(eventTimeMs, arrivalWallMs, Long.MIN_VALUE, false, NONE, NONE);
+        return new TargetClock(eventTimeMs, eventTimeMs, arrivalWallMs, Long.MIN_VALUE, false, NONE, NONE);
+    }
+
+    TargetClock withClosed(long newClosedThroughMs, long[] newOpenMinutes, long[] newOpenHours) {
+        return new TargetClock(eventTimeMs, seenAtTaskTimeMs, arrivalWallMs, newClosedThroughMs, absent, newOpenMinutes,
+                newOpenHours);
+    }
+
+    TargetClock withAbsent() {
+        return new TargetClock(eventTimeMs, seenAtTaskTimeMs, arrivalWallMs, closedThroughMs, true, openMinutes, openHours);
     }
 
     /** The earliest end among the open windows, or {@link Long#MAX_VALUE} when none is open. */
@@ -57,8 +69,8 @@ record TargetClock(long eventTimeMs, long arrivalWallMs, long closedThroughMs, b
     }
 
     private byte[] toBytes() {
-        ByteBuffer buf = ByteBuffer.allocate(1 + 8 * 3 + 1 + 4 + 8 * openMinutes.length + 4 + 8 * openHours.length);
-        buf.put(FORMAT).putLong(eventTimeMs).putLong(arrivalWallMs).putLong(closedThroughMs).put((byte) (absent ? 1 : 0));
+        ByteBuffer buf = ByteBuffer.allocate(1 + 8 * 4 + 1 + 4 + 8 * openMinutes.length + 4 + 8 * openHours.length);
+        buf.put(FORMAT).putLong(eventTimeMs).putLong(seenAtTaskTimeMs).putLong(arrivalWallMs).putLong(closedThroughMs).put((byte) (absent ? 1 : 0));
         buf.putInt(openMinutes.length);
         for (long start : openMinutes) {
             buf.putLong(start);
@@ -78,10 +90,11 @@ record TargetClock(long eventTimeMs, long arrivalWallMs, long closedThroughMs, b
                 throw new SerializationException("unknown target clock format " + format);
             }
             long eventTime = buf.getLong();
+            long seenAt = buf.getLong();
             long arrival = buf.getLong();
             long closedThrough = buf.getLong();
             boolean absent = buf.get() == 1;
-            return new TargetClock(eventTime, arrival, closedThrough, absent, readStarts(buf), readStarts(buf));
+            return new TargetClock(eventTime, seenAt, arrival, closedThrough, absent, readStarts(buf), readStarts(buf));
         } catch (SerializationException e) {
             throw e;
         } catch (RuntimeException e) {

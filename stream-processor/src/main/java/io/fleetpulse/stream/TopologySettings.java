@@ -36,8 +36,8 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
                     + "record, passes window end + grace + this");
     public static final ConfigKey<Duration> ABSENCE_TIMEOUT = ConfigKey.duration("streams.absence.timeout",
             Duration.ofMinutes(2),
-            "event time a target may send nothing while the other targets of its partition go on (or wall-clock time, "
-                    + "once its whole partition is silent for streams.window.idle.timeout) before its silence is "
+            "how far the event time of a target's partition may move on after the target's last record (wall-clock "
+                    + "time, once the whole partition is silent for streams.window.idle.timeout) before its silence is "
                     + "reported to the rules as signal silence_seconds");
     public static final ConfigKey<Duration> MAX_AHEAD = ConfigKey.duration("streams.observed.max.ahead",
             Duration.ofMinutes(1),

@@ -41,16 +41,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p><b>1 hour.</b> A closed minute is merged into its hour's accumulator; the hour closes by the same rules when its
  * end + grace is reached, after all its minutes.
  *
- * <p><b>Absence.</b> The task's event time is the highest of its targets'. A target whose event time is the absence
- * timeout behind it is reported silent ({@link Signal#SILENCE_SECONDS}, once); so is every target once the whole task
- * has had no record for the idle timeout and the task's event time, carried on at wall-clock pace, leaves it the
- * absence timeout behind. Its next record reports silence 0, so an absence alert resolves. In a live partition this
- * depends only on the records, so a replay reports the same silences.
+ * <p><b>Absence.</b> The task's event time is the highest observed-at of all its targets. A target is silent when the
+ * task's event time has moved the absence timeout on since the target's last record was accepted (not since the
+ * target's own event time: a slow clock that keeps sending is not silent). A silent target is reported
+ * ({@link Signal#SILENCE_SECONDS}, once); once the whole task has had no record for the idle timeout, the task's
+ * event time is carried on at wall-clock pace, so the targets of a silent partition are reported too. The target's
+ * next record reports silence 0, so an absence alert resolves. In a live partition this depends only on the records
+ * in their order, so a replay reports the same silences.
  *
  * <p><b>Cost.</b> State is in three changelogged stores: {@code window-targets} (one {@link TargetClock} per target,
  * which lists its open windows, so closing never scans a window store), {@code windows-1m} and {@code windows-1h}
  * (one accumulator per open window, keyed {@code start|targetId}). Punctuation never scans a store: two in-memory
- * time-ordered indexes (targets by idle-closing deadline, present targets by event time), rebuilt from
+ * time-ordered indexes (targets by idle-closing deadline, present targets by the task time they were last seen at), rebuilt from
  * {@code window-targets} in {@link #init} (one scan per task assignment), give it the due targets in O(log n) each.
  * They cost about 200 bytes of heap per target.
  */
@@ -80,8 +82,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private long taskEventTimeMs = Long.MIN_VALUE;
     private final TreeSet<Due> idleDeadlines = new TreeSet<>();
     private final Map<String, Long> idleDeadlineOf = new HashMap<>();
-    private final TreeSet<Due> presentByEventTime = new TreeSet<>();
-    private final Map<String, Long> presentEventTimeOf = new HashMap<>();
+    private final TreeSet<Due> presentBySeenAt = new TreeSet<>();
+    private final Map<String, Long> presentSeenAtOf = new HashMap<>();
 
     /** One target due at one time; ordered by time, then target. */
     private record Due(long at, String target) implements Comparable<Due> {
@@ -119,12 +121,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         taskEventTimeMs = Long.MIN_VALUE;
         idleDeadlines.clear();
         idleDeadlineOf.clear();
-        presentByEventTime.clear();
-        presentEventTimeOf.clear();
+        presentBySeenAt.clear();
+        presentSeenAtOf.clear();
         try (KeyValueIterator<String, TargetClock> all = targets.all()) {
             while (all.hasNext()) {
                 KeyValue<String, TargetClock> entry = all.next();
-                taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.eventTimeMs());
+                taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.seenAtTaskTimeMs());
                 index(entry.key, entry.value);
             }
         }
@@ -147,6 +149,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             return;
         }
         boolean wasAbsent = clock != null && clock.absent();
+        boolean taskTimeMoved = at > taskEventTimeMs;
+        if (taskTimeMoved) {
+            taskEventTimeMs = at;
+        }
         String key = windowKey(minuteStart, target);
         WindowAccumulator acc = minutes.get(key);
         if (acc == null) {
@@ -160,7 +166,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         minutes.put(key, acc);
 
         TargetClock base = clock == null ? TargetClock.first(at, now) : clock;
-        TargetClock next = new TargetClock(Math.max(base.eventTimeMs(), at), now, base.closedThroughMs(), false,
+        TargetClock next = new TargetClock(Math.max(base.eventTimeMs(), at), taskEventTimeMs, now, base.closedThroughMs(), false,
                 TargetClock.with(base.openMinutes(), minuteStart), TargetClock.with(base.openHours(), floor(at, HOUR_MS)));
         next = closeThrough(target, next, next.eventTimeMs() - graceMs);
         targets.put(target, next);
@@ -170,8 +176,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             forward(target, EngineOutput.signal(SignalSample.point(Signal.SILENCE_SECONDS, 0, Instant.ofEpochMilli(at))), at);
         }
         forward(target, EngineOutput.accepted(value), at);
-        if (at > taskEventTimeMs) {
-            taskEventTimeMs = at;
+        if (taskTimeMoved) {
             reportSilent(taskEventTimeMs);
         }
     }
@@ -214,8 +219,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         if (h > 0) {
             closedThrough = Math.max(closedThrough, openHours[h - 1] + HOUR_MS);
         }
-        return new TargetClock(clock.eventTimeMs(), clock.arrivalWallMs(), closedThrough, clock.absent(),
-                Arrays.copyOfRange(openMinutes, m, openMinutes.length), Arrays.copyOfRange(openHours, h, openHours.length));
+        return clock.withClosed(closedThrough, Arrays.copyOfRange(openMinutes, m, openMinutes.length),
+                Arrays.copyOfRange(openHours, h, openHours.length));
     }
 
     /** Closes the leading windows of {@code starts} (ascending) that end at or before {@code limit}; returns how many. */
@@ -281,12 +286,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         return Math.max(clock.arrivalWallMs(), startedWallMs);
     }
 
-    /** Reports, once each, the present targets whose event time is the absence timeout behind {@code taskTime}. */
+    /** Reports, once each, the present targets last seen the absence timeout or more before {@code taskTime}. */
     private void reportSilent(long taskTime) {
         List<String> silent = new ArrayList<>();
-        while (!presentByEventTime.isEmpty() && presentByEventTime.first().at() <= taskTime - absenceMs) {
-            String target = presentByEventTime.pollFirst().target();
-            presentEventTimeOf.remove(target);
+        while (!presentBySeenAt.isEmpty() && presentBySeenAt.first().at() <= taskTime - absenceMs) {
+            String target = presentBySeenAt.pollFirst().target();
+            presentSeenAtOf.remove(target);
             silent.add(target);
         }
         for (String target : silent) {
@@ -294,9 +299,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             if (clock == null || clock.absent()) {
                 continue;
             }
-            targets.put(target, new TargetClock(clock.eventTimeMs(), clock.arrivalWallMs(), clock.closedThroughMs(), true,
-                    clock.openMinutes(), clock.openHours()));
-            double seconds = (taskTime - clock.eventTimeMs()) / 1000.0;
+            targets.put(target, clock.withAbsent());
+            double seconds = (taskTime - clock.seenAtTaskTimeMs()) / 1000.0;
             forward(target, EngineOutput.signal(SignalSample.point(Signal.SILENCE_SECONDS, seconds,
                     Instant.ofEpochMilli(taskTime))), taskTime);
         }
@@ -315,13 +319,13 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             idleDeadlines.add(new Due(deadline, target));
             idleDeadlineOf.put(target, deadline);
         }
-        Long oldEventTime = presentEventTimeOf.remove(target);
-        if (oldEventTime != null) {
-            presentByEventTime.remove(new Due(oldEventTime, target));
+        Long oldSeenAt = presentSeenAtOf.remove(target);
+        if (oldSeenAt != null) {
+            presentBySeenAt.remove(new Due(oldSeenAt, target));
         }
         if (!clock.absent()) {
-            presentByEventTime.add(new Due(clock.eventTimeMs(), target));
-            presentEventTimeOf.put(target, clock.eventTimeMs());
+            presentBySeenAt.add(new Due(clock.seenAtTaskTimeMs(), target));
+            presentSeenAtOf.put(target, clock.seenAtTaskTimeMs());
         }
     }
 

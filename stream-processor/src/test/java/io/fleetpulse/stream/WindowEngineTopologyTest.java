@@ -256,6 +256,18 @@ class WindowEngineTopologyTest {
     }
 
     @Test
+    void shouldNotReportATargetWhoseClockIsSlowButWhichKeepsSending() {
+        start();
+        for (int s = 180; s <= 420; s += 10) {
+            topology.sendCheck("a", CheckStatus.OK, at(s));
+            topology.sendCheck("slow", CheckStatus.OK, at(s - 180)); // its clock runs 3 minutes behind
+        }
+
+        assertEquals(List.of(), absences(topology.readAlerts()));
+        assertTrue(topology.deadLetters.isEmpty(), "nor is any of its records late: lateness is its own clock's");
+    }
+
+    @Test
     void shouldFireTargetAbsentWhenTheWholePartitionIsSilent() {
         start();
         topology.sendCheck("a", CheckStatus.OK, at(0));
