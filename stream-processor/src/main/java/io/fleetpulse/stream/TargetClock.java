@@ -11,9 +11,9 @@ import org.apache.kafka.common.serialization.Serdes;
  * {@code window-targets}). Knowing its open windows here means closing them needs no scan of the window stores.
  *
  * @param eventTimeMs   highest observed-at accepted for the target
- * @param seenAtTaskTimeMs the task's event time (highest observed-at of all its targets) when the target's last record
- *                      was accepted: its silence is how far the task's event time has moved on since, so a target
- *                      whose clock is slow but which keeps sending is never silent
+ * @param seenAtTaskTimeMs the task's event time (as absence measures it, see {@link WindowEngine}) when the target's
+ *                      last record was accepted: its silence is how far the task's event time has moved on since, so
+ *                      a target whose clock is slow but which keeps sending is never silent
  * @param arrivalWallMs wall-clock time its last record arrived (only decides when idle windows close)
  * @param closedThroughMs every window of the target ending at or before this has closed; a record for one is late
  * @param absent        its silence has been reported; the next record reports it back (silence 0)

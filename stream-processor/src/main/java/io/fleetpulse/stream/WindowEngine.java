@@ -43,7 +43,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p><b>Absence.</b> The task's event time is the highest observed-at of all its targets. A target is silent when the
  * task's event time has moved the absence timeout on since the target's last record was accepted (not since the
- * target's own event time: a slow clock that keeps sending is not silent). A silent target is reported
+ * target's own event time: a slow clock that keeps sending is not silent). For this, one record moves the task's
+ * event time on by at most half the absence timeout: a fast clock joining the task (or one record far ahead) cannot
+ * make all other targets look silent at once. A silent target is reported
  * ({@link Signal#SILENCE_SECONDS}, once); once the whole task has had no record for the idle timeout, the task's
  * event time is carried on at wall-clock pace, so the targets of a silent partition are reported too. The target's
  * next record reports silence 0, so an absence alert resolves. In a live partition this depends only on the records
@@ -80,6 +82,13 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private long startedWallMs;
     private long taskArrivalWallMs;
     private long taskEventTimeMs = Long.MIN_VALUE;
+    /**
+     * The task's event time as absence measures it: it follows {@link #taskEventTimeMs}, but one record moves it at most
+     * {@link #maxProgressStepMs} at once, so a single fast clock joining the task does not make every other target look
+     * silent at a stroke.
+     */
+    private long taskProgressMs = Long.MIN_VALUE;
+    private final long maxProgressStepMs;
     private final TreeSet<Due> idleDeadlines = new TreeSet<>();
     private final Map<String, Long> idleDeadlineOf = new HashMap<>();
     private final TreeSet<Due> presentBySeenAt = new TreeSet<>();
@@ -99,6 +108,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         this.graceMs = grace.toMillis();
         this.idleMs = timing.idleTimeout().toMillis();
         this.absenceMs = timing.absenceTimeout().toMillis();
+        this.maxProgressStepMs = absenceMs / 2;
         this.targetStoreName = targetStoreName;
         this.minuteStoreName = minuteStoreName;
         this.hourStoreName = hourStoreName;
@@ -119,6 +129,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         taskArrivalWallMs = startedWallMs;
         // A revived task (after a failed transaction) is initialised again: start the indexes from the store afresh.
         taskEventTimeMs = Long.MIN_VALUE;
+        taskProgressMs = Long.MIN_VALUE;
         idleDeadlines.clear();
         idleDeadlineOf.clear();
         presentBySeenAt.clear();
@@ -126,7 +137,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         try (KeyValueIterator<String, TargetClock> all = targets.all()) {
             while (all.hasNext()) {
                 KeyValue<String, TargetClock> entry = all.next();
-                taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.seenAtTaskTimeMs());
+                taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.eventTimeMs());
+                taskProgressMs = Math.max(taskProgressMs, entry.value.seenAtTaskTimeMs());
                 index(entry.key, entry.value);
             }
         }
@@ -151,6 +163,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         boolean wasAbsent = clock != null && clock.absent();
         boolean taskTimeMoved = at > taskEventTimeMs;
         if (taskTimeMoved) {
+            taskProgressMs = taskEventTimeMs == Long.MIN_VALUE ? at
+                    : taskProgressMs + Math.min(at - taskEventTimeMs, maxProgressStepMs);
             taskEventTimeMs = at;
         }
         String key = windowKey(minuteStart, target);
@@ -166,7 +180,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         minutes.put(key, acc);
 
         TargetClock base = clock == null ? TargetClock.first(at, now) : clock;
-        TargetClock next = new TargetClock(Math.max(base.eventTimeMs(), at), taskEventTimeMs, now, base.closedThroughMs(), false,
+        TargetClock next = new TargetClock(Math.max(base.eventTimeMs(), at), taskProgressMs, now, base.closedThroughMs(), false,
                 TargetClock.with(base.openMinutes(), minuteStart), TargetClock.with(base.openHours(), floor(at, HOUR_MS)));
         next = closeThrough(target, next, next.eventTimeMs() - graceMs);
         targets.put(target, next);
@@ -177,7 +191,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         }
         forward(target, EngineOutput.accepted(value), at);
         if (taskTimeMoved) {
-            reportSilent(taskEventTimeMs);
+            reportSilent(taskProgressMs);
         }
     }
 
@@ -277,8 +291,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             index(target, next);
         }
         long taskQuietFor = now - taskArrivalWallMs;
-        if (taskQuietFor >= idleMs && taskEventTimeMs != Long.MIN_VALUE) {
-            reportSilent(taskEventTimeMs + taskQuietFor);
+        if (taskQuietFor >= idleMs && taskProgressMs != Long.MIN_VALUE) {
+            reportSilent(taskProgressMs + taskQuietFor);
         }
     }
 

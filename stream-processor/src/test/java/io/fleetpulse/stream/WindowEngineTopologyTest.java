@@ -268,6 +268,29 @@ class WindowEngineTopologyTest {
     }
 
     @Test
+    void shouldNotReportTheOthersSilentWhenAFastClockJoinsThePartition() {
+        start(TopologySettings.defaults().withTiming(new TopologySettings.WindowTiming(
+                Duration.ofSeconds(30), Duration.ofMinutes(2), Duration.ofMinutes(5))), "fast-joins");
+        for (int s = 0; s <= 60; s += 10) {
+            topology.sendCheck("a", CheckStatus.OK, at(s));
+            topology.sendCheck("b", CheckStatus.OK, at(s));
+        }
+        topology.checks.pipeInput("c", check("c", CheckStatus.OK, 10.0, at(60 + 180)), at(60)); // 3 minutes fast
+        for (int s = 70; s <= 200; s += 10) {
+            topology.sendCheck("a", CheckStatus.OK, at(s));
+            topology.sendCheck("b", CheckStatus.OK, at(s));
+            topology.checks.pipeInput("c", check("c", CheckStatus.OK, 10.0, at(s + 180)), at(s));
+        }
+
+        assertEquals(List.of(), absences(topology.readAlerts()), "a and b kept sending");
+        for (int s = 210; s <= 330; s += 10) { // a and b stop; c goes on
+            topology.checks.pipeInput("c", check("c", CheckStatus.OK, 10.0, at(s + 180)), at(s));
+        }
+        assertEquals(List.of("a", "b"), absences(topology.readAlerts()).stream().map(AlertEvent::getTargetId).toList(),
+                "silence still counts once the partition's event time moves on at its pace");
+    }
+
+    @Test
     void shouldFireTargetAbsentWhenTheWholePartitionIsSilent() {
         start();
         topology.sendCheck("a", CheckStatus.OK, at(0));
