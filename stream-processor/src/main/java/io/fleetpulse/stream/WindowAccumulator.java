@@ -5,6 +5,7 @@ import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.Arrays;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serde;
@@ -15,10 +16,14 @@ import org.apache.kafka.common.serialization.Serdes;
  * merge of its closed 1-minute windows, so every figure is kept in a form that adds up (counts, sums, maxima, and the
  * latencies as an HdrHistogram).
  *
- * <p>Latency percentiles come from the histogram, not from the raw values: it records microseconds with 3 significant
- * digits, so a percentile is the nearest-rank value to within 0.1% (the value reported is the top of its bucket,
- * e.g. 100.031 ms for exactly 100 ms), at any latency from 1 µs up (the histogram resizes itself), and it costs a few
- * hundred bytes per window instead of one double per check.
+ * <p>Latency percentiles come from an HdrHistogram of microseconds with 3 significant digits, so a percentile is the
+ * nearest-rank value to within 0.1% (the value reported is the top of its bucket, e.g. 100.031 ms for exactly 100 ms),
+ * at any latency from 1 µs up (the histogram resizes itself); merged histograms give the percentiles of all the
+ * merged values. A histogram is costly to build and to (de)serialize (about 70 µs, its counts array is ~100 KiB in
+ * memory), and a 1-minute window of a target holds a few dozen latencies, rewritten to its store on every record: so
+ * the accumulator keeps up to {@value #RAW_LATENCIES_MAX} raw latencies and records them into a histogram only when it
+ * reports or is merged, or when there are more. The results are the same either way: the raw values are what the
+ * histogram would have recorded.
  */
 public final class WindowAccumulator {
 
@@ -27,15 +32,21 @@ public final class WindowAccumulator {
             (topic, acc) -> acc == null ? null : acc.toBytes(),
             (topic, bytes) -> bytes == null ? null : fromBytes(bytes));
 
-    /** 1: latencies as raw doubles (the cogrouped window store before the window engine); 2: latencies as a histogram. */
+    /** 1: latencies as raw doubles (the cogrouped window store before the window engine); 2: raw or a histogram. */
     private static final byte FORMAT_RAW_LATENCIES = 1;
     private static final byte FORMAT = 2;
+    private static final byte RAW = 0;
+    private static final byte HISTOGRAM = 1;
+    static final int RAW_LATENCIES_MAX = 256;
     private static final int SIGNIFICANT_DIGITS = 3;
     private static final double MICROS_PER_MS = 1000.0;
 
     private long checks;
     private long failures;
-    private final Histogram latencyMicros = newHistogram();
+    private long[] rawMicros = new long[8];
+    private int rawCount;
+    /** Null while the latencies are few enough to keep raw. */
+    private Histogram latencyMicros;
     private final Gauge cpu = new Gauge();
     private final Gauge memory = new Gauge();
     private final Gauge disk = new Gauge();
@@ -57,8 +68,41 @@ public final class WindowAccumulator {
     private void addLatency(Double latencyMs) {
         // ValueContract rejects NaN, infinities and negatives before a record gets here; this guards the histogram.
         if (latencyMs != null && Double.isFinite(latencyMs) && latencyMs >= 0) {
-            latencyMicros.recordValue(Math.round(latencyMs * MICROS_PER_MS));
+            recordMicros(Math.round(latencyMs * MICROS_PER_MS));
         }
+    }
+
+    private void recordMicros(long micros) {
+        if (latencyMicros != null) {
+            latencyMicros.recordValue(micros);
+            return;
+        }
+        if (rawCount == rawMicros.length) {
+            if (rawCount >= RAW_LATENCIES_MAX) {
+                toHistogram().recordValue(micros);
+                return;
+            }
+            rawMicros = Arrays.copyOf(rawMicros, rawCount * 2);
+        }
+        rawMicros[rawCount++] = micros;
+    }
+
+    /** Moves the raw latencies into the histogram, for good. */
+    private Histogram toHistogram() {
+        if (latencyMicros == null) {
+            latencyMicros = histogramOfRaw();
+            rawMicros = new long[0];
+            rawCount = 0;
+        }
+        return latencyMicros;
+    }
+
+    private Histogram histogramOfRaw() {
+        Histogram h = newHistogram();
+        for (int i = 0; i < rawCount; i++) {
+            h.recordValue(rawMicros[i]);
+        }
+        return h;
     }
 
     public WindowAccumulator add(MetricSample sample) {
@@ -73,7 +117,13 @@ public final class WindowAccumulator {
     public WindowAccumulator merge(WindowAccumulator other) {
         checks += other.checks;
         failures += other.failures;
-        latencyMicros.add(other.latencyMicros);
+        if (other.latencyMicros != null) {
+            toHistogram().add(other.latencyMicros);
+        } else {
+            for (int i = 0; i < other.rawCount; i++) {
+                recordMicros(other.rawMicros[i]);
+            }
+        }
         cpu.merge(other.cpu);
         memory.merge(other.memory);
         disk.merge(other.disk);
@@ -82,6 +132,7 @@ public final class WindowAccumulator {
     }
 
     public TargetWindow toTargetWindow(String targetId, Instant windowStart, Instant windowEnd) {
+        Histogram latencies = latencyMicros != null ? latencyMicros : histogramOfRaw();
         return TargetWindow.newBuilder()
                 .setTargetId(targetId)
                 .setWindowStart(windowStart)
@@ -89,9 +140,9 @@ public final class WindowAccumulator {
                 .setChecks(checks)
                 .setFailures(failures)
                 .setErrorRate(checks == 0 ? 0.0 : (double) failures / checks)
-                .setLatencyP50Ms(percentile(50))
-                .setLatencyP95Ms(percentile(95))
-                .setLatencyP99Ms(percentile(99))
+                .setLatencyP50Ms(percentile(latencies, 50))
+                .setLatencyP95Ms(percentile(latencies, 95))
+                .setLatencyP99Ms(percentile(latencies, 99))
                 .setCpuAvg(cpu.avg()).setCpuMax(cpu.max())
                 .setMemoryAvg(memory.avg()).setMemoryMax(memory.max())
                 .setDiskAvg(disk.avg()).setDiskMax(disk.max())
@@ -101,18 +152,37 @@ public final class WindowAccumulator {
 
     /** Nearest rank (the smallest value with at least {@code p}% of the values at or below it), to within 0.1%. */
     Double percentile(double p) {
-        if (latencyMicros.getTotalCount() == 0) {
+        return percentile(latencyMicros != null ? latencyMicros : histogramOfRaw(), p);
+    }
+
+    private static Double percentile(Histogram latencies, double p) {
+        if (latencies.getTotalCount() == 0) {
             return null;
         }
-        return latencyMicros.getValueAtPercentile(p) / MICROS_PER_MS;
+        return latencies.getValueAtPercentile(p) / MICROS_PER_MS;
+    }
+
+    /** Whether the latencies are still kept raw (few enough), for tests. */
+    boolean latenciesRaw() {
+        return latencyMicros == null;
     }
 
     private byte[] toBytes() {
-        ByteBuffer histogram = ByteBuffer.allocate(latencyMicros.getNeededByteBufferCapacity());
-        latencyMicros.encodeIntoByteBuffer(histogram); // zig-zag run-length counts: small for a sparse histogram
-        histogram.flip();
-        ByteBuffer buf = ByteBuffer.allocate(1 + 8 + 8 + 4 + histogram.remaining() + 3 * Gauge.BYTES + 8);
-        buf.put(FORMAT).putLong(checks).putLong(failures).putInt(histogram.remaining()).put(histogram);
+        ByteBuffer latencies;
+        if (latencyMicros == null) {
+            latencies = ByteBuffer.allocate(1 + 4 + 8 * rawCount).put(RAW).putInt(rawCount);
+            for (int i = 0; i < rawCount; i++) {
+                latencies.putLong(rawMicros[i]);
+            }
+        } else {
+            ByteBuffer encoded = ByteBuffer.allocate(latencyMicros.getNeededByteBufferCapacity());
+            latencyMicros.encodeIntoByteBuffer(encoded); // zig-zag run-length counts: small for a sparse histogram
+            encoded.flip();
+            latencies = ByteBuffer.allocate(1 + 4 + encoded.remaining()).put(HISTOGRAM).putInt(encoded.remaining()).put(encoded);
+        }
+        latencies.flip();
+        ByteBuffer buf = ByteBuffer.allocate(1 + 8 + 8 + latencies.remaining() + 3 * Gauge.BYTES + 8);
+        buf.put(FORMAT).putLong(checks).putLong(failures).put(latencies);
         cpu.write(buf);
         memory.write(buf);
         disk.write(buf);
@@ -130,14 +200,22 @@ public final class WindowAccumulator {
             WindowAccumulator acc = new WindowAccumulator();
             acc.checks = buf.getLong();
             acc.failures = buf.getLong();
-            int length = buf.getInt();
             if (format == FORMAT_RAW_LATENCIES) {
-                for (int i = 0; i < length; i++) {
+                int count = buf.getInt();
+                for (int i = 0; i < count; i++) {
                     acc.addLatency(buf.getDouble());
                 }
+            } else if (buf.get() == RAW) {
+                int count = buf.getInt();
+                acc.rawMicros = new long[Math.max(8, count)];
+                for (int i = 0; i < count; i++) {
+                    acc.rawMicros[i] = buf.getLong();
+                }
+                acc.rawCount = count;
             } else {
-                ByteBuffer histogram = buf.slice(buf.position(), length);
-                acc.latencyMicros.add(Histogram.decodeFromByteBuffer(histogram, 0));
+                int length = buf.getInt();
+                acc.latencyMicros = newHistogram();
+                acc.latencyMicros.add(Histogram.decodeFromByteBuffer(buf.slice(buf.position(), length), 0));
                 buf.position(buf.position() + length);
             }
             acc.cpu.read(buf);

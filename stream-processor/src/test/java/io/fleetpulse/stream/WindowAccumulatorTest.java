@@ -1,8 +1,10 @@
 package io.fleetpulse.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
@@ -10,6 +12,7 @@ import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.Arrays;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +49,34 @@ class WindowAccumulatorTest {
         assertEquals(20.0, merged.getCpuAvg(), 1e-9);
         assertEquals(30.0, merged.getCpuMax());
         assertEquals(2, merged.getSamples());
+    }
+
+    @Test
+    void shouldGiveTheSamePercentilesWhetherLatenciesAreKeptRawOrInTheHistogram() {
+        double[] many = new double[WindowAccumulator.RAW_LATENCIES_MAX * 3];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = (i * 7919 % many.length) * 0.37; // 0 to ~284 ms, out of order
+        }
+        WindowAccumulator whole = latencies(many);
+        WindowAccumulator merged = new WindowAccumulator();
+        for (int from = 0; from < many.length; from += 40) { // minutes of 40 latencies each, kept raw
+            WindowAccumulator minute = latencies(Arrays.copyOfRange(many, from, Math.min(many.length, from + 40)));
+            assertTrue(minute.latenciesRaw());
+            merged.merge(roundTrip(minute));
+        }
+
+        assertFalse(whole.latenciesRaw(), "more than the raw limit: recorded in the histogram");
+        assertFalse(merged.latenciesRaw());
+        TargetWindow expected = whole.toTargetWindow("a", T0, T0.plusSeconds(3600));
+        assertEquals(expected, roundTrip(merged).toTargetWindow("a", T0, T0.plusSeconds(3600)));
+        double[] sorted = many.clone();
+        Arrays.sort(sorted);
+        assertEquals(sorted[(int) Math.ceil(0.95 * sorted.length) - 1], expected.getLatencyP95Ms(),
+                sorted[(int) Math.ceil(0.95 * sorted.length) - 1] * 0.001, "nearest rank, within 0.1%");
+    }
+
+    private static WindowAccumulator roundTrip(WindowAccumulator acc) {
+        return WindowAccumulator.SERDE.deserializer().deserialize("t", WindowAccumulator.SERDE.serializer().serialize("t", acc));
     }
 
     @Test
