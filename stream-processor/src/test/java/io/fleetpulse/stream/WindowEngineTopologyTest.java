@@ -223,6 +223,23 @@ class WindowEngineTopologyTest {
                 "the first hour is never emitted again");
     }
 
+    @Test
+    void shouldCloseTheHourOfASilentTargetByTheWallClock() {
+        start();
+        topology.sendCheck("a", CheckStatus.OK, 20.0, at(3000));
+        topology.sendCheck("a", CheckStatus.OK, 40.0, at(3300));
+
+        // The hour ends 300 s of a's event time after its last record: closes after that + grace 10 s + idle 30 s.
+        topology.advanceWallClock(Duration.ofSeconds(339));
+        assertTrue(topology.hourWindows.isEmpty());
+        assertEquals(2, topology.readWindows().size(), "the minutes closed long before");
+        topology.advanceWallClock(Duration.ofSeconds(1));
+        List<TargetWindow> hours = topology.hourWindows.readValuesToList();
+        assertEquals(1, hours.size());
+        assertEquals(2, hours.get(0).getChecks());
+        assertEquals(40.0, hours.get(0).getLatencyP99Ms(), 0.04);
+    }
+
     // ---------------------------------------------------------------- absence
 
     @Test
