@@ -6,12 +6,11 @@ import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -19,47 +18,44 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Grouped;
-import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Suppressed;
-import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
-import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * The stream processor's topology, as a function of its settings.
  *
  * <pre>
  * fleet.checks, fleet.metrics (raw bytes)
- *   └► intake: decode, validate, stamp event time, catch late ──rejected──► cut to fit ► fleet.dlq
- *        └► accepted ─┬► cogroup per target ► 1-min windows ► suppress until closed ► fleet.aggregates.1m
- *                     │                                                             └► window signals ─┐
- *                     └► point signals (check_failed, cpu_percent, ...) ───────────────────────────────┴► evaluate-rules ► fleet.alerts
+ *   └► intake: decode, validate ──rejected──────────────────────────────────────────┐
+ *        └► accepted ► window-engine (per-target event time, wall-clock idle closing) │
+ *             ├► late ───────────────────────────────────────────────────────────────┴► cut to fit ► fleet.dlq
+ *             ├► closed 1-minute windows ► fleet.aggregates.1m, window signals ─┐
+ *             ├► closed 1-hour windows ► fleet.aggregates.1h                    │
+ *             ├► silence signals ───────────────────────────────────────────────┤
+ *             └► accepted checks and samples ► point signals ───────────────────┴► evaluate-rules ► fleet.alerts
  * </pre>
  *
  * Every input is keyed by targetId and co-partitioned, so nothing is repartitioned. Every node and store is named:
  * the names are part of the deployed state (changelog topics), and {@code topology-description.txt} pins them.
- *
- * <p>Known limitation: windows close on stream time, which only the partition's own records move on. A partition
- * that goes quiet keeps its last windows (and the window signals they would feed) open until records arrive again.
+ * The windowing itself is {@link WindowEngine}.
  */
 public final class HealthTopology {
 
     public static final Duration WINDOW_SIZE = Duration.ofMinutes(1);
+    public static final Duration HOUR_WINDOW_SIZE = Duration.ofHours(1);
     /**
-     * How much longer than a window store keeps a window (size + grace) its changelog keeps it: room for the broker's
-     * clock and log-segment rolling. Streams' default is a whole day, which made the 1-minute windows' changelog hold
-     * 24 h of dead windows (and restore them all after a lost state dir). Applied by {@link StreamsProps}.
+     * How much longer than a window can stay open (size + grace + idle timeout) its changelog keeps its last write:
+     * room for the broker's clock and log-segment rolling. Streams' default for window stores is a whole day.
      */
     public static final Duration WINDOW_CHANGELOG_MARGIN = Duration.ofMinutes(1);
 
-    public static final String WATERMARK_STORE = "intake-watermark";
-    public static final String WINDOW_STORE = "aggregates-1m-store";
-    public static final String FINAL_WINDOWS = "aggregates-1m-final";
+    public static final String TARGET_STORE = "window-targets";
+    public static final String WINDOW_STORE = "windows-1m";
+    public static final String HOUR_WINDOW_STORE = "windows-1h";
     public static final String ALERT_STORE = "alert-states";
 
     private HealthTopology() {
@@ -67,36 +63,56 @@ public final class HealthTopology {
 
     public static Topology build(StreamsBuilder builder, TopologySettings settings) {
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(WATERMARK_STORE), Serdes.String(), Serdes.Long()));
-        builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(TARGET_STORE), Serdes.String(), TargetClock.SERDE)
+                .withCachingEnabled());
+        builder.addStateStore(windowStore(WINDOW_STORE, WINDOW_SIZE, settings));
+        builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings));
 
         Map<String, KStream<Bytes, Intake<CheckResult>>> checks = intake(builder, "checks", Topics.CHECKS,
                 CheckResult::getTargetId, CheckResult::getObservedAt, ValueContract::violation, settings);
         Map<String, KStream<Bytes, Intake<MetricSample>>> metrics = intake(builder, "metrics", Topics.METRICS,
                 MetricSample::getTargetId, MetricSample::getObservedAt, ValueContract::violation, settings);
 
+        KStream<Bytes, Intake<?>> accepted = checks.get("checks-accepted")
+                .<Intake<?>>mapValues(intake -> intake, Named.as("checks-unwrap"))
+                .merge(metrics.get("metrics-accepted").<Intake<?>>mapValues(intake -> intake, Named.as("metrics-unwrap")),
+                        Named.as("accepted"));
+        // From here on keys are targetId strings: the same bytes as before, so the same partition and task.
+        Map<String, KStream<String, EngineOutput>> engine = accepted
+                .process(() -> new WindowEngine(settings.windowGrace(), settings.timing(), TARGET_STORE, WINDOW_STORE,
+                        HOUR_WINDOW_STORE, settings.counters()), Named.as("window-engine"),
+                        TARGET_STORE, WINDOW_STORE, HOUR_WINDOW_STORE)
+                .split(Named.as("engine-"))
+                .branch((key, out) -> out.is(EngineOutput.Kind.CHECK), Branched.as("checks"))
+                .branch((key, out) -> out.is(EngineOutput.Kind.METRICS), Branched.as("metrics"))
+                .branch((key, out) -> out.is(EngineOutput.Kind.WINDOW_1M), Branched.as("windows-1m"))
+                .branch((key, out) -> out.is(EngineOutput.Kind.WINDOW_1H), Branched.as("windows-1h"))
+                .branch((key, out) -> out.is(EngineOutput.Kind.SIGNAL), Branched.as("silence"))
+                .defaultBranch(Branched.as("late"));
+
         // Cut to fit before the sink: a dead letter the broker refuses would fail the transaction on every restart.
         DeadLetterLimit limit = new DeadLetterLimit(settings.deadLetterMaxOriginalBytes());
-        checks.get("checks-rejected").map((key, intake) -> fitted(limit, intake), Named.as("checks-dead-letters"))
-                .merge(metrics.get("metrics-rejected").map((key, intake) -> fitted(limit, intake),
+        checks.get("checks-rejected").map((key, intake) -> fitted(limit, intake.deadLetter()), Named.as("checks-dead-letters"))
+                .merge(metrics.get("metrics-rejected").map((key, intake) -> fitted(limit, intake.deadLetter()),
                         Named.as("metrics-dead-letters")), Named.as("dead-letters"))
+                .merge(engine.get("engine-late").map((key, out) -> fitted(limit, out.late()),
+                        Named.as("late-dead-letters")), Named.as("all-dead-letters"))
                 .to(Topics.DLQ.name(), produced(Topics.DLQ, "dlq-sink"));
 
-        KStream<Bytes, CheckResult> acceptedChecks =
-                checks.get("checks-accepted").mapValues(Intake::value, Named.as("checks-unwrap"));
-        KStream<Bytes, MetricSample> acceptedMetrics =
-                metrics.get("metrics-accepted").mapValues(Intake::value, Named.as("metrics-unwrap"));
-
-        KStream<String, TargetWindow> windows = oneMinuteWindows(acceptedChecks, acceptedMetrics, settings);
+        KStream<String, TargetWindow> windows =
+                engine.get("engine-windows-1m").mapValues(EngineOutput::window, Named.as("to-target-window"));
         windows.to(Topics.AGGREGATES_1M.name(), produced(Topics.AGGREGATES_1M, "aggregates-1m-sink"));
+        engine.get("engine-windows-1h").mapValues(EngineOutput::window, Named.as("to-target-window-1h"))
+                .to(Topics.AGGREGATES_1H.name(), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
 
-        // From here on keys are targetId strings: the same bytes as before, so the same partition and task.
-        acceptedChecks.flatMap((key, check) -> keyed(check.getTargetId(), SignalSample.fromCheck(check)),
-                        Named.as("check-signals"))
-                .merge(acceptedMetrics.flatMap((key, sample) -> keyed(sample.getTargetId(), SignalSample.fromMetrics(sample)),
+        engine.get("engine-checks").flatMapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
+                .merge(engine.get("engine-metrics").flatMapValues(out -> SignalSample.fromMetrics(out.sample()),
                         Named.as("metric-signals")), Named.as("point-signals"))
                 .merge(windows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
+                .merge(engine.get("engine-silence").mapValues(EngineOutput::signal, Named.as("silence-signals")),
+                        Named.as("all-signals"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
                         Named.as("evaluate-rules"), ALERT_STORE)
                 .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "alerts-sink"));
@@ -105,61 +121,43 @@ public final class HealthTopology {
     }
 
     /**
+     * A window store of the engine: a key-value store (one accumulator per target and open window, deleted when the
+     * window closes) whose changelog is compacted and also expires, after the longest a window can stay open past its
+     * last write (size + grace + idle timeout) plus a margin, instead of keeping a day of dead windows.
+     */
+    private static StoreBuilder<KeyValueStore<String, WindowAccumulator>> windowStore(String name, Duration size,
+                                                                                     TopologySettings settings) {
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), WindowAccumulator.SERDE)
+                .withCachingEnabled()
+                .withLoggingEnabled(Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG, String.valueOf(changelogRetention(size, settings).toMillis())));
+    }
+
+    /** How long a window store's changelog keeps a write: size + grace + idle timeout + margin. */
+    public static Duration changelogRetention(Duration size, TopologySettings settings) {
+        return size.plus(settings.windowGrace()).plus(settings.timing().idleTimeout()).plus(WINDOW_CHANGELOG_MARGIN);
+    }
+
+    /**
      * Raw bytes in, so that bytes which are not a record go to the DLQ exactly as they came; the key stays raw
-     * (a fixed-key step), which is what keeps the windowed aggregation free of a repartition.
+     * (a fixed-key step), which keeps the stream partitioned as it came.
      */
     private static <V> Map<String, KStream<Bytes, Intake<V>>> intake(
             StreamsBuilder builder, String name, Topic<String, V> topic, Function<V, String> targetId,
             Function<V, Instant> observedAt, Function<V, String> valueViolation, TopologySettings settings) {
         return builder.stream(topic.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName(name + "-source"))
-                .processValues(() -> new IntakeProcessor<>(topic, targetId, observedAt, valueViolation, WINDOW_SIZE,
-                        settings.windowGrace(), WATERMARK_STORE, settings.counters()), Named.as(name + "-intake"), WATERMARK_STORE)
+                .processValues(() -> new IntakeProcessor<>(topic, targetId, observedAt, valueViolation,
+                        settings.timing().maxAhead(), settings.counters()), Named.as(name + "-intake"))
                 .split(Named.as(name + "-"))
                 .branch((key, intake) -> intake.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));
     }
 
     /** Keyed by the original key bytes, cut like the letter's own copy of them. */
-    private static KeyValue<Bytes, DeadLetter> fitted(DeadLetterLimit limit, Intake<?> intake) {
-        DeadLetter letter = limit.fit(intake.deadLetter());
+    private static KeyValue<Bytes, DeadLetter> fitted(DeadLetterLimit limit, DeadLetter deadLetter) {
+        DeadLetter letter = limit.fit(deadLetter);
         return KeyValue.pair(DeadLetterLimit.kafkaKey(letter), letter);
-    }
-
-    private static List<KeyValue<String, SignalSample>> keyed(String targetId, List<SignalSample> samples) {
-        return samples.stream().map(s -> KeyValue.pair(targetId, s)).toList();
-    }
-
-    /**
-     * Checks and metrics of a target cogrouped into one accumulator per 1-minute event-time window; suppression
-     * lets exactly one final result per window through, once stream time passes window end + grace.
-     * (Cogrouped windows have no emitStrategy(onWindowClose), hence suppress.)
-     */
-    private static KStream<String, TargetWindow> oneMinuteWindows(KStream<Bytes, CheckResult> checks,
-                                                                  KStream<Bytes, MetricSample> metrics,
-                                                                  TopologySettings settings) {
-        KGroupedStream<Bytes, CheckResult> checksByTarget =
-                checks.groupByKey(Grouped.with("checks-by-target", Serdes.Bytes(), Topics.CHECKS.valueSerde()));
-        KGroupedStream<Bytes, MetricSample> metricsByTarget =
-                metrics.groupByKey(Grouped.with("metrics-by-target", Serdes.Bytes(), Topics.METRICS.valueSerde()));
-        PipelineCounters counters = settings.counters();
-        return checksByTarget
-                .cogroup((Bytes target, CheckResult check, WindowAccumulator acc) -> acc.add(check))
-                .cogroup(metricsByTarget, (Bytes target, MetricSample sample, WindowAccumulator acc) -> acc.add(sample))
-                .windowedBy(TimeWindows.ofSizeAndGrace(WINDOW_SIZE, settings.windowGrace()))
-                .aggregate(WindowAccumulator::new, Named.as("aggregate-1m"),
-                        Materialized.<Bytes, WindowAccumulator, WindowStore<Bytes, byte[]>>as(WINDOW_STORE)
-                                // A window is needed until it closes, not a moment longer.
-                                .withRetention(WINDOW_SIZE.plus(settings.windowGrace()))
-                                .withKeySerde(Serdes.Bytes())
-                                .withValueSerde(WindowAccumulator.SERDE))
-                .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()).withName(FINAL_WINDOWS))
-                .toStream(Named.as("aggregates-1m-closed"))
-                .map((window, acc) -> {
-                    counters.windowOut();
-                    String targetId = new String(window.key().get(), StandardCharsets.UTF_8);
-                    return KeyValue.pair(targetId, acc.toTargetWindow(targetId,
-                            window.window().startTime(), window.window().endTime()));
-                }, Named.as("to-target-window"));
     }
 
     private static <K, V> Produced<K, V> produced(Topic<K, V> topic, String name) {

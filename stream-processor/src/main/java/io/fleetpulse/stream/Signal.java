@@ -5,7 +5,8 @@ import java.util.Optional;
 
 /**
  * A per-target series a rule can watch. Point signals come from single checks or metric samples at their
- * observed-at time; window signals come from a closed 1-minute window at its end.
+ * observed-at time; window signals come from a closed 1-minute window at its end; {@link #SILENCE_SECONDS} comes from
+ * the window engine's per-target clocks.
  */
 public enum Signal {
 
@@ -19,7 +20,12 @@ public enum Signal {
     TASK_LATENCY_MS("task_latency_ms"),
     /** Failures / checks of a closed 1-minute window; only for windows that had checks. */
     ERROR_RATE_1M("error_rate_1m"),
-    LATENCY_P95_MS_1M("latency_p95_ms_1m");
+    LATENCY_P95_MS_1M("latency_p95_ms_1m"),
+    /**
+     * Seconds a target has sent nothing, from the window engine: reported once when it reaches the absence timeout
+     * ({@code streams.absence.timeout}), and as 0 when the target's next record arrives.
+     */
+    SILENCE_SECONDS("silence_seconds");
 
     private final String ruleName;
 

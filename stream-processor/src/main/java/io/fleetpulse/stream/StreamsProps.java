@@ -13,7 +13,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * The Kafka Streams settings of the stream processor, and the one place its Streams properties are made, for the
  * service and for the topology tests alike.
  */
-public record StreamsProps(String applicationId, Path stateDir, int numThreads, Duration commitInterval) {
+public record StreamsProps(String applicationId, Path stateDir, int numThreads, Duration commitInterval,
+                           int rocksDbMemoryMiB) {
 
     public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("streams.application.id",
             "fleetpulse-stream-processor",
@@ -28,11 +29,16 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
             Duration.ofSeconds(1),
             "how often transactions commit; under exactly-once, output becomes visible to readers only then");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(APPLICATION_ID, STATE_DIR, NUM_THREADS, COMMIT_INTERVAL);
+    public static final ConfigKey<Integer> ROCKSDB_MEMORY = ConfigKey.integer("streams.rocksdb.memory.mib", 64, 8, 65536,
+            "off-heap memory in MiB that all RocksDB state stores of the process share: one block cache, also charged "
+                    + "for the memtables (half of it at most) and the index and filter blocks");
+
+    public static final List<ConfigKey<?>> KEYS = List.of(APPLICATION_ID, STATE_DIR, NUM_THREADS, COMMIT_INTERVAL,
+            ROCKSDB_MEMORY);
 
     public static StreamsProps from(Settings settings) {
         return new StreamsProps(settings.get(APPLICATION_ID), settings.get(STATE_DIR).toAbsolutePath(),
-                settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL));
+                settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL), settings.get(ROCKSDB_MEMORY));
     }
 
     /** Exactly-once Streams properties on top of the shared Kafka client settings. */
@@ -45,9 +51,8 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, numThreads);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) kafka.replicationFactor());
-        // Window changelogs keep size + grace + this, i.e. minutes, not Streams' default extra day.
-        props.put(StreamsConfig.WINDOW_STORE_CHANGE_LOG_ADDITIONAL_RETENTION_MS_CONFIG,
-                HealthTopology.WINDOW_CHANGELOG_MARGIN.toMillis());
+        props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class);
+        props.put(BoundedRocksDbMemory.MEMORY_BYTES_CONFIG, String.valueOf(rocksDbMemoryMiB * 1024L * 1024L));
         // There is no global state; this only opts in to Kafka 5.0's default now and silences its start-up warning.
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         return props;

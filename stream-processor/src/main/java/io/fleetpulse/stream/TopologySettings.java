@@ -10,16 +10,17 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Everything {@link HealthTopology} needs, decided before it is built: the window grace, the rules, where to
- * count and how many original bytes a dead letter keeps. The topology reads nothing else, so tests build it with
+ * Everything {@link HealthTopology} needs, decided before it is built: the window grace and timing, the rules,
+ * where to count and how many original bytes a dead letter keeps. The topology reads nothing else, so tests build it with
  * exactly the settings they state.
  *
  * @param deadLetterMaxOriginalBytes original key and value bytes a dead letter keeps at most (see
  *                                   {@link DeadLetterLimit}); not a configuration key yet, the default fits the
  *                                   broker's default {@code max.message.bytes}
+ * @param timing                     the window engine's idle, absence and clock-skew bounds
  */
 public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
-                               int deadLetterMaxOriginalBytes) {
+                               int deadLetterMaxOriginalBytes, WindowTiming timing) {
 
     public static final ConfigKey<Duration> WINDOW_GRACE = ConfigKey.duration("streams.window.grace", Duration.ofSeconds(10),
             "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
@@ -28,12 +29,52 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
             "YAML file of alert rules (see stream-processor/README.md); unset means the bundled default-rules.yaml")
             .defaultShownAs("the bundled default-rules.yaml");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, RULES_FILE);
+    public static final ConfigKey<Duration> IDLE_TIMEOUT = ConfigKey.duration("streams.window.idle.timeout",
+            Duration.ofSeconds(30),
+            "wall-clock time a target (or its whole partition) may send nothing before its windows close anyway: a "
+                    + "window then closes once the target's event time, carried on at wall-clock pace since its last "
+                    + "record, passes window end + grace + this");
+    public static final ConfigKey<Duration> ABSENCE_TIMEOUT = ConfigKey.duration("streams.absence.timeout",
+            Duration.ofMinutes(2),
+            "how far the event time of a target's partition may move on after the target's last record (wall-clock "
+                    + "time, once the whole partition is silent for streams.window.idle.timeout) before its silence is "
+                    + "reported to the rules as signal silence_seconds");
+    public static final ConfigKey<Duration> MAX_AHEAD = ConfigKey.duration("streams.observed.max.ahead",
+            Duration.ofMinutes(1),
+            "how far a record's observedAt may be ahead of its Kafka record timestamp; further ahead goes to fleet.dlq "
+                    + "as invalid, so a broken clock cannot close its target's windows early");
+
+    public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, IDLE_TIMEOUT, ABSENCE_TIMEOUT, MAX_AHEAD, RULES_FILE);
+
+    /**
+     * @param idleTimeout    see {@link #IDLE_TIMEOUT}
+     * @param absenceTimeout see {@link #ABSENCE_TIMEOUT}
+     * @param maxAhead       see {@link #MAX_AHEAD}
+     */
+    public record WindowTiming(Duration idleTimeout, Duration absenceTimeout, Duration maxAhead) {
+        public WindowTiming {
+            requirePositive(idleTimeout, "idle timeout");
+            requirePositive(absenceTimeout, "absence timeout");
+            requirePositive(maxAhead, "max ahead");
+        }
+
+        public static WindowTiming defaults() {
+            return new WindowTiming(IDLE_TIMEOUT.defaultValue(), ABSENCE_TIMEOUT.defaultValue(), MAX_AHEAD.defaultValue());
+        }
+
+        private static void requirePositive(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive: " + d);
+            }
+        }
+    }
 
     public TopologySettings {
         Objects.requireNonNull(windowGrace, "windowGrace");
         Objects.requireNonNull(rules, "rules");
         Objects.requireNonNull(counters, "counters");
+        Objects.requireNonNull(timing, "timing");
         if (windowGrace.isNegative()) {
             throw new IllegalArgumentException("window grace must not be negative: " + windowGrace);
         }
@@ -41,7 +82,7 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
-        this(windowGrace, rules, counters, DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES);
+        this(windowGrace, rules, counters, DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES, WindowTiming.defaults());
     }
 
     /** Default grace, the bundled rules and fresh counters. */
@@ -50,15 +91,19 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings withGrace(Duration grace) {
-        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes);
+        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing);
     }
 
     public TopologySettings withRules(RuleBook newRules) {
-        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes);
+        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing);
     }
 
     public TopologySettings withDeadLetterMaxOriginalBytes(int maxBytes) {
-        return new TopologySettings(windowGrace, rules, counters, maxBytes);
+        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing);
+    }
+
+    public TopologySettings withTiming(WindowTiming newTiming) {
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming);
     }
 
     /** Reads the rules file; a bad one is a {@link ConfigException} on {@code rules.file} listing every problem. */
@@ -70,6 +115,8 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         } catch (YamlFileException e) {
             throw new ConfigException(RULES_FILE.name(), "Invalid rules file (" + RULES_FILE.name() + "): " + e.getMessage());
         }
-        return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters());
+        return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters(),
+                DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES,
+                new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)));
     }
 }

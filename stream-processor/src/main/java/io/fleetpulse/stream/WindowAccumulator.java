@@ -6,45 +6,103 @@ import io.fleetpulse.events.TargetWindow;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Arrays;
+import org.HdrHistogram.Histogram;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * What one target's checks and metric samples add up to within one window, cogrouped into one accumulator.
- * Latencies are kept whole so the percentiles are exact (a minute of checks is a few dozen values).
+ * What one target's checks and metric samples add up to within one window. Accumulators merge: a 1-hour window is the
+ * merge of its closed 1-minute windows, so every figure is kept in a form that adds up (counts, sums, maxima, and the
+ * latencies as an HdrHistogram).
+ *
+ * <p>Latency percentiles come from an HdrHistogram of microseconds with 3 significant digits, so a percentile is the
+ * nearest-rank value to within 0.1% (the value reported is the top of its bucket, e.g. 100.031 ms for exactly 100 ms),
+ * at any latency from 1 µs up (the histogram resizes itself); merged histograms give the percentiles of all the
+ * merged values. A histogram is costly to build and to (de)serialize (about 70 µs, its counts array is ~100 KiB in
+ * memory), and a 1-minute window of a target holds a few dozen latencies, rewritten to its store on every record: so
+ * the accumulator keeps up to {@value #RAW_LATENCIES_MAX} raw latencies and records them into a histogram only when it
+ * reports or is merged, or when there are more. The results are the same either way: the raw values are what the
+ * histogram would have recorded.
  */
 public final class WindowAccumulator {
 
-    /** Binary, versioned: the window store and its changelog hold one per open window and target. */
+    /** Binary, versioned: the window stores and their changelogs hold one per open window and target. */
     public static final Serde<WindowAccumulator> SERDE = Serdes.serdeFrom(
             (topic, acc) -> acc == null ? null : acc.toBytes(),
             (topic, bytes) -> bytes == null ? null : fromBytes(bytes));
 
-    private static final byte FORMAT = 1;
+    /** 1: latencies as raw doubles (the cogrouped window store before the window engine); 2: raw or a histogram. */
+    private static final byte FORMAT_RAW_LATENCIES = 1;
+    private static final byte FORMAT = 2;
+    private static final byte RAW = 0;
+    private static final byte HISTOGRAM = 1;
+    static final int RAW_LATENCIES_MAX = 256;
+    private static final int SIGNIFICANT_DIGITS = 3;
+    private static final double MICROS_PER_MS = 1000.0;
 
     private long checks;
     private long failures;
-    private double[] latencies = new double[8];
-    private int latencyCount;
+    private long[] rawMicros = new long[8];
+    private int rawCount;
+    /** Null while the latencies are few enough to keep raw. */
+    private Histogram latencyMicros;
     private final Gauge cpu = new Gauge();
     private final Gauge memory = new Gauge();
     private final Gauge disk = new Gauge();
     private long samples;
+
+    private static Histogram newHistogram() {
+        return new Histogram(SIGNIFICANT_DIGITS); // auto-resizing: no upper bound to guess
+    }
 
     public WindowAccumulator add(CheckResult check) {
         checks++;
         if (SignalSample.failed(check.getStatus())) {
             failures++;
         }
-        Double latency = check.getLatencyMs();
-        if (latency != null && Double.isFinite(latency)) {
-            if (latencyCount == latencies.length) {
-                latencies = Arrays.copyOf(latencies, latencies.length * 2);
-            }
-            latencies[latencyCount++] = latency;
-        }
+        addLatency(check.getLatencyMs());
         return this;
+    }
+
+    private void addLatency(Double latencyMs) {
+        // ValueContract rejects NaN, infinities and negatives before a record gets here; this guards the histogram.
+        if (latencyMs != null && Double.isFinite(latencyMs) && latencyMs >= 0) {
+            recordMicros(Math.round(latencyMs * MICROS_PER_MS));
+        }
+    }
+
+    private void recordMicros(long micros) {
+        if (latencyMicros != null) {
+            latencyMicros.recordValue(micros);
+            return;
+        }
+        if (rawCount == rawMicros.length) {
+            if (rawCount >= RAW_LATENCIES_MAX) {
+                toHistogram().recordValue(micros);
+                return;
+            }
+            rawMicros = Arrays.copyOf(rawMicros, rawCount * 2);
+        }
+        rawMicros[rawCount++] = micros;
+    }
+
+    /** Moves the raw latencies into the histogram, for good. */
+    private Histogram toHistogram() {
+        if (latencyMicros == null) {
+            latencyMicros = histogramOfRaw();
+            rawMicros = new long[0];
+            rawCount = 0;
+        }
+        return latencyMicros;
+    }
+
+    private Histogram histogramOfRaw() {
+        Histogram h = newHistogram();
+        for (int i = 0; i < rawCount; i++) {
+            h.recordValue(rawMicros[i]);
+        }
+        return h;
     }
 
     public WindowAccumulator add(MetricSample sample) {
@@ -55,9 +113,26 @@ public final class WindowAccumulator {
         return this;
     }
 
+    /** Adds everything {@code other} holds to this one (how a 1-hour window is made of its minutes). */
+    public WindowAccumulator merge(WindowAccumulator other) {
+        checks += other.checks;
+        failures += other.failures;
+        if (other.latencyMicros != null) {
+            toHistogram().add(other.latencyMicros);
+        } else {
+            for (int i = 0; i < other.rawCount; i++) {
+                recordMicros(other.rawMicros[i]);
+            }
+        }
+        cpu.merge(other.cpu);
+        memory.merge(other.memory);
+        disk.merge(other.disk);
+        samples += other.samples;
+        return this;
+    }
+
     public TargetWindow toTargetWindow(String targetId, Instant windowStart, Instant windowEnd) {
-        double[] sorted = Arrays.copyOf(latencies, latencyCount);
-        Arrays.sort(sorted);
+        Histogram latencies = latencyMicros != null ? latencyMicros : histogramOfRaw();
         return TargetWindow.newBuilder()
                 .setTargetId(targetId)
                 .setWindowStart(windowStart)
@@ -65,9 +140,9 @@ public final class WindowAccumulator {
                 .setChecks(checks)
                 .setFailures(failures)
                 .setErrorRate(checks == 0 ? 0.0 : (double) failures / checks)
-                .setLatencyP50Ms(percentile(sorted, 50))
-                .setLatencyP95Ms(percentile(sorted, 95))
-                .setLatencyP99Ms(percentile(sorted, 99))
+                .setLatencyP50Ms(percentile(latencies, 50))
+                .setLatencyP95Ms(percentile(latencies, 95))
+                .setLatencyP99Ms(percentile(latencies, 99))
                 .setCpuAvg(cpu.avg()).setCpuMax(cpu.max())
                 .setMemoryAvg(memory.avg()).setMemoryMax(memory.max())
                 .setDiskAvg(disk.avg()).setDiskMax(disk.max())
@@ -75,21 +150,39 @@ public final class WindowAccumulator {
                 .build();
     }
 
-    /** Nearest-rank percentile: the smallest value with at least {@code p}% of the values at or below it. */
-    static Double percentile(double[] sorted, int p) {
-        if (sorted.length == 0) {
+    /** Nearest rank (the smallest value with at least {@code p}% of the values at or below it), to within 0.1%. */
+    Double percentile(double p) {
+        return percentile(latencyMicros != null ? latencyMicros : histogramOfRaw(), p);
+    }
+
+    private static Double percentile(Histogram latencies, double p) {
+        if (latencies.getTotalCount() == 0) {
             return null;
         }
-        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-        return sorted[Math.max(1, rank) - 1];
+        return latencies.getValueAtPercentile(p) / MICROS_PER_MS;
+    }
+
+    /** Whether the latencies are still kept raw (few enough), for tests. */
+    boolean latenciesRaw() {
+        return latencyMicros == null;
     }
 
     private byte[] toBytes() {
-        ByteBuffer buf = ByteBuffer.allocate(1 + 8 + 8 + 4 + 8 * latencyCount + 3 * Gauge.BYTES + 8);
-        buf.put(FORMAT).putLong(checks).putLong(failures).putInt(latencyCount);
-        for (int i = 0; i < latencyCount; i++) {
-            buf.putDouble(latencies[i]);
+        ByteBuffer latencies;
+        if (latencyMicros == null) {
+            latencies = ByteBuffer.allocate(1 + 4 + 8 * rawCount).put(RAW).putInt(rawCount);
+            for (int i = 0; i < rawCount; i++) {
+                latencies.putLong(rawMicros[i]);
+            }
+        } else {
+            ByteBuffer encoded = ByteBuffer.allocate(latencyMicros.getNeededByteBufferCapacity());
+            latencyMicros.encodeIntoByteBuffer(encoded); // zig-zag run-length counts: small for a sparse histogram
+            encoded.flip();
+            latencies = ByteBuffer.allocate(1 + 4 + encoded.remaining()).put(HISTOGRAM).putInt(encoded.remaining()).put(encoded);
         }
+        latencies.flip();
+        ByteBuffer buf = ByteBuffer.allocate(1 + 8 + 8 + latencies.remaining() + 3 * Gauge.BYTES + 8);
+        buf.put(FORMAT).putLong(checks).putLong(failures).put(latencies);
         cpu.write(buf);
         memory.write(buf);
         disk.write(buf);
@@ -101,24 +194,39 @@ public final class WindowAccumulator {
         try {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             byte format = buf.get();
-            if (format != FORMAT) {
+            if (format != FORMAT && format != FORMAT_RAW_LATENCIES) {
                 throw new SerializationException("unknown window accumulator format " + format);
             }
             WindowAccumulator acc = new WindowAccumulator();
             acc.checks = buf.getLong();
             acc.failures = buf.getLong();
-            acc.latencyCount = buf.getInt();
-            acc.latencies = new double[Math.max(8, acc.latencyCount)];
-            for (int i = 0; i < acc.latencyCount; i++) {
-                acc.latencies[i] = buf.getDouble();
+            if (format == FORMAT_RAW_LATENCIES) {
+                int count = buf.getInt();
+                for (int i = 0; i < count; i++) {
+                    acc.addLatency(buf.getDouble());
+                }
+            } else if (buf.get() == RAW) {
+                int count = buf.getInt();
+                acc.rawMicros = new long[Math.max(8, count)];
+                for (int i = 0; i < count; i++) {
+                    acc.rawMicros[i] = buf.getLong();
+                }
+                acc.rawCount = count;
+            } else {
+                int length = buf.getInt();
+                acc.latencyMicros = newHistogram();
+                acc.latencyMicros.add(Histogram.decodeFromByteBuffer(buf.slice(buf.position(), length), 0));
+                buf.position(buf.position() + length);
             }
             acc.cpu.read(buf);
             acc.memory.read(buf);
             acc.disk.read(buf);
             acc.samples = buf.getLong();
             return acc;
+        } catch (SerializationException e) {
+            throw e;
         } catch (RuntimeException e) {
-            throw e instanceof SerializationException se ? se : new SerializationException("corrupt window accumulator", e);
+            throw new SerializationException("corrupt window accumulator", e);
         }
     }
 
@@ -135,6 +243,12 @@ public final class WindowAccumulator {
                 sum += value;
                 max = Math.max(max, value);
             }
+        }
+
+        void merge(Gauge other) {
+            count += other.count;
+            sum += other.sum;
+            max = Math.max(max, other.max);
         }
 
         Double avg() {

@@ -17,29 +17,35 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The configs Streams creates the changelogs with, from the topology and props the service uses. The 1-minute window
- * changelog used to keep 24 h 1 min 10 s (size + grace + Streams' default extra day of
- * {@code windowstore.changelog.additional.retention.ms}); a TopologyTestDriver creates no topics, so this reads the
- * changelog configs Streams would create from its topology builder (an internal API, hence the reflection).
+ * changelog used to keep 24 h 1 min 10 s (Streams' default extra day for window stores); the window engine's stores
+ * are key-value stores whose changelogs are compacted and expire after size + grace + idle timeout + 1 min. A
+ * TopologyTestDriver creates no topics, so this reads the changelog configs Streams would create from its topology
+ * builder (an internal API, hence the reflection).
  */
 class ChangelogRetentionTest {
 
-    private static final String WINDOW_CHANGELOG = "app-" + HealthTopology.WINDOW_STORE + "-changelog";
+    private static final String MINUTES_CHANGELOG = "app-" + HealthTopology.WINDOW_STORE + "-changelog";
+    private static final String HOURS_CHANGELOG = "app-" + HealthTopology.HOUR_WINDOW_STORE + "-changelog";
 
     @Test
-    void shouldKeepTheWindowChangelogForMinutesNotADay() throws ReflectiveOperationException {
-        Map<String, String> config = changelogConfigs(TopologySettings.defaults()).get(WINDOW_CHANGELOG);
+    void shouldKeepTheWindowChangelogsForMinutesNotADay() throws ReflectiveOperationException {
+        Map<String, Map<String, String>> configs = changelogConfigs(TopologySettings.defaults());
 
-        assertEquals("compact,delete", config.get("cleanup.policy"));
-        assertEquals(String.valueOf(Duration.ofSeconds(60 + 10 + 60).toMillis()), config.get("retention.ms"),
-                "window 1 min + grace 10 s + margin 1 min");
+        assertEquals("compact,delete", configs.get(MINUTES_CHANGELOG).get("cleanup.policy"));
+        assertEquals(String.valueOf(Duration.ofSeconds(60 + 10 + 30 + 60).toMillis()),
+                configs.get(MINUTES_CHANGELOG).get("retention.ms"), "window 1 min + grace 10 s + idle 30 s + margin 1 min");
+        assertEquals("compact,delete", configs.get(HOURS_CHANGELOG).get("cleanup.policy"));
+        assertEquals(String.valueOf(Duration.ofSeconds(3600 + 10 + 30 + 60).toMillis()),
+                configs.get(HOURS_CHANGELOG).get("retention.ms"), "window 1 h + grace + idle + margin");
     }
 
     @Test
-    void shouldFollowTheConfiguredGrace() throws ReflectiveOperationException {
-        Map<String, String> config = changelogConfigs(TopologySettings.defaults().withGrace(Duration.ofSeconds(45)))
-                .get(WINDOW_CHANGELOG);
+    void shouldFollowTheConfiguredGraceAndIdleTimeout() throws ReflectiveOperationException {
+        TopologySettings settings = TopologySettings.defaults().withGrace(Duration.ofSeconds(45))
+                .withTiming(new TopologySettings.WindowTiming(Duration.ofSeconds(20), Duration.ofMinutes(2), Duration.ofMinutes(1)));
+        Map<String, String> config = changelogConfigs(settings).get(MINUTES_CHANGELOG);
 
-        assertEquals(String.valueOf(Duration.ofSeconds(60 + 45 + 60).toMillis()), config.get("retention.ms"));
+        assertEquals(String.valueOf(Duration.ofSeconds(60 + 45 + 20 + 60).toMillis()), config.get("retention.ms"));
     }
 
     @Test
@@ -48,7 +54,7 @@ class ChangelogRetentionTest {
 
         assertEquals(4, configs.size(), configs.toString());
         configs.forEach((topic, config) -> {
-            if (!topic.equals(WINDOW_CHANGELOG)) {
+            if (!topic.equals(MINUTES_CHANGELOG) && !topic.equals(HOURS_CHANGELOG)) {
                 assertEquals("compact", config.get("cleanup.policy"), topic);
                 assertEquals(null, config.get("retention.ms"), topic);
             }

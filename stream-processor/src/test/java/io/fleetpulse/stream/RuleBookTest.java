@@ -27,7 +27,7 @@ class RuleBookTest {
     void shouldLoadTheBundledDefaults() {
         RuleBook book = RuleBook.defaults();
 
-        assertEquals(List.of("target-down", "high-error-rate", "cpu-high", "disk-almost-full"),
+        assertEquals(List.of("target-down", "high-error-rate", "cpu-high", "disk-almost-full", "target-absent"),
                 book.rules().stream().map(ThresholdRule::id).toList());
         ThresholdRule cpu = book.rulesFor(Signal.CPU_PERCENT).get(0);
         assertEquals(new Condition(Comparison.GT, 90), cpu.fire());
@@ -95,7 +95,7 @@ class RuleBookTest {
         assertEquals(List.of(
                 "rules.yaml:5:9: rules[0].op: '=>' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")",
                 "rules.yaml:10:13: rules[1].signal: 'disk_precent' is not one of check_failed, check_latency_ms, cpu_percent, "
-                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m "
+                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m, silence_seconds "
                         + "(did you mean 'disk_percent'?)",
                 "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
                 "rules.yaml:13:10: rules[1].for: '15' is not " + Durations.SYNTAX,

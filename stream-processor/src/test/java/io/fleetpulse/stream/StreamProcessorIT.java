@@ -37,6 +37,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -89,8 +91,7 @@ class StreamProcessorIT {
             TopicProbe.sendRaw(kafka.bootstrapServers(), Topics.CHECKS.name(),
                     TARGET.getBytes(StandardCharsets.UTF_8), "not a check".getBytes(StandardCharsets.UTF_8));
 
-            List<ConsumerRecord<String, AlertEvent>> firing = TopicProbe.readUntil(kafka.bootstrapServers(), Topics.ALERTS,
-                    seen -> !seen.isEmpty(), WAIT);
+            List<ConsumerRecord<String, AlertEvent>> firing = alertsUntil(TARGET, "target-down", seen -> !seen.isEmpty());
             AlertEvent alert = firing.get(0).value();
             assertEquals(AlertState.FIRING, alert.getState());
             assertEquals("target-down", alert.getRuleId());
@@ -114,16 +115,14 @@ class StreamProcessorIT {
             sendChecks(t0, CheckStatus.OK, 20, 25, 30, 35); // healthy for 15 s
             sendChecks(t0, CheckStatus.OK, 125); // moves event time past [t0, t0+1m) + grace
 
-            List<ConsumerRecord<String, AlertEvent>> alerts = TopicProbe.readUntil(kafka.bootstrapServers(), Topics.ALERTS,
-                    seen -> seen.size() >= 2, WAIT);
+            List<ConsumerRecord<String, AlertEvent>> alerts = alertsUntil(TARGET, "target-down", seen -> seen.size() >= 2);
             AlertEvent resolved = alerts.get(1).value();
             assertEquals(AlertState.RESOLVED, resolved.getState(), "the restarted processor remembered the firing alert");
             assertEquals(alerts.get(0).key(), alerts.get(1).key());
             assertEquals(t0.plusSeconds(15), resolved.getStartsAt());
             assertEquals(t0.plusSeconds(35), resolved.getEndsAt());
 
-            TargetWindow window = TopicProbe.readUntil(kafka.bootstrapServers(), Topics.AGGREGATES_1M,
-                    seen -> !seen.isEmpty(), WAIT).get(0).value();
+            TargetWindow window = windowsUntil(TARGET, seen -> !seen.isEmpty()).get(0);
             assertEquals(TARGET, window.getTargetId());
             assertEquals(t0, window.getWindowStart());
             assertEquals(8, window.getChecks(), "checks from before and after the restart, not the garbage");
@@ -136,6 +135,70 @@ class StreamProcessorIT {
         } finally {
             second.close();
         }
+    }
+
+    /**
+     * The collector dies: nothing arrives any more. The last window still closes and the silent target fires
+     * target-absent on the wall clock alone (short idle and absence timeouts); a restart that rebuilds the state from
+     * the changelogs remembers the absence, so the target's next record resolves it and nothing fires twice.
+     */
+    @Test
+    void shouldCloseWindowsAndReportAbsenceOnTheWallClockAloneAcrossARestart() throws Exception {
+        String quiet = "quiet-1";
+        Settings settings = settings(kafka, "stream-processor-idle-it", stateDir, Map.of(
+                "streams.window.idle.timeout", "1s", "streams.absence.timeout", "3s"));
+        Instant t0 = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(2));
+
+        StreamProcessorService first = new StreamProcessorService(settings);
+        try {
+            first.start();
+            sendChecks(quiet, t0, CheckStatus.OK, 59);
+
+            List<TargetWindow> windows = windowsUntil(quiet, seen -> !seen.isEmpty());
+            assertEquals(t0, windows.get(0).getWindowStart(), "closed with no record after it");
+            assertEquals(1, windows.get(0).getChecks());
+            AlertEvent absent = alertsUntil(quiet, "target-absent", seen -> !seen.isEmpty()).get(0).value();
+            assertEquals(AlertState.FIRING, absent.getState());
+            assertTrue(absent.getSummary().startsWith(quiet + " sent nothing for "), absent.getSummary());
+            assertTrue(absent.getEvidence().getValue() >= 3, "silent for the absence timeout: " + absent.getEvidence());
+        } finally {
+            first.close();
+        }
+
+        deleteContents(stateDir);
+        StreamProcessorService second = new StreamProcessorService(settings);
+        try {
+            second.start();
+            sendChecks(quiet, t0, CheckStatus.OK, 70);
+
+            List<ConsumerRecord<String, AlertEvent>> absence =
+                    alertsUntil(quiet, "target-absent", seen -> seen.size() >= 2);
+            assertEquals(List.of(AlertState.FIRING, AlertState.RESOLVED),
+                    absence.stream().map(r -> r.value().getState()).toList());
+            assertEquals(t0.plusSeconds(70), absence.get(1).value().getEndsAt());
+        } finally {
+            second.close();
+        }
+    }
+
+    private static List<ConsumerRecord<String, AlertEvent>> alertsUntil(
+            String target, String ruleId, Predicate<List<ConsumerRecord<String, AlertEvent>>> until) {
+        return mine(TopicProbe.readUntil(kafka.bootstrapServers(), Topics.ALERTS,
+                seen -> until.test(mine(seen, target, ruleId)), WAIT), target, ruleId);
+    }
+
+    /** Other tests of this class share the topics: only this target's alerts of this rule. */
+    private static List<ConsumerRecord<String, AlertEvent>> mine(List<ConsumerRecord<String, AlertEvent>> alerts,
+                                                                 String target, String ruleId) {
+        return alerts.stream().filter(r -> r.value().getTargetId().equals(target) && r.value().getRuleId().equals(ruleId))
+                .toList();
+    }
+
+    private static List<TargetWindow> windowsUntil(String target, Predicate<List<TargetWindow>> until) {
+        Function<List<ConsumerRecord<String, TargetWindow>>, List<TargetWindow>> mine = seen ->
+                seen.stream().map(ConsumerRecord::value).filter(w -> w.getTargetId().equals(target)).toList();
+        return mine.apply(TopicProbe.readUntil(kafka.bootstrapServers(), Topics.AGGREGATES_1M,
+                seen -> until.test(mine.apply(seen)), WAIT));
     }
 
     /**
@@ -257,14 +320,18 @@ class StreamProcessorIT {
     }
 
     private static void sendChecks(Instant t0, CheckStatus status, int... seconds) {
+        sendChecks(TARGET, t0, status, seconds);
+    }
+
+    private static void sendChecks(String target, Instant t0, CheckStatus status, int... seconds) {
         try (KafkaProducer<String, CheckResult> producer = new KafkaProducer<>(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
                 Topics.CHECKS.keySerde().serializer(), Topics.CHECKS.valueSerde().serializer())) {
             for (int s : seconds) {
                 Instant at = t0.plusSeconds(s);
-                CheckResult check = CheckResult.newBuilder().setTargetId(TARGET).setCheckName("http").setStatus(status)
+                CheckResult check = CheckResult.newBuilder().setTargetId(target).setCheckName("http").setStatus(status)
                         .setLatencyMs(12.0).setObservedAt(at).build();
-                producer.send(new ProducerRecord<>(Topics.CHECKS.name(), null, at.toEpochMilli(), TARGET, check));
+                producer.send(new ProducerRecord<>(Topics.CHECKS.name(), null, at.toEpochMilli(), target, check));
             }
         }
     }

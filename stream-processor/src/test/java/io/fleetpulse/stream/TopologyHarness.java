@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -35,15 +36,18 @@ final class TopologyHarness implements AutoCloseable {
     final TestInputTopic<byte[], byte[]> rawChecks;
     final TestInputTopic<byte[], byte[]> rawMetrics;
     final TestOutputTopic<String, TargetWindow> windows;
+    final TestOutputTopic<String, TargetWindow> hourWindows;
     final TestOutputTopic<String, AlertEvent> alerts;
     final TestOutputTopic<Bytes, DeadLetter> deadLetters;
+
+    private final Properties props;
 
     TopologyHarness(TopologySettings settings, Path stateDir) {
         this.settings = settings;
         Settings given = Settings.of(Map.of(
                 "streams.state.dir", stateDir.toString(),
                 "streams.application.id", "topology-test"), StreamProcessorService.KEYS);
-        var props = StreamsProps.from(given).properties(KafkaSettings.from(given));
+        props = StreamsProps.from(given).properties(KafkaSettings.from(given));
         driver = new TopologyTestDriver(HealthTopology.build(new StreamsBuilder(), settings), props,
                 T0.plus(Duration.ofHours(1)));
         checks = input(Topics.CHECKS);
@@ -51,8 +55,14 @@ final class TopologyHarness implements AutoCloseable {
         rawChecks = driver.createInputTopic(Topics.CHECKS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         rawMetrics = driver.createInputTopic(Topics.METRICS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         windows = output(Topics.AGGREGATES_1M);
+        hourWindows = output(Topics.AGGREGATES_1H);
         alerts = output(Topics.ALERTS);
         deadLetters = output(Topics.DLQ);
+    }
+
+    /** The Streams properties the driver runs with (the service's own factory). */
+    Properties driverProps() {
+        return props;
     }
 
     static TopologyHarness withDefaults(Path stateDir) {
@@ -100,6 +110,11 @@ final class TopologyHarness implements AutoCloseable {
 
     List<TargetWindow> readWindows() {
         return windows.readValuesToList();
+    }
+
+    /** Moves the driver's wall clock on, firing the wall-clock punctuation once. */
+    void advanceWallClock(Duration by) {
+        driver.advanceWallClockTime(by);
     }
 
     List<AlertEvent> readAlerts() {

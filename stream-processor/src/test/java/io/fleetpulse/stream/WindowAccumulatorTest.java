@@ -1,14 +1,18 @@
 package io.fleetpulse.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
+import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.Arrays;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 
@@ -17,11 +21,89 @@ class WindowAccumulatorTest {
     private static final Instant T0 = Instant.parse("2024-05-01T10:00:00Z");
 
     @Test
-    void shouldTakeNearestRankPercentiles() {
-        assertNull(WindowAccumulator.percentile(new double[0], 50));
-        assertEquals(7.0, WindowAccumulator.percentile(new double[] {7}, 99));
-        assertEquals(2.0, WindowAccumulator.percentile(new double[] {1, 2, 3, 4}, 50));
-        assertEquals(4.0, WindowAccumulator.percentile(new double[] {1, 2, 3, 4}, 95));
+    void shouldTakeNearestRankPercentilesToWithinATenthOfAPercent() {
+        assertNull(latencies().percentile(50));
+        assertEquals(7.0, latencies(7).percentile(99), 7.0 * 0.001);
+        assertEquals(2.0, latencies(1, 2, 3, 4).percentile(50), 2.0 * 0.001);
+        assertEquals(4.0, latencies(1, 2, 3, 4).percentile(95), 4.0 * 0.001);
+        assertEquals(12_345.678, latencies(0.5, 12_345.678).percentile(99), 12.4, "no upper bound to configure");
+        assertEquals(0.0, latencies(0).percentile(50));
+    }
+
+    @Test
+    void shouldMergeMinutesIntoAnHourAsIfTheyWereOneWindow() {
+        WindowAccumulator first = latencies(10, 20, 30);
+        first.add(MetricSample.newBuilder().setTargetId("a").setObservedAt(T0).setCpuPercent(10.0).build());
+        WindowAccumulator second = latencies(40, 1000);
+        second.add(MetricSample.newBuilder().setTargetId("a").setObservedAt(T0).setCpuPercent(30.0).build());
+        WindowAccumulator whole = latencies(10, 20, 30, 40, 1000);
+        whole.add(MetricSample.newBuilder().setTargetId("a").setObservedAt(T0).setCpuPercent(10.0).build());
+        whole.add(MetricSample.newBuilder().setTargetId("a").setObservedAt(T0).setCpuPercent(30.0).build());
+
+        TargetWindow merged = new WindowAccumulator().merge(first).merge(second).toTargetWindow("a", T0, T0.plusSeconds(3600));
+
+        assertEquals(whole.toTargetWindow("a", T0, T0.plusSeconds(3600)), merged);
+        assertEquals(5, merged.getChecks());
+        assertEquals(30.0, merged.getLatencyP50Ms(), 0.03);
+        assertEquals(1000.0, merged.getLatencyP99Ms(), 1.0);
+        assertEquals(20.0, merged.getCpuAvg(), 1e-9);
+        assertEquals(30.0, merged.getCpuMax());
+        assertEquals(2, merged.getSamples());
+    }
+
+    @Test
+    void shouldGiveTheSamePercentilesWhetherLatenciesAreKeptRawOrInTheHistogram() {
+        double[] many = new double[WindowAccumulator.RAW_LATENCIES_MAX * 3];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = (i * 7919 % many.length) * 0.37; // 0 to ~284 ms, out of order
+        }
+        WindowAccumulator whole = latencies(many);
+        WindowAccumulator merged = new WindowAccumulator();
+        for (int from = 0; from < many.length; from += 40) { // minutes of 40 latencies each, kept raw
+            WindowAccumulator minute = latencies(Arrays.copyOfRange(many, from, Math.min(many.length, from + 40)));
+            assertTrue(minute.latenciesRaw());
+            merged.merge(roundTrip(minute));
+        }
+
+        assertFalse(whole.latenciesRaw(), "more than the raw limit: recorded in the histogram");
+        assertFalse(merged.latenciesRaw());
+        TargetWindow expected = whole.toTargetWindow("a", T0, T0.plusSeconds(3600));
+        assertEquals(expected, roundTrip(merged).toTargetWindow("a", T0, T0.plusSeconds(3600)));
+        double[] sorted = many.clone();
+        Arrays.sort(sorted);
+        assertEquals(sorted[(int) Math.ceil(0.95 * sorted.length) - 1], expected.getLatencyP95Ms(),
+                sorted[(int) Math.ceil(0.95 * sorted.length) - 1] * 0.001, "nearest rank, within 0.1%");
+    }
+
+    private static WindowAccumulator roundTrip(WindowAccumulator acc) {
+        return WindowAccumulator.SERDE.deserializer().deserialize("t", WindowAccumulator.SERDE.serializer().serialize("t", acc));
+    }
+
+    @Test
+    void shouldStillReadTheFormerRawLatencyFormat() {
+        ByteBuffer v1 = ByteBuffer.allocate(1 + 8 + 8 + 4 + 2 * 8 + 3 * 24 + 8);
+        v1.put((byte) 1).putLong(2).putLong(1).putInt(2).putDouble(10.0).putDouble(30.0);
+        for (int i = 0; i < 3; i++) {
+            v1.putLong(0).putDouble(0).putDouble(Double.NEGATIVE_INFINITY);
+        }
+        v1.putLong(0);
+
+        TargetWindow w = WindowAccumulator.SERDE.deserializer().deserialize("t", v1.array())
+                .toTargetWindow("a", T0, T0.plusSeconds(60));
+
+        assertEquals(2, w.getChecks());
+        assertEquals(1, w.getFailures());
+        assertEquals(30.0, w.getLatencyP99Ms(), 0.03);
+        assertNull(w.getCpuAvg());
+    }
+
+    private static WindowAccumulator latencies(double... ms) {
+        WindowAccumulator acc = new WindowAccumulator();
+        for (double latency : ms) {
+            acc.add(CheckResult.newBuilder().setTargetId("a").setCheckName("http").setStatus(CheckStatus.OK)
+                    .setLatencyMs(latency).setObservedAt(T0).build());
+        }
+        return acc;
     }
 
     @Test
@@ -41,7 +123,7 @@ class WindowAccumulatorTest {
 
         assertEquals(expected, actual);
         assertEquals(10, actual.getFailures());
-        assertEquals(15.0, actual.getLatencyP50Ms());
+        assertEquals(15.0, actual.getLatencyP50Ms(), 15.0 * 0.001);
         assertNull(actual.getMemoryAvg());
     }
 

@@ -1,0 +1,353 @@
+package io.fleetpulse.stream;
+
+import io.fleetpulse.events.CheckResult;
+import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.TargetWindow;
+import io.fleetpulse.schemas.DeadLetters;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The task's window engine: event time <em>per target</em>, 1-minute and 1-hour tumbling windows, lateness, idle
+ * closing and absence, for every target of one task.
+ *
+ * <p><b>Event time.</b> A target's event time is the highest observed-at accepted for it. A window [s, e) of the
+ * target closes, emitting its one final result, once that target's event time reaches e + grace; a record for a
+ * closed window is {@code late}. One target's clock never moves another target's windows.
+ *
+ * <p><b>Idle closing.</b> When a target (or its whole partition) goes quiet, the wall-clock punctuation carries its
+ * event time on at wall-clock pace from its last arrival, and closes a window once that passes e + grace + idle
+ * timeout. Punctuation decides only when a window closes; a record for the window delayed by more than the idle
+ * timeout is then late, as it would be after the target's own next record.
+ *
+ * <p><b>1 hour.</b> A closed minute is merged into its hour's accumulator; the hour closes by the same rules when its
+ * end + grace is reached, after all its minutes.
+ *
+ * <p><b>Absence.</b> The task's event time is the highest observed-at of all its targets. A target is silent when the
+ * task's event time has moved the absence timeout on since the target's last record was accepted (not since the
+ * target's own event time: a slow clock that keeps sending is not silent). For this, one record moves the task's
+ * event time on by at most half the absence timeout: a fast clock joining the task (or one record far ahead) cannot
+ * make all other targets look silent at once. A silent target is reported
+ * ({@link Signal#SILENCE_SECONDS}, once); once the whole task has had no record for the idle timeout, the task's
+ * event time is carried on at wall-clock pace, so the targets of a silent partition are reported too. The target's
+ * next record reports silence 0, so an absence alert resolves. In a live partition this depends only on the records
+ * in their order, so a replay reports the same silences.
+ *
+ * <p><b>Cost.</b> State is in three changelogged stores: {@code window-targets} (one {@link TargetClock} per target,
+ * which lists its open windows, so closing never scans a window store), {@code windows-1m} and {@code windows-1h}
+ * (one accumulator per open window, keyed {@code start|targetId}). Punctuation never scans a store: two in-memory
+ * time-ordered indexes (targets by idle-closing deadline, present targets by the task time they were last seen at), rebuilt from
+ * {@code window-targets} in {@link #init} (one scan per task assignment), give it the due targets in O(log n) each.
+ * They cost about 200 bytes of heap per target.
+ */
+final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOutput> {
+
+    static final long MINUTE_MS = Duration.ofMinutes(1).toMillis();
+    static final long HOUR_MS = Duration.ofHours(1).toMillis();
+    /** How often the wall clock is looked at; the idle and absence timeouts are what it is compared with. */
+    static final Duration PUNCTUATE_EVERY = Duration.ofSeconds(1);
+
+    private final long graceMs;
+    private final long idleMs;
+    private final long absenceMs;
+    private final String targetStoreName;
+    private final String minuteStoreName;
+    private final String hourStoreName;
+    private final PipelineCounters counters;
+
+    private ProcessorContext<String, EngineOutput> context;
+    private KeyValueStore<String, TargetClock> targets;
+    private KeyValueStore<String, WindowAccumulator> minutes;
+    private KeyValueStore<String, WindowAccumulator> hours;
+
+    /** Wall-clock time this task started: idle time is counted from here at the earliest, so a restart closes nothing early. */
+    private long startedWallMs;
+    private long taskArrivalWallMs;
+    private long taskEventTimeMs = Long.MIN_VALUE;
+    /**
+     * The task's event time as absence measures it: it follows {@link #taskEventTimeMs}, but one record moves it at most
+     * {@link #maxProgressStepMs} at once, so a single fast clock joining the task does not make every other target look
+     * silent at a stroke.
+     */
+    private long taskProgressMs = Long.MIN_VALUE;
+    private final long maxProgressStepMs;
+    private final TreeSet<Due> idleDeadlines = new TreeSet<>();
+    private final Map<String, Long> idleDeadlineOf = new HashMap<>();
+    private final TreeSet<Due> presentBySeenAt = new TreeSet<>();
+    private final Map<String, Long> presentSeenAtOf = new HashMap<>();
+
+    /** One target due at one time; ordered by time, then target. */
+    private record Due(long at, String target) implements Comparable<Due> {
+        @Override
+        public int compareTo(Due o) {
+            int c = Long.compare(at, o.at);
+            return c != 0 ? c : target.compareTo(o.target);
+        }
+    }
+
+    WindowEngine(Duration grace, TopologySettings.WindowTiming timing, String targetStoreName, String minuteStoreName,
+                 String hourStoreName, PipelineCounters counters) {
+        this.graceMs = grace.toMillis();
+        this.idleMs = timing.idleTimeout().toMillis();
+        this.absenceMs = timing.absenceTimeout().toMillis();
+        this.maxProgressStepMs = absenceMs / 2;
+        this.targetStoreName = targetStoreName;
+        this.minuteStoreName = minuteStoreName;
+        this.hourStoreName = hourStoreName;
+        this.counters = counters;
+    }
+
+    static String windowKey(long start, String targetId) {
+        return start + "|" + targetId; // the start has no '|', so keys cannot collide
+    }
+
+    @Override
+    public void init(ProcessorContext<String, EngineOutput> context) {
+        this.context = context;
+        this.targets = context.getStateStore(targetStoreName);
+        this.minutes = context.getStateStore(minuteStoreName);
+        this.hours = context.getStateStore(hourStoreName);
+        startedWallMs = context.currentSystemTimeMs();
+        taskArrivalWallMs = startedWallMs;
+        // A revived task (after a failed transaction) is initialised again: start the indexes from the store afresh.
+        taskEventTimeMs = Long.MIN_VALUE;
+        taskProgressMs = Long.MIN_VALUE;
+        idleDeadlines.clear();
+        idleDeadlineOf.clear();
+        presentBySeenAt.clear();
+        presentSeenAtOf.clear();
+        try (KeyValueIterator<String, TargetClock> all = targets.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, TargetClock> entry = all.next();
+                taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.eventTimeMs());
+                taskProgressMs = Math.max(taskProgressMs, entry.value.seenAtTaskTimeMs());
+                index(entry.key, entry.value);
+            }
+        }
+        context.schedule(PUNCTUATE_EVERY, PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+    }
+
+    @Override
+    public void process(Record<Bytes, Intake<?>> record) {
+        long now = context.currentSystemTimeMs();
+        taskArrivalWallMs = now;
+        Intake<?> intake = record.value();
+        Object value = intake.value();
+        String target = value instanceof CheckResult c ? c.getTargetId() : ((MetricSample) value).getTargetId();
+        long at = intake.observedAtMs();
+        long minuteStart = floor(at, MINUTE_MS);
+
+        TargetClock clock = targets.get(target);
+        if (clock != null && lateFor(clock, minuteStart + MINUTE_MS)) {
+            late(record, target, clock, at, minuteStart);
+            return;
+        }
+        boolean wasAbsent = clock != null && clock.absent();
+        boolean taskTimeMoved = at > taskEventTimeMs;
+        if (taskTimeMoved) {
+            taskProgressMs = taskEventTimeMs == Long.MIN_VALUE ? at
+                    : taskProgressMs + Math.min(at - taskEventTimeMs, maxProgressStepMs);
+            taskEventTimeMs = at;
+        }
+        String key = windowKey(minuteStart, target);
+        WindowAccumulator acc = minutes.get(key);
+        if (acc == null) {
+            acc = new WindowAccumulator();
+        }
+        if (value instanceof CheckResult check) {
+            acc.add(check);
+        } else {
+            acc.add((MetricSample) value);
+        }
+        minutes.put(key, acc);
+
+        TargetClock base = clock == null ? TargetClock.first(at, now) : clock;
+        TargetClock next = new TargetClock(Math.max(base.eventTimeMs(), at), taskProgressMs, now, base.closedThroughMs(), false,
+                TargetClock.with(base.openMinutes(), minuteStart), TargetClock.with(base.openHours(), floor(at, HOUR_MS)));
+        next = closeThrough(target, next, next.eventTimeMs() - graceMs);
+        targets.put(target, next);
+        index(target, next);
+
+        if (wasAbsent) {
+            forward(target, EngineOutput.signal(SignalSample.point(Signal.SILENCE_SECONDS, 0, Instant.ofEpochMilli(at))), at);
+        }
+        forward(target, EngineOutput.accepted(value), at);
+        if (taskTimeMoved) {
+            reportSilent(taskProgressMs);
+        }
+    }
+
+    /** A window ending at {@code end} has closed for this target: by its event time, or by idle closing. */
+    private boolean lateFor(TargetClock clock, long end) {
+        return end <= clock.closedThroughMs() || end + graceMs <= clock.eventTimeMs();
+    }
+
+    private void late(Record<Bytes, Intake<?>> record, String target, TargetClock clock, long at, long windowStart) {
+        long windowEnd = windowStart + MINUTE_MS;
+        String why = windowEnd + graceMs <= clock.eventTimeMs()
+                ? "which closed at " + Instant.ofEpochMilli(windowEnd + graceMs) + " (grace " + graceMs + " ms)"
+                : "which was closed by the wall clock after the target had sent nothing for the idle timeout";
+        String error = "observedAt " + Instant.ofEpochMilli(at) + " falls in window [" + Instant.ofEpochMilli(windowStart)
+                + ", " + Instant.ofEpochMilli(windowEnd) + ") of target '" + target + "', " + why
+                + "; the target's event time had reached " + Instant.ofEpochMilli(clock.eventTimeMs());
+        counters.deadLetter(DeadLetters.LATE);
+        RecordMetadata meta = context.recordMetadata().orElseThrow(
+                () -> new IllegalStateException("the window engine must sit in its source topics' sub-topology"));
+        DeadLetter letter = DeadLetters.of(IntakeProcessor.SERVICE, meta.topic(), meta.partition(), meta.offset(),
+                record.key() == null ? null : record.key().get(), record.value().original(), DeadLetters.LATE, error,
+                Instant.ofEpochMilli(context.currentSystemTimeMs()));
+        forward(target, EngineOutput.late(letter), record.timestamp());
+    }
+
+    /** Closes, in order of their end, the target's windows ending at or before {@code limit}; minutes before hours. */
+    private TargetClock closeThrough(String target, TargetClock clock, long limit) {
+        long[] openMinutes = clock.openMinutes();
+        long[] openHours = clock.openHours();
+        int m = closeDue(openMinutes, MINUTE_MS, limit, start -> closeMinute(target, start));
+        int h = closeDue(openHours, HOUR_MS, limit, start -> closeHour(target, start));
+        if (m == 0 && h == 0) {
+            return clock;
+        }
+        long closedThrough = clock.closedThroughMs();
+        if (m > 0) {
+            closedThrough = Math.max(closedThrough, openMinutes[m - 1] + MINUTE_MS);
+        }
+        if (h > 0) {
+            closedThrough = Math.max(closedThrough, openHours[h - 1] + HOUR_MS);
+        }
+        return clock.withClosed(closedThrough, Arrays.copyOfRange(openMinutes, m, openMinutes.length),
+                Arrays.copyOfRange(openHours, h, openHours.length));
+    }
+
+    /** Closes the leading windows of {@code starts} (ascending) that end at or before {@code limit}; returns how many. */
+    private static int closeDue(long[] starts, long size, long limit, LongConsumer close) {
+        int closed = 0;
+        while (closed < starts.length && starts[closed] + size <= limit) {
+            close.accept(starts[closed]);
+            closed++;
+        }
+        return closed;
+    }
+
+    private void closeMinute(String target, long start) {
+        WindowAccumulator acc = close(minutes, target, start, MINUTE_MS, EngineOutput::minute);
+        if (acc != null) {
+            counters.windowOut();
+            String hourKey = windowKey(floor(start, HOUR_MS), target);
+            WindowAccumulator hour = hours.get(hourKey);
+            hours.put(hourKey, hour == null ? acc : hour.merge(acc));
+        }
+    }
+
+    private void closeHour(String target, long start) {
+        close(hours, target, start, HOUR_MS, EngineOutput::hour);
+    }
+
+    /** Takes the window's accumulator out of its store and hands on its final result; null if the window held nothing. */
+    private WindowAccumulator close(KeyValueStore<String, WindowAccumulator> store, String target, long start, long size,
+                                    Function<TargetWindow, EngineOutput> as) {
+        String key = windowKey(start, target);
+        WindowAccumulator acc = store.get(key);
+        if (acc != null) {
+            store.delete(key);
+            long end = start + size;
+            forward(target, as.apply(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end))), end);
+        }
+        return acc;
+    }
+
+    /** Wall clock: closes the windows of idle targets, and reports silence when the whole task has gone quiet. */
+    private void punctuate(long now) {
+        while (!idleDeadlines.isEmpty() && idleDeadlines.first().at() <= now) {
+            String target = idleDeadlines.pollFirst().target();
+            idleDeadlineOf.remove(target);
+            TargetClock clock = targets.get(target);
+            if (clock == null) {
+                continue;
+            }
+            long carriedOn = clock.eventTimeMs() + (now - idleSince(clock));
+            TargetClock next = closeThrough(target, clock, carriedOn - graceMs - idleMs);
+            if (next != clock) {
+                targets.put(target, next);
+            }
+            index(target, next);
+        }
+        long taskQuietFor = now - taskArrivalWallMs;
+        if (taskQuietFor >= idleMs && taskProgressMs != Long.MIN_VALUE) {
+            reportSilent(taskProgressMs + taskQuietFor);
+        }
+    }
+
+    private long idleSince(TargetClock clock) {
+        return Math.max(clock.arrivalWallMs(), startedWallMs);
+    }
+
+    /** Reports, once each, the present targets last seen the absence timeout or more before {@code taskTime}. */
+    private void reportSilent(long taskTime) {
+        List<String> silent = new ArrayList<>();
+        while (!presentBySeenAt.isEmpty() && presentBySeenAt.first().at() <= taskTime - absenceMs) {
+            String target = presentBySeenAt.pollFirst().target();
+            presentSeenAtOf.remove(target);
+            silent.add(target);
+        }
+        for (String target : silent) {
+            TargetClock clock = targets.get(target);
+            if (clock == null || clock.absent()) {
+                continue;
+            }
+            targets.put(target, clock.withAbsent());
+            double seconds = (taskTime - clock.seenAtTaskTimeMs()) / 1000.0;
+            forward(target, EngineOutput.signal(SignalSample.point(Signal.SILENCE_SECONDS, seconds,
+                    Instant.ofEpochMilli(taskTime))), taskTime);
+        }
+    }
+
+    /** Puts the target in the in-memory indexes where its clock says it belongs. */
+    private void index(String target, TargetClock clock) {
+        Long oldDeadline = idleDeadlineOf.remove(target);
+        if (oldDeadline != null) {
+            idleDeadlines.remove(new Due(oldDeadline, target));
+        }
+        long earliestEnd = clock.earliestOpenEnd(MINUTE_MS, HOUR_MS);
+        if (earliestEnd != Long.MAX_VALUE) {
+            // When its event time, carried on at wall-clock pace, passes that end + grace + idle timeout.
+            long deadline = idleSince(clock) + Math.max(0, earliestEnd + graceMs + idleMs - clock.eventTimeMs());
+            idleDeadlines.add(new Due(deadline, target));
+            idleDeadlineOf.put(target, deadline);
+        }
+        Long oldSeenAt = presentSeenAtOf.remove(target);
+        if (oldSeenAt != null) {
+            presentBySeenAt.remove(new Due(oldSeenAt, target));
+        }
+        if (!clock.absent()) {
+            presentBySeenAt.add(new Due(clock.seenAtTaskTimeMs(), target));
+            presentSeenAtOf.put(target, clock.seenAtTaskTimeMs());
+        }
+    }
+
+    private void forward(String target, EngineOutput output, long timestamp) {
+        context.forward(new Record<>(target, output, timestamp));
+    }
+
+    static long floor(long at, long size) {
+        return at - Math.floorMod(at, size);
+    }
+}
