@@ -3,6 +3,7 @@ package io.fleetpulse.stream;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
@@ -39,6 +40,8 @@ import org.apache.kafka.streams.state.WindowStore;
  *        └► accepted ─┬► cogroup per target ► 1-min windows ► suppress until closed ► fleet.aggregates.1m
  *                     │                                                             └► window signals ─┐
  *                     └► point signals (check_failed, cpu_percent, ...) ───────────────────────────────┴► evaluate-rules ► fleet.alerts
+ * fleet.targets (raw bytes) ► targets-intake ──rejected──► fleet.dlq                        group, labels ▲ (target-inventory)
+ *   └► track-inventory: keep the entry; a tombstone resolves the target's alerts ► fleet.alerts
  * </pre>
  *
  * Every input is keyed by targetId and co-partitioned, so nothing is repartitioned. Every node and store is named:
@@ -61,6 +64,8 @@ public final class HealthTopology {
     public static final String WINDOW_STORE = "aggregates-1m-store";
     public static final String FINAL_WINDOWS = "aggregates-1m-final";
     public static final String ALERT_STORE = "alert-states";
+    /** The task's share of fleet.targets: group and labels of each target, for its alerts. */
+    public static final String INVENTORY_STORE = "target-inventory";
 
     private HealthTopology() {
     }
@@ -70,6 +75,8 @@ public final class HealthTopology {
                 Stores.persistentKeyValueStore(WATERMARK_STORE), Serdes.String(), Serdes.Long()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde()));
 
         Map<String, KStream<Bytes, Intake<CheckResult>>> checks = intake(builder, "checks", Topics.CHECKS,
                 CheckResult::getTargetId, CheckResult::getObservedAt, ValueContract::violation, settings);
@@ -97,11 +104,32 @@ public final class HealthTopology {
                 .merge(acceptedMetrics.flatMap((key, sample) -> keyed(sample.getTargetId(), SignalSample.fromMetrics(sample)),
                         Named.as("metric-signals")), Named.as("point-signals"))
                 .merge(windows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
-                .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
-                        Named.as("evaluate-rules"), ALERT_STORE)
+                .process(() -> new RuleEvaluator(settings.rules(), settings.counters()),
+                        Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE)
                 .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "alerts-sink"));
 
+        inventory(builder, limit, settings);
         return builder.build();
+    }
+
+    /**
+     * fleet.targets into the inventory store the rule engine reads; a tombstone resolves the target's alerts.
+     * Co-partitioned with the signals (same key, same partition count), so the task that holds a target's alerts
+     * holds its inventory entry too.
+     */
+    private static void inventory(StreamsBuilder builder, DeadLetterLimit limit, TopologySettings settings) {
+        Map<String, KStream<Bytes, Intake<Target>>> targets = builder
+                .stream(Topics.TARGETS.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName("targets-source"))
+                .processValues(() -> new TargetIntake(settings.counters()), Named.as("targets-intake"))
+                .split(Named.as("targets-"))
+                .branch((key, intake) -> intake.isRejected(), Branched.as("rejected"))
+                .defaultBranch(Branched.as("accepted"));
+        targets.get("targets-rejected").map((key, intake) -> fitted(limit, intake), Named.as("targets-dead-letters"))
+                .to(Topics.DLQ.name(), produced(Topics.DLQ, "targets-dlq-sink"));
+        targets.get("targets-accepted")
+                .process(() -> new InventoryProcessor(settings.rules(), settings.counters()),
+                        Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE)
+                .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "inventory-alerts-sink"));
     }
 
     /**

@@ -40,7 +40,10 @@ import java.util.stream.Collectors;
  *     labels: { team: infra }
  * </pre>
  *
- * A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
+ * {@code check: db} (check signals only) watches one check name; without it every check of a target is watched, each
+ * with its own state and alert.
+ *
+ * <p>A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
  * evaluator a rule type for it.
  */
 public final class RuleBook {
@@ -49,19 +52,23 @@ public final class RuleBook {
     public static final String DEFAULT_RESOURCE = "/io/fleetpulse/stream/default-rules.yaml";
 
     private static final List<String> RULE_FIELDS =
-            List.of("id", "kind", "signal", "op", "value", "for", "recovery", "severity", "summary", "labels");
+            List.of("id", "kind", "signal", "check", "op", "value", "for", "recovery", "severity", "summary", "labels");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS = List.of("threshold");
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
-    private static final List<String> PLACEHOLDERS = List.of("target", "value", "threshold");
+    private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
+    private static final String CHECK_SIGNAL_NAMES =
+            ThresholdRule.PER_CHECK_SIGNALS.stream().map(Signal::ruleName).sorted().collect(Collectors.joining(", "));
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^}]*)}");
 
     private final List<ThresholdRule> rules;
     private final Map<Signal, List<ThresholdRule>> bySignal;
+    private final Map<String, ThresholdRule> byId = new HashMap<>();
 
     private RuleBook(List<ThresholdRule> rules) {
         this.rules = List.copyOf(rules);
+        rules.forEach(rule -> byId.put(rule.id(), rule));
         Map<Signal, List<ThresholdRule>> index = new EnumMap<>(Signal.class);
         for (ThresholdRule rule : rules) {
             index.computeIfAbsent(rule.signal(), s -> new ArrayList<>()).add(rule);
@@ -103,6 +110,11 @@ public final class RuleBook {
     /** The rules that watch {@code signal}; empty when none does. */
     public List<ThresholdRule> rulesFor(Signal signal) {
         return bySignal.getOrDefault(signal, List.of());
+    }
+
+    /** The rule with this id, if the book has it. */
+    public Optional<ThresholdRule> rule(String id) {
+        return Optional.ofNullable(byId.get(id));
     }
 
     @Override
@@ -147,6 +159,9 @@ public final class RuleBook {
         }
         String kind = node.require("kind").oneOf(KINDS, null);
         String signalName = node.require("signal").oneOf(SIGNALS, null);
+        Signal signal = signalName == null ? null : Signal.fromRuleName(signalName).orElseThrow();
+        boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
+        String check = check(node.get("check"), signal, perCheck);
         Comparison op = comparison(node.require("op"));
         Double value = number(node.require("value"));
         Duration fireFor = node.get("for").duration(Duration.ZERO);
@@ -172,15 +187,31 @@ public final class RuleBook {
         Matcher m = PLACEHOLDER.matcher(summary);
         while (m.find()) {
             if (!PLACEHOLDERS.contains(m.group(1))) {
-                summaryNode.problem("unknown placeholder '{" + m.group(1) + "}'; use {target}, {value} or {threshold}");
+                summaryNode.problem("unknown placeholder '{" + m.group(1) + "}'; use {target}, {check}, {value} or {threshold}");
+            } else if (m.group(1).equals("check") && signal != null && !perCheck) {
+                summaryNode.problem("{check} names the check of a check signal (" + CHECK_SIGNAL_NAMES + "); "
+                        + signalName + " has none");
             }
         }
         TreeMap<String, String> labels = labels(node.get("labels"));
-        if (id.isEmpty() || kind == null || signalName == null || fire == null || severity == null) {
+        if (id.isEmpty() || kind == null || signal == null || fire == null || severity == null) {
             return Optional.empty();
         }
-        Signal signal = Signal.fromRuleName(signalName).orElseThrow();
-        return Optional.of(new ThresholdRule(id, signal, fire, fireFor, recovery, recoveryFor, severity, summary, labels));
+        return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, recovery, recoveryFor, severity,
+                summary, labels));
+    }
+
+    /** {@code check: db}: only for per-check signals; absent means every check, each with its own alert. */
+    private static String check(YamlNode node, Signal signal, boolean perCheck) {
+        if (!node.exists()) {
+            return null;
+        }
+        String check = node.requiredText();
+        if (signal != null && !perCheck) {
+            node.problem("only a check signal (" + CHECK_SIGNAL_NAMES
+                    + ") can select a check; " + signal.ruleName() + " does not come from a check");
+        }
+        return check.isEmpty() || !perCheck ? null : check;
     }
 
     /** {@code >}, {@code >=}, {@code <} or {@code <=}; null when absent or wrong (a problem then). */
@@ -207,6 +238,9 @@ public final class RuleBook {
         node.entries().forEach((name, value) -> {
             if (name.isBlank() || !value.isScalar()) {
                 value.problem("label '" + name + "' must have a non-empty name and a plain value");
+            } else if (name.equals(AlertEngine.CHECK_LABEL)) {
+                value.problem("label '" + name + "' is reserved: a check signal's alert carries its check's name "
+                        + "there; select a check with the rule's own 'check' field");
             } else {
                 labels.put(name, value.text(""));
             }

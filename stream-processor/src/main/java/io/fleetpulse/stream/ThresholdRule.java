@@ -2,23 +2,31 @@ package io.fleetpulse.stream;
 
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.runtime.text.Numbers;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.HexFormat;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * One validated {@code kind: threshold} rule: fire when {@link #signal()} meets {@link #fire()} for {@link #fireFor()},
  * resolve when it meets {@link #recovery()} for {@link #recoveryFor()}. Built by {@link RuleBook}.
+ *
+ * @param check for a {@linkplain #perCheck() per-check signal}, the one check name the rule watches; null watches every
+ *              check, each with its own state and alert
  */
-public record ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
-                            Duration recoveryFor, Severity severity, String summaryTemplate,
+public record ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor,
+                            Condition recovery, Duration recoveryFor, Severity severity, String summaryTemplate,
                             Map<String, String> labels) {
+
+    /**
+     * Signals that come from one check result: each check name of a target is a series of its own, so a failing
+     * {@code db} check is not masked by the passing {@code http} check observed in the same poll.
+     */
+    public static final Set<Signal> PER_CHECK_SIGNALS = Collections.unmodifiableSet(
+            EnumSet.of(Signal.CHECK_FAILED, Signal.CHECK_LATENCY_MS));
 
     public ThresholdRule {
         Objects.requireNonNull(id, "id");
@@ -29,29 +37,34 @@ public record ThresholdRule(String id, Signal signal, Condition fire, Duration f
         Objects.requireNonNull(recoveryFor, "recoveryFor");
         Objects.requireNonNull(severity, "severity");
         Objects.requireNonNull(summaryTemplate, "summaryTemplate");
+        if (check != null && !PER_CHECK_SIGNALS.contains(signal)) {
+            throw new IllegalArgumentException("rule " + id + ": signal " + signal + " does not come from a check");
+        }
         // Sorted, so the fingerprint does not depend on the order labels were written in.
         labels = Collections.unmodifiableSortedMap(new TreeMap<>(labels == null ? Map.of() : labels));
     }
 
-    /**
-     * The alert's identity for one target: hex SHA-256 (first 16 bytes) of rule id, target and the sorted labels.
-     * Stable across restarts and releases, so it can be Kafka key and PagerDuty dedup_key at once.
-     */
-    public String fingerprint(String targetId) {
-        StringBuilder text = new StringBuilder(id).append('\u0000').append(targetId);
-        labels.forEach((k, v) -> text.append('\u0000').append(k).append('=').append(v));
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
+    /** A rule on every check (or on a signal that has no checks). */
+    public ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
+                         Duration recoveryFor, Severity severity, String summaryTemplate, Map<String, String> labels) {
+        this(id, signal, null, fire, fireFor, recovery, recoveryFor, severity, summaryTemplate, labels);
     }
 
-    /** The summary with {@code {target}}, {@code {value}} and {@code {threshold}} filled in. */
-    public String summary(String targetId, double value) {
+    /** Whether the rule keeps one state per check name of a target rather than one per target. */
+    public boolean perCheck() {
+        return PER_CHECK_SIGNALS.contains(signal);
+    }
+
+    /** Whether a sample of {@code checkName} (null for samples not from a check) feeds this rule. */
+    public boolean selects(String checkName) {
+        return check == null || check.equals(checkName);
+    }
+
+    /** The summary with {@code {target}}, {@code {check}}, {@code {value}} and {@code {threshold}} filled in. */
+    public String summary(String targetId, String checkName, double value) {
         return summaryTemplate
                 .replace("{target}", targetId)
+                .replace("{check}", checkName == null ? "" : checkName)
                 .replace("{value}", Numbers.format(value))
                 .replace("{threshold}", Numbers.format(fire.threshold()));
     }
@@ -60,8 +73,9 @@ public record ThresholdRule(String id, Signal signal, Condition fire, Duration f
      * What a resolve says. The firing template describes the problem ("CPU at 97% (over 90%)"), so filling it with
      * the recovered value would read as a contradiction; the resolve names the recovery condition instead.
      */
-    public String resolvedSummary(String targetId, double value) {
-        return targetId + " recovered (" + id + "): " + signal.ruleName() + " " + Numbers.format(value) + " "
+    public String resolvedSummary(String targetId, String checkName, double value) {
+        return targetId + " recovered (" + id + (checkName == null ? "" : ", check " + checkName) + "): "
+                + signal.ruleName() + " " + Numbers.format(value) + " "
                 + recovery.op().symbol() + " " + Numbers.format(recovery.threshold());
     }
 }

@@ -1,6 +1,7 @@
 package io.fleetpulse.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,17 +133,41 @@ class AlertStateMachineTest {
     }
 
     @Test
-    void shouldKeepItsSnapshotThroughTheStoreSerde() {
+    void shouldKeepItsSnapshotAndFiredIdentityThroughTheStoreSerde() {
         fire();
         observe(70, 30);
-        AlertRecord stored = new AlertRecord("abc123", machine.snapshot());
+        AlertRecord stored = new AlertRecord("abc123", "cpu-high", "web|1", null, Severity.WARNING, "edge",
+                Map.of("team", "infra", "zone", "a"), machine.snapshot());
 
         byte[] bytes = AlertRecord.SERDE.serializer().serialize("t", stored);
 
+        assertEquals(AlertRecord.FORMAT, bytes[0]);
         assertEquals(stored, AlertRecord.SERDE.deserializer().deserialize("t", bytes));
-        AlertRecord inactive = new AlertRecord(null, AlertStateMachine.Snapshot.INACTIVE);
+        AlertRecord inactive = AlertRecord.unfired("target-down", "web-1", "db", AlertStateMachine.Snapshot.INACTIVE);
         assertEquals(inactive, AlertRecord.SERDE.deserializer().deserialize("t",
                 AlertRecord.SERDE.serializer().serialize("t", inactive)));
+    }
+
+    @Test
+    void shouldReadAFormat1RecordAsLegacyWithItsFingerprintAndMachine() {
+        fire();
+        byte[] format1 = LegacyAlertState.format1("abc123", machine.snapshot());
+
+        AlertRecord read = AlertRecord.SERDE.deserializer().deserialize("t", format1);
+
+        assertTrue(read.legacy(), "format 1 kept no identity: the engine migrates it under its old key");
+        assertEquals("abc123", read.fingerprint());
+        assertEquals(machine.snapshot(), read.machine());
+    }
+
+    @Test
+    void shouldKeyTargetFirstWithEscapingSoOneTargetsPrefixNeverMatchesAnother() {
+        assertEquals("web-1|target-down|db", AlertRecord.key("web-1", "target-down", "db"));
+        assertEquals("web-1|cpu-high|", AlertRecord.key("web-1", "cpu-high", null));
+        assertTrue(AlertRecord.key("web-1", "cpu-high", null).startsWith(AlertRecord.targetPrefix("web-1")));
+        // Without escaping, target "a|b" would sit under the prefix of target "a".
+        assertFalse(AlertRecord.key("a|b", "r", "c").startsWith(AlertRecord.targetPrefix("a")));
+        assertEquals("a%7Cb|r|x%25y%7Cz", AlertRecord.key("a|b", "r", "x%y|z"));
     }
 
     private void fire() {

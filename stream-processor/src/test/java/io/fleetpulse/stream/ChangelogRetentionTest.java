@@ -46,7 +46,7 @@ class ChangelogRetentionTest {
     void shouldKeepTheOtherStoresCompactedWithoutRetention() throws ReflectiveOperationException {
         Map<String, Map<String, String>> configs = changelogConfigs(TopologySettings.defaults());
 
-        assertEquals(4, configs.size(), configs.toString());
+        assertEquals(5, configs.size(), configs.toString()); // with target-inventory
         configs.forEach((topic, config) -> {
             if (!topic.equals(WINDOW_CHANGELOG)) {
                 assertEquals("compact", config.get("cleanup.policy"), topic);

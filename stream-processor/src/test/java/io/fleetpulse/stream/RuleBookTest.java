@@ -59,9 +59,9 @@ class RuleBookTest {
         assertEquals(Duration.ZERO, slow.fireFor());
         assertEquals(Duration.ZERO, slow.recoveryFor());
         assertEquals(Map.of("team", "web", "tier", "1"), slow.labels());
-        assertEquals("web-1: latency_p95_ms_1m is 612.5 (threshold 500)", slow.summary("web-1", 612.5));
-        assertTrue(slow.resolvedSummary("web-1", 120).startsWith("web-1 recovered (" + slow.id() + "): latency_p95_ms_1m 120 "),
-                slow.resolvedSummary("web-1", 120));
+        assertEquals("web-1: latency_p95_ms_1m is 612.5 (threshold 500)", slow.summary("web-1", null, 612.5));
+        assertTrue(slow.resolvedSummary("web-1", null, 120).startsWith("web-1 recovered (" + slow.id() + "): latency_p95_ms_1m 120 "),
+                slow.resolvedSummary("web-1", null, 120));
     }
 
     @Test
@@ -100,9 +100,9 @@ class RuleBookTest {
                 "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
                 "rules.yaml:13:10: rules[1].for: '15' is not " + Durations.SYNTAX,
                 "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
-                "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {value} or {threshold}",
+                "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value} or {threshold}",
                 "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
-                        + "for, id, kind, labels, op, recovery, severity, signal, summary, value",
+                        + "check, for, id, kind, labels, op, recovery, severity, signal, summary, value",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
                 "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
@@ -178,10 +178,10 @@ class RuleBookTest {
                     summary: "{target} failed {value} of its checks (threshold {threshold})"
                 """, "t").rules().get(0);
 
-        assertEquals("web-1 failed " + Numbers.format(2 / 3.0) + " of its checks (threshold 0.5)", rule.summary("web-1", 2 / 3.0));
-        assertEquals("web-1 failed 0.6667 of its checks (threshold 0.5)", rule.summary("web-1", 2 / 3.0));
-        assertEquals("web-1 failed 0.00075 of its checks (threshold 0.5)", rule.summary("web-1", 0.00075));
-        assertEquals("web-1 recovered (errors): error_rate_1m 0.1 <= 0.5", rule.resolvedSummary("web-1", 0.1));
+        assertEquals("web-1 failed " + Numbers.format(2 / 3.0) + " of its checks (threshold 0.5)", rule.summary("web-1", null, 2 / 3.0));
+        assertEquals("web-1 failed 0.6667 of its checks (threshold 0.5)", rule.summary("web-1", null, 2 / 3.0));
+        assertEquals("web-1 failed 0.00075 of its checks (threshold 0.5)", rule.summary("web-1", null, 0.00075));
+        assertEquals("web-1 recovered (errors): error_rate_1m 0.1 <= 0.5", rule.resolvedSummary("web-1", null, 0.1));
     }
 
     @Test
@@ -203,17 +203,60 @@ class RuleBookTest {
 
     @Test
     void shouldGiveAStableFingerprintThatDependsOnRuleTargetAndLabels() {
-        ThresholdRule rule = RuleBook.defaults().rules().get(0);
-        ThresholdRule labelled = new ThresholdRule(rule.id(), rule.signal(), rule.fire(), rule.fireFor(), rule.recovery(),
-                rule.recoveryFor(), rule.severity(), rule.summaryTemplate(), new java.util.TreeMap<>(Map.of("b", "2", "a", "1")));
-
         // First 16 bytes of SHA-256("target-down\0web-1"), as `printf 'target-down\0web-1' | sha256sum` shows:
         // pinned, because alerting and PagerDuty dedupe on it across releases.
-        assertEquals("aa3221462df6869c273345aa44f3fc51", rule.fingerprint("web-1"));
-        assertNotEquals(rule.fingerprint("web-1"), rule.fingerprint("web-2"));
-        assertNotEquals(rule.fingerprint("web-1"), labelled.fingerprint("web-1"));
-        ThresholdRule reordered = new ThresholdRule(rule.id(), rule.signal(), rule.fire(), rule.fireFor(), rule.recovery(),
-                rule.recoveryFor(), rule.severity(), rule.summaryTemplate(), new java.util.LinkedHashMap<>(Map.of("a", "1", "b", "2")));
-        assertEquals(labelled.fingerprint("web-1"), reordered.fingerprint("web-1"), "label order does not matter");
+        assertEquals("aa3221462df6869c273345aa44f3fc51", Fingerprint.of("target-down", "web-1", Map.of()));
+        assertNotEquals(Fingerprint.of("target-down", "web-1", Map.of()), Fingerprint.of("target-down", "web-2", Map.of()));
+        String labelled = Fingerprint.of("target-down", "web-1", new java.util.TreeMap<>(Map.of("b", "2", "a", "1")));
+        assertNotEquals(Fingerprint.of("target-down", "web-1", Map.of()), labelled);
+        assertEquals(labelled, Fingerprint.of("target-down", "web-1", new java.util.LinkedHashMap<>(Map.of("a", "1", "b", "2"))),
+                "label order does not matter");
+    }
+
+    @Test
+    void shouldLetACheckSignalSelectOneCheck() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: db-down
+                    kind: threshold
+                    signal: check_failed
+                    check: db
+                    op: ">="
+                    value: 1
+                    severity: critical
+                    summary: "{target}: {check} is failing"
+                """, "t");
+
+        ThresholdRule dbDown = book.rules().get(0);
+        assertEquals("db", dbDown.check());
+        assertTrue(dbDown.perCheck());
+        assertTrue(dbDown.selects("db"));
+        assertTrue(!dbDown.selects("http"));
+        assertEquals("web-1: db is failing", dbDown.summary("web-1", "db", 1));
+        assertEquals(null, RuleBook.defaults().rule("target-down").orElseThrow().check(), "no check: every check");
+    }
+
+    @Test
+    void shouldRefuseACheckOnASignalWithoutChecksAndTheReservedCheckLabel() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: cpu
+                    kind: threshold
+                    signal: cpu_percent
+                    check: db
+                    op: ">"
+                    value: 90
+                    severity: warning
+                    summary: "{check} is hot"
+                    labels: { check: x }
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:5:12: rules[0].check: only a check signal (check_failed, check_latency_ms) can select a check; "
+                        + "cpu_percent does not come from a check",
+                "t:9:14: rules[0].summary: {check} names the check of a check signal (check_failed, check_latency_ms); "
+                        + "cpu_percent has none",
+                "t:10:22: rules[0].labels.check: label 'check' is reserved: a check signal's alert carries its check's "
+                        + "name there; select a check with the rule's own 'check' field"), problems);
     }
 }

@@ -1,0 +1,286 @@
+package io.fleetpulse.stream;
+
+import static io.fleetpulse.stream.TopologyHarness.at;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.CheckResult;
+import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.events.Severity;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The alert state through the topology: one state per check, target-first keys that keep what an alert fired with,
+ * the upgrade from format-1 state, the inventory (group, labels, tombstones) and rules removed while firing.
+ */
+class AlertStateTopologyTest {
+
+    @TempDir
+    Path stateDir;
+    TopologyHarness topology;
+
+    @BeforeEach
+    void start() {
+        topology = TopologyHarness.withDefaults(stateDir);
+    }
+
+    @AfterEach
+    void stop() {
+        topology.close();
+    }
+
+    @Test
+    void shouldFireTargetDownForAFailingCheckWhileAnotherCheckOfTheSamePollPasses() {
+        // The collector's poll: one result for http and one per body check, all with the same observedAt.
+        for (int s = 0; s <= 60; s += 5) {
+            poll("a", CheckStatus.OK, CheckStatus.CRITICAL, at(s));
+        }
+
+        List<AlertEvent> firing = topology.readAlerts();
+        assertEquals(1, firing.size(), "one alert, for db only: " + firing);
+        AlertEvent dbDown = firing.get(0);
+        assertEquals("target-down", dbDown.getRuleId());
+        assertEquals(AlertState.FIRING, dbDown.getState());
+        assertEquals(at(15), dbDown.getStartsAt(), "db failed at 0, 5, 10 and 15 s: for 15 s");
+        assertEquals(Map.of("check", "db"), dbDown.getLabels());
+        assertEquals(Fingerprint.of("target-down", "a", Map.of("check", "db")), dbDown.getFingerprint());
+        assertEquals("a is failing its db check", dbDown.getSummary());
+        assertEquals(4, dbDown.getEvidence().getSamples(), "db's own results, not http's");
+
+        for (int s = 65; s <= 80; s += 5) {
+            poll("a", CheckStatus.OK, CheckStatus.OK, at(s)); // db recovers
+        }
+
+        List<AlertEvent> resolved = topology.readAlerts();
+        assertEquals(1, resolved.size(), resolved.toString());
+        assertEquals(AlertState.RESOLVED, resolved.get(0).getState());
+        assertEquals(dbDown.getFingerprint(), resolved.get(0).getFingerprint());
+        assertEquals(Map.of("check", "db"), resolved.get(0).getLabels());
+        assertEquals(at(80), resolved.get(0).getEndsAt(), "healthy from 65 s, for 15 s");
+        assertEquals("a recovered (target-down, check db): check_failed 0 < 1", resolved.get(0).getSummary());
+    }
+
+    @Test
+    void shouldWatchOnlyTheSelectedCheckWhenARuleNamesOne() {
+        TopologySettings dbOnly = TopologySettings.defaults().withRules(RuleBook.parse("""
+                rules:
+                  - id: db-down
+                    kind: threshold
+                    signal: check_failed
+                    check: db
+                    op: ">="
+                    value: 1
+                    severity: critical
+                """, "test"));
+        topology.close();
+        topology = new TopologyHarness(dbOnly, stateDir.resolve("db-only"));
+
+        for (int s = 0; s <= 30; s += 5) {
+            poll("a", CheckStatus.CRITICAL, CheckStatus.OK, at(s)); // http fails, db passes
+        }
+        assertTrue(topology.alerts.isEmpty(), "http is not watched");
+
+        poll("a", CheckStatus.CRITICAL, CheckStatus.CRITICAL, at(35));
+        List<AlertEvent> alerts = topology.readAlerts();
+        assertEquals(List.of("db-down"), alerts.stream().map(AlertEvent::getRuleId).toList());
+        assertEquals(Map.of("check", "db"), alerts.get(0).getLabels());
+    }
+
+    @Test
+    void shouldKeyStateTargetFirstAndResolveWithTheLabelsAndGroupItFiredWith() {
+        topology.sendTarget("a", "edge", Map.of("team", "payments", "check", "overridden by the check"), at(0));
+        fireTargetDownOnHttp("a");
+        assertNotNull(topology.alertStore().get("a|target-down|http"), "keyed targetId|ruleId|check");
+        List<AlertEvent> firing = topology.readAlerts();
+        assertEquals("edge", firing.get(0).getGroup());
+        assertEquals(Map.of("team", "payments", "check", "http"), firing.get(0).getLabels());
+
+        // The inventory changes while the alert fires: the resolve still says what was paged.
+        topology.sendTarget("a", "core", Map.of("team", "search"), at(20));
+        for (int s = 20; s <= 35; s += 5) {
+            topology.sendCheck("a", CheckStatus.OK, at(s));
+        }
+
+        AlertEvent resolved = topology.readAlerts().get(0);
+        assertEquals(AlertState.RESOLVED, resolved.getState());
+        assertEquals(firing.get(0).getFingerprint(), resolved.getFingerprint());
+        assertEquals("edge", resolved.getGroup());
+        assertEquals(Map.of("team", "payments", "check", "http"), resolved.getLabels());
+    }
+
+    @Test
+    void shouldResolveWithTheSeverityStoredAtFiringNotTheCurrentRules() {
+        // Fired as INFO under an earlier version of target-down (critical today).
+        AlertStateMachine.Snapshot firing = new AlertStateMachine.Snapshot(AlertState.FIRING, at(0), 4, at(15), null, 0);
+        topology.alertStore().put(AlertRecord.key("a", "target-down", "http"), new AlertRecord("f1", "target-down",
+                "a", "http", Severity.INFO, "edge", Map.of("check", "http", "tier", "old"), firing));
+
+        for (int s = 20; s <= 35; s += 5) {
+            topology.sendCheck("a", CheckStatus.OK, at(s));
+        }
+
+        AlertEvent resolved = topology.readAlerts().get(0);
+        assertEquals(AlertState.RESOLVED, resolved.getState());
+        assertEquals("f1", resolved.getFingerprint());
+        assertEquals(Severity.INFO, resolved.getSeverity());
+        assertEquals(Map.of("check", "http", "tier", "old"), resolved.getLabels());
+        assertEquals(at(15), resolved.getStartsAt());
+    }
+
+    @Test
+    void shouldMigrateFormat1StateKeyedRuleFirstAndStillResolveIt() {
+        // What the first release left in the store: keyed ruleId|targetId, format 1 (fingerprint and machine only).
+        String legacyFingerprint = Fingerprint.of("target-down", "a", Map.of());
+        AlertStateMachine.Snapshot firing = new AlertStateMachine.Snapshot(AlertState.FIRING, at(-30), 4, at(-15), null, 0);
+        topology.alertStore().put("target-down|a", legacy(legacyFingerprint, firing));
+        topology.alertStore().put("cpu-high|a", legacy(Fingerprint.of("cpu-high", "a", Map.of()), firing));
+        topology.alertStore().put("cpu-high|b", legacy(null, new AlertStateMachine.Snapshot(AlertState.PENDING,
+                at(-5), 1, null, null, 0)));
+
+        topology.driver.advanceWallClockTime(RuleEvaluator.STARTUP_SWEEP_DELAY); // the start's sweep, no input needed
+
+        assertEquals(List.of("a|cpu-high|", "a|target-down|", "b|cpu-high|"), storeKeys(),
+                "re-keyed target-first; old keys gone");
+        assertFalse(topology.alertStore().get("a|target-down|").legacy(), "written back as format 2");
+        assertTrue(topology.alerts.isEmpty(), "migration publishes nothing");
+
+        // Format 1 kept one state for all of a target's checks: it resolves once every check is healthy for 15 s.
+        for (int s = 0; s <= 15; s += 5) {
+            poll("a", CheckStatus.OK, CheckStatus.OK, at(s));
+        }
+        topology.sendCpu("a", 70, at(15));
+        topology.sendCpu("a", 70, at(35));
+
+        List<AlertEvent> resolved = topology.readAlerts();
+        assertEquals(List.of("target-down", "cpu-high"), resolved.stream().map(AlertEvent::getRuleId).toList());
+        assertTrue(resolved.stream().allMatch(e -> e.getState() == AlertState.RESOLVED));
+        assertEquals(legacyFingerprint, resolved.get(0).getFingerprint(), "the fingerprint PagerDuty knows");
+        assertEquals(Severity.CRITICAL, resolved.get(0).getSeverity(), "format 1 kept none: the rule's");
+        assertEquals(at(-15), resolved.get(0).getStartsAt());
+        assertEquals(Fingerprint.of("cpu-high", "a", Map.of()), resolved.get(1).getFingerprint());
+        assertEquals(List.of("a|cpu-high|", "b|cpu-high|"), storeKeys(),
+                "the all-checks state is gone once resolved; b's PENDING goes on");
+        AlertRecord cpuAfter = topology.alertStore().get("a|cpu-high|");
+        assertEquals(AlertState.RESOLVED, cpuAfter.machine().state(), "RESOLVED until its next value");
+        assertNull(cpuAfter.fingerprint(), "a resolved alert lets go of its identity");
+    }
+
+    @Test
+    void shouldCarryTheTargetsGroupAndLabelsAndResolveEverythingOnItsTombstone() {
+        topology.sendTarget("a", "edge", Map.of("team", "payments", "env", "prod"), at(0));
+        topology.sendTarget("b", "core", Map.of(), at(0));
+        for (int s = 0; s <= 20; s += 5) {
+            topology.sendCpu("a", 95, at(s));
+            topology.sendCpu("b", 95, at(s));
+        }
+        topology.sendCheck("a", CheckStatus.CRITICAL, at(20)); // target-down PENDING on a
+        List<AlertEvent> firing = topology.readAlerts();
+        assertEquals(2, firing.size(), firing.toString());
+        AlertEvent cpuA = firing.get(0);
+        assertEquals("a", cpuA.getTargetId());
+        assertEquals("edge", cpuA.getGroup());
+        assertEquals(Map.of("team", "payments", "env", "prod"), cpuA.getLabels());
+        assertEquals(Fingerprint.of("cpu-high", "a", Map.of("team", "payments", "env", "prod")), cpuA.getFingerprint());
+        assertEquals("core", firing.get(1).getGroup());
+
+        topology.removeTarget("a", at(30));
+
+        List<KeyValue<String, AlertEvent>> resolved = topology.alerts.readKeyValuesToList();
+        assertEquals(1, resolved.size(), "a's firing alert; its PENDING one goes quietly: " + resolved);
+        AlertEvent removed = resolved.get(0).value;
+        assertEquals(cpuA.getFingerprint(), resolved.get(0).key);
+        assertEquals(AlertState.RESOLVED, removed.getState());
+        assertEquals("a resolved (cpu-high): target removed", removed.getSummary());
+        assertEquals("target_removed", removed.getEvidence().getSignal());
+        assertEquals("edge", removed.getGroup());
+        assertEquals(cpuA.getLabels(), removed.getLabels());
+        assertEquals(at(20), removed.getStartsAt());
+        assertEquals(at(30), removed.getEndsAt());
+        assertEquals(List.of("b|cpu-high|"), storeKeys(), "a's alert state is dropped, b's kept");
+        assertNull(topology.driver.getKeyValueStore(HealthTopology.INVENTORY_STORE).get("a"));
+        assertNotNull(topology.driver.getKeyValueStore(HealthTopology.INVENTORY_STORE).get("b"));
+    }
+
+    @Test
+    void shouldResolveAlertsOfRemovedRulesAtStartWithoutInput() {
+        AlertStateMachine.Snapshot firing = new AlertStateMachine.Snapshot(AlertState.FIRING, at(0), 3, at(10), null, 0);
+        topology.alertStore().put(AlertRecord.key("a", "gpu-hot", null), new AlertRecord("f-gpu", "gpu-hot", "a", null,
+                Severity.CRITICAL, "edge", Map.of("team", "ml"), firing));
+        topology.alertStore().put(AlertRecord.key("a", "old-pending", null), AlertRecord.unfired("old-pending", "a", null,
+                new AlertStateMachine.Snapshot(AlertState.PENDING, at(0), 1, null, null, 0)));
+        topology.alertStore().put(AlertRecord.key("a", "cpu-high", null), new AlertRecord("f-cpu", "cpu-high", "a", null,
+                Severity.WARNING, "edge", Map.of(), firing));
+        assertTrue(topology.alerts.isEmpty());
+
+        topology.driver.advanceWallClockTime(RuleEvaluator.STARTUP_SWEEP_DELAY);
+
+        List<AlertEvent> resolved = topology.readAlerts();
+        assertEquals(1, resolved.size(), resolved.toString());
+        AlertEvent gone = resolved.get(0);
+        assertEquals("f-gpu", gone.getFingerprint());
+        assertEquals(AlertState.RESOLVED, gone.getState());
+        assertEquals("a resolved (gpu-hot): rule removed", gone.getSummary());
+        assertEquals("rule_removed", gone.getEvidence().getSignal());
+        assertEquals(Severity.CRITICAL, gone.getSeverity());
+        assertEquals(Map.of("team", "ml"), gone.getLabels());
+        assertEquals(TopologyHarness.T0.plusSeconds(3600).plus(RuleEvaluator.STARTUP_SWEEP_DELAY), gone.getEndsAt(),
+                "no event time to go by: the wall clock of the sweep");
+        assertEquals(List.of("a|cpu-high|"), storeKeys(), "a rule still in the book keeps its alert");
+
+        topology.driver.advanceWallClockTime(RuleEvaluator.STARTUP_SWEEP_DELAY.multipliedBy(10));
+        assertTrue(topology.alerts.isEmpty(), "the sweep runs once");
+    }
+
+    @Test
+    void shouldSweepRemovedRulesOnTheFirstRecordWhenItComesBeforeTheWallClock() {
+        AlertStateMachine.Snapshot firing = new AlertStateMachine.Snapshot(AlertState.FIRING, at(0), 3, at(10), null, 0);
+        topology.alertStore().put(AlertRecord.key("a", "gpu-hot", null), new AlertRecord("f-gpu", "gpu-hot", "a", null,
+                Severity.CRITICAL, "edge", Map.of(), firing));
+
+        topology.sendCpu("b", 10, at(0));
+
+        assertEquals(List.of("a resolved (gpu-hot): rule removed"),
+                topology.readAlerts().stream().map(AlertEvent::getSummary).toList());
+    }
+
+    /** One poll of a target with an http and a db check, observed at the same instant. */
+    private void poll(String target, CheckStatus http, CheckStatus db, Instant observedAt) {
+        topology.sendCheck(target, http, observedAt);
+        CheckResult dbCheck = TopologyHarness.check(target, db, 3.0, observedAt);
+        dbCheck.setCheckName("db");
+        topology.checks.pipeInput(target, dbCheck, observedAt);
+    }
+
+    private void fireTargetDownOnHttp(String target) {
+        for (int s = 0; s <= 15; s += 5) {
+            topology.sendCheck(target, CheckStatus.CRITICAL, at(s));
+        }
+    }
+
+    private static AlertRecord legacy(String fingerprint, AlertStateMachine.Snapshot machine) {
+        return AlertRecord.SERDE.deserializer().deserialize("t", LegacyAlertState.format1(fingerprint, machine));
+    }
+
+    private List<String> storeKeys() {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, AlertRecord> all = topology.alertStore().all()) {
+            all.forEachRemaining(kv -> keys.add(kv.key));
+        }
+        return keys;
+    }
+}
