@@ -11,7 +11,12 @@ import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.Severity;
+import io.fleetpulse.events.Target;
+import io.fleetpulse.schemas.DeadLetters;
+import io.fleetpulse.schemas.Topics;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -256,6 +261,25 @@ class AlertStateTopologyTest {
 
         assertEquals(List.of("a resolved (gpu-hot): rule removed"),
                 topology.readAlerts().stream().map(AlertEvent::getSummary).toList());
+    }
+
+    @Test
+    void shouldSendBadInventoryRecordsToTheDeadLetterTopicWithAReason() {
+        byte[] good = Topics.TARGETS.valueSerde().serializer().serialize(Topics.TARGETS.name(), Target.newBuilder()
+                .setTargetId("a").setHealthUrl("http://a/health").setUpdatedAt(at(0)).build());
+        topology.rawTargets.pipeInput("a".getBytes(StandardCharsets.UTF_8), "not a target".getBytes(StandardCharsets.UTF_8));
+        topology.rawTargets.pipeInput("b".getBytes(StandardCharsets.UTF_8), good);
+        topology.rawTargets.pipeInput((byte[]) null, (byte[]) null);
+
+        List<DeadLetter> letters = topology.deadLetters.readValuesToList();
+        assertEquals(List.of(DeadLetters.UNDECODABLE, DeadLetters.INVALID, DeadLetters.INVALID),
+                letters.stream().map(DeadLetter::getReason).toList());
+        assertEquals(List.of(Topics.TARGETS.name()), letters.stream().map(DeadLetter::getSourceTopic).distinct().toList());
+        assertEquals("the record key 'b' but targetId is 'a'; per-target topics are keyed by targetId",
+                letters.get(1).getError());
+        assertEquals("a tombstone without a key names no target", letters.get(2).getError());
+        assertNull(topology.driver.getKeyValueStore(HealthTopology.INVENTORY_STORE).get("b"));
+        assertEquals(3, topology.settings.counters().recordsIn(Topics.TARGETS.name()));
     }
 
     /** One poll of a target with an http and a db check, observed at the same instant. */

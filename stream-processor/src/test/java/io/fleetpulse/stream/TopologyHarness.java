@@ -37,6 +37,7 @@ final class TopologyHarness implements AutoCloseable {
     final TestInputTopic<String, Target> targets;
     final TestInputTopic<byte[], byte[]> rawChecks;
     final TestInputTopic<byte[], byte[]> rawMetrics;
+    final TestInputTopic<byte[], byte[]> rawTargets;
     final TestOutputTopic<String, TargetWindow> windows;
     final TestOutputTopic<String, AlertEvent> alerts;
     final TestOutputTopic<Bytes, DeadLetter> deadLetters;
@@ -54,6 +55,7 @@ final class TopologyHarness implements AutoCloseable {
         targets = input(Topics.TARGETS);
         rawChecks = driver.createInputTopic(Topics.CHECKS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         rawMetrics = driver.createInputTopic(Topics.METRICS.name(), new ByteArraySerializer(), new ByteArraySerializer());
+        rawTargets = driver.createInputTopic(Topics.TARGETS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         windows = output(Topics.AGGREGATES_1M);
         alerts = output(Topics.ALERTS);
         deadLetters = output(Topics.DLQ);
