@@ -104,6 +104,7 @@ record AlertRecord(String fingerprint, String ruleId, String targetId, String ch
                 out.writeUTF(label.getValue());
             }
             writeMachine(out, machine);
+            out.writeLong(machine.recentHits());
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -132,14 +133,17 @@ record AlertRecord(String fingerprint, String ruleId, String targetId, String ch
             for (int i = 0; i < labelCount; i++) {
                 labels.put(in.readUTF(), in.readUTF());
             }
+            AlertStateMachine.Snapshot m = readMachine(in);
+            AlertStateMachine.Snapshot machine = new AlertStateMachine.Snapshot(m.state(), m.conditionSince(),
+                    m.conditionObservations(), m.startsAt(), m.recoverySince(), m.recoveryObservations(), in.readLong());
             return new AlertRecord(fingerprint, ruleId, targetId, check,
-                    severity == null ? null : Severity.valueOf(severity), group, labels, readMachine(in));
+                    severity == null ? null : Severity.valueOf(severity), group, labels, machine);
         } catch (IOException | IllegalArgumentException e) {
             throw new SerializationException("corrupt alert state", e);
         }
     }
 
-    /** The machine's fields, in the layout format 1 already used. */
+    /** The machine's fields in the layout format 1 already used (format 2 appends the M-of-N history). */
     private static void writeMachine(DataOutputStream out, AlertStateMachine.Snapshot machine) throws IOException {
         out.writeUTF(machine.state().name());
         writeInstant(out, machine.conditionSince());

@@ -52,13 +52,17 @@ public final class RuleBook {
     public static final String DEFAULT_RESOURCE = "/io/fleetpulse/stream/default-rules.yaml";
 
     private static final List<String> RULE_FIELDS =
-            List.of("id", "kind", "signal", "check", "op", "value", "for", "recovery", "severity", "summary", "labels");
+            List.of("id", "kind", "signal", "check", "op", "value", "for", "m_of_n", "min_samples", "recovery",
+                    "severity", "summary", "labels");
+    private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS = List.of("threshold");
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
     private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
     private static final String CHECK_SIGNAL_NAMES =
             ThresholdRule.PER_CHECK_SIGNALS.stream().map(Signal::ruleName).sorted().collect(Collectors.joining(", "));
+    private static final String WINDOW_SIGNAL_NAMES =
+            ThresholdRule.WINDOW_SIGNALS.stream().map(Signal::ruleName).sorted().collect(Collectors.joining(", "));
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^}]*)}");
 
@@ -165,6 +169,8 @@ public final class RuleBook {
         Comparison op = comparison(node.require("op"));
         Double value = number(node.require("value"));
         Duration fireFor = node.get("for").duration(Duration.ZERO);
+        ThresholdRule.MOfN mOfN = mOfN(node.get("m_of_n"), fireFor);
+        int minSamples = minSamples(node.get("min_samples"), signal);
         Condition fire = op == null || value == null ? null : new Condition(op, value);
 
         YamlNode recoveryNode = node.get("recovery").allowOnly(RECOVERY_FIELDS);
@@ -197,8 +203,45 @@ public final class RuleBook {
         if (id.isEmpty() || kind == null || signal == null || fire == null || severity == null) {
             return Optional.empty();
         }
-        return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, recovery, recoveryFor, severity,
-                summary, labels));
+        return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor,
+                severity, summary, labels));
+    }
+
+    /** {@code m_of_n: { m: 3, n: 5 }}; null when absent or wrong (a problem then). Excludes {@code for}. */
+    private static ThresholdRule.MOfN mOfN(YamlNode node, Duration fireFor) {
+        if (!node.exists()) {
+            return null;
+        }
+        node.allowOnly(M_OF_N_FIELDS);
+        int max = ThresholdRule.MOfN.MAX_N;
+        int m = (int) node.require("m").integer(-1, 1, max);
+        int n = (int) node.require("n").integer(-1, 1, max);
+        if (m < 1 || n < 1) {
+            return null;
+        }
+        if (m > n) {
+            node.get("m").problem(m + " of " + n + ": m must not be more than n");
+            return null;
+        }
+        if (!fireFor.isZero()) {
+            node.problem("use either 'for' (the condition holds on every value for a duration) or 'm_of_n', not both");
+            return null;
+        }
+        return new ThresholdRule.MOfN(m, n);
+    }
+
+    /** {@code min_samples: 10}: window signals only, since a point value stands on one observation. */
+    private static int minSamples(YamlNode node, Signal signal) {
+        if (!node.exists()) {
+            return 1;
+        }
+        int min = (int) node.integer(1, 1, Integer.MAX_VALUE);
+        if (min > 1 && signal != null && !ThresholdRule.WINDOW_SIGNALS.contains(signal)) {
+            node.problem("only a window signal (" + WINDOW_SIGNAL_NAMES + ") stands on several observations; "
+                    + signal.ruleName() + " has one per value, so the rule could never fire");
+            return 1;
+        }
+        return min;
     }
 
     /** {@code check: db}: only for per-check signals; absent means every check, each with its own alert. */

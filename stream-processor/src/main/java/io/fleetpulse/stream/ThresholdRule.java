@@ -14,12 +14,18 @@ import java.util.TreeMap;
  * One validated {@code kind: threshold} rule: fire when {@link #signal()} meets {@link #fire()} for {@link #fireFor()},
  * resolve when it meets {@link #recovery()} for {@link #recoveryFor()}. Built by {@link RuleBook}.
  *
- * @param check for a {@linkplain #perCheck() per-check signal}, the one check name the rule watches; null watches every
- *              check, each with its own state and alert
+ * @param check      for a {@linkplain #perCheck() per-check signal}, the one check name the rule watches; null watches
+ *                   every check, each with its own state and alert
+ * @param mOfN       null, or fire when M of the last N values met the firing condition (instead of {@code for})
+ * @param minSamples values standing on fewer observations (a window's checks) are ignored by the rule; 1 for all
  */
-public record ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor,
-                            Condition recovery, Duration recoveryFor, Severity severity, String summaryTemplate,
-                            Map<String, String> labels) {
+public record ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor, MOfN mOfN,
+                            int minSamples, Condition recovery, Duration recoveryFor, Severity severity,
+                            String summaryTemplate, Map<String, String> labels) {
+
+    /** Signals that stand on several observations (a closed window's checks), where {@code min_samples} applies. */
+    public static final Set<Signal> WINDOW_SIGNALS = Collections.unmodifiableSet(
+            EnumSet.of(Signal.ERROR_RATE_1M, Signal.LATENCY_P95_MS_1M));
 
     /**
      * Signals that come from one check result: each check name of a target is a series of its own, so a failing
@@ -37,6 +43,12 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
         Objects.requireNonNull(recoveryFor, "recoveryFor");
         Objects.requireNonNull(severity, "severity");
         Objects.requireNonNull(summaryTemplate, "summaryTemplate");
+        if (minSamples < 1) {
+            throw new IllegalArgumentException("rule " + id + ": min samples must be at least 1: " + minSamples);
+        }
+        if (mOfN != null && !fireFor.isZero()) {
+            throw new IllegalArgumentException("rule " + id + ": M of N and a for duration exclude each other");
+        }
         if (check != null && !PER_CHECK_SIGNALS.contains(signal)) {
             throw new IllegalArgumentException("rule " + id + ": signal " + signal + " does not come from a check");
         }
@@ -47,7 +59,23 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
     /** A rule on every check (or on a signal that has no checks). */
     public ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
                          Duration recoveryFor, Severity severity, String summaryTemplate, Map<String, String> labels) {
-        this(id, signal, null, fire, fireFor, recovery, recoveryFor, severity, summaryTemplate, labels);
+        this(id, signal, null, fire, fireFor, null, 1, recovery, recoveryFor, severity, summaryTemplate, labels);
+    }
+
+    /**
+     * Fire once {@code m} of the last {@code n} values met the firing condition: a flapping signal that fails
+     * often enough fires, where {@code for} would restart on every good value.
+     */
+    public record MOfN(int m, int n) {
+
+        /** The history is a bit mask in the state (one long). */
+        public static final int MAX_N = 63;
+
+        public MOfN {
+            if (m < 1 || m > n || n > MAX_N) {
+                throw new IllegalArgumentException("need 1 <= m <= n <= " + MAX_N + ": " + m + " of " + n);
+            }
+        }
     }
 
     /** Whether the rule keeps one state per check name of a target rather than one per target. */

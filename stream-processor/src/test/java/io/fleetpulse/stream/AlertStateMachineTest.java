@@ -170,6 +170,61 @@ class AlertStateMachineTest {
         assertEquals("a%7Cb|r|x%25y%7Cz", AlertRecord.key("a|b", "r", "x%y|z"));
     }
 
+    @Test
+    void shouldFireOnMOfNWhereForWouldRestartOnEveryGoodValue() {
+        // 3 of the last 5 values over 90 fire; a good value in between does not start over.
+        ThresholdRule flappy = new ThresholdRule("cpu-flappy", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90),
+                Duration.ZERO, new ThresholdRule.MOfN(3, 5), 1, new Condition(Comparison.LT, 75), Duration.ZERO,
+                Severity.WARNING, "{target}", Map.of());
+        AlertStateMachine m = new AlertStateMachine(flappy);
+
+        assertTrue(m.observe(95, T0, 1).isEmpty());
+        assertEquals(AlertState.PENDING, m.state());
+        assertTrue(m.observe(50, T0.plusSeconds(5), 1).isEmpty());
+        assertTrue(m.observe(95, T0.plusSeconds(10), 1).isEmpty());
+        assertTrue(m.observe(50, T0.plusSeconds(15), 1).isEmpty());
+        assertEquals(AlertState.PENDING, m.state(), "2 of the last 4");
+        AlertStateMachine restored = new AlertStateMachine(flappy, m.snapshot()); // the history survives the store
+
+        AlertStateMachine.Transition firing = restored.observe(95, T0.plusSeconds(20), 1).orElseThrow();
+
+        assertEquals(AlertState.FIRING, firing.state());
+        assertEquals(3, firing.observations(), "the values that met the condition");
+        assertEquals(T0.plusSeconds(20), firing.startsAt());
+        assertEquals(AlertState.RESOLVED, restored.observe(70, T0.plusSeconds(25), 1).orElseThrow().state());
+    }
+
+    @Test
+    void shouldForgetMOfNHitsThatFellOutOfTheLastN() {
+        ThresholdRule twoOfThree = new ThresholdRule("cpu", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90),
+                Duration.ZERO, new ThresholdRule.MOfN(2, 3), 1, new Condition(Comparison.LT, 75), Duration.ZERO,
+                Severity.WARNING, "{target}", Map.of());
+        AlertStateMachine m = new AlertStateMachine(twoOfThree);
+
+        m.observe(95, T0, 1);
+        m.observe(50, T0.plusSeconds(5), 1);
+        m.observe(50, T0.plusSeconds(10), 1);
+        assertEquals(AlertState.PENDING, m.state(), "the hit at 0 s is still one of the last 3");
+        m.observe(50, T0.plusSeconds(12), 1);
+        assertEquals(AlertState.INACTIVE, m.state(), "none of the last 3");
+        assertTrue(m.observe(95, T0.plusSeconds(15), 1).isEmpty(), "1 of the last 3: the hit at 0 s fell out");
+        assertEquals(AlertState.FIRING, m.observe(95, T0.plusSeconds(20), 1).orElseThrow().state());
+    }
+
+    @Test
+    void shouldIgnoreValuesStandingOnFewerObservationsThanMinSamples() {
+        ThresholdRule errors = new ThresholdRule("errors", Signal.ERROR_RATE_1M, null, new Condition(Comparison.GT, 0.5),
+                Duration.ZERO, null, 5, new Condition(Comparison.LE, 0.5), Duration.ZERO, Severity.WARNING, "{target}",
+                Map.of());
+        AlertStateMachine m = new AlertStateMachine(errors);
+
+        assertTrue(m.observe(1.0, T0, 4).isEmpty(), "4 checks are too few to judge");
+        assertEquals(AlertState.INACTIVE, m.state());
+        assertEquals(AlertState.FIRING, m.observe(0.6, T0.plusSeconds(60), 5).orElseThrow().state());
+        assertTrue(m.observe(0.0, T0.plusSeconds(120), 1).isEmpty(), "a thin window does not resolve it either");
+        assertEquals(AlertState.FIRING, m.state());
+    }
+
     private void fire() {
         observe(95, 0);
         assertEquals(AlertState.FIRING, observe(95, 20).orElseThrow().state());

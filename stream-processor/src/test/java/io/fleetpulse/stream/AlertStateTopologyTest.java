@@ -107,6 +107,52 @@ class AlertStateTopologyTest {
     }
 
     @Test
+    void shouldFireOnMOfNChecksAndJudgeOnlyWindowsWithMinSamples() {
+        topology.close();
+        topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse("""
+                rules:
+                  - id: flapping
+                    kind: threshold
+                    signal: check_failed
+                    op: ">="
+                    value: 1
+                    m_of_n: { m: 3, n: 5 }
+                    severity: warning
+                  - id: errors
+                    kind: threshold
+                    signal: error_rate_1m
+                    op: ">"
+                    value: 0.5
+                    min_samples: 3
+                    severity: warning
+                """, "test")), stateDir.resolve("m-of-n"));
+
+        // A flapping check: no 'for' could fire on it, 3 of the last 5 does.
+        topology.sendCheck("a", CheckStatus.CRITICAL, at(0));
+        topology.sendCheck("a", CheckStatus.CRITICAL, at(50));
+        topology.sendCheck("a", CheckStatus.OK, at(65));
+        assertTrue(topology.alerts.isEmpty(), "2 of the last 3");
+
+        topology.sendCheck("a", CheckStatus.CRITICAL, at(75)); // also closes [0, 60): 2 checks, both failed
+
+        List<AlertEvent> flapping = topology.readAlerts();
+        assertEquals(List.of("flapping"), flapping.stream().map(AlertEvent::getRuleId).toList(),
+                "an error rate of 1 over 2 checks is too few checks (min_samples 3) to judge");
+        assertEquals(3, flapping.get(0).getEvidence().getSamples(), "the values that met the condition");
+        assertEquals(Map.of("check", "http"), flapping.get(0).getLabels());
+
+        topology.sendCheck("a", CheckStatus.CRITICAL, at(80));
+        topology.sendCheck("a", CheckStatus.CRITICAL, at(90));
+        topology.sendCheck("a", CheckStatus.OK, at(130)); // closes [60, 120): 4 checks, 3 failed
+
+        AlertEvent errors = topology.readAlerts().stream().filter(e -> e.getRuleId().equals("errors")).findFirst()
+                .orElseThrow();
+        assertEquals(AlertState.FIRING, errors.getState());
+        assertEquals(4, errors.getEvidence().getSamples());
+        assertEquals(at(60), errors.getEvidence().getWindowStart());
+    }
+
+    @Test
     void shouldKeyStateTargetFirstAndResolveWithTheLabelsAndGroupItFiredWith() {
         topology.sendTarget("a", "edge", Map.of("team", "payments", "check", "overridden by the check"), at(0));
         fireTargetDownOnHttp("a");

@@ -102,7 +102,7 @@ class RuleBookTest {
                 "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
                 "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value} or {threshold}",
                 "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
-                        + "check, for, id, kind, labels, op, recovery, severity, signal, summary, value",
+                        + "check, for, id, kind, labels, m_of_n, min_samples, op, recovery, severity, signal, summary, value",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
                 "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
@@ -258,5 +258,70 @@ class RuleBookTest {
                         + "cpu_percent has none",
                 "t:10:22: rules[0].labels.check: label 'check' is reserved: a check signal's alert carries its check's "
                         + "name there; select a check with the rule's own 'check' field"), problems);
+    }
+
+    @Test
+    void shouldReadMOfNAndMinSamples() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: flapping
+                    kind: threshold
+                    signal: check_failed
+                    op: ">="
+                    value: 1
+                    m_of_n: { m: 3, n: 5 }
+                    severity: warning
+                  - id: errors
+                    kind: threshold
+                    signal: error_rate_1m
+                    op: ">"
+                    value: 0.5
+                    min_samples: 6
+                    severity: warning
+                """, "t");
+
+        assertEquals(new ThresholdRule.MOfN(3, 5), book.rules().get(0).mOfN());
+        assertEquals(1, book.rules().get(0).minSamples());
+        assertEquals(null, book.rules().get(1).mOfN());
+        assertEquals(6, book.rules().get(1).minSamples());
+    }
+
+    @Test
+    void shouldRefuseBadMOfNAndMinSamplesWithTheirPlace() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: a
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    for: 10s
+                    m_of_n: { m: 3, n: 5 }
+                    min_samples: 3
+                    severity: warning
+                  - id: b
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    m_of_n: { m: 6, n: 5, k: 1 }
+                    severity: warning
+                  - id: c
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    m_of_n: { m: 1, n: 64 }
+                    severity: warning
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:8:13: rules[0].m_of_n: use either 'for' (the condition holds on every value for a duration) or "
+                        + "'m_of_n', not both",
+                "t:9:18: rules[0].min_samples: only a window signal (error_rate_1m, latency_p95_ms_1m) stands on several "
+                        + "observations; cpu_percent has one per value, so the rule could never fire",
+                "t:16:18: rules[1].m_of_n.m: 6 of 5: m must not be more than n",
+                "t:16:27: rules[1].m_of_n.k: unknown key 'k' (did you mean 'm'?); allowed here: m, n",
+                "t:23:24: rules[2].m_of_n.n: '64' is not a whole number from 1 to 63"), problems);
     }
 }
