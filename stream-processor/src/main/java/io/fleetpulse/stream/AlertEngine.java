@@ -160,25 +160,50 @@ final class AlertEngine {
         Optional<AlertStateMachine.Transition> transition =
                 machine.observe(sample.value(), sample.at(), sample.observations());
         if (transition.isEmpty()) {
-            return stored == null ? AlertRecord.unfired(rule.id(), targetId, check, machine.snapshot())
-                    : stored.withMachine(machine.snapshot());
+            if (stored == null) {
+                return AlertRecord.unfired(rule.id(), targetId, check, machine.snapshot());
+            }
+            return escalated(rule, stored.withMachine(machine.snapshot()), sample, out);
         }
         AlertStateMachine.Transition t = transition.get();
         if (t.state() == AlertState.FIRING) {
             Target target = inventory.get(targetId);
             Map<String, String> labels = labels(rule, target, check);
             AlertRecord fired = new AlertRecord(Fingerprint.of(rule.id(), targetId, labels), rule.id(), targetId,
-                    check, rule.severity(), target == null ? DEFAULT_GROUP : target.getGroup(), labels,
-                    machine.snapshot());
+                    check, rule.tierFor(t.value()).severity(), target == null ? DEFAULT_GROUP : target.getGroup(),
+                    labels, machine.snapshot());
             counters.alertFired();
+            // The evidence names the tier the firing value met, the lowest one unless it went straight higher.
             out.add(event(fired, AlertState.FIRING, rule.summary(targetId, check, t.value()),
-                    evidence(sample, t), t));
+                    evidence(sample, t.value(), rule.tierFor(t.value()).condition(), t.observations()), t));
             return fired;
         }
         counters.alertResolved();
         out.add(event(stored, AlertState.RESOLVED, rule.resolvedSummary(targetId, check, t.value()),
-                evidence(sample, t), t));
+                evidence(sample, t.value(), t.condition(), t.observations()), t));
         return AlertRecord.unfired(rule.id(), targetId, check, machine.snapshot());
+    }
+
+    /**
+     * A firing alert whose value meets a higher tier than it fired (or last escalated) with is announced again, FIRING
+     * under the same fingerprint with the higher severity. Severity only moves up until the alert resolves: moving it
+     * down on every value between two tiers would page on every wobble.
+     */
+    private AlertRecord escalated(ThresholdRule rule, AlertRecord firing, SignalSample sample, List<AlertEvent> out) {
+        if (!firing.firing() || firing.severity() == null || !rule.fire().holdsFor(sample.value())) {
+            return firing; // only a value that meets a tier can raise the severity
+        }
+        ThresholdRule.Tier tier = rule.tierFor(sample.value());
+        if (tier.severity().compareTo(firing.severity()) <= 0) {
+            return firing;
+        }
+        AlertRecord next = new AlertRecord(firing.fingerprint(), firing.ruleId(), firing.targetId(), firing.check(),
+                tier.severity(), firing.group(), firing.labels(), firing.machine());
+        counters.alertFired();
+        out.add(event(next, AlertState.FIRING, rule.summary(firing.targetId(), firing.check(), sample.value()),
+                evidence(sample, sample.value(), tier.condition(), sample.observations()),
+                firing.machine().startsAt(), null, sample.at()));
+        return next;
     }
 
     private void feedAllChecksAlert(ThresholdRule rule, String targetId, SignalSample sample, List<AlertEvent> out) {
@@ -256,15 +281,15 @@ final class AlertEngine {
         return event(fired, AlertState.RESOLVED, summary, evidence, startsAt, at, at);
     }
 
-    private static Evidence evidence(SignalSample sample, AlertStateMachine.Transition t) {
+    private static Evidence evidence(SignalSample sample, double value, Condition condition, int samples) {
         return Evidence.newBuilder()
                 .setSignal(sample.signal().ruleName())
-                .setValue(t.value())
-                .setOperator(t.condition().op().symbol())
-                .setThreshold(t.condition().threshold())
+                .setValue(value)
+                .setOperator(condition.op().symbol())
+                .setThreshold(condition.threshold())
                 .setWindowStart(sample.windowStart())
                 .setWindowEnd(sample.windowEnd())
-                .setSamples(t.observations())
+                .setSamples(samples)
                 .build();
     }
 

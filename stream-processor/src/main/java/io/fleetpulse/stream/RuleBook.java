@@ -53,7 +53,7 @@ public final class RuleBook {
 
     private static final List<String> RULE_FIELDS =
             List.of("id", "kind", "signal", "check", "op", "value", "for", "m_of_n", "min_samples", "recovery",
-                    "severity", "summary", "labels");
+                    "severity", "escalate", "summary", "labels");
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS = List.of("threshold");
@@ -187,6 +187,7 @@ public final class RuleBook {
             }
         }
         Severity severity = node.require("severity").oneOf(Severity.class, null);
+        List<ThresholdRule.Tier> escalations = escalations(node.get("escalate"), fire, severity);
         YamlNode summaryNode = node.get("summary");
         String summary = summaryNode.exists() ? summaryNode.requiredText()
                 : "{target}: " + (signalName == null ? "" : signalName) + " is {value} (threshold {threshold})";
@@ -204,7 +205,36 @@ public final class RuleBook {
             return Optional.empty();
         }
         return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor,
-                severity, summary, labels));
+                severity, escalations, summary, labels));
+    }
+
+    /**
+     * {@code escalate: { critical: 95 }}: higher tiers above the rule's own {@code severity} at {@code value}, with the
+     * rule's {@code op}; each tier's severity and value must be beyond the one below.
+     */
+    private static List<ThresholdRule.Tier> escalations(YamlNode node, Condition fire, Severity severity) {
+        List<ThresholdRule.Tier> tiers = new ArrayList<>();
+        ThresholdRule.Tier below = fire == null || severity == null ? null : new ThresholdRule.Tier(severity, fire);
+        for (Map.Entry<String, YamlNode> entry : node.entries().entrySet()) {
+            YamlNode valueNode = entry.getValue();
+            Optional<Severity> tierSeverity = Arrays.stream(Severity.values())
+                    .filter(v -> v.name().equalsIgnoreCase(entry.getKey())).findFirst();
+            Double value = number(valueNode);
+            if (tierSeverity.isEmpty()) {
+                valueNode.problem("'" + entry.getKey() + "' is not one of info, warning, critical");
+            } else if (value != null && below != null) {
+                ThresholdRule.Tier tier = new ThresholdRule.Tier(tierSeverity.get(), new Condition(fire.op(), value));
+                if (tier.severity().compareTo(below.severity()) <= 0) {
+                    valueNode.problem("a tier must be more severe than the one below it (" + below + ")");
+                } else if (!fire.op().test(value, below.condition().threshold())) {
+                    valueNode.problem("'" + tier + "' must be stricter than the tier below it (" + below + ")");
+                } else {
+                    tiers.add(tier);
+                    below = tier;
+                }
+            }
+        }
+        return tiers;
     }
 
     /** {@code m_of_n: { m: 3, n: 5 }}; null when absent or wrong (a problem then). Excludes {@code for}. */

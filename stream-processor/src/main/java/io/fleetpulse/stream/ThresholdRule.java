@@ -5,6 +5,7 @@ import io.fleetpulse.runtime.text.Numbers;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -18,10 +19,13 @@ import java.util.TreeMap;
  *                   every check, each with its own state and alert
  * @param mOfN       null, or fire when M of the last N values met the firing condition (instead of {@code for})
  * @param minSamples values standing on fewer observations (a window's checks) are ignored by the rule; 1 for all
+ * @param severity   the severity of the firing condition, the rule's lowest tier
+ * @param escalations higher tiers, by rising severity, each with a stricter condition than the one below: a firing
+ *                   alert takes the severity of the highest tier its value meets (one alert whose severity moves up)
  */
 public record ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor, MOfN mOfN,
                             int minSamples, Condition recovery, Duration recoveryFor, Severity severity,
-                            String summaryTemplate, Map<String, String> labels) {
+                            List<Tier> escalations, String summaryTemplate, Map<String, String> labels) {
 
     /** Signals that stand on several observations (a closed window's checks), where {@code min_samples} applies. */
     public static final Set<Signal> WINDOW_SIGNALS = Collections.unmodifiableSet(
@@ -52,6 +56,15 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
         if (check != null && !PER_CHECK_SIGNALS.contains(signal)) {
             throw new IllegalArgumentException("rule " + id + ": signal " + signal + " does not come from a check");
         }
+        escalations = List.copyOf(escalations == null ? List.of() : escalations);
+        Tier below = new Tier(severity, fire);
+        for (Tier tier : escalations) {
+            if (tier.severity().compareTo(below.severity()) <= 0 || tier.condition().op() != fire.op()
+                    || !fire.op().test(tier.condition().threshold(), below.condition().threshold())) {
+                throw new IllegalArgumentException("rule " + id + ": tier " + tier + " is not above " + below);
+            }
+            below = tier;
+        }
         // Sorted, so the fingerprint does not depend on the order labels were written in.
         labels = Collections.unmodifiableSortedMap(new TreeMap<>(labels == null ? Map.of() : labels));
     }
@@ -59,7 +72,27 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
     /** A rule on every check (or on a signal that has no checks). */
     public ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
                          Duration recoveryFor, Severity severity, String summaryTemplate, Map<String, String> labels) {
-        this(id, signal, null, fire, fireFor, null, 1, recovery, recoveryFor, severity, summaryTemplate, labels);
+        this(id, signal, null, fire, fireFor, null, 1, recovery, recoveryFor, severity, List.of(), summaryTemplate,
+                labels);
+    }
+
+    /** A severity and the condition a value must meet for it. */
+    public record Tier(Severity severity, Condition condition) {
+
+        @Override
+        public String toString() {
+            return severity.name().toLowerCase(java.util.Locale.ROOT) + " " + condition;
+        }
+    }
+
+    /** The highest tier {@code value} meets; the lowest tier when it meets none (a firing alert keeps at least it). */
+    public Tier tierFor(double value) {
+        for (int i = escalations.size() - 1; i >= 0; i--) {
+            if (escalations.get(i).condition().holdsFor(value)) {
+                return escalations.get(i);
+            }
+        }
+        return new Tier(severity, fire);
     }
 
     /**
@@ -88,13 +121,16 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
         return check == null || check.equals(checkName);
     }
 
-    /** The summary with {@code {target}}, {@code {check}}, {@code {value}} and {@code {threshold}} filled in. */
+    /**
+     * The summary with {@code {target}}, {@code {check}}, {@code {value}} and {@code {threshold}} filled in; the
+     * threshold is that of the tier the value meets.
+     */
     public String summary(String targetId, String checkName, double value) {
         return summaryTemplate
                 .replace("{target}", targetId)
                 .replace("{check}", checkName == null ? "" : checkName)
                 .replace("{value}", Numbers.format(value))
-                .replace("{threshold}", Numbers.format(fire.threshold()));
+                .replace("{threshold}", Numbers.format(tierFor(value).condition().threshold()));
     }
 
     /**

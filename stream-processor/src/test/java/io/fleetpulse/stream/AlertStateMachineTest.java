@@ -9,6 +9,7 @@ import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Severity;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -175,7 +176,7 @@ class AlertStateMachineTest {
         // 3 of the last 5 values over 90 fire; a good value in between does not start over.
         ThresholdRule flappy = new ThresholdRule("cpu-flappy", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90),
                 Duration.ZERO, new ThresholdRule.MOfN(3, 5), 1, new Condition(Comparison.LT, 75), Duration.ZERO,
-                Severity.WARNING, "{target}", Map.of());
+                Severity.WARNING, List.of(), "{target}", Map.of());
         AlertStateMachine m = new AlertStateMachine(flappy);
 
         assertTrue(m.observe(95, T0, 1).isEmpty());
@@ -198,7 +199,7 @@ class AlertStateMachineTest {
     void shouldForgetMOfNHitsThatFellOutOfTheLastN() {
         ThresholdRule twoOfThree = new ThresholdRule("cpu", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90),
                 Duration.ZERO, new ThresholdRule.MOfN(2, 3), 1, new Condition(Comparison.LT, 75), Duration.ZERO,
-                Severity.WARNING, "{target}", Map.of());
+                Severity.WARNING, List.of(), "{target}", Map.of());
         AlertStateMachine m = new AlertStateMachine(twoOfThree);
 
         m.observe(95, T0, 1);
@@ -214,7 +215,8 @@ class AlertStateMachineTest {
     @Test
     void shouldIgnoreValuesStandingOnFewerObservationsThanMinSamples() {
         ThresholdRule errors = new ThresholdRule("errors", Signal.ERROR_RATE_1M, null, new Condition(Comparison.GT, 0.5),
-                Duration.ZERO, null, 5, new Condition(Comparison.LE, 0.5), Duration.ZERO, Severity.WARNING, "{target}",
+                Duration.ZERO, null, 5, new Condition(Comparison.LE, 0.5), Duration.ZERO, Severity.WARNING, List.of(),
+                "{target}",
                 Map.of());
         AlertStateMachine m = new AlertStateMachine(errors);
 

@@ -153,6 +153,43 @@ class AlertStateTopologyTest {
     }
 
     @Test
+    void shouldMoveOneAlertsSeverityUpThroughItsTiersAndResolveWithTheHighest() {
+        topology.close();
+        topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse("""
+                rules:
+                  - id: cpu
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 80
+                    severity: warning
+                    escalate: { critical: 95 }
+                    recovery: { op: "<", value: 75 }
+                    summary: "{target} CPU {value}% over {threshold}%"
+                """, "test")), stateDir.resolve("tiers"));
+
+        topology.sendCpu("a", 85, at(0));
+        topology.sendCpu("a", 90, at(5));
+        topology.sendCpu("a", 97, at(10));
+        topology.sendCpu("a", 99, at(15)); // already critical
+        topology.sendCpu("a", 85, at(20)); // back in the warning band: stays critical until resolved
+        topology.sendCpu("a", 70, at(25));
+
+        List<AlertEvent> alerts = topology.readAlerts();
+        assertEquals(List.of(AlertState.FIRING, AlertState.FIRING, AlertState.RESOLVED),
+                alerts.stream().map(AlertEvent::getState).toList());
+        assertEquals(List.of(Severity.WARNING, Severity.CRITICAL, Severity.CRITICAL),
+                alerts.stream().map(AlertEvent::getSeverity).toList());
+        assertEquals(1, alerts.stream().map(AlertEvent::getFingerprint).distinct().count(), "one alert");
+        AlertEvent escalation = alerts.get(1);
+        assertEquals("a CPU 97% over 95%", escalation.getSummary());
+        assertEquals(95.0, escalation.getEvidence().getThreshold());
+        assertEquals(at(0), escalation.getStartsAt(), "still the alert that started at 0 s");
+        assertEquals(at(10), escalation.getOccurredAt());
+        assertEquals("a CPU 85% over 80%", alerts.get(0).getSummary());
+    }
+
+    @Test
     void shouldKeyStateTargetFirstAndResolveWithTheLabelsAndGroupItFiredWith() {
         topology.sendTarget("a", "edge", Map.of("team", "payments", "check", "overridden by the check"), at(0));
         fireTargetDownOnHttp("a");

@@ -102,7 +102,7 @@ class RuleBookTest {
                 "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
                 "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value} or {threshold}",
                 "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
-                        + "check, for, id, kind, labels, m_of_n, min_samples, op, recovery, severity, signal, summary, value",
+                        + "check, escalate, for, id, kind, labels, m_of_n, min_samples, op, recovery, severity, signal, summary, value",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
                 "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
@@ -323,5 +323,39 @@ class RuleBookTest {
                 "t:16:18: rules[1].m_of_n.m: 6 of 5: m must not be more than n",
                 "t:16:27: rules[1].m_of_n.k: unknown key 'k' (did you mean 'm'?); allowed here: m, n",
                 "t:23:24: rules[2].m_of_n.n: '64' is not a whole number from 1 to 63"), problems);
+    }
+
+    @Test
+    void shouldReadEscalationTiersAndRefuseTiersThatAreNotAboveTheOneBelow() {
+        ThresholdRule disk = RuleBook.parse("""
+                rules:
+                  - id: disk-free
+                    kind: threshold
+                    signal: disk_percent
+                    op: ">="
+                    value: 80
+                    severity: info
+                    escalate: { warning: 90, critical: 95 }
+                """, "t").rules().get(0);
+        assertEquals(List.of(new ThresholdRule.Tier(Severity.WARNING, new Condition(Comparison.GE, 90)),
+                new ThresholdRule.Tier(Severity.CRITICAL, new Condition(Comparison.GE, 95))), disk.escalations());
+        assertEquals(Severity.INFO, disk.tierFor(85).severity());
+        assertEquals(Severity.WARNING, disk.tierFor(90).severity());
+        assertEquals(Severity.CRITICAL, disk.tierFor(99).severity());
+
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: low
+                    kind: threshold
+                    signal: disk_percent
+                    op: ">"
+                    value: 80
+                    severity: warning
+                    escalate: { info: 90, critical: 70, urgent: 99 }
+                """, "t"));
+        assertEquals(List.of(
+                "t:8:23: rules[0].escalate.info: a tier must be more severe than the one below it (warning > 80)",
+                "t:8:37: rules[0].escalate.critical: 'critical > 70' must be stricter than the tier below it (warning > 80)",
+                "t:8:49: rules[0].escalate.urgent: 'urgent' is not one of info, warning, critical"), problems);
     }
 }
