@@ -73,10 +73,11 @@ final class AlertEngine {
     /** Feeds one sample of {@code targetId} to the rules that watch it. */
     List<AlertEvent> observe(String targetId, SignalSample sample) {
         List<AlertEvent> out = new ArrayList<>(0);
-        for (ThresholdRule rule : rules.rulesFor(sample.signal())) {
-            if (!rule.selects(sample.check())) {
+        for (ThresholdRule listed : rules.rulesFor(sample.signal())) {
+            if (!listed.selects(sample.check())) {
                 continue;
             }
+            ThresholdRule rule = rules.effective(listed, targetId, () -> groupOf(targetId));
             String check = rule.perCheck() ? sample.check() : null;
             String key = AlertRecord.key(targetId, rule.id(), check);
             AlertRecord stored = alerts.get(key);
@@ -219,6 +220,11 @@ final class AlertEngine {
         } else {
             persist(key, stored, next);
         }
+    }
+
+    private String groupOf(String targetId) {
+        Target target = inventory.get(targetId);
+        return target == null ? DEFAULT_GROUP : target.getGroup();
     }
 
     /** Healthy targets cost no state: an INACTIVE machine that holds no fired identity is forgotten. */

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -53,7 +54,8 @@ public final class RuleBook {
 
     private static final List<String> RULE_FIELDS =
             List.of("id", "kind", "signal", "check", "op", "value", "for", "m_of_n", "min_samples", "recovery",
-                    "severity", "escalate", "summary", "labels");
+                    "severity", "escalate", "summary", "labels", "overrides");
+    private static final List<String> OVERRIDE_FIELDS = List.of("target", "group", "value", "for", "severity", "recovery");
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS = List.of("threshold");
@@ -69,9 +71,20 @@ public final class RuleBook {
     private final List<ThresholdRule> rules;
     private final Map<Signal, List<ThresholdRule>> bySignal;
     private final Map<String, ThresholdRule> byId = new HashMap<>();
+    /** Rule id to the rule as a target's or a group's override has it. */
+    private final Map<String, Overrides> overrides;
+
+    /** A rule's variants for named targets and groups: same id, other values. */
+    private record Overrides(Map<String, ThresholdRule> byTarget, Map<String, ThresholdRule> byGroup) {
+    }
 
     private RuleBook(List<ThresholdRule> rules) {
+        this(rules, Map.of());
+    }
+
+    private RuleBook(List<ThresholdRule> rules, Map<String, Overrides> overrides) {
         this.rules = List.copyOf(rules);
+        this.overrides = Map.copyOf(overrides);
         rules.forEach(rule -> byId.put(rule.id(), rule));
         Map<Signal, List<ThresholdRule>> index = new EnumMap<>(Signal.class);
         for (ThresholdRule rule : rules) {
@@ -116,6 +129,22 @@ public final class RuleBook {
         return bySignal.getOrDefault(signal, List.of());
     }
 
+    /**
+     * The rule as it applies to {@code targetId}: its override for the target, else for the target's group (asked of
+     * {@code group} only for rules with group overrides, since it costs an inventory read), else the rule itself.
+     */
+    public ThresholdRule effective(ThresholdRule rule, String targetId, Supplier<String> group) {
+        Overrides o = overrides.get(rule.id());
+        if (o == null) {
+            return rule;
+        }
+        ThresholdRule forTarget = o.byTarget().get(targetId);
+        if (forTarget != null) {
+            return forTarget;
+        }
+        return o.byGroup().isEmpty() ? rule : o.byGroup().getOrDefault(group.get(), rule);
+    }
+
     /** The rule with this id, if the book has it. */
     public Optional<ThresholdRule> rule(String id) {
         return Optional.ofNullable(byId.get(id));
@@ -131,19 +160,85 @@ public final class RuleBook {
     private static RuleBook bind(YamlNode root) {
         root.allowOnly("rules");
         List<ThresholdRule> rules = new ArrayList<>();
+        Map<String, Overrides> overrides = new HashMap<>();
         Map<String, Integer> firstLineOfId = new HashMap<>();
         for (YamlNode node : root.require("rules").items()) {
-            threshold(node).ifPresent(rule -> {
+            Optional<ThresholdRule> parsed = threshold(node);
+            Overrides variants = overrides(node, parsed.orElse(null));
+            parsed.ifPresent(rule -> {
                 Integer first = firstLineOfId.putIfAbsent(rule.id(), node.get("id").line());
                 if (first != null) {
                     node.get("id").problem("duplicate id '" + rule.id() + "' (first at line " + first
                             + "); every rule needs its own");
                 } else {
                     rules.add(rule);
+                    if (!variants.byTarget().isEmpty() || !variants.byGroup().isEmpty()) {
+                        overrides.put(rule.id(), variants);
+                    }
                 }
             });
         }
-        return new RuleBook(rules);
+        return new RuleBook(rules, overrides);
+    }
+
+    /**
+     * {@code overrides: [{ target: web-1, value: 95 }, { group: batch, for: 5m, severity: info }]}: per target or
+     * group, other {@code value}, {@code for}, {@code severity} or {@code recovery}; what an override leaves out it
+     * takes from the rule, with the rule's defaults (a recovery value not given anywhere is the override's value).
+     * Each variant is checked like a rule, its problems reported at the override.
+     */
+    private static Overrides overrides(YamlNode node, ThresholdRule base) {
+        Map<String, ThresholdRule> byTarget = new HashMap<>();
+        Map<String, ThresholdRule> byGroup = new HashMap<>();
+        if (node.isAbsent() || !node.isMap()) {
+            return new Overrides(byTarget, byGroup);
+        }
+        YamlNode baseRecovery = node.get("recovery");
+        for (YamlNode item : node.get("overrides").items()) {
+            item.allowOnly(OVERRIDE_FIELDS);
+            String target = item.get("target").text(null);
+            String group = item.get("group").text(null);
+            if ((target == null) == (group == null)) {
+                item.problem("an override names exactly one 'target' or one 'group'");
+                continue;
+            }
+            Double value = number(item.get("value"));
+            Duration fireFor = item.get("for").duration(base == null ? Duration.ZERO : base.fireFor());
+            Severity severity = item.get("severity").oneOf(Severity.class, base == null ? null : base.severity());
+            YamlNode recoveryNode = item.get("recovery").allowOnly(RECOVERY_FIELDS);
+            Comparison recoveryOp = comparison(recoveryNode.get("op"));
+            Double recoveryValue = number(recoveryNode.get("value"));
+            Duration recoveryFor = recoveryNode.get("for").duration(base == null ? Duration.ZERO : base.recoveryFor());
+            if (base == null) {
+                continue; // the rule's own problems are reported; its variants cannot be built
+            }
+            Condition fire = new Condition(base.fire().op(), value == null ? base.fire().threshold() : value);
+            boolean baseRecoveryValue = baseRecovery.get("value").exists();
+            Condition recovery = new Condition(
+                    recoveryOp != null ? recoveryOp : base.recovery().op(),
+                    recoveryValue != null ? recoveryValue
+                            : baseRecoveryValue ? base.recovery().threshold() : fire.threshold());
+            if (recovery.overlaps(fire)) {
+                item.problem("'" + recovery + "' (recovery) overlaps the firing condition '" + fire
+                        + "'; give the override its own recovery");
+                continue;
+            }
+            ThresholdRule variant;
+            try {
+                variant = new ThresholdRule(base.id(), base.signal(), base.check(), fire, fireFor, base.mOfN(),
+                        base.minSamples(), recovery, recoveryFor, severity, base.escalations(), base.summaryTemplate(),
+                        base.labels());
+            } catch (IllegalArgumentException e) {
+                item.problem(e.getMessage());
+                continue;
+            }
+            Map<String, ThresholdRule> into = target != null ? byTarget : byGroup;
+            if (into.putIfAbsent(target != null ? target : group, variant) != null) {
+                item.problem("a second override for " + (target != null ? "target '" + target : "group '" + group)
+                        + "'; one per target or group");
+            }
+        }
+        return new Overrides(byTarget, byGroup);
     }
 
     /** One {@code kind: threshold} rule; empty when it has a problem (recorded on its node). */

@@ -190,6 +190,33 @@ class AlertStateTopologyTest {
     }
 
     @Test
+    void shouldApplyATargetsAndAGroupsOverridesOfARule() {
+        topology.close();
+        topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse("""
+                rules:
+                  - id: cpu-high
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    severity: warning
+                    overrides:
+                      - { target: gpu-box, value: 98 }
+                      - { group: batch, severity: info }
+                """, "test")), stateDir.resolve("overrides"));
+        topology.sendTarget("worker-7", "batch", Map.of(), at(0));
+
+        topology.sendCpu("web-1", 95, at(1));
+        topology.sendCpu("gpu-box", 95, at(1)); // under its own line
+        topology.sendCpu("worker-7", 95, at(1));
+        topology.sendCpu("gpu-box", 99, at(2));
+
+        List<AlertEvent> alerts = topology.readAlerts();
+        assertEquals(List.of("web-1 WARNING", "worker-7 INFO", "gpu-box WARNING"),
+                alerts.stream().map(e -> e.getTargetId() + " " + e.getSeverity()).toList());
+    }
+
+    @Test
     void shouldKeyStateTargetFirstAndResolveWithTheLabelsAndGroupItFiredWith() {
         topology.sendTarget("a", "edge", Map.of("team", "payments", "check", "overridden by the check"), at(0));
         fireTargetDownOnHttp("a");

@@ -102,7 +102,8 @@ class RuleBookTest {
                 "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
                 "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value} or {threshold}",
                 "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
-                        + "check, escalate, for, id, kind, labels, m_of_n, min_samples, op, recovery, severity, signal, summary, value",
+                        + "check, escalate, for, id, kind, labels, m_of_n, min_samples, op, overrides, recovery, severity, signal, "
+                        + "summary, value",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
                 "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
@@ -357,5 +358,64 @@ class RuleBookTest {
                 "t:8:23: rules[0].escalate.info: a tier must be more severe than the one below it (warning > 80)",
                 "t:8:37: rules[0].escalate.critical: 'critical > 70' must be stricter than the tier below it (warning > 80)",
                 "t:8:49: rules[0].escalate.urgent: 'urgent' is not one of info, warning, critical"), problems);
+    }
+
+    @Test
+    void shouldApplyTargetThenGroupOverridesWithTheRulesDefaults() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: cpu-high
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    for: 20s
+                    recovery: { op: "<", value: 75, for: 20s }
+                    severity: warning
+                    overrides:
+                      - { target: gpu-box, value: 98 }
+                      - { group: batch, for: 5m, severity: info, recovery: { value: 50 } }
+                """, "t");
+        ThresholdRule rule = book.rules().get(0);
+
+        ThresholdRule gpuBox = book.effective(rule, "gpu-box", () -> "batch");
+        assertEquals(new Condition(Comparison.GT, 98), gpuBox.fire(), "the target's override wins over its group's");
+        assertEquals(Duration.ofSeconds(20), gpuBox.fireFor());
+        assertEquals(new Condition(Comparison.LT, 75), gpuBox.recovery(), "the rule's own recovery");
+        ThresholdRule batch = book.effective(rule, "worker-7", () -> "batch");
+        assertEquals(Duration.ofMinutes(5), batch.fireFor());
+        assertEquals(Severity.INFO, batch.severity());
+        assertEquals(new Condition(Comparison.LT, 50), batch.recovery());
+        assertEquals(Duration.ofSeconds(20), batch.recoveryFor());
+        assertEquals(rule, book.effective(rule, "web-1", () -> "web"));
+    }
+
+    @Test
+    void shouldReportBadOverridesAtTheirPlace() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: cpu-high
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    recovery: { op: "<", value: 75 }
+                    severity: warning
+                    overrides:
+                      - { target: a, group: b }
+                      - { target: c, value: 70 }
+                      - { group: d, severity: urgent, valeu: 1 }
+                      - { target: e, value: 95 }
+                      - { target: e, value: 96 }
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:10:9: rules[0].overrides[0]: an override names exactly one 'target' or one 'group'",
+                "t:11:9: rules[0].overrides[1]: '< 75' (recovery) overlaps the firing condition '> 70'; give the "
+                        + "override its own recovery",
+                "t:12:31: rules[0].overrides[2].severity: 'urgent' is not one of info, warning, critical",
+                "t:12:39: rules[0].overrides[2].valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: for, "
+                        + "group, recovery, severity, target, value",
+                "t:14:9: rules[0].overrides[4]: a second override for target 'e'; one per target or group"), problems);
     }
 }
