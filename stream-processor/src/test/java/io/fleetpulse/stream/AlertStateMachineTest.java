@@ -174,9 +174,7 @@ class AlertStateMachineTest {
     @Test
     void shouldFireOnMOfNWhereForWouldRestartOnEveryGoodValue() {
         // 3 of the last 5 values over 90 fire; a good value in between does not start over.
-        ThresholdRule flappy = new ThresholdRule("cpu-flappy", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90),
-                Duration.ZERO, new ThresholdRule.MOfN(3, 5), 1, new Condition(Comparison.LT, 75), Duration.ZERO,
-                Severity.WARNING, List.of(), "{target}", Map.of());
+        ThresholdRule flappy = cpuOverNinety(new ThresholdRule.MOfN(3, 5));
         AlertStateMachine m = new AlertStateMachine(flappy);
 
         assertTrue(m.observe(95, T0, 1).isEmpty());
@@ -197,10 +195,7 @@ class AlertStateMachineTest {
 
     @Test
     void shouldForgetMOfNHitsThatFellOutOfTheLastN() {
-        ThresholdRule twoOfThree = new ThresholdRule("cpu", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90),
-                Duration.ZERO, new ThresholdRule.MOfN(2, 3), 1, new Condition(Comparison.LT, 75), Duration.ZERO,
-                Severity.WARNING, List.of(), "{target}", Map.of());
-        AlertStateMachine m = new AlertStateMachine(twoOfThree);
+        AlertStateMachine m = new AlertStateMachine(cpuOverNinety(new ThresholdRule.MOfN(2, 3)));
 
         m.observe(95, T0, 1);
         m.observe(50, T0.plusSeconds(5), 1);
@@ -225,6 +220,12 @@ class AlertStateMachineTest {
         assertEquals(AlertState.FIRING, m.observe(0.6, T0.plusSeconds(60), 5).orElseThrow().state());
         assertTrue(m.observe(0.0, T0.plusSeconds(120), 1).isEmpty(), "a thin window does not resolve it either");
         assertEquals(AlertState.FIRING, m.state());
+    }
+
+    /** cpu > 90 fires on M of N; cpu < 75 resolves at once. */
+    private static ThresholdRule cpuOverNinety(ThresholdRule.MOfN mOfN) {
+        return new ThresholdRule("cpu", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90), Duration.ZERO, mOfN,
+                1, new Condition(Comparison.LT, 75), Duration.ZERO, Severity.WARNING, List.of(), "{target}", Map.of());
     }
 
     private void fire() {

@@ -82,18 +82,7 @@ class AlertStateTopologyTest {
 
     @Test
     void shouldWatchOnlyTheSelectedCheckWhenARuleNamesOne() {
-        TopologySettings dbOnly = TopologySettings.defaults().withRules(RuleBook.parse("""
-                rules:
-                  - id: db-down
-                    kind: threshold
-                    signal: check_failed
-                    check: db
-                    op: ">="
-                    value: 1
-                    severity: critical
-                """, "test"));
-        topology.close();
-        topology = new TopologyHarness(dbOnly, stateDir.resolve("db-only"));
+        runWith(TestRules.DB_DOWN, "db-only");
 
         for (int s = 0; s <= 30; s += 5) {
             poll("a", CheckStatus.CRITICAL, CheckStatus.OK, at(s)); // http fails, db passes
@@ -108,24 +97,7 @@ class AlertStateTopologyTest {
 
     @Test
     void shouldFireOnMOfNChecksAndJudgeOnlyWindowsWithMinSamples() {
-        topology.close();
-        topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse("""
-                rules:
-                  - id: flapping
-                    kind: threshold
-                    signal: check_failed
-                    op: ">="
-                    value: 1
-                    m_of_n: { m: 3, n: 5 }
-                    severity: warning
-                  - id: errors
-                    kind: threshold
-                    signal: error_rate_1m
-                    op: ">"
-                    value: 0.5
-                    min_samples: 3
-                    severity: warning
-                """, "test")), stateDir.resolve("m-of-n"));
+        runWith(TestRules.FLAPPING_CHECK_AND_THIN_WINDOWS, "m-of-n");
 
         // A flapping check: no 'for' could fire on it, 3 of the last 5 does.
         topology.sendCheck("a", CheckStatus.CRITICAL, at(0));
@@ -154,8 +126,7 @@ class AlertStateTopologyTest {
 
     @Test
     void shouldMoveOneAlertsSeverityUpThroughItsTiersAndResolveWithTheHighest() {
-        topology.close();
-        topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse("""
+        runWith(RuleBook.parse("""
                 rules:
                   - id: cpu
                     kind: threshold
@@ -166,7 +137,7 @@ class AlertStateTopologyTest {
                     escalate: { critical: 95 }
                     recovery: { op: "<", value: 75 }
                     summary: "{target} CPU {value}% over {threshold}%"
-                """, "test")), stateDir.resolve("tiers"));
+                """, "test"), "tiers");
 
         topology.sendCpu("a", 85, at(0));
         topology.sendCpu("a", 90, at(5));
@@ -191,8 +162,7 @@ class AlertStateTopologyTest {
 
     @Test
     void shouldApplyATargetsAndAGroupsOverridesOfARule() {
-        topology.close();
-        topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse("""
+        runWith(RuleBook.parse("""
                 rules:
                   - id: cpu-high
                     kind: threshold
@@ -203,7 +173,7 @@ class AlertStateTopologyTest {
                     overrides:
                       - { target: gpu-box, value: 98 }
                       - { group: batch, severity: info }
-                """, "test")), stateDir.resolve("overrides"));
+                """, "test"), "overrides");
         topology.sendTarget("worker-7", "batch", Map.of(), at(0));
 
         topology.sendCpu("web-1", 95, at(1));
@@ -390,6 +360,12 @@ class AlertStateTopologyTest {
         assertEquals("a tombstone without a key names no target", letters.get(2).getError());
         assertNull(topology.driver.getKeyValueStore(HealthTopology.INVENTORY_STORE).get("b"));
         assertEquals(3, topology.settings.counters().recordsIn(Topics.TARGETS.name()));
+    }
+
+    /** The topology again, with other rules (and a fresh state dir). */
+    private void runWith(RuleBook rules, String stateSubDir) {
+        topology.close();
+        topology = new TopologyHarness(TopologySettings.defaults().withRules(rules), stateDir.resolve(stateSubDir));
     }
 
     /** One poll of a target with an http and a db check, observed at the same instant. */

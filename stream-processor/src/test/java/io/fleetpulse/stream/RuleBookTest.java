@@ -216,17 +216,7 @@ class RuleBookTest {
 
     @Test
     void shouldLetACheckSignalSelectOneCheck() {
-        RuleBook book = RuleBook.parse("""
-                rules:
-                  - id: db-down
-                    kind: threshold
-                    signal: check_failed
-                    check: db
-                    op: ">="
-                    value: 1
-                    severity: critical
-                    summary: "{target}: {check} is failing"
-                """, "t");
+        RuleBook book = TestRules.DB_DOWN;
 
         ThresholdRule dbDown = book.rules().get(0);
         assertEquals("db", dbDown.check());
@@ -263,28 +253,12 @@ class RuleBookTest {
 
     @Test
     void shouldReadMOfNAndMinSamples() {
-        RuleBook book = RuleBook.parse("""
-                rules:
-                  - id: flapping
-                    kind: threshold
-                    signal: check_failed
-                    op: ">="
-                    value: 1
-                    m_of_n: { m: 3, n: 5 }
-                    severity: warning
-                  - id: errors
-                    kind: threshold
-                    signal: error_rate_1m
-                    op: ">"
-                    value: 0.5
-                    min_samples: 6
-                    severity: warning
-                """, "t");
+        RuleBook book = TestRules.FLAPPING_CHECK_AND_THIN_WINDOWS;
 
         assertEquals(new ThresholdRule.MOfN(3, 5), book.rules().get(0).mOfN());
         assertEquals(1, book.rules().get(0).minSamples());
         assertEquals(null, book.rules().get(1).mOfN());
-        assertEquals(6, book.rules().get(1).minSamples());
+        assertEquals(3, book.rules().get(1).minSamples());
     }
 
     @Test
