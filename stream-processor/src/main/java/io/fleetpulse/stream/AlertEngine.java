@@ -175,13 +175,14 @@ final class AlertEngine {
                     labels, machine.snapshot());
             counters.alertFired();
             // The evidence names the tier the firing value met, the lowest one unless it went straight higher.
-            out.add(event(fired, AlertState.FIRING, rule.summary(targetId, check, t.value()),
-                    evidence(sample, t.value(), rule.tierFor(t.value()).condition(), t.observations()), t));
+            out.add(described(event(fired, AlertState.FIRING, rule.summary(targetId, check, t.value()),
+                    evidence(sample, t.value(), rule.tierFor(t.value()).condition(), t.observations()), t),
+                    rule, check, t.value()));
             return fired;
         }
         counters.alertResolved();
-        out.add(event(stored, AlertState.RESOLVED, rule.resolvedSummary(targetId, check, t.value()),
-                evidence(sample, t.value(), t.condition(), t.observations()), t));
+        out.add(described(event(stored, AlertState.RESOLVED, rule.resolvedSummary(targetId, check, t.value()),
+                evidence(sample, t.value(), t.condition(), t.observations()), t), rule, check, null));
         return AlertRecord.unfired(rule.id(), targetId, check, machine.snapshot());
     }
 
@@ -201,9 +202,9 @@ final class AlertEngine {
         AlertRecord next = new AlertRecord(firing.fingerprint(), firing.ruleId(), firing.targetId(), firing.check(),
                 tier.severity(), firing.group(), firing.labels(), firing.machine());
         counters.alertFired();
-        out.add(event(next, AlertState.FIRING, rule.summary(firing.targetId(), firing.check(), sample.value()),
+        out.add(described(event(next, AlertState.FIRING, rule.summary(firing.targetId(), firing.check(), sample.value()),
                 evidence(sample, sample.value(), tier.condition(), sample.observations()),
-                firing.machine().startsAt(), null, sample.at()));
+                firing.machine().startsAt(), null, sample.at()), rule, firing.check(), sample.value()));
         return next;
     }
 
@@ -284,7 +285,19 @@ final class AlertEngine {
         String summary = fired.targetId() + " resolved (" + fired.ruleId()
                 + (fired.check() == null ? "" : ", check " + fired.check()) + "): " + reason;
         Instant startsAt = fired.machine().startsAt() == null ? at : fired.machine().startsAt();
-        return event(fired, AlertState.RESOLVED, summary, evidence, startsAt, at, at);
+        AlertEvent event = event(fired, AlertState.RESOLVED, summary, evidence, startsAt, at, at);
+        rules.rule(fired.ruleId()).ifPresent(rule -> described(event, rule, fired.check(), null));
+        return event;
+    }
+
+    /**
+     * The rule's runbook link, and for a FIRING event (a {@code value}) its description. A resolve has no
+     * description: the summary says how it recovered.
+     */
+    private static AlertEvent described(AlertEvent event, ThresholdRule rule, String check, Double value) {
+        event.setRunbookUrl(rule.runbook(event.getTargetId(), check));
+        event.setDescription(value == null ? null : rule.description(event.getTargetId(), check, value));
+        return event;
     }
 
     private static Evidence evidence(SignalSample sample, double value, Condition condition, int samples) {

@@ -54,13 +54,14 @@ public final class RuleBook {
 
     private static final List<String> RULE_FIELDS =
             List.of("id", "kind", "signal", "check", "op", "value", "for", "m_of_n", "min_samples", "recovery",
-                    "severity", "escalate", "summary", "labels", "overrides");
+                    "severity", "escalate", "summary", "description", "runbook", "labels", "overrides");
     private static final List<String> OVERRIDE_FIELDS = List.of("target", "group", "value", "for", "severity", "recovery");
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS = List.of("threshold");
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
     private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
+    private static final List<String> RUNBOOK_PLACEHOLDERS = List.of("target", "check");
     private static final String CHECK_SIGNAL_NAMES =
             ThresholdRule.PER_CHECK_SIGNALS.stream().map(Signal::ruleName).sorted().collect(Collectors.joining(", "));
     private static final String WINDOW_SIGNAL_NAMES =
@@ -227,7 +228,7 @@ public final class RuleBook {
             try {
                 variant = new ThresholdRule(base.id(), base.signal(), base.check(), fire, fireFor, base.mOfN(),
                         base.minSamples(), recovery, recoveryFor, severity, base.escalations(), base.summaryTemplate(),
-                        base.labels());
+                        base.labels(), base.descriptionTemplate(), base.runbookTemplate());
             } catch (IllegalArgumentException e) {
                 item.problem(e.getMessage());
                 continue;
@@ -286,21 +287,40 @@ public final class RuleBook {
         YamlNode summaryNode = node.get("summary");
         String summary = summaryNode.exists() ? summaryNode.requiredText()
                 : "{target}: " + (signalName == null ? "" : signalName) + " is {value} (threshold {threshold})";
-        Matcher m = PLACEHOLDER.matcher(summary);
-        while (m.find()) {
-            if (!PLACEHOLDERS.contains(m.group(1))) {
-                summaryNode.problem("unknown placeholder '{" + m.group(1) + "}'; use {target}, {check}, {value} or {threshold}");
-            } else if (m.group(1).equals("check") && signal != null && !perCheck) {
-                summaryNode.problem("{check} names the check of a check signal (" + CHECK_SIGNAL_NAMES + "); "
-                        + signalName + " has none");
-            }
+        checkPlaceholders(summaryNode, summary, PLACEHOLDERS, signal, perCheck);
+        YamlNode descriptionNode = node.get("description");
+        String description = descriptionNode.exists() ? descriptionNode.requiredText() : null;
+        checkPlaceholders(descriptionNode, description, PLACEHOLDERS, signal, perCheck);
+        YamlNode runbookNode = node.get("runbook");
+        String runbook = runbookNode.exists() ? runbookNode.requiredText() : null;
+        if (runbook != null && !runbook.startsWith("https://") && !runbook.startsWith("http://")) {
+            runbookNode.problem("'" + runbook + "' is not an http:// or https:// link");
         }
+        checkPlaceholders(runbookNode, runbook, RUNBOOK_PLACEHOLDERS, signal, perCheck);
         TreeMap<String, String> labels = labels(node.get("labels"));
         if (id.isEmpty() || kind == null || signal == null || fire == null || severity == null) {
             return Optional.empty();
         }
         return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor,
-                severity, escalations, summary, labels));
+                severity, escalations, summary, labels, description, runbook));
+    }
+
+    /** Every {@code {name}} of {@code text} must be one of {@code allowed}; {@code {check}} only on check signals. */
+    private static void checkPlaceholders(YamlNode node, String text, List<String> allowed, Signal signal,
+                                          boolean perCheck) {
+        if (text == null) {
+            return;
+        }
+        Matcher m = PLACEHOLDER.matcher(text);
+        while (m.find()) {
+            if (!allowed.contains(m.group(1))) {
+                node.problem("unknown placeholder '{" + m.group(1) + "}'; use "
+                        + allowed.stream().map(p -> "{" + p + "}").collect(Collectors.joining(", ")));
+            } else if (m.group(1).equals("check") && signal != null && !perCheck) {
+                node.problem("{check} names the check of a check signal (" + CHECK_SIGNAL_NAMES + "); "
+                        + signal.ruleName() + " has none");
+            }
+        }
     }
 
     /**

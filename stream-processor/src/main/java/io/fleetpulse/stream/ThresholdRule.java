@@ -22,10 +22,13 @@ import java.util.TreeMap;
  * @param severity   the severity of the firing condition, the rule's lowest tier
  * @param escalations higher tiers, by rising severity, each with a stricter condition than the one below: a firing
  *                   alert takes the severity of the highest tier its value meets (one alert whose severity moves up)
+ * @param descriptionTemplate null, or the longer text of a firing alert, with the summary's placeholders
+ * @param runbookTemplate     null, or an http(s) link to what to do, with {@code {target}} and {@code {check}}
  */
 public record ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor, MOfN mOfN,
                             int minSamples, Condition recovery, Duration recoveryFor, Severity severity,
-                            List<Tier> escalations, String summaryTemplate, Map<String, String> labels) {
+                            List<Tier> escalations, String summaryTemplate, Map<String, String> labels,
+                            String descriptionTemplate, String runbookTemplate) {
 
     /** Signals that stand on several observations (a closed window's checks), where {@code min_samples} applies. */
     public static final Set<Signal> WINDOW_SIGNALS = Collections.unmodifiableSet(
@@ -73,7 +76,7 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
     public ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
                          Duration recoveryFor, Severity severity, String summaryTemplate, Map<String, String> labels) {
         this(id, signal, null, fire, fireFor, null, 1, recovery, recoveryFor, severity, List.of(), summaryTemplate,
-                labels);
+                labels, null, null);
     }
 
     /** A severity and the condition a value must meet for it. */
@@ -126,7 +129,23 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
      * threshold is that of the tier the value meets.
      */
     public String summary(String targetId, String checkName, double value) {
-        return summaryTemplate
+        return filled(summaryTemplate, targetId, checkName, value);
+    }
+
+    /** The description, filled in like the summary; null when the rule has none. */
+    public String description(String targetId, String checkName, double value) {
+        return descriptionTemplate == null ? null : filled(descriptionTemplate, targetId, checkName, value);
+    }
+
+    /** The runbook link with {@code {target}} and {@code {check}} filled in; null when the rule has none. */
+    public String runbook(String targetId, String checkName) {
+        return runbookTemplate == null ? null : runbookTemplate
+                .replace("{target}", targetId)
+                .replace("{check}", checkName == null ? "" : checkName);
+    }
+
+    private String filled(String template, String targetId, String checkName, double value) {
+        return template
                 .replace("{target}", targetId)
                 .replace("{check}", checkName == null ? "" : checkName)
                 .replace("{value}", Numbers.format(value))

@@ -212,7 +212,7 @@ class AlertStateMachineTest {
         ThresholdRule errors = new ThresholdRule("errors", Signal.ERROR_RATE_1M, null, new Condition(Comparison.GT, 0.5),
                 Duration.ZERO, null, 5, new Condition(Comparison.LE, 0.5), Duration.ZERO, Severity.WARNING, List.of(),
                 "{target}",
-                Map.of());
+                Map.of(), null, null);
         AlertStateMachine m = new AlertStateMachine(errors);
 
         assertTrue(m.observe(1.0, T0, 4).isEmpty(), "4 checks are too few to judge");
@@ -225,7 +225,8 @@ class AlertStateMachineTest {
     /** cpu > 90 fires on M of N; cpu < 75 resolves at once. */
     private static ThresholdRule cpuOverNinety(ThresholdRule.MOfN mOfN) {
         return new ThresholdRule("cpu", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90), Duration.ZERO, mOfN,
-                1, new Condition(Comparison.LT, 75), Duration.ZERO, Severity.WARNING, List.of(), "{target}", Map.of());
+                1, new Condition(Comparison.LT, 75), Duration.ZERO, Severity.WARNING, List.of(), "{target}", Map.of(),
+                null, null);
     }
 
     private void fire() {

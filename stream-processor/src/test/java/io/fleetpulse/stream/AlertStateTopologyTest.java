@@ -137,6 +137,8 @@ class AlertStateTopologyTest {
                     escalate: { critical: 95 }
                     recovery: { op: "<", value: 75 }
                     summary: "{target} CPU {value}% over {threshold}%"
+                    description: "{target} has been busy; now {value}%"
+                    runbook: "https://runbooks.example/cpu?target={target}"
                 """, "test"), "tiers");
 
         topology.sendCpu("a", 85, at(0));
@@ -158,6 +160,10 @@ class AlertStateTopologyTest {
         assertEquals(at(0), escalation.getStartsAt(), "still the alert that started at 0 s");
         assertEquals(at(10), escalation.getOccurredAt());
         assertEquals("a CPU 85% over 80%", alerts.get(0).getSummary());
+        assertEquals(List.of("a has been busy; now 85%", "a has been busy; now 97%"),
+                alerts.subList(0, 2).stream().map(AlertEvent::getDescription).toList());
+        assertNull(alerts.get(2).getDescription(), "a resolve's summary says how it recovered");
+        assertTrue(alerts.stream().allMatch(e -> "https://runbooks.example/cpu?target=a".equals(e.getRunbookUrl())));
     }
 
     @Test

@@ -100,10 +100,10 @@ class RuleBookTest {
                 "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
                 "rules.yaml:13:10: rules[1].for: '15' is not " + Durations.SYNTAX,
                 "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
-                "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value} or {threshold}",
+                "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value}, {threshold}",
                 "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
-                        + "check, escalate, for, id, kind, labels, m_of_n, min_samples, op, overrides, recovery, severity, signal, "
-                        + "summary, value",
+                        + "check, description, escalate, for, id, kind, labels, m_of_n, min_samples, op, overrides, recovery, "
+                        + "runbook, severity, signal, summary, value",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
                 "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
@@ -391,5 +391,39 @@ class RuleBookTest {
                 "t:12:39: rules[0].overrides[2].valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: for, "
                         + "group, recovery, severity, target, value",
                 "t:14:9: rules[0].overrides[4]: a second override for target 'e'; one per target or group"), problems);
+    }
+
+    @Test
+    void shouldFillDescriptionAndRunbookAndRefuseBadOnes() {
+        ThresholdRule rule = RuleBook.parse("""
+                rules:
+                  - id: db-slow
+                    kind: threshold
+                    signal: check_latency_ms
+                    op: ">"
+                    value: 500
+                    severity: warning
+                    description: "{check} on {target} answers in {value} ms, over {threshold} ms"
+                    runbook: "https://runbooks.example/{check}?target={target}"
+                """, "t").rules().get(0);
+        assertEquals("db on web-1 answers in 812 ms, over 500 ms", rule.description("web-1", "db", 812));
+        assertEquals("https://runbooks.example/db?target=web-1", rule.runbook("web-1", "db"));
+        assertEquals(null, RuleBook.defaults().rules().get(0).runbook("web-1", "http"));
+
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: cpu
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    severity: warning
+                    description: "{host} at {value}"
+                    runbook: "wiki/cpu/{value}"
+                """, "t"));
+        assertEquals(List.of(
+                "t:8:18: rules[0].description: unknown placeholder '{host}'; use {target}, {check}, {value}, {threshold}",
+                "t:9:14: rules[0].runbook: 'wiki/cpu/{value}' is not an http:// or https:// link",
+                "t:9:14: rules[0].runbook: unknown placeholder '{value}'; use {target}, {check}"), problems);
     }
 }
