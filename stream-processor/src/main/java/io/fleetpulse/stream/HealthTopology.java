@@ -3,7 +3,6 @@ package io.fleetpulse.stream;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.MetricSample;
-import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
@@ -104,7 +103,7 @@ public final class HealthTopology {
                 .merge(acceptedMetrics.flatMap((key, sample) -> keyed(sample.getTargetId(), SignalSample.fromMetrics(sample)),
                         Named.as("metric-signals")), Named.as("point-signals"))
                 .merge(windows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
-                .process(() -> new RuleEvaluator(settings.rules(), settings.counters()),
+                .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
                         Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE)
                 .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "alerts-sink"));
 
@@ -118,13 +117,16 @@ public final class HealthTopology {
      * holds its inventory entry too.
      */
     private static void inventory(StreamsBuilder builder, DeadLetterLimit limit, TopologySettings settings) {
-        Map<String, KStream<Bytes, Intake<Target>>> targets = builder
+        Map<String, KStream<Bytes, TargetIntake.Entry>> targets = builder
                 .stream(Topics.TARGETS.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName("targets-source"))
                 .processValues(() -> new TargetIntake(settings.counters()), Named.as("targets-intake"))
                 .split(Named.as("targets-"))
-                .branch((key, intake) -> intake.isRejected(), Branched.as("rejected"))
+                .branch((key, entry) -> entry.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));
-        targets.get("targets-rejected").map((key, intake) -> fitted(limit, intake), Named.as("targets-dead-letters"))
+        targets.get("targets-rejected").map((key, entry) -> {
+                    DeadLetter letter = limit.fit(entry.deadLetter());
+                    return KeyValue.pair(DeadLetterLimit.kafkaKey(letter), letter);
+                }, Named.as("targets-dead-letters"))
                 .to(Topics.DLQ.name(), produced(Topics.DLQ, "targets-dlq-sink"));
         targets.get("targets-accepted")
                 .process(() -> new InventoryProcessor(settings.rules(), settings.counters()),

@@ -15,7 +15,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * a target's group and labels when an alert fires. A tombstone resolves the target's firing alerts ("target removed")
  * at the tombstone's timestamp and drops the target's alert state and inventory entry.
  */
-final class InventoryProcessor implements Processor<Bytes, Intake<Target>, String, AlertEvent> {
+final class InventoryProcessor implements Processor<Bytes, TargetIntake.Entry, String, AlertEvent> {
 
     private final RuleBook rules;
     private final PipelineCounters counters;
@@ -37,12 +37,12 @@ final class InventoryProcessor implements Processor<Bytes, Intake<Target>, Strin
     }
 
     @Override
-    public void process(Record<Bytes, Intake<Target>> record) {
+    public void process(Record<Bytes, TargetIntake.Entry> record) {
         // Format-1 state is keyed rule-first, out of reach of a target's prefix: migrate before the first removal.
         engine.sweepAtStart(Instant.ofEpochMilli(context.currentSystemTimeMs()))
                 .forEach(event -> context.forward(AlertEngine.record(event)));
         String targetId = new String(record.key().get(), StandardCharsets.UTF_8);
-        Target target = record.value().value();
+        Target target = record.value().target();
         if (target != null) {
             inventory.put(targetId, target);
             return;

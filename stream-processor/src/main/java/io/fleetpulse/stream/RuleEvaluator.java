@@ -24,21 +24,23 @@ final class RuleEvaluator implements Processor<String, SignalSample, String, Ale
     static final Duration STARTUP_SWEEP_DELAY = Duration.ofSeconds(1);
 
     private final RuleBook rules;
+    private final String alertStoreName;
     private final PipelineCounters counters;
 
     private ProcessorContext<String, AlertEvent> context;
     private AlertEngine engine;
     private Cancellable startupSweep;
 
-    RuleEvaluator(RuleBook rules, PipelineCounters counters) {
+    RuleEvaluator(RuleBook rules, String alertStoreName, PipelineCounters counters) {
         this.rules = rules;
+        this.alertStoreName = alertStoreName;
         this.counters = counters;
     }
 
     @Override
     public void init(ProcessorContext<String, AlertEvent> context) {
         this.context = context;
-        this.engine = new AlertEngine(rules, context.getStateStore(HealthTopology.ALERT_STORE),
+        this.engine = new AlertEngine(rules, context.getStateStore(alertStoreName),
                 context.getStateStore(HealthTopology.INVENTORY_STORE), counters);
         // Forwarding is not allowed in init, hence a punctuation that runs once.
         this.startupSweep = context.schedule(STARTUP_SWEEP_DELAY, PunctuationType.WALL_CLOCK_TIME, this::sweep);

@@ -1,5 +1,6 @@
 package io.fleetpulse.stream;
 
+import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
@@ -17,17 +18,25 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * or {@code invalid} for a blank targetId, a key that is not the targetId, a tombstone without a key).
  * A tombstone is accepted with no value: it decommissions the target of its key.
  */
-final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], Intake<Target>> {
+final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], TargetIntake.Entry> {
+
+    /** An inventory entry ({@code target}, null for a tombstone), or the dead letter it goes to the DLQ as. */
+    record Entry(Target target, DeadLetter deadLetter) {
+
+        boolean isRejected() {
+            return deadLetter != null;
+        }
+    }
 
     private final PipelineCounters counters;
-    private FixedKeyProcessorContext<Bytes, Intake<Target>> context;
+    private FixedKeyProcessorContext<Bytes, Entry> context;
 
     TargetIntake(PipelineCounters counters) {
         this.counters = counters;
     }
 
     @Override
-    public void init(FixedKeyProcessorContext<Bytes, Intake<Target>> context) {
+    public void init(FixedKeyProcessorContext<Bytes, Entry> context) {
         this.context = context;
     }
 
@@ -38,7 +47,7 @@ final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], Intake<Targ
             if (record.key() == null) {
                 reject(record, DeadLetters.INVALID, "a tombstone without a key names no target");
             } else {
-                context.forward(record.withValue(Intake.accepted(null)));
+                context.forward(record.withValue(new Entry(null, null)));
             }
             return;
         }
@@ -57,7 +66,7 @@ final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], Intake<Targ
             reject(record, DeadLetters.INVALID, "the record key " + (key == null ? "is missing" : "'" + key + "'")
                     + " but targetId is '" + id + "'; per-target topics are keyed by targetId");
         } else {
-            context.forward(record.withValue(Intake.accepted(target)));
+            context.forward(record.withValue(new Entry(target, null)));
         }
     }
 
@@ -68,6 +77,6 @@ final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], Intake<Targ
         var deadLetter = DeadLetters.of(IntakeProcessor.SERVICE, meta.topic(), meta.partition(), meta.offset(),
                 record.key() == null ? null : record.key().get(), record.value(), reason, error,
                 Instant.ofEpochMilli(context.currentSystemTimeMs()));
-        context.forward(record.withValue(Intake.<Target>rejected(deadLetter)));
+        context.forward(record.withValue(new Entry(null, deadLetter)));
     }
 }
