@@ -16,6 +16,9 @@ import java.util.Optional;
  *   <li>While FIRING, values meeting the recovery condition for the recovery {@code for} resolve it. A value in the
  *       band between the two conditions (hysteresis) or meeting the firing condition again restarts that clock.</li>
  *   <li>RESOLVED lasts until the next value, which moves it to INACTIVE or starts a new PENDING.</li>
+ *   <li>With M of N instead of {@code for}: PENDING while some of the last N values met the firing condition, FIRING
+ *       once M of them did; INACTIVE when none of the last N did.</li>
+ *   <li>A value standing on fewer observations than the rule's minimum samples is ignored: it changes nothing.</li>
  * </ul>
  *
  * Durations are measured between event times, so a replay decides exactly as the live run did. Only FIRING and
@@ -43,6 +46,12 @@ public final class AlertStateMachine {
      */
     public Optional<Transition> observe(double value, Instant at, int observations) {
         Snapshot s = state;
+        if (observations < rule.minSamples()) {
+            return Optional.empty();
+        }
+        if (rule.mOfN() != null && s.state() != AlertState.FIRING) {
+            return countTowardsFiring(value, at, s);
+        }
         switch (s.state()) {
             case INACTIVE, RESOLVED -> {
                 if (rule.fire().holdsFor(value)) {
@@ -86,6 +95,25 @@ public final class AlertStateMachine {
         return Optional.empty();
     }
 
+    /** M of N: the last N values as bits (1 = met the firing condition), newest lowest. */
+    private Optional<Transition> countTowardsFiring(double value, Instant at, Snapshot s) {
+        ThresholdRule.MOfN mOfN = rule.mOfN();
+        long recent = s.state() == AlertState.PENDING ? s.recentHits() : 0;
+        long hits = ((recent << 1) | (rule.fire().holdsFor(value) ? 1 : 0)) & ((1L << mOfN.n()) - 1);
+        int count = Long.bitCount(hits);
+        if (count == 0) {
+            state = Snapshot.INACTIVE;
+            return Optional.empty();
+        }
+        Instant since = s.state() == AlertState.PENDING ? s.conditionSince() : at;
+        if (count >= mOfN.m()) {
+            state = new Snapshot(AlertState.FIRING, since, count, at, null, 0);
+            return Optional.of(new Transition(AlertState.FIRING, value, rule.fire(), at, at, null, count));
+        }
+        state = new Snapshot(AlertState.PENDING, since, count, null, null, 0, hits);
+        return Optional.empty();
+    }
+
     /** Out-of-order values never count as negative time. */
     private static Duration elapsed(Instant from, Instant to) {
         Duration d = Duration.between(from, to);
@@ -107,14 +135,21 @@ public final class AlertStateMachine {
      * @param conditionObservations observations in that run, up to the moment it fired
      * @param startsAt              when it turned FIRING (FIRING, RESOLVED)
      * @param recoverySince         when the current run of recovery-condition values began, while FIRING
+     * @param recentHits            M of N while PENDING: which of the last N values met the firing condition (bit 0
+     *                              the newest); with M of N, {@code conditionObservations} counts those values
      */
     public record Snapshot(AlertState state, Instant conditionSince, int conditionObservations, Instant startsAt,
-                           Instant recoverySince, int recoveryObservations) {
+                           Instant recoverySince, int recoveryObservations, long recentHits) {
 
         public static final Snapshot INACTIVE = new Snapshot(AlertState.INACTIVE, null, 0, null, null, 0);
 
         public Snapshot {
             Objects.requireNonNull(state, "state");
+        }
+
+        public Snapshot(AlertState state, Instant conditionSince, int conditionObservations, Instant startsAt,
+                        Instant recoverySince, int recoveryObservations) {
+            this(state, conditionSince, conditionObservations, startsAt, recoverySince, recoveryObservations, 0);
         }
     }
 

@@ -37,6 +37,8 @@ import org.apache.kafka.streams.state.Stores;
  *             ├► closed 1-hour windows ► fleet.aggregates.1h                    │
  *             ├► silence signals ───────────────────────────────────────────────┤
  *             └► accepted checks and samples ► point signals ───────────────────┴► evaluate-rules ► fleet.alerts
+ * fleet.targets (raw bytes) ► targets-intake ──rejected──► fleet.dlq
+ *   └► track-inventory (target-inventory: group, labels for evaluate-rules); a tombstone resolves the target's alerts ► fleet.alerts
  * </pre>
  *
  * Every input is keyed by targetId and co-partitioned, so nothing is repartitioned. Every node and store is named:
@@ -57,6 +59,8 @@ public final class HealthTopology {
     public static final String WINDOW_STORE = "windows-1m";
     public static final String HOUR_WINDOW_STORE = "windows-1h";
     public static final String ALERT_STORE = "alert-states";
+    /** The task's share of fleet.targets: group and labels of each target, for its alerts. */
+    public static final String INVENTORY_STORE = "target-inventory";
 
     private HealthTopology() {
     }
@@ -69,6 +73,8 @@ public final class HealthTopology {
                 .withCachingEnabled());
         builder.addStateStore(windowStore(WINDOW_STORE, WINDOW_SIZE, settings));
         builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde()));
 
         Map<String, KStream<Bytes, Intake<CheckResult>>> checks = intake(builder, "checks", Topics.CHECKS,
                 CheckResult::getTargetId, CheckResult::getObservedAt, ValueContract::violation, settings);
@@ -114,9 +120,10 @@ public final class HealthTopology {
                 .merge(engine.get("engine-silence").mapValues(EngineOutput::signal, Named.as("silence-signals")),
                         Named.as("all-signals"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
-                        Named.as("evaluate-rules"), ALERT_STORE)
+                        Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE)
                 .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "alerts-sink"));
 
+        inventory(builder, limit, settings);
         return builder.build();
     }
 
@@ -137,6 +144,26 @@ public final class HealthTopology {
     /** How long a window store's changelog keeps a write: size + grace + idle timeout + margin. */
     public static Duration changelogRetention(Duration size, TopologySettings settings) {
         return size.plus(settings.windowGrace()).plus(settings.timing().idleTimeout()).plus(WINDOW_CHANGELOG_MARGIN);
+    }
+
+    /**
+     * fleet.targets into the inventory store the rule engine reads; a tombstone resolves the target's alerts.
+     * Co-partitioned with the signals (same key, same partition count), so the task that holds a target's alerts
+     * holds its inventory entry too.
+     */
+    private static void inventory(StreamsBuilder builder, DeadLetterLimit limit, TopologySettings settings) {
+        Map<String, KStream<Bytes, TargetIntake.Entry>> targets = builder
+                .stream(Topics.TARGETS.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName("targets-source"))
+                .processValues(() -> new TargetIntake(settings.counters()), Named.as("targets-intake"))
+                .split(Named.as("targets-"))
+                .branch((key, entry) -> entry.isRejected(), Branched.as("rejected"))
+                .defaultBranch(Branched.as("accepted"));
+        targets.get("targets-rejected").map((key, entry) -> fitted(limit, entry.deadLetter()), Named.as("targets-dead-letters"))
+                .to(Topics.DLQ.name(), produced(Topics.DLQ, "targets-dlq-sink"));
+        targets.get("targets-accepted")
+                .process(() -> new InventoryProcessor(settings.rules(), settings.counters()),
+                        Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE)
+                .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "inventory-alerts-sink"));
     }
 
     /**

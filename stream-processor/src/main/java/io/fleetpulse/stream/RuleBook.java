@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -40,7 +41,10 @@ import java.util.stream.Collectors;
  *     labels: { team: infra }
  * </pre>
  *
- * A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
+ * {@code check: db} (check signals only) watches one check name; without it every check of a target is watched, each
+ * with its own state and alert.
+ *
+ * <p>A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
  * evaluator a rule type for it.
  */
 public final class RuleBook {
@@ -49,19 +53,40 @@ public final class RuleBook {
     public static final String DEFAULT_RESOURCE = "/io/fleetpulse/stream/default-rules.yaml";
 
     private static final List<String> RULE_FIELDS =
-            List.of("id", "kind", "signal", "op", "value", "for", "recovery", "severity", "summary", "labels");
+            List.of("id", "kind", "signal", "check", "op", "value", "for", "m_of_n", "min_samples", "recovery",
+                    "severity", "escalate", "summary", "description", "runbook", "labels", "overrides");
+    private static final List<String> OVERRIDE_FIELDS = List.of("target", "group", "value", "for", "severity", "recovery");
+    private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS = List.of("threshold");
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
-    private static final List<String> PLACEHOLDERS = List.of("target", "value", "threshold");
+    private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
+    private static final List<String> RUNBOOK_PLACEHOLDERS = List.of("target", "check");
+    private static final String CHECK_SIGNAL_NAMES =
+            ThresholdRule.PER_CHECK_SIGNALS.stream().map(Signal::ruleName).sorted().collect(Collectors.joining(", "));
+    private static final String WINDOW_SIGNAL_NAMES =
+            ThresholdRule.WINDOW_SIGNALS.stream().map(Signal::ruleName).sorted().collect(Collectors.joining(", "));
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^}]*)}");
 
     private final List<ThresholdRule> rules;
     private final Map<Signal, List<ThresholdRule>> bySignal;
+    private final Map<String, ThresholdRule> byId = new HashMap<>();
+    /** Rule id to the rule as a target's or a group's override has it. */
+    private final Map<String, Overrides> overrides;
+
+    /** A rule's variants for named targets and groups: same id, other values. */
+    private record Overrides(Map<String, ThresholdRule> byTarget, Map<String, ThresholdRule> byGroup) {
+    }
 
     private RuleBook(List<ThresholdRule> rules) {
+        this(rules, Map.of());
+    }
+
+    private RuleBook(List<ThresholdRule> rules, Map<String, Overrides> overrides) {
         this.rules = List.copyOf(rules);
+        this.overrides = Map.copyOf(overrides);
+        rules.forEach(rule -> byId.put(rule.id(), rule));
         Map<Signal, List<ThresholdRule>> index = new EnumMap<>(Signal.class);
         for (ThresholdRule rule : rules) {
             index.computeIfAbsent(rule.signal(), s -> new ArrayList<>()).add(rule);
@@ -105,6 +130,27 @@ public final class RuleBook {
         return bySignal.getOrDefault(signal, List.of());
     }
 
+    /**
+     * The rule as it applies to {@code targetId}: its override for the target, else for the target's group (asked of
+     * {@code group} only for rules with group overrides, since it costs an inventory read), else the rule itself.
+     */
+    public ThresholdRule effective(ThresholdRule rule, String targetId, Supplier<String> group) {
+        Overrides o = overrides.get(rule.id());
+        if (o == null) {
+            return rule;
+        }
+        ThresholdRule forTarget = o.byTarget().get(targetId);
+        if (forTarget != null) {
+            return forTarget;
+        }
+        return o.byGroup().isEmpty() ? rule : o.byGroup().getOrDefault(group.get(), rule);
+    }
+
+    /** The rule with this id, if the book has it. */
+    public Optional<ThresholdRule> rule(String id) {
+        return Optional.ofNullable(byId.get(id));
+    }
+
     @Override
     public String toString() {
         return rules.stream().map(ThresholdRule::id).collect(Collectors.joining(", ", "RuleBook[", "]"));
@@ -115,19 +161,85 @@ public final class RuleBook {
     private static RuleBook bind(YamlNode root) {
         root.allowOnly("rules");
         List<ThresholdRule> rules = new ArrayList<>();
+        Map<String, Overrides> overrides = new HashMap<>();
         Map<String, Integer> firstLineOfId = new HashMap<>();
         for (YamlNode node : root.require("rules").items()) {
-            threshold(node).ifPresent(rule -> {
+            Optional<ThresholdRule> parsed = threshold(node);
+            Overrides variants = overrides(node, parsed.orElse(null));
+            parsed.ifPresent(rule -> {
                 Integer first = firstLineOfId.putIfAbsent(rule.id(), node.get("id").line());
                 if (first != null) {
                     node.get("id").problem("duplicate id '" + rule.id() + "' (first at line " + first
                             + "); every rule needs its own");
                 } else {
                     rules.add(rule);
+                    if (!variants.byTarget().isEmpty() || !variants.byGroup().isEmpty()) {
+                        overrides.put(rule.id(), variants);
+                    }
                 }
             });
         }
-        return new RuleBook(rules);
+        return new RuleBook(rules, overrides);
+    }
+
+    /**
+     * {@code overrides: [{ target: web-1, value: 95 }, { group: batch, for: 5m, severity: info }]}: per target or
+     * group, other {@code value}, {@code for}, {@code severity} or {@code recovery}; what an override leaves out it
+     * takes from the rule, with the rule's defaults (a recovery value not given anywhere is the override's value).
+     * Each variant is checked like a rule, its problems reported at the override.
+     */
+    private static Overrides overrides(YamlNode node, ThresholdRule base) {
+        Map<String, ThresholdRule> byTarget = new HashMap<>();
+        Map<String, ThresholdRule> byGroup = new HashMap<>();
+        if (node.isAbsent() || !node.isMap()) {
+            return new Overrides(byTarget, byGroup);
+        }
+        YamlNode baseRecovery = node.get("recovery");
+        for (YamlNode item : node.get("overrides").items()) {
+            item.allowOnly(OVERRIDE_FIELDS);
+            String target = item.get("target").text(null);
+            String group = item.get("group").text(null);
+            if ((target == null) == (group == null)) {
+                item.problem("an override names exactly one 'target' or one 'group'");
+                continue;
+            }
+            Double value = number(item.get("value"));
+            Duration fireFor = item.get("for").duration(base == null ? Duration.ZERO : base.fireFor());
+            Severity severity = item.get("severity").oneOf(Severity.class, base == null ? null : base.severity());
+            YamlNode recoveryNode = item.get("recovery").allowOnly(RECOVERY_FIELDS);
+            Comparison recoveryOp = comparison(recoveryNode.get("op"));
+            Double recoveryValue = number(recoveryNode.get("value"));
+            Duration recoveryFor = recoveryNode.get("for").duration(base == null ? Duration.ZERO : base.recoveryFor());
+            if (base == null) {
+                continue; // the rule's own problems are reported; its variants cannot be built
+            }
+            Condition fire = new Condition(base.fire().op(), value == null ? base.fire().threshold() : value);
+            boolean baseRecoveryValue = baseRecovery.get("value").exists();
+            Condition recovery = new Condition(
+                    recoveryOp != null ? recoveryOp : base.recovery().op(),
+                    recoveryValue != null ? recoveryValue
+                            : baseRecoveryValue ? base.recovery().threshold() : fire.threshold());
+            if (recovery.overlaps(fire)) {
+                item.problem("'" + recovery + "' (recovery) overlaps the firing condition '" + fire
+                        + "'; give the override its own recovery");
+                continue;
+            }
+            ThresholdRule variant;
+            try {
+                variant = new ThresholdRule(base.id(), base.signal(), base.check(), fire, fireFor, base.mOfN(),
+                        base.minSamples(), recovery, recoveryFor, severity, base.escalations(), base.summaryTemplate(),
+                        base.labels(), base.descriptionTemplate(), base.runbookTemplate());
+            } catch (IllegalArgumentException e) {
+                item.problem(e.getMessage());
+                continue;
+            }
+            Map<String, ThresholdRule> into = target != null ? byTarget : byGroup;
+            if (into.putIfAbsent(target != null ? target : group, variant) != null) {
+                item.problem("a second override for " + (target != null ? "target '" + target : "group '" + group)
+                        + "'; one per target or group");
+            }
+        }
+        return new Overrides(byTarget, byGroup);
     }
 
     /** One {@code kind: threshold} rule; empty when it has a problem (recorded on its node). */
@@ -147,9 +259,14 @@ public final class RuleBook {
         }
         String kind = node.require("kind").oneOf(KINDS, null);
         String signalName = node.require("signal").oneOf(SIGNALS, null);
+        Signal signal = signalName == null ? null : Signal.fromRuleName(signalName).orElseThrow();
+        boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
+        String check = check(node.get("check"), signal, perCheck);
         Comparison op = comparison(node.require("op"));
         Double value = number(node.require("value"));
         Duration fireFor = node.get("for").duration(Duration.ZERO);
+        ThresholdRule.MOfN mOfN = mOfN(node.get("m_of_n"), fireFor);
+        int minSamples = minSamples(node.get("min_samples"), signal);
         Condition fire = op == null || value == null ? null : new Condition(op, value);
 
         YamlNode recoveryNode = node.get("recovery").allowOnly(RECOVERY_FIELDS);
@@ -166,21 +283,123 @@ public final class RuleBook {
             }
         }
         Severity severity = node.require("severity").oneOf(Severity.class, null);
+        List<ThresholdRule.Tier> escalations = escalations(node.get("escalate"), fire, severity);
         YamlNode summaryNode = node.get("summary");
         String summary = summaryNode.exists() ? summaryNode.requiredText()
                 : "{target}: " + (signalName == null ? "" : signalName) + " is {value} (threshold {threshold})";
-        Matcher m = PLACEHOLDER.matcher(summary);
-        while (m.find()) {
-            if (!PLACEHOLDERS.contains(m.group(1))) {
-                summaryNode.problem("unknown placeholder '{" + m.group(1) + "}'; use {target}, {value} or {threshold}");
-            }
+        checkPlaceholders(summaryNode, summary, PLACEHOLDERS, signal, perCheck);
+        YamlNode descriptionNode = node.get("description");
+        String description = descriptionNode.exists() ? descriptionNode.requiredText() : null;
+        checkPlaceholders(descriptionNode, description, PLACEHOLDERS, signal, perCheck);
+        YamlNode runbookNode = node.get("runbook");
+        String runbook = runbookNode.exists() ? runbookNode.requiredText() : null;
+        if (runbook != null && !runbook.startsWith("https://") && !runbook.startsWith("http://")) {
+            runbookNode.problem("'" + runbook + "' is not an http:// or https:// link");
         }
+        checkPlaceholders(runbookNode, runbook, RUNBOOK_PLACEHOLDERS, signal, perCheck);
         TreeMap<String, String> labels = labels(node.get("labels"));
-        if (id.isEmpty() || kind == null || signalName == null || fire == null || severity == null) {
+        if (id.isEmpty() || kind == null || signal == null || fire == null || severity == null) {
             return Optional.empty();
         }
-        Signal signal = Signal.fromRuleName(signalName).orElseThrow();
-        return Optional.of(new ThresholdRule(id, signal, fire, fireFor, recovery, recoveryFor, severity, summary, labels));
+        return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor,
+                severity, escalations, summary, labels, description, runbook));
+    }
+
+    /** Every {@code {name}} of {@code text} must be one of {@code allowed}; {@code {check}} only on check signals. */
+    private static void checkPlaceholders(YamlNode node, String text, List<String> allowed, Signal signal,
+                                          boolean perCheck) {
+        if (text == null) {
+            return;
+        }
+        Matcher m = PLACEHOLDER.matcher(text);
+        while (m.find()) {
+            if (!allowed.contains(m.group(1))) {
+                node.problem("unknown placeholder '{" + m.group(1) + "}'; use "
+                        + allowed.stream().map(p -> "{" + p + "}").collect(Collectors.joining(", ")));
+            } else if (m.group(1).equals("check") && signal != null && !perCheck) {
+                node.problem("{check} names the check of a check signal (" + CHECK_SIGNAL_NAMES + "); "
+                        + signal.ruleName() + " has none");
+            }
+        }
+    }
+
+    /**
+     * {@code escalate: { critical: 95 }}: higher tiers above the rule's own {@code severity} at {@code value}, with the
+     * rule's {@code op}; each tier's severity and value must be beyond the one below.
+     */
+    private static List<ThresholdRule.Tier> escalations(YamlNode node, Condition fire, Severity severity) {
+        List<ThresholdRule.Tier> tiers = new ArrayList<>();
+        ThresholdRule.Tier below = fire == null || severity == null ? null : new ThresholdRule.Tier(severity, fire);
+        for (Map.Entry<String, YamlNode> entry : node.entries().entrySet()) {
+            YamlNode valueNode = entry.getValue();
+            Optional<Severity> tierSeverity = Arrays.stream(Severity.values())
+                    .filter(v -> v.name().equalsIgnoreCase(entry.getKey())).findFirst();
+            Double value = number(valueNode);
+            if (tierSeverity.isEmpty()) {
+                valueNode.problem("'" + entry.getKey() + "' is not one of info, warning, critical");
+            } else if (value != null && below != null) {
+                ThresholdRule.Tier tier = new ThresholdRule.Tier(tierSeverity.get(), new Condition(fire.op(), value));
+                if (tier.severity().compareTo(below.severity()) <= 0) {
+                    valueNode.problem("a tier must be more severe than the one below it (" + below + ")");
+                } else if (!fire.op().test(value, below.condition().threshold())) {
+                    valueNode.problem("'" + tier + "' must be stricter than the tier below it (" + below + ")");
+                } else {
+                    tiers.add(tier);
+                    below = tier;
+                }
+            }
+        }
+        return tiers;
+    }
+
+    /** {@code m_of_n: { m: 3, n: 5 }}; null when absent or wrong (a problem then). Excludes {@code for}. */
+    private static ThresholdRule.MOfN mOfN(YamlNode node, Duration fireFor) {
+        if (!node.exists()) {
+            return null;
+        }
+        node.allowOnly(M_OF_N_FIELDS);
+        int max = ThresholdRule.MOfN.MAX_N;
+        int m = (int) node.require("m").integer(-1, 1, max);
+        int n = (int) node.require("n").integer(-1, 1, max);
+        if (m < 1 || n < 1) {
+            return null;
+        }
+        if (m > n) {
+            node.get("m").problem(m + " of " + n + ": m must not be more than n");
+            return null;
+        }
+        if (!fireFor.isZero()) {
+            node.problem("use either 'for' (the condition holds on every value for a duration) or 'm_of_n', not both");
+            return null;
+        }
+        return new ThresholdRule.MOfN(m, n);
+    }
+
+    /** {@code min_samples: 10}: window signals only, since a point value stands on one observation. */
+    private static int minSamples(YamlNode node, Signal signal) {
+        if (!node.exists()) {
+            return 1;
+        }
+        int min = (int) node.integer(1, 1, Integer.MAX_VALUE);
+        if (min > 1 && signal != null && !ThresholdRule.WINDOW_SIGNALS.contains(signal)) {
+            node.problem("only a window signal (" + WINDOW_SIGNAL_NAMES + ") stands on several observations; "
+                    + signal.ruleName() + " has one per value, so the rule could never fire");
+            return 1;
+        }
+        return min;
+    }
+
+    /** {@code check: db}: only for per-check signals; absent means every check, each with its own alert. */
+    private static String check(YamlNode node, Signal signal, boolean perCheck) {
+        if (!node.exists()) {
+            return null;
+        }
+        String check = node.requiredText();
+        if (signal != null && !perCheck) {
+            node.problem("only a check signal (" + CHECK_SIGNAL_NAMES
+                    + ") can select a check; " + signal.ruleName() + " does not come from a check");
+        }
+        return check.isEmpty() || !perCheck ? null : check;
     }
 
     /** {@code >}, {@code >=}, {@code <} or {@code <=}; null when absent or wrong (a problem then). */
@@ -207,6 +426,9 @@ public final class RuleBook {
         node.entries().forEach((name, value) -> {
             if (name.isBlank() || !value.isScalar()) {
                 value.problem("label '" + name + "' must have a non-empty name and a plain value");
+            } else if (name.equals(AlertEngine.CHECK_LABEL)) {
+                value.problem("label '" + name + "' is reserved: a check signal's alert carries its check's name "
+                        + "there; select a check with the rule's own 'check' field");
             } else {
                 labels.put(name, value.text(""));
             }

@@ -1,108 +1,66 @@
 package io.fleetpulse.stream;
 
 import io.fleetpulse.events.AlertEvent;
-import io.fleetpulse.events.AlertState;
-import io.fleetpulse.events.Evidence;
-import java.util.HashMap;
-import java.util.Optional;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Feeds every signal value of a target to the state machines of the rules watching that signal and publishes each
- * FIRING and RESOLVED transition as an {@link AlertEvent} keyed by the alert's fingerprint. The machines live in a
- * changelogged store keyed {@code ruleId|targetId}; input is keyed by targetId, so a target's alerts stay in one task.
+ * Feeds every signal value of a target to the {@link AlertEngine} and publishes each FIRING and RESOLVED transition
+ * as an {@link AlertEvent} keyed by the alert's fingerprint. Input is keyed by targetId and co-partitioned with
+ * {@code fleet.targets}, so a target's alerts and its inventory entry stay in one task.
+ *
+ * <p>At start the engine resolves the alerts of rules that left the rule book: on the first record, or by wall clock
+ * {@link #STARTUP_SWEEP_DELAY} after the task starts, whichever comes first, so it happens with no input at all.
  */
 final class RuleEvaluator implements Processor<String, SignalSample, String, AlertEvent> {
 
+    /** How long after a task starts its removed rules are resolved if no record came first. */
+    static final Duration STARTUP_SWEEP_DELAY = Duration.ofSeconds(1);
+
     private final RuleBook rules;
-    private final String storeName;
+    private final String alertStoreName;
     private final PipelineCounters counters;
 
     private ProcessorContext<String, AlertEvent> context;
-    private KeyValueStore<String, AlertRecord> alerts;
+    private AlertEngine engine;
+    private Cancellable startupSweep;
 
-    RuleEvaluator(RuleBook rules, String storeName, PipelineCounters counters) {
+    RuleEvaluator(RuleBook rules, String alertStoreName, PipelineCounters counters) {
         this.rules = rules;
-        this.storeName = storeName;
+        this.alertStoreName = alertStoreName;
         this.counters = counters;
-    }
-
-    /** Rule ids cannot contain '|', so the key splits back unambiguously. */
-    static String storeKey(String ruleId, String targetId) {
-        return ruleId + "|" + targetId;
     }
 
     @Override
     public void init(ProcessorContext<String, AlertEvent> context) {
         this.context = context;
-        this.alerts = context.getStateStore(storeName);
+        this.engine = new AlertEngine(rules, context.getStateStore(alertStoreName),
+                context.getStateStore(HealthTopology.INVENTORY_STORE), counters);
+        // Forwarding is not allowed in init, hence a punctuation that runs once.
+        this.startupSweep = context.schedule(STARTUP_SWEEP_DELAY, PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
 
     @Override
     public void process(Record<String, SignalSample> record) {
-        String targetId = record.key();
-        SignalSample sample = record.value();
-        for (ThresholdRule rule : rules.rulesFor(sample.signal())) {
-            String key = storeKey(rule.id(), targetId);
-            AlertRecord stored = alerts.get(key);
-            AlertStateMachine machine = new AlertStateMachine(rule, stored == null ? null : stored.machine());
-            Optional<AlertStateMachine.Transition> transition =
-                    machine.observe(sample.value(), sample.at(), sample.observations());
-            String fingerprint = stored == null ? null : stored.fingerprint();
-            if (transition.isPresent()) {
-                AlertStateMachine.Transition t = transition.get();
-                if (fingerprint == null) {
-                    fingerprint = rule.fingerprint(targetId);
-                }
-                publish(rule, targetId, sample, t, fingerprint);
-                // A resolved alert lets go of its fingerprint; the next firing takes the rule's current one.
-                fingerprint = t.state() == AlertState.FIRING ? fingerprint : null;
-            }
-            AlertRecord next = new AlertRecord(fingerprint, machine.snapshot());
-            boolean forgettable = next.machine().equals(AlertStateMachine.Snapshot.INACTIVE) && next.fingerprint() == null;
-            if (forgettable) {
-                if (stored != null) {
-                    alerts.delete(key); // nothing left to remember: healthy targets cost no state
-                }
-            } else if (!next.equals(stored)) {
-                alerts.put(key, next);
-            }
+        sweep(context.currentSystemTimeMs());
+        forward(engine.observe(record.key(), record.value()));
+    }
+
+    private void sweep(long wallClockMs) {
+        if (startupSweep != null) {
+            startupSweep.cancel();
+            startupSweep = null;
+            forward(engine.sweepAtStart(Instant.ofEpochMilli(wallClockMs)));
         }
     }
 
-    private void publish(ThresholdRule rule, String targetId, SignalSample sample, AlertStateMachine.Transition t,
-                         String fingerprint) {
-        Evidence evidence = Evidence.newBuilder()
-                .setSignal(sample.signal().ruleName())
-                .setValue(t.value())
-                .setOperator(t.condition().op().symbol())
-                .setThreshold(t.condition().threshold())
-                .setWindowStart(sample.windowStart())
-                .setWindowEnd(sample.windowEnd())
-                .setSamples(t.observations())
-                .build();
-        AlertEvent event = AlertEvent.newBuilder()
-                .setFingerprint(fingerprint)
-                .setRuleId(rule.id())
-                .setTargetId(targetId)
-                .setLabels(new HashMap<>(rule.labels()))
-                .setState(t.state())
-                .setSeverity(rule.severity())
-                .setSummary(t.state() == AlertState.RESOLVED
-                        ? rule.resolvedSummary(targetId, t.value()) : rule.summary(targetId, t.value()))
-                .setEvidence(evidence)
-                .setStartsAt(t.startsAt())
-                .setEndsAt(t.endsAt())
-                .setOccurredAt(t.at())
-                .build();
-        if (t.state() == AlertState.FIRING) {
-            counters.alertFired();
-        } else {
-            counters.alertResolved();
-        }
-        context.forward(new Record<>(fingerprint, event, t.at().toEpochMilli()));
+    private void forward(List<AlertEvent> events) {
+        events.forEach(event -> context.forward(AlertEngine.record(event)));
     }
 }

@@ -13,12 +13,23 @@ import java.util.List;
  *
  * @param windowStart  set when the value comes from a closed window
  * @param observations how many raw observations stand behind the value (1, or the window's checks)
+ * @param check        the check name, for the per-check signals of a check result; null otherwise
  */
 public record SignalSample(Signal signal, double value, Instant at, Instant windowStart, Instant windowEnd,
-                           int observations) {
+                           int observations, String check) {
+
+    /** A sample that does not come from one check. */
+    public SignalSample(Signal signal, double value, Instant at, Instant windowStart, Instant windowEnd,
+                        int observations) {
+        this(signal, value, at, windowStart, windowEnd, observations, null);
+    }
 
     static SignalSample point(Signal signal, double value, Instant at) {
         return new SignalSample(signal, value, at, null, null, 1);
+    }
+
+    private static SignalSample ofCheck(Signal signal, double value, Instant at, String check) {
+        return new SignalSample(signal, value, at, null, null, 1, check);
     }
 
     /** A check failed when its status is anything but OK or WARN. */
@@ -28,10 +39,11 @@ public record SignalSample(Signal signal, double value, Instant at, Instant wind
 
     public static List<SignalSample> fromCheck(CheckResult check) {
         Instant at = check.getObservedAt();
+        String name = check.getCheckName();
         List<SignalSample> out = new ArrayList<>(2);
-        out.add(point(Signal.CHECK_FAILED, failed(check.getStatus()) ? 1 : 0, at));
+        out.add(ofCheck(Signal.CHECK_FAILED, failed(check.getStatus()) ? 1 : 0, at, name));
         if (check.getLatencyMs() != null) {
-            out.add(point(Signal.CHECK_LATENCY_MS, check.getLatencyMs(), at));
+            out.add(ofCheck(Signal.CHECK_LATENCY_MS, check.getLatencyMs(), at, name));
         }
         return out;
     }

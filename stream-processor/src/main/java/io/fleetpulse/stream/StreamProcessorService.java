@@ -178,7 +178,7 @@ public final class StreamProcessorService extends ManagedService {
 
     private void registerCounters() {
         PipelineCounters c = topology.counters();
-        for (String topic : List.of(Topics.CHECKS.name(), Topics.METRICS.name())) {
+        for (String topic : List.of(Topics.CHECKS.name(), Topics.METRICS.name(), Topics.TARGETS.name())) {
             counter("records.in", "records read from an input topic", c, x -> x.recordsIn(topic)).tag("topic", topic)
                     .register(meters().registry());
         }

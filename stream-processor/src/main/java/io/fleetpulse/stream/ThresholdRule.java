@@ -2,23 +2,44 @@ package io.fleetpulse.stream;
 
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.runtime.text.Numbers;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Collections;
-import java.util.HexFormat;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * One validated {@code kind: threshold} rule: fire when {@link #signal()} meets {@link #fire()} for {@link #fireFor()},
  * resolve when it meets {@link #recovery()} for {@link #recoveryFor()}. Built by {@link RuleBook}.
+ *
+ * @param check      for a {@linkplain #perCheck() per-check signal}, the one check name the rule watches; null watches
+ *                   every check, each with its own state and alert
+ * @param mOfN       null, or fire when M of the last N values met the firing condition (instead of {@code for})
+ * @param minSamples values standing on fewer observations (a window's checks) are ignored by the rule; 1 for all
+ * @param severity   the severity of the firing condition, the rule's lowest tier
+ * @param escalations higher tiers, by rising severity, each with a stricter condition than the one below: a firing
+ *                   alert takes the severity of the highest tier its value meets (one alert whose severity moves up)
+ * @param descriptionTemplate null, or the longer text of a firing alert, with the summary's placeholders
+ * @param runbookTemplate     null, or an http(s) link to what to do, with {@code {target}} and {@code {check}}
  */
-public record ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
-                            Duration recoveryFor, Severity severity, String summaryTemplate,
-                            Map<String, String> labels) {
+public record ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor, MOfN mOfN,
+                            int minSamples, Condition recovery, Duration recoveryFor, Severity severity,
+                            List<Tier> escalations, String summaryTemplate, Map<String, String> labels,
+                            String descriptionTemplate, String runbookTemplate) {
+
+    /** Signals that stand on several observations (a closed window's checks), where {@code min_samples} applies. */
+    public static final Set<Signal> WINDOW_SIGNALS = Collections.unmodifiableSet(
+            EnumSet.of(Signal.ERROR_RATE_1M, Signal.LATENCY_P95_MS_1M));
+
+    /**
+     * Signals that come from one check result: each check name of a target is a series of its own, so a failing
+     * {@code db} check is not masked by the passing {@code http} check observed in the same poll.
+     */
+    public static final Set<Signal> PER_CHECK_SIGNALS = Collections.unmodifiableSet(
+            EnumSet.of(Signal.CHECK_FAILED, Signal.CHECK_LATENCY_MS));
 
     public ThresholdRule {
         Objects.requireNonNull(id, "id");
@@ -29,39 +50,115 @@ public record ThresholdRule(String id, Signal signal, Condition fire, Duration f
         Objects.requireNonNull(recoveryFor, "recoveryFor");
         Objects.requireNonNull(severity, "severity");
         Objects.requireNonNull(summaryTemplate, "summaryTemplate");
+        if (minSamples < 1) {
+            throw new IllegalArgumentException("rule " + id + ": min samples must be at least 1: " + minSamples);
+        }
+        if (mOfN != null && !fireFor.isZero()) {
+            throw new IllegalArgumentException("rule " + id + ": M of N and a for duration exclude each other");
+        }
+        if (check != null && !PER_CHECK_SIGNALS.contains(signal)) {
+            throw new IllegalArgumentException("rule " + id + ": signal " + signal + " does not come from a check");
+        }
+        escalations = List.copyOf(escalations == null ? List.of() : escalations);
+        Tier below = new Tier(severity, fire);
+        for (Tier tier : escalations) {
+            if (tier.severity().compareTo(below.severity()) <= 0 || tier.condition().op() != fire.op()
+                    || !fire.op().test(tier.condition().threshold(), below.condition().threshold())) {
+                throw new IllegalArgumentException("rule " + id + ": tier " + tier + " is not above " + below);
+            }
+            below = tier;
+        }
         // Sorted, so the fingerprint does not depend on the order labels were written in.
         labels = Collections.unmodifiableSortedMap(new TreeMap<>(labels == null ? Map.of() : labels));
     }
 
-    /**
-     * The alert's identity for one target: hex SHA-256 (first 16 bytes) of rule id, target and the sorted labels.
-     * Stable across restarts and releases, so it can be Kafka key and PagerDuty dedup_key at once.
-     */
-    public String fingerprint(String targetId) {
-        StringBuilder text = new StringBuilder(id).append('\u0000').append(targetId);
-        labels.forEach((k, v) -> text.append('\u0000').append(k).append('=').append(v));
-        try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
+    /** A rule on every check (or on a signal that has no checks). */
+    public ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
+                         Duration recoveryFor, Severity severity, String summaryTemplate, Map<String, String> labels) {
+        this(id, signal, null, fire, fireFor, null, 1, recovery, recoveryFor, severity, List.of(), summaryTemplate,
+                labels, null, null);
+    }
+
+    /** A severity and the condition a value must meet for it. */
+    public record Tier(Severity severity, Condition condition) {
+
+        @Override
+        public String toString() {
+            return severity.name().toLowerCase(java.util.Locale.ROOT) + " " + condition;
         }
     }
 
-    /** The summary with {@code {target}}, {@code {value}} and {@code {threshold}} filled in. */
-    public String summary(String targetId, double value) {
-        return summaryTemplate
+    /** The highest tier {@code value} meets; the lowest tier when it meets none (a firing alert keeps at least it). */
+    public Tier tierFor(double value) {
+        for (int i = escalations.size() - 1; i >= 0; i--) {
+            if (escalations.get(i).condition().holdsFor(value)) {
+                return escalations.get(i);
+            }
+        }
+        return new Tier(severity, fire);
+    }
+
+    /**
+     * Fire once {@code m} of the last {@code n} values met the firing condition: a flapping signal that fails
+     * often enough fires, where {@code for} would restart on every good value.
+     */
+    public record MOfN(int m, int n) {
+
+        /** The history is a bit mask in the state (one long). */
+        public static final int MAX_N = 63;
+
+        public MOfN {
+            if (m < 1 || m > n || n > MAX_N) {
+                throw new IllegalArgumentException("need 1 <= m <= n <= " + MAX_N + ": " + m + " of " + n);
+            }
+        }
+    }
+
+    /** Whether the rule keeps one state per check name of a target rather than one per target. */
+    public boolean perCheck() {
+        return PER_CHECK_SIGNALS.contains(signal);
+    }
+
+    /** Whether a sample of {@code checkName} (null for samples not from a check) feeds this rule. */
+    public boolean selects(String checkName) {
+        return check == null || check.equals(checkName);
+    }
+
+    /**
+     * The summary with {@code {target}}, {@code {check}}, {@code {value}} and {@code {threshold}} filled in; the
+     * threshold is that of the tier the value meets.
+     */
+    public String summary(String targetId, String checkName, double value) {
+        return filled(summaryTemplate, targetId, checkName, value);
+    }
+
+    /** The description, filled in like the summary; null when the rule has none. */
+    public String description(String targetId, String checkName, double value) {
+        return descriptionTemplate == null ? null : filled(descriptionTemplate, targetId, checkName, value);
+    }
+
+    /** The runbook link with {@code {target}} and {@code {check}} filled in; null when the rule has none. */
+    public String runbook(String targetId, String checkName) {
+        return runbookTemplate == null ? null : runbookTemplate
                 .replace("{target}", targetId)
+                .replace("{check}", checkName == null ? "" : checkName);
+    }
+
+    private String filled(String template, String targetId, String checkName, double value) {
+        return template
+                .replace("{target}", targetId)
+                .replace("{check}", checkName == null ? "" : checkName)
                 .replace("{value}", Numbers.format(value))
-                .replace("{threshold}", Numbers.format(fire.threshold()));
+                .replace("{threshold}", Numbers.format(tierFor(value).condition().threshold()));
     }
 
     /**
      * What a resolve says. The firing template describes the problem ("CPU at 97% (over 90%)"), so filling it with
      * the recovered value would read as a contradiction; the resolve names the recovery condition instead.
      */
-    public String resolvedSummary(String targetId, double value) {
-        return targetId + " recovered (" + id + "): " + signal.ruleName() + " " + Numbers.format(value) + " "
+    public String resolvedSummary(String targetId, String checkName, double value) {
+        return targetId + " recovered (" + id + (checkName == null ? "" : ", check " + checkName) + "): "
+                + signal.ruleName() + " " + Numbers.format(value) + " "
                 + recovery.op().symbol() + " " + Numbers.format(recovery.threshold());
     }
 }

@@ -13,6 +13,7 @@ import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.Severity;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,7 +26,6 @@ class AlertRulesTopologyTest {
     @TempDir
     Path stateDir;
     TopologyHarness topology;
-    final ThresholdRule targetDown = rule("target-down");
 
     @BeforeEach
     void start() {
@@ -51,13 +51,15 @@ class AlertRulesTopologyTest {
         List<KeyValue<String, AlertEvent>> alerts = topology.alerts.readKeyValuesToList();
         assertEquals(1, alerts.size());
         AlertEvent firing = alerts.get(0).value;
-        assertEquals(targetDown.fingerprint("a"), alerts.get(0).key, "keyed by fingerprint");
-        assertEquals(targetDown.fingerprint("a"), firing.getFingerprint());
+        assertEquals(Fingerprint.of("target-down", "a", Map.of("check", "http")), alerts.get(0).key, "keyed by fingerprint");
+        assertEquals(Fingerprint.of("target-down", "a", Map.of("check", "http")), firing.getFingerprint());
         assertEquals("target-down", firing.getRuleId());
         assertEquals("a", firing.getTargetId());
         assertEquals(AlertState.FIRING, firing.getState());
         assertEquals(Severity.CRITICAL, firing.getSeverity());
-        assertEquals("a is failing its health checks", firing.getSummary());
+        assertEquals("a is failing its http check", firing.getSummary());
+        assertEquals(Map.of("check", "http"), firing.getLabels(), "a check signal's alert names its check");
+        assertEquals("default", firing.getGroup(), "a target missing from the inventory is in the default group");
         assertEquals(at(25), firing.getStartsAt());
         assertEquals(at(25), firing.getOccurredAt());
         assertNull(firing.getEndsAt());
@@ -86,7 +88,7 @@ class AlertRulesTopologyTest {
         List<KeyValue<String, AlertEvent>> alerts = topology.alerts.readKeyValuesToList();
         assertEquals(1, alerts.size());
         AlertEvent resolved = alerts.get(0).value;
-        assertEquals(targetDown.fingerprint("a"), alerts.get(0).key, "the resolve has the key of the firing");
+        assertEquals(Fingerprint.of("target-down", "a", Map.of("check", "http")), alerts.get(0).key, "the resolve has the key of the firing");
         assertEquals(AlertState.RESOLVED, resolved.getState());
         assertEquals(at(15), resolved.getStartsAt());
         assertEquals(at(35), resolved.getEndsAt());
@@ -171,9 +173,5 @@ class AlertRulesTopologyTest {
 
     private static List<AlertState> states(List<AlertEvent> alerts) {
         return alerts.stream().map(AlertEvent::getState).toList();
-    }
-
-    private static ThresholdRule rule(String id) {
-        return RuleBook.defaults().rules().stream().filter(r -> r.id().equals(id)).findFirst().orElseThrow();
     }
 }

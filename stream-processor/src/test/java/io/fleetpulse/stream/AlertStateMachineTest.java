@@ -1,6 +1,7 @@
 package io.fleetpulse.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Severity;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -132,17 +134,99 @@ class AlertStateMachineTest {
     }
 
     @Test
-    void shouldKeepItsSnapshotThroughTheStoreSerde() {
+    void shouldKeepItsSnapshotAndFiredIdentityThroughTheStoreSerde() {
         fire();
         observe(70, 30);
-        AlertRecord stored = new AlertRecord("abc123", machine.snapshot());
+        AlertRecord stored = new AlertRecord("abc123", "cpu-high", "web|1", null, Severity.WARNING, "edge",
+                Map.of("team", "infra", "zone", "a"), machine.snapshot());
 
         byte[] bytes = AlertRecord.SERDE.serializer().serialize("t", stored);
 
+        assertEquals(AlertRecord.FORMAT, bytes[0]);
         assertEquals(stored, AlertRecord.SERDE.deserializer().deserialize("t", bytes));
-        AlertRecord inactive = new AlertRecord(null, AlertStateMachine.Snapshot.INACTIVE);
+        AlertRecord inactive = AlertRecord.unfired("target-down", "web-1", "db", AlertStateMachine.Snapshot.INACTIVE);
         assertEquals(inactive, AlertRecord.SERDE.deserializer().deserialize("t",
                 AlertRecord.SERDE.serializer().serialize("t", inactive)));
+    }
+
+    @Test
+    void shouldReadAFormat1RecordAsLegacyWithItsFingerprintAndMachine() {
+        fire();
+        byte[] format1 = LegacyAlertState.format1("abc123", machine.snapshot());
+
+        AlertRecord read = AlertRecord.SERDE.deserializer().deserialize("t", format1);
+
+        assertTrue(read.legacy(), "format 1 kept no identity: the engine migrates it under its old key");
+        assertEquals("abc123", read.fingerprint());
+        assertEquals(machine.snapshot(), read.machine());
+    }
+
+    @Test
+    void shouldKeyTargetFirstWithEscapingSoOneTargetsPrefixNeverMatchesAnother() {
+        assertEquals("web-1|target-down|db", AlertRecord.key("web-1", "target-down", "db"));
+        assertEquals("web-1|cpu-high|", AlertRecord.key("web-1", "cpu-high", null));
+        assertTrue(AlertRecord.key("web-1", "cpu-high", null).startsWith(AlertRecord.targetPrefix("web-1")));
+        // Without escaping, target "a|b" would sit under the prefix of target "a".
+        assertFalse(AlertRecord.key("a|b", "r", "c").startsWith(AlertRecord.targetPrefix("a")));
+        assertEquals("a%7Cb|r|x%25y%7Cz", AlertRecord.key("a|b", "r", "x%y|z"));
+    }
+
+    @Test
+    void shouldFireOnMOfNWhereForWouldRestartOnEveryGoodValue() {
+        // 3 of the last 5 values over 90 fire; a good value in between does not start over.
+        ThresholdRule flappy = cpuOverNinety(new ThresholdRule.MOfN(3, 5));
+        AlertStateMachine m = new AlertStateMachine(flappy);
+
+        assertTrue(m.observe(95, T0, 1).isEmpty());
+        assertEquals(AlertState.PENDING, m.state());
+        assertTrue(m.observe(50, T0.plusSeconds(5), 1).isEmpty());
+        assertTrue(m.observe(95, T0.plusSeconds(10), 1).isEmpty());
+        assertTrue(m.observe(50, T0.plusSeconds(15), 1).isEmpty());
+        assertEquals(AlertState.PENDING, m.state(), "2 of the last 4");
+        AlertStateMachine restored = new AlertStateMachine(flappy, m.snapshot()); // the history survives the store
+
+        AlertStateMachine.Transition firing = restored.observe(95, T0.plusSeconds(20), 1).orElseThrow();
+
+        assertEquals(AlertState.FIRING, firing.state());
+        assertEquals(3, firing.observations(), "the values that met the condition");
+        assertEquals(T0.plusSeconds(20), firing.startsAt());
+        assertEquals(AlertState.RESOLVED, restored.observe(70, T0.plusSeconds(25), 1).orElseThrow().state());
+    }
+
+    @Test
+    void shouldForgetMOfNHitsThatFellOutOfTheLastN() {
+        AlertStateMachine m = new AlertStateMachine(cpuOverNinety(new ThresholdRule.MOfN(2, 3)));
+
+        m.observe(95, T0, 1);
+        m.observe(50, T0.plusSeconds(5), 1);
+        m.observe(50, T0.plusSeconds(10), 1);
+        assertEquals(AlertState.PENDING, m.state(), "the hit at 0 s is still one of the last 3");
+        m.observe(50, T0.plusSeconds(12), 1);
+        assertEquals(AlertState.INACTIVE, m.state(), "none of the last 3");
+        assertTrue(m.observe(95, T0.plusSeconds(15), 1).isEmpty(), "1 of the last 3: the hit at 0 s fell out");
+        assertEquals(AlertState.FIRING, m.observe(95, T0.plusSeconds(20), 1).orElseThrow().state());
+    }
+
+    @Test
+    void shouldIgnoreValuesStandingOnFewerObservationsThanMinSamples() {
+        ThresholdRule errors = new ThresholdRule("errors", Signal.ERROR_RATE_1M, null, new Condition(Comparison.GT, 0.5),
+                Duration.ZERO, null, 5, new Condition(Comparison.LE, 0.5), Duration.ZERO, Severity.WARNING, List.of(),
+                "{target}",
+                Map.of(), null, null);
+        AlertStateMachine m = new AlertStateMachine(errors);
+
+        assertTrue(m.observe(1.0, T0, 4).isEmpty(), "4 checks are too few to judge");
+        assertEquals(AlertState.INACTIVE, m.state());
+        assertEquals(AlertState.FIRING, m.observe(0.6, T0.plusSeconds(60), 5).orElseThrow().state());
+        assertTrue(m.observe(0.0, T0.plusSeconds(120), 1).isEmpty(), "a thin window does not resolve it either");
+        assertEquals(AlertState.FIRING, m.state());
+    }
+
+    /** cpu > 90 fires on M of N; cpu < 75 resolves at once. */
+    private static ThresholdRule cpuOverNinety(ThresholdRule.MOfN mOfN) {
+        return new ThresholdRule("cpu", Signal.CPU_PERCENT, null, new Condition(Comparison.GT, 90), Duration.ZERO, mOfN,
+                1, new Condition(Comparison.LT, 75), Duration.ZERO, Severity.WARNING, List.of(), "{target}", Map.of(),
+                null, null);
     }
 
     private void fire() {

@@ -59,9 +59,9 @@ class RuleBookTest {
         assertEquals(Duration.ZERO, slow.fireFor());
         assertEquals(Duration.ZERO, slow.recoveryFor());
         assertEquals(Map.of("team", "web", "tier", "1"), slow.labels());
-        assertEquals("web-1: latency_p95_ms_1m is 612.5 (threshold 500)", slow.summary("web-1", 612.5));
-        assertTrue(slow.resolvedSummary("web-1", 120).startsWith("web-1 recovered (" + slow.id() + "): latency_p95_ms_1m 120 "),
-                slow.resolvedSummary("web-1", 120));
+        assertEquals("web-1: latency_p95_ms_1m is 612.5 (threshold 500)", slow.summary("web-1", null, 612.5));
+        assertTrue(slow.resolvedSummary("web-1", null, 120).startsWith("web-1 recovered (" + slow.id() + "): latency_p95_ms_1m 120 "),
+                slow.resolvedSummary("web-1", null, 120));
     }
 
     @Test
@@ -100,9 +100,10 @@ class RuleBookTest {
                 "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
                 "rules.yaml:13:10: rules[1].for: '15' is not " + Durations.SYNTAX,
                 "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
-                "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {value} or {threshold}",
+                "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value}, {threshold}",
                 "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
-                        + "for, id, kind, labels, op, recovery, severity, signal, summary, value",
+                        + "check, description, escalate, for, id, kind, labels, m_of_n, min_samples, op, overrides, recovery, "
+                        + "runbook, severity, signal, summary, value",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
                 "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
@@ -178,10 +179,10 @@ class RuleBookTest {
                     summary: "{target} failed {value} of its checks (threshold {threshold})"
                 """, "t").rules().get(0);
 
-        assertEquals("web-1 failed " + Numbers.format(2 / 3.0) + " of its checks (threshold 0.5)", rule.summary("web-1", 2 / 3.0));
-        assertEquals("web-1 failed 0.6667 of its checks (threshold 0.5)", rule.summary("web-1", 2 / 3.0));
-        assertEquals("web-1 failed 0.00075 of its checks (threshold 0.5)", rule.summary("web-1", 0.00075));
-        assertEquals("web-1 recovered (errors): error_rate_1m 0.1 <= 0.5", rule.resolvedSummary("web-1", 0.1));
+        assertEquals("web-1 failed " + Numbers.format(2 / 3.0) + " of its checks (threshold 0.5)", rule.summary("web-1", null, 2 / 3.0));
+        assertEquals("web-1 failed 0.6667 of its checks (threshold 0.5)", rule.summary("web-1", null, 2 / 3.0));
+        assertEquals("web-1 failed 0.00075 of its checks (threshold 0.5)", rule.summary("web-1", null, 0.00075));
+        assertEquals("web-1 recovered (errors): error_rate_1m 0.1 <= 0.5", rule.resolvedSummary("web-1", null, 0.1));
     }
 
     @Test
@@ -203,17 +204,226 @@ class RuleBookTest {
 
     @Test
     void shouldGiveAStableFingerprintThatDependsOnRuleTargetAndLabels() {
-        ThresholdRule rule = RuleBook.defaults().rules().get(0);
-        ThresholdRule labelled = new ThresholdRule(rule.id(), rule.signal(), rule.fire(), rule.fireFor(), rule.recovery(),
-                rule.recoveryFor(), rule.severity(), rule.summaryTemplate(), new java.util.TreeMap<>(Map.of("b", "2", "a", "1")));
-
         // First 16 bytes of SHA-256("target-down\0web-1"), as `printf 'target-down\0web-1' | sha256sum` shows:
         // pinned, because alerting and PagerDuty dedupe on it across releases.
-        assertEquals("aa3221462df6869c273345aa44f3fc51", rule.fingerprint("web-1"));
-        assertNotEquals(rule.fingerprint("web-1"), rule.fingerprint("web-2"));
-        assertNotEquals(rule.fingerprint("web-1"), labelled.fingerprint("web-1"));
-        ThresholdRule reordered = new ThresholdRule(rule.id(), rule.signal(), rule.fire(), rule.fireFor(), rule.recovery(),
-                rule.recoveryFor(), rule.severity(), rule.summaryTemplate(), new java.util.LinkedHashMap<>(Map.of("a", "1", "b", "2")));
-        assertEquals(labelled.fingerprint("web-1"), reordered.fingerprint("web-1"), "label order does not matter");
+        assertEquals("aa3221462df6869c273345aa44f3fc51", Fingerprint.of("target-down", "web-1", Map.of()));
+        assertNotEquals(Fingerprint.of("target-down", "web-1", Map.of()), Fingerprint.of("target-down", "web-2", Map.of()));
+        String labelled = Fingerprint.of("target-down", "web-1", new java.util.TreeMap<>(Map.of("b", "2", "a", "1")));
+        assertNotEquals(Fingerprint.of("target-down", "web-1", Map.of()), labelled);
+        assertEquals(labelled, Fingerprint.of("target-down", "web-1", new java.util.LinkedHashMap<>(Map.of("a", "1", "b", "2"))),
+                "label order does not matter");
+    }
+
+    @Test
+    void shouldLetACheckSignalSelectOneCheck() {
+        RuleBook book = TestRules.DB_DOWN;
+
+        ThresholdRule dbDown = book.rules().get(0);
+        assertEquals("db", dbDown.check());
+        assertTrue(dbDown.perCheck());
+        assertTrue(dbDown.selects("db"));
+        assertTrue(!dbDown.selects("http"));
+        assertEquals("web-1: db is failing", dbDown.summary("web-1", "db", 1));
+        assertEquals(null, RuleBook.defaults().rule("target-down").orElseThrow().check(), "no check: every check");
+    }
+
+    @Test
+    void shouldRefuseACheckOnASignalWithoutChecksAndTheReservedCheckLabel() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: cpu
+                    kind: threshold
+                    signal: cpu_percent
+                    check: db
+                    op: ">"
+                    value: 90
+                    severity: warning
+                    summary: "{check} is hot"
+                    labels: { check: x }
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:5:12: rules[0].check: only a check signal (check_failed, check_latency_ms) can select a check; "
+                        + "cpu_percent does not come from a check",
+                "t:9:14: rules[0].summary: {check} names the check of a check signal (check_failed, check_latency_ms); "
+                        + "cpu_percent has none",
+                "t:10:22: rules[0].labels.check: label 'check' is reserved: a check signal's alert carries its check's "
+                        + "name there; select a check with the rule's own 'check' field"), problems);
+    }
+
+    @Test
+    void shouldReadMOfNAndMinSamples() {
+        RuleBook book = TestRules.FLAPPING_CHECK_AND_THIN_WINDOWS;
+
+        assertEquals(new ThresholdRule.MOfN(3, 5), book.rules().get(0).mOfN());
+        assertEquals(1, book.rules().get(0).minSamples());
+        assertEquals(null, book.rules().get(1).mOfN());
+        assertEquals(3, book.rules().get(1).minSamples());
+    }
+
+    @Test
+    void shouldRefuseBadMOfNAndMinSamplesWithTheirPlace() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: a
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    for: 10s
+                    m_of_n: { m: 3, n: 5 }
+                    min_samples: 3
+                    severity: warning
+                  - id: b
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    m_of_n: { m: 6, n: 5, k: 1 }
+                    severity: warning
+                  - id: c
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    m_of_n: { m: 1, n: 64 }
+                    severity: warning
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:8:13: rules[0].m_of_n: use either 'for' (the condition holds on every value for a duration) or "
+                        + "'m_of_n', not both",
+                "t:9:18: rules[0].min_samples: only a window signal (error_rate_1m, latency_p95_ms_1m) stands on several "
+                        + "observations; cpu_percent has one per value, so the rule could never fire",
+                "t:16:18: rules[1].m_of_n.m: 6 of 5: m must not be more than n",
+                "t:16:27: rules[1].m_of_n.k: unknown key 'k' (did you mean 'm'?); allowed here: m, n",
+                "t:23:24: rules[2].m_of_n.n: '64' is not a whole number from 1 to 63"), problems);
+    }
+
+    @Test
+    void shouldReadEscalationTiersAndRefuseTiersThatAreNotAboveTheOneBelow() {
+        ThresholdRule disk = RuleBook.parse("""
+                rules:
+                  - id: disk-free
+                    kind: threshold
+                    signal: disk_percent
+                    op: ">="
+                    value: 80
+                    severity: info
+                    escalate: { warning: 90, critical: 95 }
+                """, "t").rules().get(0);
+        assertEquals(List.of(new ThresholdRule.Tier(Severity.WARNING, new Condition(Comparison.GE, 90)),
+                new ThresholdRule.Tier(Severity.CRITICAL, new Condition(Comparison.GE, 95))), disk.escalations());
+        assertEquals(Severity.INFO, disk.tierFor(85).severity());
+        assertEquals(Severity.WARNING, disk.tierFor(90).severity());
+        assertEquals(Severity.CRITICAL, disk.tierFor(99).severity());
+
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: low
+                    kind: threshold
+                    signal: disk_percent
+                    op: ">"
+                    value: 80
+                    severity: warning
+                    escalate: { info: 90, critical: 70, urgent: 99 }
+                """, "t"));
+        assertEquals(List.of(
+                "t:8:23: rules[0].escalate.info: a tier must be more severe than the one below it (warning > 80)",
+                "t:8:37: rules[0].escalate.critical: 'critical > 70' must be stricter than the tier below it (warning > 80)",
+                "t:8:49: rules[0].escalate.urgent: 'urgent' is not one of info, warning, critical"), problems);
+    }
+
+    @Test
+    void shouldApplyTargetThenGroupOverridesWithTheRulesDefaults() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: cpu-high
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    for: 20s
+                    recovery: { op: "<", value: 75, for: 20s }
+                    severity: warning
+                    overrides:
+                      - { target: gpu-box, value: 98 }
+                      - { group: batch, for: 5m, severity: info, recovery: { value: 50 } }
+                """, "t");
+        ThresholdRule rule = book.rules().get(0);
+
+        ThresholdRule gpuBox = book.effective(rule, "gpu-box", () -> "batch");
+        assertEquals(new Condition(Comparison.GT, 98), gpuBox.fire(), "the target's override wins over its group's");
+        assertEquals(Duration.ofSeconds(20), gpuBox.fireFor());
+        assertEquals(new Condition(Comparison.LT, 75), gpuBox.recovery(), "the rule's own recovery");
+        ThresholdRule batch = book.effective(rule, "worker-7", () -> "batch");
+        assertEquals(Duration.ofMinutes(5), batch.fireFor());
+        assertEquals(Severity.INFO, batch.severity());
+        assertEquals(new Condition(Comparison.LT, 50), batch.recovery());
+        assertEquals(Duration.ofSeconds(20), batch.recoveryFor());
+        assertEquals(rule, book.effective(rule, "web-1", () -> "web"));
+    }
+
+    @Test
+    void shouldReportBadOverridesAtTheirPlace() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: cpu-high
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    recovery: { op: "<", value: 75 }
+                    severity: warning
+                    overrides:
+                      - { target: a, group: b }
+                      - { target: c, value: 70 }
+                      - { group: d, severity: urgent, valeu: 1 }
+                      - { target: e, value: 95 }
+                      - { target: e, value: 96 }
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:10:9: rules[0].overrides[0]: an override names exactly one 'target' or one 'group'",
+                "t:11:9: rules[0].overrides[1]: '< 75' (recovery) overlaps the firing condition '> 70'; give the "
+                        + "override its own recovery",
+                "t:12:31: rules[0].overrides[2].severity: 'urgent' is not one of info, warning, critical",
+                "t:12:39: rules[0].overrides[2].valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: for, "
+                        + "group, recovery, severity, target, value",
+                "t:14:9: rules[0].overrides[4]: a second override for target 'e'; one per target or group"), problems);
+    }
+
+    @Test
+    void shouldFillDescriptionAndRunbookAndRefuseBadOnes() {
+        ThresholdRule rule = RuleBook.parse("""
+                rules:
+                  - id: db-slow
+                    kind: threshold
+                    signal: check_latency_ms
+                    op: ">"
+                    value: 500
+                    severity: warning
+                    description: "{check} on {target} answers in {value} ms, over {threshold} ms"
+                    runbook: "https://runbooks.example/{check}?target={target}"
+                """, "t").rules().get(0);
+        assertEquals("db on web-1 answers in 812 ms, over 500 ms", rule.description("web-1", "db", 812));
+        assertEquals("https://runbooks.example/db?target=web-1", rule.runbook("web-1", "db"));
+        assertEquals(null, RuleBook.defaults().rules().get(0).runbook("web-1", "http"));
+
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: cpu
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    severity: warning
+                    description: "{host} at {value}"
+                    runbook: "wiki/cpu/{value}"
+                """, "t"));
+        assertEquals(List.of(
+                "t:8:18: rules[0].description: unknown placeholder '{host}'; use {target}, {check}, {value}, {threshold}",
+                "t:9:14: rules[0].runbook: 'wiki/cpu/{value}' is not an http:// or https:// link",
+                "t:9:14: rules[0].runbook: unknown placeholder '{value}'; use {target}, {check}"), problems);
     }
 }

@@ -100,6 +100,7 @@ class StreamProcessorServiceTest {
             String scraped = ((PrometheusMeterRegistry) service.meterRegistry()).scrape();
             assertTrue(scraped.contains("# HELP fleetpulse_stream_processor_alerts_total alert transitions published"), scraped);
             assertTrue(scraped.contains("fleetpulse_stream_processor_records_in_total{topic=\"fleet.checks\"} 0.0"), scraped);
+            assertTrue(scraped.contains("fleetpulse_stream_processor_records_in_total{topic=\"fleet.targets\"} 0.0"), scraped);
         } finally {
             service.close();
             service.close();

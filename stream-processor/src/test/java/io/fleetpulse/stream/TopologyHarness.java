@@ -5,6 +5,7 @@ import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.config.Settings;
@@ -22,6 +23,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /** The real topology and props factory under a TopologyTestDriver, with the topics as typed test topics. */
 final class TopologyHarness implements AutoCloseable {
@@ -33,8 +35,10 @@ final class TopologyHarness implements AutoCloseable {
     final TopologyTestDriver driver;
     final TestInputTopic<String, CheckResult> checks;
     final TestInputTopic<String, MetricSample> metrics;
+    final TestInputTopic<String, Target> targets;
     final TestInputTopic<byte[], byte[]> rawChecks;
     final TestInputTopic<byte[], byte[]> rawMetrics;
+    final TestInputTopic<byte[], byte[]> rawTargets;
     final TestOutputTopic<String, TargetWindow> windows;
     final TestOutputTopic<String, TargetWindow> hourWindows;
     final TestOutputTopic<String, AlertEvent> alerts;
@@ -52,8 +56,10 @@ final class TopologyHarness implements AutoCloseable {
                 T0.plus(Duration.ofHours(1)));
         checks = input(Topics.CHECKS);
         metrics = input(Topics.METRICS);
+        targets = input(Topics.TARGETS);
         rawChecks = driver.createInputTopic(Topics.CHECKS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         rawMetrics = driver.createInputTopic(Topics.METRICS.name(), new ByteArraySerializer(), new ByteArraySerializer());
+        rawTargets = driver.createInputTopic(Topics.TARGETS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         windows = output(Topics.AGGREGATES_1M);
         hourWindows = output(Topics.AGGREGATES_1H);
         alerts = output(Topics.ALERTS);
@@ -106,6 +112,21 @@ final class TopologyHarness implements AutoCloseable {
 
     void sendCpu(String target, double cpu, Instant observedAt) {
         sendMetrics(target, cpu, null, null, observedAt);
+    }
+
+    /** An inventory entry for {@code target}, published at {@code at}. */
+    void sendTarget(String target, String group, Map<String, String> labels, Instant at) {
+        targets.pipeInput(target, Target.newBuilder().setTargetId(target).setHealthUrl("http://" + target + "/health")
+                .setGroup(group).setLabels(labels).setUpdatedAt(at).build(), at);
+    }
+
+    /** The inventory's tombstone for {@code target}: decommissioned at {@code at}. */
+    void removeTarget(String target, Instant at) {
+        targets.pipeInput(target, null, at);
+    }
+
+    KeyValueStore<String, AlertRecord> alertStore() {
+        return driver.getKeyValueStore(HealthTopology.ALERT_STORE);
     }
 
     List<TargetWindow> readWindows() {
