@@ -18,9 +18,10 @@ import java.util.List;
  * @param pollInterval       a target's interval when neither it nor the inventory's {@code defaults} sets one
  * @param pollTimeout        likewise for the timeout; never longer than the interval
  * @param maxConcurrentPolls requests in flight at once
+ * @param bodyLimits         how much of a target's answer is read and kept
  */
 public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
-                                int maxConcurrentPolls) {
+                                int maxConcurrentPolls, BodyLimits bodyLimits) {
 
     public static final ConfigKey<Path> INVENTORY = ConfigKey.path(Inventory.CONFIG_KEY, null,
             "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
@@ -31,13 +32,28 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             Duration.ofSeconds(10), "how often a target is polled unless its inventory entry or defaults say otherwise; "
                     + "at least " + Durations.format(Inventory.MIN_INTERVAL));
     public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.duration("collector.poll.timeout",
-            Duration.ofSeconds(2), "how long a poll may take before it counts as TIMEOUT, unless the inventory says "
-                    + "otherwise; at most collector.poll.interval");
+            Duration.ofSeconds(2), "how long a poll may take in total (connect, headers and the whole body) before it "
+                    + "counts as TIMEOUT and its connection is closed, unless the inventory says otherwise; at most "
+                    + "collector.poll.interval");
     public static final ConfigKey<Integer> MAX_CONCURRENT_POLLS = ConfigKey.integer("collector.max.concurrent.polls", 256,
             1, 100_000, "requests in flight at once; further polls wait their turn");
 
+    public static final ConfigKey<Integer> MAX_BODY_BYTES = ConfigKey.integer("collector.poll.max.body.bytes",
+            BodyLimits.DEFAULTS.maxBodyBytes(), 1024, 64 * 1024 * 1024, "the most bytes of a health or metrics body "
+                    + "read; a larger body is ERROR and its connection closed as soon as it passes the cap");
+    public static final ConfigKey<Integer> MAX_CHECKS = ConfigKey.integer("collector.health.max.checks",
+            BodyLimits.DEFAULTS.maxChecks(), 1, 10_000, "the most checks and components of one health body published "
+                    + "as check results; the rest are summed up in one ERROR check named 'checks'");
+    public static final ConfigKey<Integer> MAX_NAME_LENGTH = ConfigKey.integer("collector.max.name.length",
+            BodyLimits.DEFAULTS.maxNameLength(), 8, 1_000, "the longest check, component or extra metric name kept, "
+                    + "in characters; a longer check name is cut, a longer metric name dropped");
+    public static final ConfigKey<Integer> MAX_EXTRA_METRICS = ConfigKey.integer("collector.metrics.max.extra",
+            BodyLimits.DEFAULTS.maxExtraMetrics(), 0, 10_000, "the most metrics of one metrics body kept beyond the "
+                    + "named ones (MetricSample.extra); the rest are dropped");
+
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
-    public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS);
+    public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS,
+            MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS);
 
     /**
      * Reads the collector's keys and checks them against each other.
@@ -60,7 +76,10 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
                     + ": expected at most '" + POLL_INTERVAL.name() + "' (" + Durations.format(interval)
                     + "), or polls of one target would pile up");
         }
-        return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS));
+        BodyLimits limits = new BodyLimits(settings.get(MAX_BODY_BYTES), settings.get(MAX_CHECKS),
+                settings.get(MAX_NAME_LENGTH), settings.get(MAX_EXTRA_METRICS));
+        return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS),
+                limits);
     }
 
     private static String localHostName() {

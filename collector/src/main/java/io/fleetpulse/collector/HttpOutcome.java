@@ -13,8 +13,14 @@ import javax.net.ssl.SSLException;
 /** What one HTTP poll of a target came back with: a response, or the reason there was none. */
 sealed interface HttpOutcome {
 
-    /** A complete response; {@code latencyMs} from sending the request to having the whole body. */
-    record Response(int statusCode, String body, double latencyMs) implements HttpOutcome {
+    /**
+     * A complete response; {@code latencyMs} from sending the request to having the whole body; {@code location}
+     * the Location header (where a redirect points), or null.
+     */
+    record Response(int statusCode, String body, double latencyMs, String location) implements HttpOutcome {
+        Response(int statusCode, String body, double latencyMs) {
+            this(statusCode, body, latencyMs, null);
+        }
     }
 
     /** No usable response: TIMEOUT, UNREACHABLE or ERROR, and why. */

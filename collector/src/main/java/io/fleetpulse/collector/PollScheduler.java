@@ -5,9 +5,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -26,7 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>All state lives on one Vert.x context, so it needs no locks. First polls are spread at random over each
  * target's interval, so a thousand targets do not fire in lockstep. At most {@code maxConcurrent} requests are in
  * flight; the rest wait in a queue. A target whose previous poll of the same kind is still running is skipped for
- * that tick (counted), so a slow target cannot pile up requests.
+ * that tick (counted), so a slow target cannot pile up requests; {@link TargetHttpClient}'s hard deadline frees every
+ * slot within the target's timeout, however slowly the target answers.
  */
 final class PollScheduler {
 
@@ -49,7 +47,7 @@ final class PollScheduler {
 
     private final Vertx vertx;
     private final Context context;
-    private final WebClient client;
+    private final TargetHttpClient client;
     private final Clock clock;
     private final int maxConcurrent;
     private final Listener listener;
@@ -68,7 +66,7 @@ final class PollScheduler {
     private final AtomicLong skipped = new AtomicLong();
     private volatile boolean started;
 
-    PollScheduler(Vertx vertx, WebClient client, Clock clock, int maxConcurrent, Listener listener) {
+    PollScheduler(Vertx vertx, TargetHttpClient client, Clock clock, int maxConcurrent, Listener listener) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.client = client;
@@ -157,27 +155,12 @@ final class PollScheduler {
 
     private void send(Poll poll) {
         inFlight.incrementAndGet();
-        long timeoutMs = poll.target().getTimeoutMs();
         // Event time is when we asked, not when the answer came: a slow answer describes the moment of asking.
         Instant observedAt = clock.instant();
         long startNanos = System.nanoTime();
-        Future<HttpResponse<Buffer>> response;
-        try {
-            response = client.getAbs(poll.url())
-                    .timeout(timeoutMs)
-                    .connectTimeout(timeoutMs)
-                    .putHeader("accept", "application/json")
-                    .send();
-        } catch (RuntimeException e) {
-            response = Future.failedFuture(e); // a URL Vert.x cannot parse although the inventory accepted it
-        }
-        response.onComplete(result -> {
-            long elapsed = System.nanoTime() - startNanos;
-            HttpOutcome outcome = result.succeeded()
-                    ? new HttpOutcome.Response(result.result().statusCode(), result.result().bodyAsString(), elapsed / 1e6)
-                    : HttpOutcome.classify(result.cause(), timeoutMs);
-            finish(poll, observedAt, outcome, elapsed);
-        });
+        // The client's hard deadline guarantees the outcome, so the slot is always given back.
+        client.get(poll.url(), poll.target().getTimeoutMs())
+                .onSuccess(outcome -> finish(poll, observedAt, outcome, System.nanoTime() - startNanos));
     }
 
     private void finish(Poll poll, Instant observedAt, HttpOutcome outcome, long elapsedNanos) {
