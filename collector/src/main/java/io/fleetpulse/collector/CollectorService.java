@@ -66,6 +66,7 @@ public final class CollectorService extends ManagedService {
     private final Map<String, Counter> produced = new HashMap<>();
     private final Map<String, Counter> produceErrors = new HashMap<>();
     private final Counter metricsPollFailures;
+    private final Timer schedulingLag;
     /** Last http status per target, touched only on the event loop; a change is worth a log line. */
     private final Map<String, CheckStatus> lastHttpStatus = new HashMap<>();
 
@@ -113,6 +114,9 @@ public final class CollectorService extends ManagedService {
                     .description("records that could not be produced, by topic").tag("topic", topic.name())
                     .register(registry));
         }
+        schedulingLag = Timer.builder(meters().name("poll.scheduling.lag"))
+                .description("how late polls start: actual minus planned start (waiting for a free slot, a busy loop)")
+                .register(registry);
         metricsPollFailures = Counter.builder(meters().name("metrics.poll.failures"))
                 .description("metrics polls that produced no sample").register(registry);
         Gauge.builder(meters().name("targets"), inventory.targets(), List::size)
@@ -154,7 +158,8 @@ public final class CollectorService extends ManagedService {
                 // Pools are per host:port; a whole fleet may sit behind one (a simulator, a proxy).
                 new PoolOptions().setHttp1MaxSize(collector.maxConcurrentPolls()));
         scheduler = new PollScheduler(vertx,
-                new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(), this::polled);
+                new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(),
+                collector.pollJitter(), lagMs -> schedulingLag.record(lagMs, TimeUnit.MILLISECONDS), this::polled);
         await(scheduler.start(inventory.targets()), remaining(deadline));
         LOG.info("collector '{}' polling {} targets", collector.collectorId(), inventory.targets().size());
     }

@@ -18,10 +18,11 @@ import java.util.List;
  * @param pollInterval       a target's interval when neither it nor the inventory's {@code defaults} sets one
  * @param pollTimeout        likewise for the timeout; never longer than the interval
  * @param maxConcurrentPolls requests in flight at once
+ * @param pollJitter         how far each poll may move from its even spacing, as a fraction of the interval
  * @param bodyLimits         how much of a target's answer is read and kept
  */
 public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
-                                int maxConcurrentPolls, BodyLimits bodyLimits) {
+                                int maxConcurrentPolls, double pollJitter, BodyLimits bodyLimits) {
 
     public static final ConfigKey<Path> INVENTORY = ConfigKey.path(Inventory.CONFIG_KEY, null,
             "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
@@ -38,6 +39,10 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
     public static final ConfigKey<Integer> MAX_CONCURRENT_POLLS = ConfigKey.integer("collector.max.concurrent.polls", 256,
             1, 100_000, "requests in flight at once; further polls wait their turn");
 
+    public static final ConfigKey<Double> POLL_JITTER = ConfigKey.decimal("collector.poll.jitter", 0.1, 0, 0.5,
+            "how far each poll may move, at random, from its target's even spacing, as a fraction of the interval (0.1: "
+                    + "up to 1 s either way at 10 s); applied on every cycle so targets never fall into step, without "
+                    + "drift (a target is still polled once per interval on average)");
     public static final ConfigKey<Integer> MAX_BODY_BYTES = ConfigKey.integer("collector.poll.max.body.bytes",
             BodyLimits.DEFAULTS.maxBodyBytes(), 1024, 64 * 1024 * 1024, "the most bytes of a health or metrics body "
                     + "read; a larger body is ERROR and its connection closed as soon as it passes the cap");
@@ -53,7 +58,7 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
 
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS,
-            MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS);
+            POLL_JITTER,            MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS);
 
     /**
      * Reads the collector's keys and checks them against each other.
@@ -79,7 +84,7 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
         BodyLimits limits = new BodyLimits(settings.get(MAX_BODY_BYTES), settings.get(MAX_CHECKS),
                 settings.get(MAX_NAME_LENGTH), settings.get(MAX_EXTRA_METRICS));
         return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS),
-                limits);
+                settings.get(POLL_JITTER), limits);
     }
 
     private static String localHostName() {

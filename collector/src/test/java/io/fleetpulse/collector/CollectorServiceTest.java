@@ -57,6 +57,7 @@ class CollectorServiceTest {
         assertEquals("collector.max.concurrent.polls", refused(with(base, "collector.max.concurrent.polls", "0")).key());
         assertEquals("collector.poll.max.body.bytes", refused(with(base, "collector.poll.max.body.bytes", "10")).key());
         assertEquals("collector.health.max.checks", refused(with(base, "collector.health.max.checks", "0")).key());
+        assertEquals("collector.poll.jitter", refused(with(base, "collector.poll.jitter", "0.9")).key());
         ConfigException timeout = refused(with(with(base, "collector.poll.interval", "1s"), "collector.poll.timeout", "5s"));
         assertEquals("collector.poll.timeout", timeout.key());
         assertEquals("'collector.poll.timeout' is 5s: expected at most 'collector.poll.interval' (1s), or polls of one "
@@ -118,7 +119,7 @@ class CollectorServiceTest {
                 "collector.poll.max.body.bytes", "4096", "collector.health.max.checks", "5", "collector.max.name.length",
                 "20", "collector.metrics.max.extra", "3"), CollectorService.KEYS));
 
-        assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(2), 8,
+        assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(2), 8, 0.1,
                 new BodyLimits(4096, 5, 20, 3)), settings);
     }
 

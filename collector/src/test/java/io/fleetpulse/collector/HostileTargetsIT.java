@@ -103,7 +103,7 @@ class HostileTargetsIT {
         AtomicLong slowestTimeoutMs = new AtomicLong();
         CompletableFuture<Void> healthyPolledTwice = new CompletableFuture<>();
         PollScheduler scheduler = new PollScheduler(vertx, new TargetHttpClient(vertx, http, BodyLimits.DEFAULTS.maxBodyBytes()),
-                Clock.systemUTC(), 4, (target, kind, at, outcome, elapsedNanos) -> {
+                Clock.systemUTC(), 4, 0.1, lagMs -> { }, (target, kind, at, outcome, elapsedNanos) -> {
                     CheckStatus status = outcome instanceof HttpOutcome.Failure f ? f.status() : CheckStatus.OK;
                     seen.computeIfAbsent(target.getTargetId(), k -> new CopyOnWriteArrayList<>()).add(status);
                     if (status == CheckStatus.TIMEOUT) {
