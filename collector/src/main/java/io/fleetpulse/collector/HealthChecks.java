@@ -39,6 +39,7 @@ final class HealthChecks {
 
     static final String HTTP_CHECK = "http";
     static final String CHECKS_CAP_CHECK = "checks";
+    static final String BODY_PREFIX = "body:";
     static final int MAX_MESSAGE = 500;
 
     private final BodyLimits limits;
@@ -183,10 +184,14 @@ final class HealthChecks {
         out.add(name, status, null, message);
     }
 
-    /** A name cut to the cap, so a target cannot make records huge through its check names. */
+    /**
+     * A name cut to the cap, so a target cannot make records huge through its check names; a body's own "http" is
+     * renamed, so it can never be taken for (or mask) the collector's check of the request.
+     */
     private String name(String raw) {
+        String name = raw.equalsIgnoreCase(HTTP_CHECK) ? BODY_PREFIX + raw : raw;
         int max = limits.maxNameLength();
-        return raw.length() <= max ? raw : raw.substring(0, max - 1) + "…";
+        return name.length() <= max ? name : name.substring(0, max - 1) + "…";
     }
 
     private static String location(HttpOutcome.Response response) {

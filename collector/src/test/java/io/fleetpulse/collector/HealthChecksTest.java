@@ -199,6 +199,14 @@ class HealthChecksTest {
     }
 
     @Test
+    void shouldRenameABodyCheckCalledHttpSoItCannotPassForTheRequestsCheck() {
+        List<CheckResult> results = map(response(200, "{\"checks\":[{\"name\":\"HTTP\",\"status\":\"DOWN\"}]}"));
+
+        assertEquals(List.of("http", "body:HTTP"), names(results));
+        assertEquals(CheckStatus.CRITICAL, results.get(1).getStatus());
+    }
+
+    @Test
     void shouldNameWhereARedirectPointsAndNotFollowIt() {
         CheckResult redirect = map(new HttpOutcome.Response(302, "", 3, "http://127.0.0.1/srv-001/health")).get(0);
 
