@@ -44,8 +44,9 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
                     + "up to 1 s either way at 10 s); applied on every cycle so targets never fall into step, without "
                     + "drift (a target is still polled once per interval on average)");
     public static final ConfigKey<Integer> MAX_BODY_BYTES = ConfigKey.integer("collector.poll.max.body.bytes",
-            BodyLimits.DEFAULTS.maxBodyBytes(), 1024, 64 * 1024 * 1024, "the most bytes of a health or metrics body "
-                    + "read; a larger body is ERROR and its connection closed as soon as it passes the cap");
+            BodyLimits.DEFAULTS.maxBodyBytes(), 1024, 8 * 1024 * 1024, "the most bytes of a health or metrics body "
+                    + "read; a larger body is ERROR and its connection closed as soon as it passes the cap. At most 8 MiB: "
+                    + "bodies are parsed on the poll event loop, in time linear in their size");
     public static final ConfigKey<Integer> MAX_CHECKS = ConfigKey.integer("collector.health.max.checks",
             BodyLimits.DEFAULTS.maxChecks(), 1, 10_000, "the most checks and components of one health body published "
                     + "as check results; the rest are summed up in one ERROR check named 'checks'");
