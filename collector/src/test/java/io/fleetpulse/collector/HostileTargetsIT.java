@@ -244,7 +244,9 @@ class HostileTargetsIT {
             });
         });
         T value = result.get(30, TimeUnit.SECONDS);
-        assertTrue(longestGapMs.get() < 250, "the event loop was held up for " + longestGapMs + " ms");
+        // Generous for a loaded two-core machine (a GC pause, a starved thread); reading a 50 MB body or parsing
+        // an unbounded one would hold the loop for seconds.
+        assertTrue(longestGapMs.get() < 750, "the event loop was held up for " + longestGapMs + " ms");
         return value;
     }
 
