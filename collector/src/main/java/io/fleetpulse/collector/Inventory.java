@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * defaults: { interval: 10s, timeout: 2s, group: default }
+ * groups:                                              # optional: per-group overrides of defaults
+ *   db: { interval: 5s, critical-checks: [http, db] }
  * targets:
  *   - id: srv-001
  *     health: http://127.0.0.1:8500/srv-001/health
@@ -40,6 +42,8 @@ import java.util.regex.Pattern;
  *
  * {@code defaults} may set interval, timeout, group, labels (merged under each target's), critical-checks and
  * absence-timeout; what it leaves out falls back to {@code collector.poll.interval} / {@code collector.poll.timeout}.
+ * An entry of {@code groups} may set the same (but group) for the targets of that group: a target's own value wins
+ * over its group's, its group's over {@code defaults}' (labels merge in that order).
  * Durations are written in the one FleetPulse syntax ({@link Durations}: {@code 500ms}, {@code 30s}, {@code 7d},
  * {@code PT30S}).
  */
@@ -52,8 +56,10 @@ public record Inventory(String source, List<Target> targets) {
     static final Duration MIN_ABSENCE_TIMEOUT = Duration.ofSeconds(60);
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
-    private static final List<String> TOP_KEYS = List.of("defaults", "targets");
+    private static final List<String> TOP_KEYS = List.of("defaults", "groups", "targets");
     private static final List<String> DEFAULT_KEYS = List.of("interval", "timeout", "group", "labels", "critical-checks",
+            "absence-timeout");
+    private static final List<String> GROUP_KEYS = List.of("interval", "timeout", "labels", "critical-checks",
             "absence-timeout");
     private static final List<String> TARGET_KEYS = List.of("id", "health", "metrics", "group", "labels", "interval",
             "timeout", "critical-checks", "absence-timeout");
@@ -93,13 +99,14 @@ public record Inventory(String source, List<Target> targets) {
     /** Where a timing was set, from the bottom up. */
     private static final int BY_SETTINGS = 0;
     private static final int BY_DEFAULTS = 1;
-    private static final int BY_TARGET = 2;
+    private static final int BY_GROUP = 2;
+    private static final int BY_TARGET = 3;
 
     /** A timing, the level that set it, and its node there (null when the service's settings did). */
     private record Timing(Duration value, int level, YamlNode node) {
     }
 
-    /** What {@code defaults} sets, with the service's settings beneath. */
+    /** What {@code defaults} (or a group over them) sets, with the service's settings beneath. */
     private record Defaults(Timing interval, Timing timeout, Timing absence, String group, Map<String, String> labels,
                             List<String> criticalChecks) {
     }
@@ -123,6 +130,8 @@ public record Inventory(String source, List<Target> targets) {
             }
             root.allowOnly(TOP_KEYS);
             Defaults defaults = defaults(root.get("defaults"));
+            Map<String, Defaults> groups = new HashMap<>();
+            root.get("groups").entries().forEach((name, group) -> groups.put(name.strip(), group(group, name.strip(), defaults)));
             YamlNode list = root.require("targets");
             List<YamlNode> items = list.items();
             if (list.isList() && items.isEmpty()) {
@@ -131,7 +140,7 @@ public record Inventory(String source, List<Target> targets) {
             List<Target> targets = new ArrayList<>();
             Map<String, Integer> firstLineOfId = new HashMap<>();
             for (YamlNode item : items) {
-                Target target = target(item, defaults);
+                Target target = target(item, defaults, groups);
                 YamlNode id = item.get("id");
                 String idText = id.isScalar() ? id.text("").strip() : "";
                 Integer earlier = idText.isEmpty() ? null : firstLineOfId.putIfAbsent(idText, id.line());
@@ -154,12 +163,31 @@ public record Inventory(String source, List<Target> targets) {
                     Map.of()), names(node.get("critical-checks"), List.of()));
         }
 
-        private Target target(YamlNode node, Defaults defaults) {
+        /** A group's overrides over {@code defaults}; a mistake is reported once, where the group sets it. */
+        private Defaults group(YamlNode node, String name, Defaults defaults) {
+            if (!node.isMap()) {
+                node.problem("expected the group's overrides: a map of " + String.join(", ", GROUP_KEYS));
+                return defaults;
+            }
+            node.allowOnly(GROUP_KEYS);
+            Timing interval = timing(node.get("interval"), BY_GROUP, defaults.interval());
+            Timing timeout = timing(node.get("timeout"), BY_GROUP, defaults.timeout());
+            Timing absence = timing(node.get("absence-timeout"), BY_GROUP, defaults.absence());
+            checkTimings(BY_GROUP, interval, timeout, absence);
+            Map<String, String> labels = new LinkedHashMap<>(defaults.labels());
+            labels.putAll(labels(node.get("labels"), Map.of()));
+            return new Defaults(interval, timeout, absence, name, labels,
+                    names(node.get("critical-checks"), defaults.criticalChecks()));
+        }
+
+        private Target target(YamlNode node, Defaults topDefaults, Map<String, Defaults> groups) {
             if (!node.isMap()) {
                 node.problem("expected a target: a map with at least 'id' and 'health'");
                 return null;
             }
             node.allowOnly(TARGET_KEYS);
+            String group = name(node.get("group"), topDefaults.group());
+            Defaults defaults = groups.getOrDefault(group, topDefaults);
             String id = id(node.require("id"));
             String health = url(node.require("health"));
             String metrics = url(node.get("metrics"));
@@ -169,7 +197,6 @@ public record Inventory(String source, List<Target> targets) {
             Timing timeout = timing(node.get("timeout"), BY_TARGET, defaults.timeout());
             Timing absence = timing(node.get("absence-timeout"), BY_TARGET, defaults.absence());
             checkTimings(BY_TARGET, interval, timeout, absence);
-            String group = name(node.get("group"), defaults.group());
             List<String> critical = names(node.get("critical-checks"), defaults.criticalChecks());
             if (id == null || health == null) {
                 return null; // already a problem; the file is refused as a whole

@@ -100,6 +100,57 @@ class InventoryTest {
     }
 
     @Test
+    void shouldApplyAGroupsOverridesBetweenDefaultsAndTheTarget() {
+        Inventory inventory = parse("""
+                defaults: { interval: 30s, timeout: 3s, labels: { env: prod }, critical-checks: [http] }
+                groups:
+                  db: { interval: 5s, timeout: 1s, labels: { tier: data }, critical-checks: [http, db] }
+                  web: { labels: { tier: front } }
+                targets:
+                  - { id: a, health: "http://a/health", group: db }
+                  - { id: b, health: "http://b/health", group: db, interval: 10s, critical-checks: [db], labels: { tier: x } }
+                  - { id: c, health: "http://c/health", group: web }
+                  - { id: d, health: "http://d/health", group: batch }
+                """);
+
+        Target a = inventory.targets().get(0);
+        assertEquals(5_000, a.getCheckIntervalMs());
+        assertEquals(1_000, a.getTimeoutMs());
+        assertEquals(List.of("http", "db"), a.getCriticalChecks(), "the group's criticality of its components");
+        assertEquals(Map.of("env", "prod", "tier", "data"), a.getLabels());
+        Target b = inventory.targets().get(1);
+        assertEquals(10_000, b.getCheckIntervalMs(), "the target's own value wins over its group's");
+        assertEquals(1_000, b.getTimeoutMs());
+        assertEquals(List.of("db"), b.getCriticalChecks());
+        assertEquals(Map.of("env", "prod", "tier", "x"), b.getLabels());
+        Target c = inventory.targets().get(2);
+        assertEquals(30_000, c.getCheckIntervalMs(), "a group that sets no interval keeps the defaults'");
+        assertEquals(List.of("http"), c.getCriticalChecks());
+        assertEquals("web", c.getGroup());
+        Target d = inventory.targets().get(3);
+        assertEquals(30_000, d.getCheckIntervalMs(), "a group without overrides is just a name");
+        assertEquals("batch", d.getGroup());
+    }
+
+    @Test
+    void shouldReportAGroupsMistakeOnceWhereTheGroupMakesIt() {
+        List<String> problems = problemLines("""
+                defaults: { timeout: 3s }
+                groups:
+                  db: { interval: 1s, colour: blue }
+                targets:
+                  - { id: a, health: "http://a/health", group: db }
+                  - { id: b, health: "http://b/health", group: db }
+                """);
+
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("inventory.yaml:3:19: groups.db.interval: the timeout 3s is "
+                + "longer than the interval 1s")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("inventory.yaml:3:23: groups.db.colour: unknown key")),
+                problems.toString());
+    }
+
+    @Test
     void shouldAcceptEveryDurationOfTheOneSyntax() {
         Inventory inventory = parse("""
                 defaults: { absence-timeout: 7d }
