@@ -21,8 +21,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -91,7 +89,7 @@ public final class CollectorService extends ManagedService {
         this.collector = CollectorSettings.from(settings);
         this.inventory = Inventory.load(collector.inventory(), collector.pollInterval(), collector.pollTimeout(),
                 clock.instant());
-        this.healthChecks = new HealthChecks(collector.bodyLimits());
+        this.healthChecks = new HealthChecks(collector.bodyLimits(), collector.certificateLines());
 
         MeterRegistry registry = meterRegistry();
         for (PollScheduler.Kind kind : PollScheduler.Kind.values()) {
@@ -154,9 +152,7 @@ public final class CollectorService extends ManagedService {
         // Vert.x catches what a handler throws and would only log it: the poll's target would stay busy (never polled
         // again) or the scheduler's state half-updated. That is a dead core loop, so the service fails.
         vertx.exceptionHandler(cause -> fail("the poll event loop raised " + StartupWait.describe(cause), cause));
-        client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
-                // Pools are per host:port; a whole fleet may sit behind one (a simulator, a proxy).
-                new PoolOptions().setHttp1MaxSize(collector.maxConcurrentPolls()));
+        client = TargetHttpClient.createHttpClient(vertx, collector.maxConcurrentPolls(), collector.tlsTrustPem());
         scheduler = new PollScheduler(vertx,
                 new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(),
                 collector.pollJitter(), lagMs -> schedulingLag.record(lagMs, TimeUnit.MILLISECONDS), this::polled);

@@ -5,6 +5,7 @@ import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.runtime.text.Durations;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,9 +21,12 @@ import java.util.List;
  * @param maxConcurrentPolls requests in flight at once
  * @param pollJitter         how far each poll may move from its even spacing, as a fraction of the interval
  * @param bodyLimits         how much of a target's answer is read and kept
+ * @param certificateLines   when an HTTPS target's certificate expiry is WARN and CRITICAL
+ * @param tlsTrustPem        the certificates trusted for HTTPS targets instead of the JVM's authorities, or null
  */
 public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
-                                int maxConcurrentPolls, double pollJitter, BodyLimits bodyLimits) {
+                                int maxConcurrentPolls, double pollJitter, BodyLimits bodyLimits,
+                                HealthChecks.CertificateLines certificateLines, Path tlsTrustPem) {
 
     public static final ConfigKey<Path> INVENTORY = ConfigKey.path(Inventory.CONFIG_KEY, null,
             "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
@@ -57,9 +61,19 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             BodyLimits.DEFAULTS.maxExtraMetrics(), 0, 10_000, "the most metrics of one metrics body kept beyond the "
                     + "named ones (MetricSample.extra); the rest are dropped");
 
+    public static final ConfigKey<Integer> TLS_WARN_DAYS = ConfigKey.integer("collector.tls.warn.days",
+            HealthChecks.CertificateLines.DEFAULTS.warnDays(), 1, 3650, "an HTTPS target whose certificate expires in fewer "
+                    + "days than this has its 'tls' check WARN");
+    public static final ConfigKey<Integer> TLS_CRITICAL_DAYS = ConfigKey.integer("collector.tls.critical.days",
+            HealthChecks.CertificateLines.DEFAULTS.criticalDays(), 0, 3650, "an HTTPS target whose certificate expires in "
+                    + "fewer days than this has its 'tls' check CRITICAL; at most collector.tls.warn.days");
+    public static final ConfigKey<Path> TLS_TRUST_PEM = ConfigKey.path("collector.tls.trust.pem", null,
+            "a PEM file of the certificates (authorities or self-signed servers) trusted for HTTPS targets, instead of "
+                    + "the JVM's default authorities; unset: the JVM's").defaultShownAs("the JVM's authorities");
+
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS,
-            POLL_JITTER,            MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS);
+            POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM,            MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS);
 
     /**
      * Reads the collector's keys and checks them against each other.
@@ -84,8 +98,19 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
         }
         BodyLimits limits = new BodyLimits(settings.get(MAX_BODY_BYTES), settings.get(MAX_CHECKS),
                 settings.get(MAX_NAME_LENGTH), settings.get(MAX_EXTRA_METRICS));
+        int warnDays = settings.get(TLS_WARN_DAYS);
+        int criticalDays = settings.get(TLS_CRITICAL_DAYS);
+        if (criticalDays > warnDays) {
+            throw new ConfigException(TLS_CRITICAL_DAYS.name(), "'" + TLS_CRITICAL_DAYS.name() + "' is " + criticalDays
+                    + ": expected at most '" + TLS_WARN_DAYS.name() + "' (" + warnDays + ")");
+        }
+        Path trustPem = settings.get(TLS_TRUST_PEM);
+        if (trustPem != null && !Files.isReadable(trustPem)) {
+            throw new ConfigException(TLS_TRUST_PEM.name(), "'" + TLS_TRUST_PEM.name() + "' is " + trustPem
+                    + ": no readable file there");
+        }
         return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS),
-                settings.get(POLL_JITTER), limits);
+                settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem);
     }
 
     private static String localHostName() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,9 @@ import java.util.Map;
  * criticality meaningless. Only the {@value #HTTP_CHECK} check carries a latency: the body's checks were not timed by
  * us.
  *
+ * <p>Over HTTPS, one more check named {@value #TLS_CHECK} follows {@value #HTTP_CHECK}: the days until the server's
+ * certificate expires, WARN and CRITICAL below the {@link CertificateLines}.
+ *
  * <p>What one body can publish is bounded by {@link BodyLimits}: at most {@code maxChecks} checks and components
  * (the rest summed up in one ERROR check named {@value #CHECKS_CAP_CHECK}), names cut to {@code maxNameLength}, and
  * messages cut to {@value #MAX_MESSAGE} characters.
@@ -42,10 +46,19 @@ final class HealthChecks {
     static final String BODY_PREFIX = "body:";
     static final int MAX_MESSAGE = 500;
 
-    private final BodyLimits limits;
+    static final String TLS_CHECK = "tls";
 
-    HealthChecks(BodyLimits limits) {
+    /** An HTTPS target's certificate is WARN with fewer than {@code warnDays} left, CRITICAL with fewer than critical. */
+    record CertificateLines(int warnDays, int criticalDays) {
+        static final CertificateLines DEFAULTS = new CertificateLines(21, 7);
+    }
+
+    private final BodyLimits limits;
+    private final CertificateLines certificateLines;
+
+    HealthChecks(BodyLimits limits, CertificateLines certificateLines) {
         this.limits = limits;
+        this.certificateLines = certificateLines;
     }
 
     List<CheckResult> toCheckResults(String targetId, String collectorId, Instant observedAt, HttpOutcome outcome) {
@@ -94,8 +107,20 @@ final class HealthChecks {
             }
         }
         out.add(HTTP_CHECK, status, response.latencyMs(), message);
+        if (response.certificateNotAfter() != null) {
+            certificate(out, response.certificateNotAfter(), observedAt);
+        }
         out.results.addAll(bodyChecks);
         return out.results;
+    }
+
+    /** The {@value #TLS_CHECK} check: whole days until the certificate expires, against the warn and critical lines. */
+    private void certificate(Emitter out, Instant notAfter, Instant observedAt) {
+        long days = Math.floorDiv(Duration.between(observedAt, notAfter).toSeconds(), 86_400);
+        CheckStatus status = days < certificateLines.criticalDays() ? CheckStatus.CRITICAL
+                : days < certificateLines.warnDays() ? CheckStatus.WARN : CheckStatus.OK;
+        out.add(TLS_CHECK, status, null, (days < 0 ? "certificate expired " + -days + " days ago" : "certificate expires in "
+                + days + " days") + " (" + notAfter + ")");
     }
 
     /** OK for 2xx, CRITICAL for 5xx, ERROR for the rest (redirects are not followed; 4xx means a wrong URL). */

@@ -7,6 +7,7 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
+import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
@@ -15,11 +16,13 @@ sealed interface HttpOutcome {
 
     /**
      * A complete response; {@code latencyMs} from sending the request to having the whole body; {@code location}
-     * the Location header (where a redirect points), or null.
+     * the Location header (where a redirect points), or null; {@code certificateNotAfter} when the server's TLS
+     * certificate expires, or null over plain HTTP.
      */
-    record Response(int statusCode, String body, double latencyMs, String location) implements HttpOutcome {
+    record Response(int statusCode, String body, double latencyMs, String location, Instant certificateNotAfter)
+            implements HttpOutcome {
         Response(int statusCode, String body, double latencyMs) {
-            this(statusCode, body, latencyMs, null);
+            this(statusCode, body, latencyMs, null, null);
         }
     }
 

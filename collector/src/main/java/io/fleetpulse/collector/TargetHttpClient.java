@@ -6,12 +6,22 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * GETs one endpoint of a target with a hard total deadline and a capped body, and always answers with an
@@ -120,8 +130,8 @@ final class TargetHttpClient {
                 }
                 body.appendBuffer(chunk);
             });
-            response.endHandler(v -> complete(new HttpOutcome.Response(code,
-                    body.toString(StandardCharsets.UTF_8), elapsedMs(), response.getHeader("location"))));
+            response.endHandler(v -> complete(new HttpOutcome.Response(code, body.toString(StandardCharsets.UTF_8),
+                    elapsedMs(), response.getHeader("location"), certificateNotAfter(request.connection()))));
         }
 
         private void tooLarge(int code, String how) {
@@ -162,6 +172,33 @@ final class TargetHttpClient {
         private double elapsedMs() {
             return (System.nanoTime() - startNanos) / 1e6;
         }
+    }
+
+    /** When the server's own (first) certificate expires, or null over plain HTTP. */
+    private static Instant certificateNotAfter(HttpConnection connection) {
+        if (connection == null || !connection.isSsl()) {
+            return null;
+        }
+        try {
+            List<Certificate> chain = connection.peerCertificates();
+            return !chain.isEmpty() && chain.get(0) instanceof X509Certificate x509 ? x509.getNotAfter().toInstant() : null;
+        } catch (SSLPeerUnverifiedException e) {
+            return null; // cannot happen once the handshake verified the peer; nothing to report then
+        }
+    }
+
+    /**
+     * The one HTTP client of the collector: keep-alive, {@code poolSize} connections per host:port (a whole fleet may
+     * sit behind one: a simulator, a proxy), no redirects followed, no compression asked for (so no decompression
+     * bomb), and, when {@code trustPem} is set, exactly the certificates in it trusted for HTTPS targets instead of
+     * the JVM's default authorities.
+     */
+    static HttpClient createHttpClient(Vertx vertx, int poolSize, Path trustPem) {
+        HttpClientOptions options = new HttpClientOptions().setKeepAlive(true);
+        if (trustPem != null) {
+            options.setTrustOptions(new PemTrustOptions().addCertPath(trustPem.toString()));
+        }
+        return vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(poolSize));
     }
 
     private static long announcedLength(String header) {

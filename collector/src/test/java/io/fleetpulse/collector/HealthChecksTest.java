@@ -17,7 +17,7 @@ class HealthChecksTest {
     private static final Instant AT = Instant.parse("2025-03-01T12:00:00.250Z");
 
     private static List<CheckResult> map(HttpOutcome outcome) {
-        return new HealthChecks(BodyLimits.DEFAULTS).toCheckResults("srv-001", "c1", AT, outcome);
+        return new HealthChecks(BodyLimits.DEFAULTS, HealthChecks.CertificateLines.DEFAULTS).toCheckResults("srv-001", "c1", AT, outcome);
     }
 
     private static HttpOutcome.Response response(int code, String body) {
@@ -184,7 +184,7 @@ class HealthChecksTest {
             body.append(i == 0 ? "" : ",").append("\"c").append(i).append("\":{\"status\":\"UP\"}");
         }
         body.append("},\"checks\":[{\"name\":\"").append("n".repeat(10_000)).append("\",\"status\":\"OK\"}]}");
-        HealthChecks capped = new HealthChecks(new BodyLimits(1 << 20, 10, 20, 5));
+        HealthChecks capped = new HealthChecks(new BodyLimits(1 << 20, 10, 20, 5), HealthChecks.CertificateLines.DEFAULTS);
 
         List<CheckResult> results = capped.toCheckResults("srv-001", "c1", AT, response(200, body.toString()));
 
@@ -208,7 +208,7 @@ class HealthChecksTest {
 
     @Test
     void shouldNameWhereARedirectPointsAndNotFollowIt() {
-        CheckResult redirect = map(new HttpOutcome.Response(302, "", 3, "http://127.0.0.1/srv-001/health")).get(0);
+        CheckResult redirect = map(new HttpOutcome.Response(302, "", 3, "http://127.0.0.1/srv-001/health", null)).get(0);
 
         assertEquals(CheckStatus.ERROR, redirect.getStatus());
         assertEquals("HTTP 302 is a redirect to http://127.0.0.1/srv-001/health, not followed", redirect.getMessage());

@@ -204,7 +204,7 @@ class HostileTargetsIT {
 
     /** One health poll of the server that is hostile {@code how}, mapped on the event loop as the service does. */
     private static List<CheckResult> health(Hostility how) throws Exception {
-        HealthChecks checks = new HealthChecks(BodyLimits.DEFAULTS);
+        HealthChecks checks = new HealthChecks(BodyLimits.DEFAULTS, HealthChecks.CertificateLines.DEFAULTS);
         HttpOutcome outcome = poll(fleet.healthUrl(HOSTILE.get(how)));
         return onLoop(() -> io.vertx.core.Future.succeededFuture(
                 checks.toCheckResults(HOSTILE.get(how), "c1", Instant.now(), outcome)));
