@@ -15,8 +15,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,7 +74,7 @@ class HostileTargetsIT {
     void shouldEndATricklingPollAsTimeoutAtItsDeadlineAndGiveItsConnectionBack() throws Exception {
         // One connection for the whole fleet (one host:port): the healthy poll after it can only succeed if the
         // trickler's connection was closed and its pool slot freed.
-        HttpClient http = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(1));
+        HttpClient http = TargetHttpClient.createHttpClient(vertx, 1, null);
         TargetHttpClient client = new TargetHttpClient(vertx, http, BodyLimits.DEFAULTS.maxBodyBytes());
         try {
             long started = System.nanoTime();
@@ -98,7 +96,7 @@ class HostileTargetsIT {
 
     @Test
     void shouldKeepPollingHealthyTargetsWhileMoreTargetsTrickleThanThereAreSlots() throws Exception {
-        HttpClient http = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(4));
+        HttpClient http = TargetHttpClient.createHttpClient(vertx, 4, null);
         Map<String, List<CheckStatus>> seen = new ConcurrentHashMap<>();
         AtomicLong slowestTimeoutMs = new AtomicLong();
         CompletableFuture<Void> healthyPolledTwice = new CompletableFuture<>();
@@ -211,7 +209,7 @@ class HostileTargetsIT {
     }
 
     private static HttpOutcome poll(String url) throws Exception {
-        HttpClient http = vertx.createHttpClient(new HttpClientOptions(), new PoolOptions().setHttp1MaxSize(2));
+        HttpClient http = TargetHttpClient.createHttpClient(vertx, 2, null);
         try {
             return onLoop(() -> new TargetHttpClient(vertx, http, BodyLimits.DEFAULTS.maxBodyBytes()).get(url, 5_000));
         } finally {
