@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
  *     group: web                                       # optional
  *     labels: { role: api, region: eu }                # optional
  *     interval: 5s                                     # optional, at least 100ms
+ *     metrics-interval: 30s                            # optional, default: the interval
  *     timeout: 2s                                      # optional, at most the interval
  *     critical-checks: [http]                          # optional
  *     absence-timeout: 60s                             # optional, default max(60s, 3 x interval)
@@ -57,12 +58,12 @@ public record Inventory(String source, List<Target> targets) {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
     private static final List<String> TOP_KEYS = List.of("defaults", "groups", "targets");
-    private static final List<String> DEFAULT_KEYS = List.of("interval", "timeout", "group", "labels", "critical-checks",
-            "absence-timeout");
-    private static final List<String> GROUP_KEYS = List.of("interval", "timeout", "labels", "critical-checks",
-            "absence-timeout");
+    private static final List<String> DEFAULT_KEYS = List.of("interval", "metrics-interval", "timeout", "group", "labels",
+            "critical-checks", "absence-timeout");
+    private static final List<String> GROUP_KEYS = List.of("interval", "metrics-interval", "timeout", "labels",
+            "critical-checks", "absence-timeout");
     private static final List<String> TARGET_KEYS = List.of("id", "health", "metrics", "group", "labels", "interval",
-            "timeout", "critical-checks", "absence-timeout");
+            "metrics-interval", "timeout", "critical-checks", "absence-timeout");
 
     public Inventory {
         targets = List.copyOf(targets);
@@ -107,7 +108,8 @@ public record Inventory(String source, List<Target> targets) {
     }
 
     /** What {@code defaults} (or a group over them) sets, with the service's settings beneath. */
-    private record Defaults(Timing interval, Timing timeout, Timing absence, String group, Map<String, String> labels,
+    private record Defaults(Timing interval, Timing metricsInterval, Timing timeout, Timing absence, String group,
+                            Map<String, String> labels,
                             List<String> criticalChecks) {
     }
 
@@ -158,8 +160,10 @@ public record Inventory(String source, List<Target> targets) {
             Timing interval = timing(node.get("interval"), BY_DEFAULTS, new Timing(serviceInterval, BY_SETTINGS, null));
             Timing timeout = timing(node.get("timeout"), BY_DEFAULTS, new Timing(serviceTimeout, BY_SETTINGS, null));
             Timing absence = timing(node.get("absence-timeout"), BY_DEFAULTS, new Timing(null, BY_SETTINGS, null));
+            Timing metrics = timing(node.get("metrics-interval"), BY_DEFAULTS, new Timing(null, BY_SETTINGS, null));
             checkTimings(BY_DEFAULTS, interval, timeout, absence);
-            return new Defaults(interval, timeout, absence, name(node.get("group"), "default"), labels(node.get("labels"),
+            checkMetricsInterval(BY_DEFAULTS, metrics, timeout);
+            return new Defaults(interval, metrics, timeout, absence, name(node.get("group"), "default"), labels(node.get("labels"),
                     Map.of()), names(node.get("critical-checks"), List.of()));
         }
 
@@ -173,10 +177,12 @@ public record Inventory(String source, List<Target> targets) {
             Timing interval = timing(node.get("interval"), BY_GROUP, defaults.interval());
             Timing timeout = timing(node.get("timeout"), BY_GROUP, defaults.timeout());
             Timing absence = timing(node.get("absence-timeout"), BY_GROUP, defaults.absence());
+            Timing metrics = timing(node.get("metrics-interval"), BY_GROUP, defaults.metricsInterval());
             checkTimings(BY_GROUP, interval, timeout, absence);
+            checkMetricsInterval(BY_GROUP, metrics, timeout);
             Map<String, String> labels = new LinkedHashMap<>(defaults.labels());
             labels.putAll(labels(node.get("labels"), Map.of()));
-            return new Defaults(interval, timeout, absence, name, labels,
+            return new Defaults(interval, metrics, timeout, absence, name, labels,
                     names(node.get("critical-checks"), defaults.criticalChecks()));
         }
 
@@ -196,7 +202,9 @@ public record Inventory(String source, List<Target> targets) {
             Timing interval = timing(node.get("interval"), BY_TARGET, defaults.interval());
             Timing timeout = timing(node.get("timeout"), BY_TARGET, defaults.timeout());
             Timing absence = timing(node.get("absence-timeout"), BY_TARGET, defaults.absence());
+            Timing metricsInterval = timing(node.get("metrics-interval"), BY_TARGET, defaults.metricsInterval());
             checkTimings(BY_TARGET, interval, timeout, absence);
+            checkMetricsInterval(BY_TARGET, metricsInterval, timeout);
             List<String> critical = names(node.get("critical-checks"), defaults.criticalChecks());
             if (id == null || health == null) {
                 return null; // already a problem; the file is refused as a whole
@@ -210,6 +218,7 @@ public record Inventory(String source, List<Target> targets) {
                     .setGroup(group)
                     .setLabels(labels)
                     .setCheckIntervalMs(interval.value().toMillis())
+                    .setMetricsIntervalMs(metricsInterval.value() == null ? null : metricsInterval.value().toMillis())
                     .setTimeoutMs(timeout.value().toMillis())
                     .setCriticalChecks(critical)
                     .setAbsenceTimeoutMs(absenceTimeout.toMillis())
@@ -237,6 +246,22 @@ public record Inventory(String source, List<Target> targets) {
                 (absence.level() == level ? absence : interval).node().problem("the absence-timeout "
                         + Durations.format(absence.value()) + " must be longer than the interval "
                         + Durations.format(interval.value()));
+            }
+        }
+
+        /** As {@link #checkTimings} for the metrics interval, when one is set: at least the minimum and the timeout. */
+        private static void checkMetricsInterval(int level, Timing metrics, Timing timeout) {
+            if (metrics.value() == null) {
+                return;
+            }
+            if (metrics.level() == level && metrics.value().compareTo(MIN_INTERVAL) < 0) {
+                metrics.node().problem(Durations.format(metrics.value()) + " is shorter than the minimum "
+                        + Durations.format(MIN_INTERVAL));
+            }
+            if ((metrics.level() == level || timeout.level() == level) && timeout.value().compareTo(metrics.value()) > 0) {
+                (timeout.level() == level ? timeout : metrics).node().problem("the timeout "
+                        + Durations.format(timeout.value()) + " is longer than the metrics-interval "
+                        + Durations.format(metrics.value()) + "; metrics polls of one target would pile up");
             }
         }
 

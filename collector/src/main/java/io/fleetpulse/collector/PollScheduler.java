@@ -19,8 +19,9 @@ import java.util.function.LongConsumer;
 /**
  * Polls every target's health and metrics endpoints on its interval, without ever blocking the event loop.
  *
- * <p>All state lives on one Vert.x context, so it needs no locks. When each target is due is a {@link PollPlan}: first
- * polls spread at random over each target's interval, and every later one jittered too, so a thousand targets never
+ * <p>All state lives on one Vert.x context, so it needs no locks. When each endpoint is due is a {@link PollPlan} (the
+ * health endpoint every {@code checkIntervalMs}, the metrics endpoint every {@code metricsIntervalMs}, else as often):
+ * first polls spread at random over each interval, and every later one jittered too, so a thousand targets never
  * fire in lockstep. One timer wakes the scheduler at the next due start. At most {@code maxConcurrent} requests are in
  * flight; the rest wait, the most overdue (earliest planned start) first. A target whose previous poll of the same
  * kind is still running is skipped for that start (counted), so a slow target cannot pile up requests;
@@ -34,6 +35,10 @@ final class PollScheduler {
     /** Receives every finished poll, on the scheduler's context; must not block. */
     interface Listener {
         void polled(Target target, Kind kind, Instant observedAt, HttpOutcome outcome, long elapsedNanos);
+    }
+
+    /** What the plan plans: one endpoint of one target, each on its own interval. */
+    private record Planned(Target target, Kind kind) {
     }
 
     private record Poll(Target target, Kind kind, long plannedMs, long order) {
@@ -55,7 +60,7 @@ final class PollScheduler {
     private final LongConsumer schedulingLagMs;
 
     // Touched only on the context.
-    private final PollPlan<Target> plan;
+    private final PollPlan<Planned> plan;
     private final PriorityQueue<Poll> waiting = new PriorityQueue<>((a, b) -> a.plannedMs() != b.plannedMs()
             ? Long.compare(a.plannedMs(), b.plannedMs()) : Long.compare(a.order(), b.order()));
     private final Set<String> busy = new HashSet<>();
@@ -91,7 +96,14 @@ final class PollScheduler {
         Promise<Void> scheduled = Promise.promise();
         context.runOnContext(v -> {
             long now = nowMs();
-            targets.forEach(target -> plan.add(target, target.getCheckIntervalMs(), now));
+            for (Target target : targets) {
+                plan.add(new Planned(target, Kind.HEALTH), target.getCheckIntervalMs(), now);
+                if (target.getMetricsUrl() != null) {
+                    Long metricsInterval = target.getMetricsIntervalMs();
+                    plan.add(new Planned(target, Kind.METRICS), metricsInterval != null ? metricsInterval
+                            : target.getCheckIntervalMs(), now);
+                }
+            }
             wakeAtNextDue();
             started = true;
             scheduled.complete();
@@ -155,12 +167,8 @@ final class PollScheduler {
         if (stopping) {
             return;
         }
-        for (PollPlan.Due<Target> due : plan.takeDue(nowMs())) {
-            Target target = due.item();
-            enqueue(target, Kind.HEALTH, due.plannedMs());
-            if (target.getMetricsUrl() != null) {
-                enqueue(target, Kind.METRICS, due.plannedMs());
-            }
+        for (PollPlan.Due<Planned> due : plan.takeDue(nowMs())) {
+            enqueue(due.item().target(), due.item().kind(), due.plannedMs());
         }
         drain();
         wakeAtNextDue();

@@ -151,6 +151,40 @@ class InventoryTest {
     }
 
     @Test
+    void shouldReadAMetricsIntervalOfItsOwnFromTheTargetItsGroupOrDefaults() {
+        Inventory inventory = parse("""
+                defaults: { interval: 10s, metrics-interval: 60s }
+                groups:
+                  fast: { metrics-interval: 20s }
+                targets:
+                  - { id: a, health: "http://a/health", metrics: "http://a/metrics" }
+                  - { id: b, health: "http://b/health", group: fast }
+                  - { id: c, health: "http://c/health", group: fast, metrics-interval: 5s }
+                """);
+        Inventory bare = parse("targets:\n  - { id: d, health: \"http://d/health\" }\n");
+
+        assertEquals(List.of(60_000L, 20_000L, 5_000L), inventory.targets().stream().map(Target::getMetricsIntervalMs).toList());
+        assertEquals(10_000, inventory.targets().get(0).getCheckIntervalMs(), "the health interval is its own");
+        assertNull(bare.targets().get(0).getMetricsIntervalMs(), "unset: metrics are polled as often as health");
+    }
+
+    @Test
+    void shouldRefuseAMetricsIntervalTooShortOrShorterThanTheTimeout() {
+        List<String> problems = problemLines("""
+                defaults: { timeout: 3s }
+                targets:
+                  - { id: a, health: "http://a/health", metrics-interval: 50ms }
+                  - { id: b, health: "http://b/health", metrics-interval: 1s }
+                """);
+
+        assertEquals(3, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("targets[0].metrics-interval: 50ms is shorter than the minimum 100ms"),
+                problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("targets[1].metrics-interval: the timeout 3s is longer than "
+                + "the metrics-interval 1s")), problems.toString());
+    }
+
+    @Test
     void shouldAcceptEveryDurationOfTheOneSyntax() {
         Inventory inventory = parse("""
                 defaults: { absence-timeout: 7d }
@@ -193,7 +227,7 @@ class InventoryTest {
                 "inventory.yaml:3:13: targets[0].health: 'ftp://files/health' is not an absolute http:// or https:// URL",
                 "inventory.yaml:6:5: targets[1].critical_checks: unknown key 'critical_checks' (did you mean "
                         + "'critical-checks'?); allowed here: absence-timeout, critical-checks, group, health, id, "
-                        + "interval, labels, metrics, timeout",
+                        + "interval, labels, metrics, metrics-interval, timeout",
                 "inventory.yaml:7:5: targets[2]: missing required key 'id'",
                 "inventory.yaml:11:14: targets[3].timeout: the timeout 5s is longer than the interval 1s; polls of one "
                         + "target would pile up",
@@ -257,7 +291,7 @@ class InventoryTest {
         assertEquals(List.of(
                 "inventory.yaml:1:23: defaults.interval: 50ms is shorter than the minimum 100ms",
                 "inventory.yaml:1:44: defaults.colour: unknown key 'colour'; allowed here: absence-timeout, "
-                        + "critical-checks, group, interval, labels, timeout",
+                        + "critical-checks, group, interval, labels, metrics-interval, timeout",
                 "inventory.yaml:1:75: defaults.absence-timeout: 'soon' is not a positive duration such as 30s, 5m, 1h, 7d",
                 "inventory.yaml:5:72: targets[2].absence-timeout: the absence-timeout 1s must be longer than the "
                         + "interval 1s"), lines);
