@@ -107,7 +107,7 @@ public record Inventory(String source, List<Target> targets) {
     private record Timing(Duration value, int level, YamlNode node) {
     }
 
-    /** What {@code defaults} (or a group over them) sets, with the service's settings beneath. */
+    /** What one level (defaults, a group, a target) sets, over what it inherits down to the service's settings. */
     private record Defaults(Timing interval, Timing metricsInterval, Timing timeout, Timing absence, String group,
                             Map<String, String> labels,
                             List<String> criticalChecks) {
@@ -157,14 +157,10 @@ public record Inventory(String source, List<Target> targets) {
 
         private Defaults defaults(YamlNode node) {
             node.allowOnly(DEFAULT_KEYS);
-            Timing interval = timing(node.get("interval"), BY_DEFAULTS, new Timing(serviceInterval, BY_SETTINGS, null));
-            Timing timeout = timing(node.get("timeout"), BY_DEFAULTS, new Timing(serviceTimeout, BY_SETTINGS, null));
-            Timing absence = timing(node.get("absence-timeout"), BY_DEFAULTS, new Timing(null, BY_SETTINGS, null));
-            Timing metrics = timing(node.get("metrics-interval"), BY_DEFAULTS, new Timing(null, BY_SETTINGS, null));
-            checkTimings(BY_DEFAULTS, interval, timeout, absence);
-            checkMetricsInterval(BY_DEFAULTS, metrics, timeout);
-            return new Defaults(interval, metrics, timeout, absence, name(node.get("group"), "default"), labels(node.get("labels"),
-                    Map.of()), names(node.get("critical-checks"), List.of()));
+            Timing unset = new Timing(null, BY_SETTINGS, null);
+            Defaults settings = new Defaults(new Timing(serviceInterval, BY_SETTINGS, null), unset,
+                    new Timing(serviceTimeout, BY_SETTINGS, null), unset, "default", Map.of(), List.of());
+            return overlay(node, BY_DEFAULTS, settings, name(node.get("group"), "default"));
         }
 
         /** A group's overrides over {@code defaults}; a mistake is reported once, where the group sets it. */
@@ -174,16 +170,24 @@ public record Inventory(String source, List<Target> targets) {
                 return defaults;
             }
             node.allowOnly(GROUP_KEYS);
-            Timing interval = timing(node.get("interval"), BY_GROUP, defaults.interval());
-            Timing timeout = timing(node.get("timeout"), BY_GROUP, defaults.timeout());
-            Timing absence = timing(node.get("absence-timeout"), BY_GROUP, defaults.absence());
-            Timing metrics = timing(node.get("metrics-interval"), BY_GROUP, defaults.metricsInterval());
-            checkTimings(BY_GROUP, interval, timeout, absence);
-            checkMetricsInterval(BY_GROUP, metrics, timeout);
-            Map<String, String> labels = new LinkedHashMap<>(defaults.labels());
+            return overlay(node, BY_GROUP, defaults, name);
+        }
+
+        /**
+         * What {@code node} sets at {@code level} (defaults, a group, a target) over what it inherits from
+         * {@code base}: timings checked where this level sets them, labels merged over the base's.
+         */
+        private Defaults overlay(YamlNode node, int level, Defaults base, String group) {
+            Timing interval = timing(node.get("interval"), level, base.interval());
+            Timing metrics = timing(node.get("metrics-interval"), level, base.metricsInterval());
+            Timing timeout = timing(node.get("timeout"), level, base.timeout());
+            Timing absence = timing(node.get("absence-timeout"), level, base.absence());
+            checkTimings(level, interval, timeout, absence);
+            checkMetricsInterval(level, metrics, timeout);
+            Map<String, String> labels = new LinkedHashMap<>(base.labels());
             labels.putAll(labels(node.get("labels"), Map.of()));
-            return new Defaults(interval, metrics, timeout, absence, name, labels,
-                    names(node.get("critical-checks"), defaults.criticalChecks()));
+            return new Defaults(interval, metrics, timeout, absence, group, labels,
+                    names(node.get("critical-checks"), base.criticalChecks()));
         }
 
         private Target target(YamlNode node, Defaults topDefaults, Map<String, Defaults> groups) {
@@ -193,19 +197,13 @@ public record Inventory(String source, List<Target> targets) {
             }
             node.allowOnly(TARGET_KEYS);
             String group = name(node.get("group"), topDefaults.group());
-            Defaults defaults = groups.getOrDefault(group, topDefaults);
             String id = id(node.require("id"));
             String health = url(node.require("health"));
             String metrics = url(node.get("metrics"));
-            Map<String, String> labels = new LinkedHashMap<>(defaults.labels());
-            labels.putAll(labels(node.get("labels"), Map.of()));
-            Timing interval = timing(node.get("interval"), BY_TARGET, defaults.interval());
-            Timing timeout = timing(node.get("timeout"), BY_TARGET, defaults.timeout());
-            Timing absence = timing(node.get("absence-timeout"), BY_TARGET, defaults.absence());
-            Timing metricsInterval = timing(node.get("metrics-interval"), BY_TARGET, defaults.metricsInterval());
-            checkTimings(BY_TARGET, interval, timeout, absence);
-            checkMetricsInterval(BY_TARGET, metricsInterval, timeout);
-            List<String> critical = names(node.get("critical-checks"), defaults.criticalChecks());
+            Defaults own = overlay(node, BY_TARGET, groups.getOrDefault(group, topDefaults), group);
+            Timing interval = own.interval();
+            Timing metricsInterval = own.metricsInterval();
+            Timing absence = own.absence();
             if (id == null || health == null) {
                 return null; // already a problem; the file is refused as a whole
             }
@@ -216,11 +214,11 @@ public record Inventory(String source, List<Target> targets) {
                     .setHealthUrl(health)
                     .setMetricsUrl(metrics)
                     .setGroup(group)
-                    .setLabels(labels)
+                    .setLabels(own.labels())
                     .setCheckIntervalMs(interval.value().toMillis())
                     .setMetricsIntervalMs(metricsInterval.value() == null ? null : metricsInterval.value().toMillis())
-                    .setTimeoutMs(timeout.value().toMillis())
-                    .setCriticalChecks(critical)
+                    .setTimeoutMs(own.timeout().value().toMillis())
+                    .setCriticalChecks(own.criticalChecks())
                     .setAbsenceTimeoutMs(absenceTimeout.toMillis())
                     .setUpdatedAt(updatedAt)
                     .build();
@@ -232,15 +230,7 @@ public record Inventory(String source, List<Target> targets) {
          * service's own settings were checked by {@link CollectorSettings}.
          */
         private static void checkTimings(int level, Timing interval, Timing timeout, Timing absence) {
-            if (interval.level() == level && interval.value().compareTo(MIN_INTERVAL) < 0) {
-                interval.node().problem(Durations.format(interval.value()) + " is shorter than the minimum "
-                        + Durations.format(MIN_INTERVAL));
-            }
-            if ((interval.level() == level || timeout.level() == level) && timeout.value().compareTo(interval.value()) > 0) {
-                (timeout.level() == level ? timeout : interval).node().problem("the timeout "
-                        + Durations.format(timeout.value()) + " is longer than the interval "
-                        + Durations.format(interval.value()) + "; polls of one target would pile up");
-            }
+            checkInterval(level, interval, timeout, "interval", "polls of one target would pile up");
             if (absence.value() != null && (absence.level() == level || interval.level() == level)
                     && absence.value().compareTo(interval.value()) <= 0) {
                 (absence.level() == level ? absence : interval).node().problem("the absence-timeout "
@@ -249,19 +239,23 @@ public record Inventory(String source, List<Target> targets) {
             }
         }
 
-        /** As {@link #checkTimings} for the metrics interval, when one is set: at least the minimum and the timeout. */
+        /** As {@link #checkTimings} for the metrics interval, when one is set. */
         private static void checkMetricsInterval(int level, Timing metrics, Timing timeout) {
-            if (metrics.value() == null) {
-                return;
+            if (metrics.value() != null) {
+                checkInterval(level, metrics, timeout, "metrics-interval", "metrics polls of one target would pile up");
             }
-            if (metrics.level() == level && metrics.value().compareTo(MIN_INTERVAL) < 0) {
-                metrics.node().problem(Durations.format(metrics.value()) + " is shorter than the minimum "
+        }
+
+        /** An interval of at least the minimum and no shorter than the timeout, where this level set either. */
+        private static void checkInterval(int level, Timing interval, Timing timeout, String name, String why) {
+            if (interval.level() == level && interval.value().compareTo(MIN_INTERVAL) < 0) {
+                interval.node().problem(Durations.format(interval.value()) + " is shorter than the minimum "
                         + Durations.format(MIN_INTERVAL));
             }
-            if ((metrics.level() == level || timeout.level() == level) && timeout.value().compareTo(metrics.value()) > 0) {
-                (timeout.level() == level ? timeout : metrics).node().problem("the timeout "
-                        + Durations.format(timeout.value()) + " is longer than the metrics-interval "
-                        + Durations.format(metrics.value()) + "; metrics polls of one target would pile up");
+            if ((interval.level() == level || timeout.level() == level) && timeout.value().compareTo(interval.value()) > 0) {
+                (timeout.level() == level ? timeout : interval).node().problem("the timeout "
+                        + Durations.format(timeout.value()) + " is longer than the " + name + " "
+                        + Durations.format(interval.value()) + "; " + why);
             }
         }
 
