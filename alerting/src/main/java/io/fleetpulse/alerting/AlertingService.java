@@ -40,6 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToLongFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -152,6 +153,10 @@ public final class AlertingService extends ManagedService {
             String group = alerting.groupOf(receiver);
             Map<String, Object> props = kafka().consumer(group, CLIENT_ID + "-" + receiver.name());
             props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(MAX_POLL, alerting.maxInFlight()));
+            // Cooperative: a member joining or leaving moves only the partitions that change owner, so the others'
+            // notifications keep retrying where they are instead of being handed over.
+            props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                    CooperativeStickyAssignor.class.getName());
             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                     new ByteArrayDeserializer());
             meters().bindKafkaClient(consumer);
@@ -442,6 +447,7 @@ public final class AlertingService extends ManagedService {
                 shown.put("skipped", worker.skippedCount());
                 shown.put("inFlight", worker.inFlight());
                 shown.put("uncommitted", consumer.pending());
+                shown.put("partitions", consumer.partitions());
                 shown.put("consumed", consumer.consumed());
                 shown.put("commits", consumer.commits());
                 shown.put("lastError", Objects.toString(worker.lastError(), null));

@@ -68,6 +68,7 @@ final class ReceiverConsumer {
     private final AtomicLong commits = new AtomicLong();
     private volatile boolean running = true;
     private volatile boolean assigned;
+    private volatile int owned;
     private volatile int pending;
     private boolean paused;
     private Collection<TopicPartition> lost;
@@ -97,6 +98,11 @@ final class ReceiverConsumer {
 
     boolean isAssigned() {
         return assigned;
+    }
+
+    /** How many partitions of the notification topic this receiver's consumer owns now. */
+    int partitions() {
+        return owned;
     }
 
     long consumed() {
@@ -252,18 +258,20 @@ final class ReceiverConsumer {
     private final class Rebalance implements ConsumerRebalanceListener {
 
         @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        public void onPartitionsAssigned(Collection<TopicPartition> added) {
             assigned = true;
+            owned = consumer.assignment().size();
             if (paused) {
-                consumer.pause(partitions);
+                consumer.pause(added);
             }
         }
 
         @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            owned = Math.max(0, consumer.assignment().size() - revoked.size());
             // Still the owner here: a bounded wait for what is about to settle, commit it, hand over the rest. An
             // unbounded wait (a receiver retrying for hours) would outlast max.poll.interval.ms and get us expelled.
-            List<TopicPartition> ours = partitions.stream().filter(progress::containsKey).toList();
+            List<TopicPartition> ours = revoked.stream().filter(progress::containsKey).toList();
             if (ours.isEmpty()) {
                 return;
             }
@@ -275,12 +283,13 @@ final class ReceiverConsumer {
         }
 
         @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        public void onPartitionsLost(Collection<TopicPartition> gone) {
             // Expelled: another member owns them, committing would fail. What is in flight is abandoned and the loop
             // dies, so the process restarts instead of carrying on as a member that missed its deadlines.
             assigned = false;
-            abandon(partitions);
-            lost = List.copyOf(partitions);
+            owned = 0;
+            abandon(gone);
+            lost = List.copyOf(gone);
         }
     }
 
