@@ -309,7 +309,10 @@ final class DeliveryWorker implements AutoCloseable {
                 }
                 case RETRY -> {
                     String text = errorText(decision, status, detail);
-                    audits.add(audit.write(record(notification, NotificationOutcome.RETRIED, attempt, status, text)));
+                    // A honoured Retry-After is the receiver pacing us: THROTTLED, not a failed attempt.
+                    NotificationOutcome outcome = decision.throttled() ? NotificationOutcome.THROTTLED
+                            : NotificationOutcome.RETRIED;
+                    audits.add(audit.write(record(notification, outcome, attempt, status, text)));
                     retried.increment();
                     if (decision.throttled()) {
                         throttled = throttled.plus(decision.delay());

@@ -73,8 +73,8 @@ class DeliveryWorkerTest {
             DeliveryWorker.Result result = settle(worker.submit(notification("fp-storm")));
 
             assertEquals(DeliveryWorker.Result.SENT, result);
-            assertEquals(List.of(NotificationOutcome.RETRIED, NotificationOutcome.RETRIED, NotificationOutcome.RETRIED,
-                    NotificationOutcome.SENT), outcomes());
+            assertEquals(List.of(NotificationOutcome.THROTTLED, NotificationOutcome.THROTTLED,
+                    NotificationOutcome.THROTTLED, NotificationOutcome.SENT), outcomes());
             assertEquals(List.of(1, 2, 3, 4), audit.stream().map(NotificationRecord::getAttempt).toList(),
                     "the audit numbers every HTTP attempt");
             assertTrue(audit.get(0).getError().contains("throttled"), audit.get(0).getError());
