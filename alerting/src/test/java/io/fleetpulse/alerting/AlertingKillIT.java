@@ -198,13 +198,7 @@ class AlertingKillIT {
     private static Map<String, Integer> counts(List<LoggedRequest> requests) {
         Map<String, Integer> counts = new TreeMap<>();
         for (LoggedRequest request : requests) {
-            String body = request.getBodyAsString();
-            int at = body.indexOf("fp-kill-");
-            int end = at + "fp-kill-".length();
-            while (end < body.length() && Character.isDigit(body.charAt(end))) {
-                end++;
-            }
-            counts.merge(body.substring(at, end), 1, Integer::sum);
+            counts.merge(TestAlerts.fingerprintIn(request.getBodyAsString(), "fp-kill-"), 1, Integer::sum);
         }
         return counts;
     }
@@ -226,13 +220,6 @@ class AlertingKillIT {
     }
 
     private void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what
-                        + (second == null ? "" : "; status " + second.status()));
-            }
-            Thread.sleep(50);
-        }
+        Await.until(condition, WAIT, what, () -> second == null ? null : "status " + second.status());
     }
 }

@@ -124,7 +124,7 @@ class IndependentReceiversIT {
 
         await(() -> slackAlerts().size() == ALERTS, "Slack to get every alert");
         for (LoggedRequest request : slackAlerts()) {
-            String fingerprint = fingerprintOf(request);
+            String fingerprint = TestAlerts.fingerprintIn(request.getBodyAsString(), "fp-indep-");
             long late = request.getLoggedDate().getTime() - producedAt.get(fingerprint);
             assertTrue(late <= SLACK_WITHIN_MS, fingerprint + " reached Slack " + late + " ms after it was produced");
         }
@@ -187,16 +187,6 @@ class IndependentReceiversIT {
                 .withRequestBody(containing("[" + state + "]")));
     }
 
-    private static String fingerprintOf(LoggedRequest request) {
-        String body = request.getBodyAsString();
-        int at = body.indexOf("fp-indep-");
-        int end = at + "fp-indep-".length();
-        while (end < body.length() && Character.isDigit(body.charAt(end))) {
-            end++;
-        }
-        return body.substring(at, end);
-    }
-
     private static JsonNode receiver(JsonNode status, String name) {
         for (JsonNode receiver : status.path("receivers")) {
             if (receiver.path("name").asText().equals(name)) {
@@ -216,13 +206,6 @@ class IndependentReceiversIT {
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what
-                        + (service == null ? "" : "; status " + service.status()));
-            }
-            Thread.sleep(20);
-        }
+        Await.until(condition, WAIT, what, () -> service == null ? null : "status " + service.status());
     }
 }
