@@ -30,20 +30,25 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToLongFunction;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -137,6 +142,7 @@ public final class AlertingService extends ManagedService {
                 .build();
         RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
         router = new Router(receivers, alerting.groupId(), delivered::contains);
+        startWhereTheSharedGroupStopped(receivers, deadline);
         running = true;
         List<ReceiverConsumer> opened = new ArrayList<>();
         for (Receiver receiver : receivers) {
@@ -189,6 +195,51 @@ public final class AlertingService extends ManagedService {
                 new ByteArrayDeserializer())) {
             delivered.rebuild(reader, clock().instant(), timeout);
         }
+    }
+
+    /**
+     * Before receivers had groups of their own, one group named {@code alerting.group.id} read fleet.alerts for all
+     * of them. A receiver group that has committed nothing yet starts at that group's offsets, not at the earliest
+     * record: fleet.alerts keeps 30 days and the delivered set only one, so an upgrade would post weeks of old alerts
+     * again. A group with offsets of its own is left alone, so this happens once.
+     */
+    private void startWhereTheSharedGroupStopped(List<Receiver> receivers, Instant deadline) {
+        if (receivers.isEmpty()) {
+            return;
+        }
+        long millis = Math.max(1_000, Math.min(30_000, Duration.between(Instant.now(), deadline).toMillis()));
+        try (Admin admin = Admin.create(kafka().admin(CLIENT_ID + "-offsets", (int) millis))) {
+            Map<TopicPartition, OffsetAndMetadata> shared = committed(admin, alerting.groupId(), millis);
+            if (shared.isEmpty()) {
+                return;
+            }
+            for (Receiver receiver : receivers) {
+                String group = alerting.groupOf(receiver);
+                if (committed(admin, group, millis).isEmpty()) {
+                    admin.alterConsumerGroupOffsets(group, shared).all().get(millis, TimeUnit.MILLISECONDS);
+                    LOG.info("receiver {} starts in its own group {} where group {} stopped: {}", receiver.name(),
+                            group, alerting.groupId(), shared);
+                }
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not read or set the consumer groups' offsets on "
+                    + Topics.ALERTS.name() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while setting the receivers' start offsets", e);
+        }
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> committed(Admin admin, String group, long millis)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(millis, TimeUnit.MILLISECONDS)
+                .forEach((tp, offset) -> {
+                    if (offset != null && tp.topic().equals(Topics.ALERTS.name())) {
+                        offsets.put(tp, offset);
+                    }
+                });
+        return offsets;
     }
 
     /** What the receivers' loops ask of the service. */

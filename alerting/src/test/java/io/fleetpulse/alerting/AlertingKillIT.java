@@ -139,8 +139,9 @@ class AlertingKillIT {
         values.put("alerting.slack.webhook.url", receivers.baseUrl() + SLACK_PATH);
         values.put("alerting.pagerduty.url", receivers.baseUrl() + PD_PATH);
         values.put("alerting.pagerduty.routing.key", "kill-routing-key-0123456789");
-        values.put("alerting.slack.rate.per.second", "20");
-        values.put("alerting.pagerduty.rate.per.second", "20");
+        // A burst of 40 takes about 8 s at 5/s: long enough to be killed in the middle of it.
+        values.put("alerting.slack.rate.per.second", "5");
+        values.put("alerting.pagerduty.rate.per.second", "5");
         values.put("alerting.http.timeout", "2s");
         // The dead process's members leave their groups after this, not the default 45 s.
         values.put("kafka.client.session.timeout.ms", "6000");

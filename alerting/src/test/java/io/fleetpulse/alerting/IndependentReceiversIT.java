@@ -51,7 +51,7 @@ class IndependentReceiversIT {
     private static final String PD_PATH = "/v2/enqueue";
     private static final String ROUTING_KEY = "indepRoutingKey0123456789abcdef";
     private static final int ALERTS = 20;
-    private static final long SLACK_WITHIN_MS = 1_500;
+    private static final long SLACK_WITHIN_MS = 2_000;
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private static KafkaFixture kafka;
