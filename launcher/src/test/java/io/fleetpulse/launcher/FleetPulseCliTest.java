@@ -35,7 +35,8 @@ class FleetPulseCliTest {
     @Test
     void shouldOfferOneSubcommandPerServiceAndTheTools() {
         var subcommands = FleetPulseCli.commandLine().getSubcommands().keySet();
-        for (String name : new String[] {"collector", "stream-processor", "sink", "alerting", "simulate", "demo", "topics"}) {
+        for (String name : new String[] {"collector", "stream-processor", "sink", "alerting", "simulate", "demo", "topics",
+                "notifications"}) {
             assertTrue(subcommands.contains(name), () -> "missing subcommand " + name + " in " + subcommands);
         }
     }
@@ -165,6 +166,24 @@ class FleetPulseCliTest {
         assertEquals(2, run.exit());
         assertOneLineNaming(run.err(), "--sevrers");
         assertTrue(run.err().contains("--servers"), run.err());
+    }
+
+    @Test
+    void shouldRejectANotificationsRetrySinceThatIsNeitherAnInstantNorADuration() {
+        CliRun run = CliRun.execute("notifications", "retry", "--since", "yesterday");
+
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--since");
+        assertTrue(run.err().contains("2024-05-01T12:00:00Z"), run.err());
+    }
+
+    @Test
+    void shouldRejectRetryingAReceiverThatIsNotConfiguredBeforeReadingAnything() {
+        CliRun run = CliRun.execute("notifications", "retry", "--receiver", "opsgenie", "--since", "2h");
+
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--receiver");
+        assertTrue(run.err().contains("no receiver named opsgenie"), run.err());
     }
 
     private static void assertOneLineNaming(String err, String option) {
