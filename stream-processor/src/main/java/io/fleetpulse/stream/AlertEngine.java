@@ -274,23 +274,27 @@ final class AlertEngine {
         if (tier.severity().compareTo(firing.severity()) <= 0) {
             return firing;
         }
-        AlertRecord next = new AlertRecord(firing.fingerprint(), firing.ruleId(), firing.targetId(), firing.check(),
-                tier.severity(), firing.group(), firing.labels(), firing.machine());
-        counters.alertFired();
-        out.add(described(event(next, AlertState.FIRING, rule.summary(firing.targetId(), firing.check(), sample.value()),
-                evidence(sample, sample.value(), tier.condition(), sample.observations()),
-                firing.machine().startsAt(), null, sample.at()), rule, firing.check(), sample.value()));
-        return next;
+        return announcedAgain(rule, firing, sample, tier, out);
     }
 
     /**
-     * A "no data" alert's series has a value again and it is not recovered: it is announced again as the rule's own
-     * alert (FIRING, same fingerprint, the rule's summary), with the higher of its severity and the value's tier.
+     * A "no data" alert's series has a value again and it is not recovered: a value meeting the firing condition
+     * announces it again as the rule's own alert (FIRING, same fingerprint, the rule's summary), with the higher of its
+     * severity and the value's tier; a value on its way to recovery (inside the recovery {@code for}, or in the
+     * hysteresis band) announces nothing, the resolve will.
      */
     private AlertRecord dataReturned(ThresholdRule rule, AlertRecord firing, SignalSample sample, List<AlertEvent> out) {
-        boolean meets = rule.fire().holdsFor(sample.value());
-        ThresholdRule.Tier tier = meets ? rule.tierFor(sample.value()) : new ThresholdRule.Tier(rule.severity(), rule.fire());
-        Severity severity = tier.severity().compareTo(firing.severity()) > 0 ? tier.severity() : firing.severity();
+        if (!rule.fire().holdsFor(sample.value())) {
+            return firing; // the caller marks it as having data again
+        }
+        return announcedAgain(rule, firing, sample, rule.tierFor(sample.value()), out);
+    }
+
+    /** FIRING again under the same fingerprint and {@code startsAt}, at the higher of its severity and {@code tier}'s. */
+    private AlertRecord announcedAgain(ThresholdRule rule, AlertRecord firing, SignalSample sample,
+                                       ThresholdRule.Tier tier, List<AlertEvent> out) {
+        Severity severity = firing.severity() != null && firing.severity().compareTo(tier.severity()) > 0
+                ? firing.severity() : tier.severity();
         AlertRecord next = new AlertRecord(firing.fingerprint(), firing.ruleId(), firing.targetId(), firing.check(),
                 severity, firing.group(), firing.labels(), firing.machine(), firing.lastSeen(), false);
         counters.alertFired();
