@@ -336,6 +336,42 @@ class RuleKindsTopologyTest {
     }
 
     @Test
+    void shouldAnnounceNothingWhileANoDataAlertsReturnedDataIsOnItsWayToRecovery() {
+        start("""
+                rules:
+                  - id: cpu-high
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    recovery: { op: "<", value: 75, for: 20s }
+                    severity: warning
+                    stale_after: 1m
+                    on_stale: absent
+                """);
+        topology.sendCpu("a", 95, at(0));
+        topology.sendCheck("a", CheckStatus.OK, at(60));
+        assertEquals(2, topology.readAlerts().size(), "FIRING, then FIRING as no data");
+
+        topology.sendCpu("a", 80, at(70)); // in the hysteresis band
+        topology.sendCpu("a", 50, at(80)); // recovering, for 20 s
+        assertTrue(topology.alerts.isEmpty(), "no page that it is still bad: it is not");
+        topology.sendCpu("a", 50, at(100));
+        assertEquals(AlertState.RESOLVED, topology.readAlerts().get(0).getState());
+    }
+
+    @Test
+    void shouldKeepNoFirstSeenStateWhenNoRuleHasAWarmUp() {
+        topology = TopologyHarness.withDefaults(stateDir);
+        topology.sendCpu("a", 10, at(0));
+        topology.sendCheck("a", CheckStatus.OK, at(5));
+
+        org.apache.kafka.streams.state.KeyValueStore<String, Long> firstSeen =
+                topology.driver.getKeyValueStore(HealthTopology.FIRST_SEEN_STORE);
+        assertNull(firstSeen.get("a"), "a read and a write per new target only for books that need them");
+    }
+
+    @Test
     void shouldFireAStalePendingAlertAsNoDataUnderOnStaleAbsent() {
         start(STALE_CPU.formatted("30s", "absent"));
         topology.sendTarget("a", "edge", Map.of("zone", "z1"), at(0));
