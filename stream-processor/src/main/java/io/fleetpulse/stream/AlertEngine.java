@@ -114,8 +114,11 @@ final class AlertEngine {
             String key = AlertRecord.key(targetId, rule.id(), check);
             AlertRecord stored = alerts.get(key);
             AlertRecord next = step(rule, targetId, check, stored, sample, out);
-            Instant last = stored == null ? null : stored.lastSeen();
-            next = next.seenAt(last != null && last.isAfter(sample.at()) ? last : sample.at(), false);
+            if (rule.stale() != null) {
+                // Only rules with staleness keep it: it makes every value of a PENDING or FIRING alert a store write.
+                Instant last = stored == null ? null : stored.lastSeen();
+                next = next.seenAt(last != null && last.isAfter(sample.at()) ? last : sample.at(), false);
+            }
             persist(key, stored, next);
             scheduleStale(key, next, rule);
             if (rule.perCheck() && !allChecksAlerts.isEmpty()) {
