@@ -46,8 +46,11 @@ import java.util.stream.Collectors;
  * {@code check: db} (check signals only) watches one check name; without it every check of a target is watched, each
  * with its own state and alert.
  *
- * <p>A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
- * evaluator a rule type for it.
+ * <p>Kinds: {@code threshold} (as above), {@code error_rate} ({@code window: 1m | 1h}, {@code value}) and
+ * {@code absence} (optional {@code after}). Each compiles to the one rule model, {@link ThresholdRule}. A new kind is a
+ * value of {@link #KINDS} with its own fields in {@link #FIELDS_BY_KIND} and a compiler like {@link #errorRate} that
+ * returns its signal, check and firing condition; the options every rule has are read once for all kinds, and the
+ * engine that runs the rules stays as it is.
  */
 public final class RuleBook {
 
