@@ -32,6 +32,25 @@ class RuleKindsTopologyTest {
         }
     }
 
+    /** The one alert published since the last read. */
+    private AlertEvent onlyAlert() {
+        List<AlertEvent> alerts = topology.readAlerts();
+        assertEquals(1, alerts.size(), alerts.toString());
+        return alerts.get(0);
+    }
+
+    /** One rule, cpu-high ({@code cpu_percent > 90}), with {@code options} (one per line) added to it. */
+    private void startCpuHigh(String options) {
+        start("""
+                rules:
+                  - id: cpu-high
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                """ + options.lines().map(line -> "    " + line + "\n").collect(java.util.stream.Collectors.joining()));
+    }
+
     private void start(String rules) {
         topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse(rules, "test")), stateDir);
     }
@@ -56,9 +75,7 @@ class RuleKindsTopologyTest {
 
         topology.sendCheck("a", CheckStatus.OK, at(70));
 
-        List<AlertEvent> alerts = topology.readAlerts();
-        assertEquals(1, alerts.size());
-        AlertEvent firing = alerts.get(0);
+        AlertEvent firing = onlyAlert();
         assertEquals(AlertState.FIRING, firing.getState());
         assertEquals("a failed 0.6667 of its checks over 1m (threshold 0.5)", firing.getSummary());
         assertEquals("error_rate_1m", firing.getEvidence().getSignal());
@@ -94,9 +111,7 @@ class RuleKindsTopologyTest {
 
         topology.sendCheck("a", CheckStatus.OK, at(3610));
 
-        List<AlertEvent> alerts = topology.readAlerts();
-        assertEquals(1, alerts.size(), alerts.toString());
-        AlertEvent firing = alerts.get(0);
+        AlertEvent firing = onlyAlert();
         assertEquals("errors-hour", firing.getRuleId());
         assertEquals(Severity.CRITICAL, firing.getSeverity());
         assertEquals("error_rate_1h", firing.getEvidence().getSignal());
@@ -143,16 +158,10 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldNotFireDuringTheWarmUpAfterATargetFirstAppears() {
-        start("""
-                rules:
-                  - id: cpu-high
-                    kind: threshold
-                    signal: cpu_percent
-                    op: ">"
-                    value: 90
-                    for: 10s
-                    warm_up: 30s
-                    severity: warning
+        startCpuHigh("""
+                for: 10s
+                warm_up: 30s
+                severity: warning
                 """);
         topology.sendCpu("a", 99, at(0));
         topology.sendCpu("a", 99, at(20));
@@ -165,10 +174,9 @@ class RuleKindsTopologyTest {
         topology.sendCpu("a", 99, at(40));
         topology.sendCpu("b", 99, at(55));
 
-        List<AlertEvent> alerts = topology.readAlerts();
-        assertEquals(1, alerts.size());
-        assertEquals("a", alerts.get(0).getTargetId());
-        assertEquals(at(40), alerts.get(0).getStartsAt(), "for 10 s from the first value after warm-up");
+        AlertEvent a = onlyAlert();
+        assertEquals("a", a.getTargetId());
+        assertEquals(at(40), a.getStartsAt(), "for 10 s from the first value after warm-up");
 
         topology.sendCpu("b", 99, at(65));
         topology.sendCpu("b", 99, at(75));
@@ -177,15 +185,9 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldWarmUpAgainWhenARemovedTargetComesBack() {
-        start("""
-                rules:
-                  - id: cpu-high
-                    kind: threshold
-                    signal: cpu_percent
-                    op: ">"
-                    value: 90
-                    warm_up: 30s
-                    severity: warning
+        startCpuHigh("""
+                warm_up: 30s
+                severity: warning
                 """);
         topology.sendCpu("a", 10, at(0));
         topology.sendCpu("a", 99, at(30));
@@ -201,23 +203,20 @@ class RuleKindsTopologyTest {
 
     // ---------------------------------------------------------------- staleness
 
-    private static final String STALE_CPU = """
-            rules:
-              - id: cpu-high
-                kind: threshold
-                signal: cpu_percent
-                op: ">"
-                value: 90
+    /** cpu-high with {@code for} and {@code on_stale} as given, stale after 1 min, with a runbook. */
+    private void startStaleCpu(String fireFor, String onStale) {
+        startCpuHigh("""
                 for: %s
                 severity: warning
                 stale_after: 1m
                 on_stale: %s
                 runbook: "https://runbooks.example/cpu?target={target}"
-            """;
+                """.formatted(fireFor, onStale));
+    }
 
     @Test
     void shouldResolveAFiringAlertAsStaleWhenItsSeriesHasNoFreshValue() {
-        start(STALE_CPU.formatted("0s", "resolve"));
+        startStaleCpu("0s", "resolve");
         topology.sendCpu("a", 95, at(0));
         AlertEvent firing = topology.readAlerts().get(0);
         for (int s = 10; s < 60; s += 10) {
@@ -227,9 +226,7 @@ class RuleKindsTopologyTest {
 
         topology.sendCheck("a", CheckStatus.OK, at(61));
 
-        List<AlertEvent> alerts = topology.readAlerts();
-        assertEquals(1, alerts.size());
-        AlertEvent stale = alerts.get(0);
+        AlertEvent stale = onlyAlert();
         assertEquals(AlertState.RESOLVED, stale.getState());
         assertEquals(firing.getFingerprint(), stale.getFingerprint());
         assertEquals("a resolved (cpu-high): stale (no value for 1m)", stale.getSummary());
@@ -246,7 +243,7 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldEndAPendingAlertQuietlyWhenItGoesStale() {
-        start(STALE_CPU.formatted("30s", "resolve"));
+        startStaleCpu("30s", "resolve");
         topology.sendCpu("a", 95, at(0));
         topology.sendCheck("a", CheckStatus.OK, at(60)); // stale at 60 s: PENDING ends
         topology.sendCpu("a", 95, at(70));
@@ -259,7 +256,7 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldNotGoStaleWhileValuesKeepComing() {
-        start(STALE_CPU.formatted("0s", "resolve"));
+        startStaleCpu("0s", "resolve");
         topology.sendCpu("a", 95, at(0));
         topology.readAlerts();
         for (int s = 30; s <= 300; s += 30) {
@@ -272,7 +269,7 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldGoStaleInASilentPartitionOnceTheWindowEngineCarriesItsEventTimeOn() {
-        start(STALE_CPU.formatted("0s", "resolve"));
+        startStaleCpu("0s", "resolve");
         topology.sendCpu("a", 95, at(0));
         topology.readAlerts();
         topology.advanceWallClock(Duration.ofSeconds(20));
@@ -282,22 +279,19 @@ class RuleKindsTopologyTest {
         topology.advanceWallClock(Duration.ofMinutes(3));
         topology.advanceWallClock(Duration.ofSeconds(1));
 
-        List<AlertEvent> alerts = topology.readAlerts();
-        assertEquals(1, alerts.size(), alerts.toString());
-        assertEquals(AlertState.RESOLVED, alerts.get(0).getState());
-        assertEquals(at(60), alerts.get(0).getEndsAt(), "at last value + stale_after, whenever it is found");
+        AlertEvent stale = onlyAlert();
+        assertEquals(AlertState.RESOLVED, stale.getState());
+        assertEquals(at(60), stale.getEndsAt(), "at last value + stale_after, whenever it is found");
     }
 
     @Test
     void shouldTurnAStaleFiringAlertIntoNoDataAndResolveItWhenDataReturnsRecovered() {
-        start(STALE_CPU.formatted("0s", "absent"));
+        startStaleCpu("0s", "absent");
         topology.sendCpu("a", 95, at(0));
         AlertEvent firing = topology.readAlerts().get(0);
         topology.sendCheck("a", CheckStatus.OK, at(60));
 
-        List<AlertEvent> alerts = topology.readAlerts();
-        assertEquals(1, alerts.size());
-        AlertEvent noData = alerts.get(0);
+        AlertEvent noData = onlyAlert();
         assertEquals(AlertState.FIRING, noData.getState());
         assertEquals(firing.getFingerprint(), noData.getFingerprint(), "the same alert, now about the missing data");
         assertEquals("a sent no cpu_percent for 1m (cpu-high)", noData.getSummary());
@@ -316,7 +310,7 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldTurnNoDataBackIntoTheRulesAlertWhenDataReturnsStillBad() {
-        start(STALE_CPU.formatted("0s", "absent"));
+        startStaleCpu("0s", "absent");
         topology.sendCpu("a", 95, at(0));
         topology.sendCheck("a", CheckStatus.OK, at(60));
         String fingerprint = topology.readAlerts().get(1).getFingerprint();
@@ -337,17 +331,11 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldAnnounceNothingWhileANoDataAlertsReturnedDataIsOnItsWayToRecovery() {
-        start("""
-                rules:
-                  - id: cpu-high
-                    kind: threshold
-                    signal: cpu_percent
-                    op: ">"
-                    value: 90
-                    recovery: { op: "<", value: 75, for: 20s }
-                    severity: warning
-                    stale_after: 1m
-                    on_stale: absent
+        startCpuHigh("""
+                recovery: { op: "<", value: 75, for: 20s }
+                severity: warning
+                stale_after: 1m
+                on_stale: absent
                 """);
         topology.sendCpu("a", 95, at(0));
         topology.sendCheck("a", CheckStatus.OK, at(60));
@@ -373,14 +361,12 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldFireAStalePendingAlertAsNoDataUnderOnStaleAbsent() {
-        start(STALE_CPU.formatted("30s", "absent"));
+        startStaleCpu("30s", "absent");
         topology.sendTarget("a", "edge", Map.of("zone", "z1"), at(0));
         topology.sendCpu("a", 95, at(0));
         topology.sendCheck("a", CheckStatus.OK, at(60));
 
-        List<AlertEvent> alerts = topology.readAlerts();
-        assertEquals(1, alerts.size());
-        AlertEvent noData = alerts.get(0);
+        AlertEvent noData = onlyAlert();
         assertEquals(AlertState.FIRING, noData.getState());
         assertEquals(Fingerprint.of("cpu-high", "a", Map.of("zone", "z1")), noData.getFingerprint());
         assertEquals("edge", noData.getGroup());
@@ -390,7 +376,7 @@ class RuleKindsTopologyTest {
 
     @Test
     void shouldFindStaleAlertsStoredBeforeTheTaskStartedIncludingOnesWrittenWithoutLastSeen() {
-        start(STALE_CPU.formatted("0s", "resolve"));
+        startStaleCpu("0s", "resolve");
         AlertStateMachine.Snapshot firingSince10 = new AlertStateMachine.Snapshot(AlertState.FIRING, at(10), 1, at(10),
                 null, 0);
         // As a previous run left them: one with its last value at 20 s, one from format 2 (no last seen: 10 s).
