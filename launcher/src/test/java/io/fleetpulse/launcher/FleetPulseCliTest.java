@@ -43,7 +43,8 @@ class FleetPulseCliTest {
 
     @Test
     void shouldWriteTheSummaryWithTheDocumentedFields(@TempDir Path dir) throws Exception {
-        DemoSummary summary = new DemoSummary(50, 121.5, 1000, 500, 40, 3, 2, 5, 5,
+        DemoSummary summary = new DemoSummary(50, 121.5, 1000, 500, 40, 3, 2,
+                Map.of("threshold", 2L, "absence", 1L), 5, 5,
                 Map.of("target_window_1m", 40L, "alert_event", 5L), 0, Map.of(), 300, "/data/demo", true, 3000, 1500);
         Path file = dir.resolve("s.json");
 
@@ -55,6 +56,8 @@ class FleetPulseCliTest {
         assertEquals(40, json.at("/windows").asLong());
         assertEquals(3, json.at("/alerts/fired").asLong());
         assertEquals(2, json.at("/alerts/resolved").asLong());
+        assertEquals(2, json.at("/alerts/fired_by_kind/threshold").asLong());
+        assertEquals(1, json.at("/alerts/fired_by_kind/absence").asLong());
         assertEquals(5, json.at("/notifications/slack").asLong());
         assertEquals(5, json.at("/notifications/pagerduty").asLong());
         assertEquals(40, json.at("/postgres_rows/target_window_1m").asLong());
