@@ -1,5 +1,6 @@
 package io.fleetpulse.stream;
 
+import io.fleetpulse.events.HealthStatus;
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.runtime.yaml.YamlFileException;
 import io.fleetpulse.runtime.yaml.YamlNode;
@@ -58,7 +59,10 @@ public final class RuleBook {
     private static final List<String> OVERRIDE_FIELDS = List.of("target", "group", "value", "for", "severity", "recovery");
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
-    private static final List<String> KINDS = List.of("threshold");
+    private static final List<String> KINDS = List.of("threshold", "health");
+    private static final List<String> HEALTH_FIELDS = List.of("id", "kind", "at_least", "for", "m_of_n", "recovery",
+            "severity", "summary", "description", "runbook", "labels");
+    private static final List<String> HEALTH_PLACEHOLDERS = List.of("target", "status", "value");
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
     private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
     private static final List<String> RUNBOOK_PLACEHOLDERS = List.of("target", "check");
@@ -164,7 +168,8 @@ public final class RuleBook {
         Map<String, Overrides> overrides = new HashMap<>();
         Map<String, Integer> firstLineOfId = new HashMap<>();
         for (YamlNode node : root.require("rules").items()) {
-            Optional<ThresholdRule> parsed = threshold(node);
+            Optional<ThresholdRule> parsed = node.isMap() && "health".equals(node.get("kind").text(null))
+                    ? health(node) : threshold(node);
             Overrides variants = overrides(node, parsed.orElse(null));
             parsed.ifPresent(rule -> {
                 Integer first = firstLineOfId.putIfAbsent(rule.id(), node.get("id").line());
@@ -303,6 +308,52 @@ public final class RuleBook {
         }
         return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor,
                 severity, escalations, summary, labels, description, runbook));
+    }
+
+    /**
+     * One {@code kind: health} rule, compiled onto {@link Signal#HEALTH_STATUS}: {@code at_least: critical} fires when
+     * the target's health status ranks at least CRITICAL (HEALTHY < DEGRADED < CRITICAL < UNREACHABLE) on every
+     * health score for {@code for} (or M of N), and recovers below it for {@code recovery.for}. Empty when it has a
+     * problem (recorded on its node).
+     */
+    private static Optional<ThresholdRule> health(YamlNode node) {
+        node.allowOnly(HEALTH_FIELDS);
+        YamlNode idNode = node.require("id");
+        String id = idNode.requiredText();
+        if (!id.isEmpty() && !ID.matcher(id).matches()) {
+            idNode.problem("'" + id + "' must start with a letter or digit and use only letters, digits, '-', '_', '.'");
+        }
+        HealthStatus atLeast = node.require("at_least").oneOf(HealthStatus.class, null);
+        if (atLeast == HealthStatus.HEALTHY) {
+            node.get("at_least").problem("every status is at least healthy, so the rule would always fire; "
+                    + "use degraded, critical or unreachable");
+            atLeast = null;
+        }
+        Duration fireFor = node.get("for").duration(Duration.ZERO);
+        ThresholdRule.MOfN mOfN = mOfN(node.get("m_of_n"), fireFor);
+        YamlNode recoveryNode = node.get("recovery").allowOnly(List.of("for"));
+        Duration recoveryFor = recoveryNode.get("for").duration(Duration.ZERO);
+        Severity severity = node.require("severity").oneOf(Severity.class, null);
+        YamlNode summaryNode = node.get("summary");
+        String summary = summaryNode.exists() ? summaryNode.requiredText() : "{target} health is {status}";
+        checkPlaceholders(summaryNode, summary, HEALTH_PLACEHOLDERS, Signal.HEALTH_STATUS, false);
+        YamlNode descriptionNode = node.get("description");
+        String description = descriptionNode.exists() ? descriptionNode.requiredText() : null;
+        checkPlaceholders(descriptionNode, description, HEALTH_PLACEHOLDERS, Signal.HEALTH_STATUS, false);
+        YamlNode runbookNode = node.get("runbook");
+        String runbook = runbookNode.exists() ? runbookNode.requiredText() : null;
+        if (runbook != null && !runbook.startsWith("https://") && !runbook.startsWith("http://")) {
+            runbookNode.problem("'" + runbook + "' is not an http:// or https:// link");
+        }
+        checkPlaceholders(runbookNode, runbook, List.of("target"), Signal.HEALTH_STATUS, false);
+        TreeMap<String, String> labels = labels(node.get("labels"));
+        if (id.isEmpty() || atLeast == null || severity == null) {
+            return Optional.empty();
+        }
+        int rank = HealthScorer.rank(atLeast);
+        return Optional.of(new ThresholdRule(id, Signal.HEALTH_STATUS, null, new Condition(Comparison.GE, rank),
+                fireFor, mOfN, 1, new Condition(Comparison.LT, rank), recoveryFor, severity, List.of(), summary, labels,
+                description, runbook));
     }
 
     /** Every {@code {name}} of {@code text} must be one of {@code allowed}; {@code {check}} only on check signals. */

@@ -145,6 +145,9 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
     }
 
     private String filled(String template, String targetId, String checkName, double value) {
+        if (signal == Signal.HEALTH_STATUS) {
+            template = template.replace("{status}", HealthScorer.ofRank(value).name());
+        }
         return template
                 .replace("{target}", targetId)
                 .replace("{check}", checkName == null ? "" : checkName)
@@ -157,6 +160,10 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
      * the recovered value would read as a contradiction; the resolve names the recovery condition instead.
      */
     public String resolvedSummary(String targetId, String checkName, double value) {
+        if (signal == Signal.HEALTH_STATUS) {
+            return targetId + " recovered (" + id + "): health " + HealthScorer.ofRank(value) + ", below "
+                    + HealthScorer.ofRank(fire.threshold());
+        }
         return targetId + " recovered (" + id + (checkName == null ? "" : ", check " + checkName) + "): "
                 + signal.ruleName() + " " + Numbers.format(value) + " "
                 + recovery.op().symbol() + " " + Numbers.format(recovery.threshold());
