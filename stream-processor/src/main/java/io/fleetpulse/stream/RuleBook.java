@@ -45,6 +45,9 @@ import java.util.stream.Collectors;
  * {@code check: db} (check signals only) watches one check name; without it every check of a target is watched, each
  * with its own state and alert.
  *
+ * <p>{@code kind: health} ({@link #health}) compiles {@code at_least: critical} to a threshold rule on
+ * {@link Signal#HEALTH_STATUS}, so the same engine runs it.
+ *
  * <p>A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
  * evaluator a rule type for it.
  */
@@ -103,7 +106,7 @@ public final class RuleBook {
         return new RuleBook(rules);
     }
 
-    /** The bundled defaults: target-down, high-error-rate, cpu-high, disk-almost-full. */
+    /** The bundled defaults: target-down, high-error-rate, cpu-high, disk-almost-full, target-absent, target-unhealthy. */
     public static RuleBook defaults() {
         try (InputStream in = RuleBook.class.getResourceAsStream(DEFAULT_RESOURCE)) {
             if (in == null) {

@@ -315,6 +315,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     }
 
     private void publishHealth(String target, HealthScore score) {
+        counters.healthScored(score.getStatus());
         health.put(target, score);
         forward(target, EngineOutput.health(score), score.getWindowEnd().toEpochMilli());
     }

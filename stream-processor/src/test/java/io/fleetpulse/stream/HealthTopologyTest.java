@@ -108,6 +108,8 @@ class HealthTopologyTest {
             assertEquals(List.of("db"), score.getFailingChecks());
             assertTrue(score.getReasons().contains("critical check db CRITICAL"), score.getReasons().toString());
         }
+        assertEquals(3, topology.settings.counters().healthScores(HealthStatus.CRITICAL));
+        assertEquals(0, topology.settings.counters().healthScores(HealthStatus.HEALTHY));
         // The windows ending at 60 and 120 are CRITICAL for 1m of event time: target-unhealthy fires at 120.
         List<AlertEvent> fired = alertsOf("target-unhealthy");
         assertEquals(1, fired.size());
