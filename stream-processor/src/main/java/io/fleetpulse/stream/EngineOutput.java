@@ -2,17 +2,24 @@ package io.fleetpulse.stream;
 
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.HealthScore;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 
 /**
  * One thing the {@link WindowEngine} hands on, keyed by targetId: an accepted check or sample (for the point signals),
- * a closed window, a silence signal, or a record it found late. The topology splits them by {@link #kind()}.
+ * a closed window, a silence signal, a health score (null {@code health}: the target was removed, a tombstone for
+ * fleet.health), or a record it found late. The topology splits them by {@link #kind()}.
  */
 record EngineOutput(Kind kind, CheckResult check, MetricSample sample, TargetWindow window, SignalSample signal,
-                    DeadLetter late) {
+                    DeadLetter late, HealthScore health) {
 
-    enum Kind { CHECK, METRICS, WINDOW_1M, WINDOW_1H, SIGNAL, LATE }
+    enum Kind { CHECK, METRICS, WINDOW_1M, WINDOW_1H, SIGNAL, LATE, HEALTH }
+
+    EngineOutput(Kind kind, CheckResult check, MetricSample sample, TargetWindow window, SignalSample signal,
+                 DeadLetter late) {
+        this(kind, check, sample, window, signal, late, null);
+    }
 
     static EngineOutput accepted(Object value) {
         if (value instanceof CheckResult check) {
@@ -35,6 +42,11 @@ record EngineOutput(Kind kind, CheckResult check, MetricSample sample, TargetWin
 
     static EngineOutput late(DeadLetter letter) {
         return new EngineOutput(Kind.LATE, null, null, null, null, letter);
+    }
+
+    /** A health score; null for the removal of the target's health. */
+    static EngineOutput health(HealthScore health) {
+        return new EngineOutput(Kind.HEALTH, null, null, null, null, null, health);
     }
 
     boolean is(Kind k) {

@@ -7,7 +7,9 @@ import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.kafka.common.config.TopicConfig;
@@ -36,9 +38,11 @@ import org.apache.kafka.streams.state.Stores;
  *             ├► closed 1-minute windows ► fleet.aggregates.1m, window signals ─┐
  *             ├► closed 1-hour windows ► fleet.aggregates.1h, window signals ───┤
  *             ├► silence signals ───────────────────────────────────────────────┤
+ *             ├► health scores (target-health) ► fleet.health, health signals ──┤
  *             └► accepted checks and samples ► point signals ───────────────────┴► evaluate-rules ► fleet.alerts
  * fleet.targets (raw bytes) ► targets-intake ──rejected──► fleet.dlq
- *   └► track-inventory (target-inventory: group, labels for evaluate-rules); a tombstone resolves the target's alerts ► fleet.alerts
+ *   ├► track-inventory (target-inventory: group, labels for evaluate-rules); a tombstone resolves the target's alerts ► fleet.alerts
+ *   └► window-engine: a tombstone drops the target's windows and health
  * </pre>
  *
  * Every input is keyed by targetId and co-partitioned, so nothing is repartitioned. Every node and store is named:
@@ -63,6 +67,8 @@ public final class HealthTopology {
     public static final String INVENTORY_STORE = "target-inventory";
     /** When the rules first saw each target (event time), for the rules' warm-up. */
     public static final String FIRST_SEEN_STORE = "alert-first-seen";
+    /** The latest {@code HealthScore} of each of the task's targets (what fleet.health last said), for the read path. */
+    public static final String HEALTH_STORE = "target-health";
 
     private HealthTopology() {
     }
@@ -79,31 +85,40 @@ public final class HealthTopology {
                 Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde()));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(FIRST_SEEN_STORE), Serdes.String(), Serdes.Long()).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(HEALTH_STORE), Serdes.String(), Topics.HEALTH.valueSerde())
+                .withCachingEnabled());
 
         Map<String, KStream<Bytes, Intake<CheckResult>>> checks = intake(builder, "checks", Topics.CHECKS,
                 CheckResult::getTargetId, CheckResult::getObservedAt, ValueContract::violation, settings);
         Map<String, KStream<Bytes, Intake<MetricSample>>> metrics = intake(builder, "metrics", Topics.METRICS,
                 MetricSample::getTargetId, MetricSample::getObservedAt, ValueContract::violation, settings);
 
+        // Cut to fit before the sink: a dead letter the broker refuses would fail the transaction on every restart.
+        DeadLetterLimit limit = new DeadLetterLimit(settings.deadLetterMaxOriginalBytes());
+        KStream<Bytes, TargetIntake.Entry> listed = inventory(builder, limit, settings);
+
         KStream<Bytes, Intake<?>> accepted = checks.get("checks-accepted")
                 .<Intake<?>>mapValues(intake -> intake, Named.as("checks-unwrap"))
                 .merge(metrics.get("metrics-accepted").<Intake<?>>mapValues(intake -> intake, Named.as("metrics-unwrap")),
-                        Named.as("accepted"));
+                        Named.as("accepted"))
+                .merge(listed.<Intake<?>>mapValues((key, entry) -> Intake.accepted(new WindowEngine.InventoryChange(
+                                new String(key.get(), StandardCharsets.UTF_8), entry.target() == null), -1, null),
+                        Named.as("targets-to-engine")), Named.as("accepted-and-targets"));
         // From here on keys are targetId strings: the same bytes as before, so the same partition and task.
         Map<String, KStream<String, EngineOutput>> engine = accepted
                 .process(() -> new WindowEngine(settings.windowGrace(), settings.timing(), TARGET_STORE, WINDOW_STORE,
-                        HOUR_WINDOW_STORE, settings.counters()), Named.as("window-engine"),
-                        TARGET_STORE, WINDOW_STORE, HOUR_WINDOW_STORE)
+                        HOUR_WINDOW_STORE, settings.counters(), settings.health()), Named.as("window-engine"),
+                        TARGET_STORE, WINDOW_STORE, HOUR_WINDOW_STORE, INVENTORY_STORE, HEALTH_STORE)
                 .split(Named.as("engine-"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.CHECK), Branched.as("checks"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.METRICS), Branched.as("metrics"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.WINDOW_1M), Branched.as("windows-1m"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.WINDOW_1H), Branched.as("windows-1h"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.SIGNAL), Branched.as("silence"))
+                .branch((key, out) -> out.is(EngineOutput.Kind.HEALTH), Branched.as("health"))
                 .defaultBranch(Branched.as("late"));
 
-        // Cut to fit before the sink: a dead letter the broker refuses would fail the transaction on every restart.
-        DeadLetterLimit limit = new DeadLetterLimit(settings.deadLetterMaxOriginalBytes());
         checks.get("checks-rejected").map((key, intake) -> fitted(limit, intake.deadLetter()), Named.as("checks-dead-letters"))
                 .merge(metrics.get("metrics-rejected").map((key, intake) -> fitted(limit, intake.deadLetter()),
                         Named.as("metrics-dead-letters")), Named.as("dead-letters"))
@@ -117,6 +132,10 @@ public final class HealthTopology {
         KStream<String, TargetWindow> hourWindows =
                 engine.get("engine-windows-1h").mapValues(EngineOutput::window, Named.as("to-target-window-1h"));
         hourWindows.to(Topics.AGGREGATES_1H.name(), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
+        // A null score is a removed target's: a tombstone on the compacted fleet.health.
+        KStream<String, EngineOutput> health = engine.get("engine-health");
+        health.mapValues(EngineOutput::health, Named.as("to-health-score"))
+                .to(Topics.HEALTH.name(), produced(Topics.HEALTH, "health-sink"));
 
         engine.get("engine-checks").flatMapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
                 .merge(engine.get("engine-metrics").flatMapValues(out -> SignalSample.fromMetrics(out.sample()),
@@ -126,11 +145,12 @@ public final class HealthTopology {
                         Named.as("all-signals"))
                 .merge(hourWindows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals-1h")),
                         Named.as("all-signals-1h"))
+                .merge(health.flatMapValues(out -> out.health() == null ? List.<SignalSample>of()
+                        : List.of(SignalSample.fromHealth(out.health())), Named.as("health-signals")), Named.as("signals-with-health"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
                         Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
                 .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "alerts-sink"));
 
-        inventory(builder, limit, settings);
         return builder.build();
     }
 
@@ -156,9 +176,9 @@ public final class HealthTopology {
     /**
      * fleet.targets into the inventory store the rule engine reads; a tombstone resolves the target's alerts.
      * Co-partitioned with the signals (same key, same partition count), so the task that holds a target's alerts
-     * holds its inventory entry too.
+     * holds its inventory entry too. Returns the accepted entries, which the window engine also reads.
      */
-    private static void inventory(StreamsBuilder builder, DeadLetterLimit limit, TopologySettings settings) {
+    private static KStream<Bytes, TargetIntake.Entry> inventory(StreamsBuilder builder, DeadLetterLimit limit, TopologySettings settings) {
         Map<String, KStream<Bytes, TargetIntake.Entry>> targets = builder
                 .stream(Topics.TARGETS.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName("targets-source"))
                 .processValues(() -> new TargetIntake(settings.counters()), Named.as("targets-intake"))
@@ -171,6 +191,7 @@ public final class HealthTopology {
                 .process(() -> new InventoryProcessor(settings.rules(), settings.counters()),
                         Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
                 .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "inventory-alerts-sink"));
+        return targets.get("targets-accepted");
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.fleetpulse.stream;
 
+import io.fleetpulse.events.HealthStatus;
+import java.util.EnumMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +18,13 @@ public final class PipelineCounters {
     private final LongAdder windowsOut = new LongAdder();
     private final LongAdder alertsFired = new LongAdder();
     private final LongAdder alertsResolved = new LongAdder();
+    private final Map<HealthStatus, LongAdder> healthScores = new EnumMap<>(HealthStatus.class);
+
+    public PipelineCounters() {
+        for (HealthStatus status : HealthStatus.values()) {
+            healthScores.put(status, new LongAdder()); // all present up front: the EnumMap is read unlocked
+        }
+    }
 
     void recordIn(String topic) {
         recordsIn.computeIfAbsent(topic, t -> new LongAdder()).increment();
@@ -35,6 +44,15 @@ public final class PipelineCounters {
 
     void alertResolved() {
         alertsResolved.increment();
+    }
+
+    void healthScored(HealthStatus status) {
+        healthScores.get(status).increment();
+    }
+
+    /** Health scores published to fleet.health with this status (a removal's tombstone is none). */
+    public long healthScores(HealthStatus status) {
+        return healthScores.get(status).sum();
     }
 
     public long recordsIn(String topic) {

@@ -1,5 +1,6 @@
 package io.fleetpulse.stream;
 
+import io.fleetpulse.events.HealthStatus;
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.runtime.text.Numbers;
@@ -46,8 +47,9 @@ import java.util.stream.Collectors;
  * {@code check: db} (check signals only) watches one check name; without it every check of a target is watched, each
  * with its own state and alert.
  *
- * <p>Kinds: {@code threshold} (as above), {@code error_rate} ({@code window: 1m | 1h}, {@code value}) and
- * {@code absence} (optional {@code after}). Each compiles to the one rule model, {@link ThresholdRule}. A new kind is a
+ * <p>Kinds: {@code threshold} (as above), {@code error_rate} ({@code window: 1m | 1h}, {@code value}),
+ * {@code absence} (optional {@code after}) and {@code health} ({@code at_least: degraded | critical | unreachable}, onto
+ * {@link Signal#HEALTH_STATUS}). Each compiles to the one rule model, {@link ThresholdRule}. A new kind is a
  * value of {@link #KINDS} with its own fields in {@link #FIELDS_BY_KIND} and a compiler like {@link #errorRate} that
  * returns its signal, check and firing condition; the options every rule has are read once for all kinds, and the
  * engine that runs the rules stays as it is.
@@ -66,7 +68,8 @@ public final class RuleBook {
             ThresholdRule.THRESHOLD, fields(VALUE_FIELDS, List.of("signal", "check", "op", "value")),
             ThresholdRule.ERROR_RATE, fields(VALUE_FIELDS, List.of("window", "op", "value")),
             // One silence report per absence: M of N, several samples or higher tiers could never apply.
-            ThresholdRule.ABSENCE, fields(List.of("after")));
+            ThresholdRule.ABSENCE, fields(List.of("after")),
+            ThresholdRule.HEALTH, fields(List.of("at_least", "m_of_n")));
     private static final List<String> ALL_FIELDS =
             FIELDS_BY_KIND.values().stream().flatMap(List::stream).distinct().sorted().toList();
     private static final String STALE_RESOLVE = "resolve";
@@ -76,7 +79,8 @@ public final class RuleBook {
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS =
-            List.of(ThresholdRule.THRESHOLD, ThresholdRule.ERROR_RATE, ThresholdRule.ABSENCE);
+            List.of(ThresholdRule.THRESHOLD, ThresholdRule.ERROR_RATE, ThresholdRule.ABSENCE, ThresholdRule.HEALTH);
+    private static final List<String> HEALTH_PLACEHOLDERS = List.of("target", "status", "value");
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
     private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
     private static final List<String> RUNBOOK_PLACEHOLDERS = List.of("target", "check");
@@ -126,7 +130,7 @@ public final class RuleBook {
         return new RuleBook(rules);
     }
 
-    /** The bundled defaults: target-down, high-error-rate, cpu-high, disk-almost-full. */
+    /** The bundled defaults: target-down, high-error-rate, cpu-high, disk-almost-full, target-absent, target-unhealthy. */
     public static RuleBook defaults() {
         try (InputStream in = RuleBook.class.getResourceAsStream(DEFAULT_RESOURCE)) {
             if (in == null) {
@@ -322,6 +326,7 @@ public final class RuleBook {
         Compiled compiled = kind == null ? null : switch (kind) {
             case ThresholdRule.ERROR_RATE -> errorRate(node);
             case ThresholdRule.ABSENCE -> absence(node);
+            case ThresholdRule.HEALTH -> health(node);
             default -> threshold(node);
         };
         Signal signal = compiled == null ? null : compiled.signal();
@@ -333,7 +338,9 @@ public final class RuleBook {
         int minSamples = minSamples(node.get("min_samples"), signal);
         Condition fire = op == null || value == null ? null : new Condition(op, value);
 
-        YamlNode recoveryNode = node.get("recovery").allowOnly(RECOVERY_FIELDS);
+        // A health rule recovers below its status; only how long that takes is its own.
+        YamlNode recoveryNode = node.get("recovery")
+                .allowOnly(ThresholdRule.HEALTH.equals(kind) ? List.of("for") : RECOVERY_FIELDS);
         Comparison recoveryOp = comparison(recoveryNode.get("op"));
         Double recoveryValue = number(recoveryNode.get("value"));
         Duration recoveryFor = recoveryNode.get("for").duration(Duration.ZERO);
@@ -351,10 +358,11 @@ public final class RuleBook {
         YamlNode summaryNode = node.get("summary");
         String summary = summaryNode.exists() ? summaryNode.requiredText()
                 : compiled == null ? "" : compiled.defaultSummary();
-        checkPlaceholders(summaryNode, summary, PLACEHOLDERS, signal, perCheck);
+        List<String> placeholders = signal == Signal.HEALTH_STATUS ? HEALTH_PLACEHOLDERS : PLACEHOLDERS;
+        checkPlaceholders(summaryNode, summary, placeholders, signal, perCheck);
         YamlNode descriptionNode = node.get("description");
         String description = descriptionNode.exists() ? descriptionNode.requiredText() : null;
-        checkPlaceholders(descriptionNode, description, PLACEHOLDERS, signal, perCheck);
+        checkPlaceholders(descriptionNode, description, placeholders, signal, perCheck);
         YamlNode runbookNode = node.get("runbook");
         String runbook = runbookNode.exists() ? runbookNode.requiredText() : null;
         if (runbook != null && !runbook.startsWith("https://") && !runbook.startsWith("http://")) {
@@ -423,6 +431,23 @@ public final class RuleBook {
         }
         Duration d = after.positiveDuration(null);
         return d == null ? null : new ThresholdRule.Staleness(d, action.equals(STALE_ABSENT));
+    }
+
+    /**
+     * {@code kind: health}: {@code at_least: critical} fires when the target's health status ranks at least CRITICAL
+     * (HEALTHY < DEGRADED < CRITICAL < UNREACHABLE) on every health score for {@code for} (or M of N), and recovers
+     * below it for {@code recovery.for}. Compiled onto {@link Signal#HEALTH_STATUS}, the status's rank.
+     */
+    private static Compiled health(YamlNode node) {
+        YamlNode atLeastNode = node.require("at_least");
+        HealthStatus atLeast = atLeastNode.oneOf(HealthStatus.class, null);
+        if (atLeast == HealthStatus.HEALTHY) {
+            atLeastNode.problem("every status is at least healthy, so the rule would always fire; "
+                    + "use degraded, critical or unreachable");
+            atLeast = null;
+        }
+        return new Compiled(Signal.HEALTH_STATUS, null, Comparison.GE,
+                atLeast == null ? null : (double) HealthScorer.rank(atLeast), "{target} health is {status}");
     }
 
     /** Every {@code {name}} of {@code text} must be one of {@code allowed}; {@code {check}} only on check signals. */

@@ -6,7 +6,7 @@ import java.util.Optional;
 /**
  * A per-target series a rule can watch. Point signals come from single checks or metric samples at their
  * observed-at time; window signals come from a closed 1-minute window at its end; {@link #SILENCE_SECONDS} comes from
- * the window engine's per-target clocks.
+ * the window engine's per-target clocks, {@link #HEALTH_STATUS} from its health scores.
  */
 public enum Signal {
 
@@ -27,7 +27,13 @@ public enum Signal {
      * Seconds a target has sent nothing, from the window engine: reported once when it reaches the absence timeout
      * ({@code streams.absence.timeout}), and as 0 when the target's next record arrives.
      */
-    SILENCE_SECONDS("silence_seconds");
+    SILENCE_SECONDS("silence_seconds"),
+    /**
+     * A target's health status as its rank (HEALTHY 0, DEGRADED 1, CRITICAL 2, UNREACHABLE 3, see
+     * {@link HealthScorer#rank}): at the end of each closed 1-minute window, and UNREACHABLE when its silence is
+     * reported. What {@code kind: health} rules watch.
+     */
+    HEALTH_STATUS("health_status");
 
     private final String ruleName;
 

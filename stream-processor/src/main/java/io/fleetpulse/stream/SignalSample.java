@@ -2,6 +2,7 @@ package io.fleetpulse.stream;
 
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.events.HealthScore;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Duration;
@@ -77,6 +78,12 @@ public record SignalSample(Signal signal, double value, Instant at, Instant wind
             }
         }
         return out;
+    }
+
+    /** The {@link Signal#HEALTH_STATUS} of one health score, at its window's end. */
+    public static SignalSample fromHealth(HealthScore health) {
+        return new SignalSample(Signal.HEALTH_STATUS, HealthScorer.rank(health.getStatus()), health.getWindowEnd(),
+                health.getWindowStart(), health.getWindowEnd(), 1);
     }
 
     private static void addIfPresent(List<SignalSample> out, Signal signal, Double value, Instant at) {

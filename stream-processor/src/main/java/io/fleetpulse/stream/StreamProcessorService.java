@@ -1,5 +1,6 @@
 package io.fleetpulse.stream;
 
+import io.fleetpulse.events.HealthStatus;
 import io.fleetpulse.runtime.DaemonThreads;
 import io.fleetpulse.runtime.ManagedService;
 import io.fleetpulse.runtime.config.ConfigKey;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,6 +164,7 @@ public final class StreamProcessorService extends ManagedService {
         status.put("recordsIn", c.recordsInByTopic());
         Map<String, Long> out = new LinkedHashMap<>();
         out.put(Topics.AGGREGATES_1M.name(), c.windowsOut());
+        out.put(Topics.HEALTH.name(), Arrays.stream(HealthStatus.values()).mapToLong(c::healthScores).sum());
         out.put(Topics.ALERTS.name(), c.alertsFired() + c.alertsResolved());
         out.put(Topics.DLQ.name(), c.deadLettersByReason().values().stream().mapToLong(Long::longValue).sum());
         status.put("recordsOut", out);
@@ -188,6 +191,10 @@ public final class StreamProcessorService extends ManagedService {
         }
         counter("windows.out", "final 1-minute windows published to " + Topics.AGGREGATES_1M.name(), c,
                 PipelineCounters::windowsOut).register(meters().registry());
+        for (HealthStatus status : HealthStatus.values()) {
+            counter("health.scores", "health scores published to " + Topics.HEALTH.name() + ", by status", c,
+                    x -> x.healthScores(status)).tag("status", status.name()).register(meters().registry());
+        }
         for (String state : List.of("firing", "resolved")) {
             counter("alerts", "alert transitions published to " + Topics.ALERTS.name() + ", by state", c,
                     state.equals("firing") ? PipelineCounters::alertsFired : PipelineCounters::alertsResolved)

@@ -19,28 +19,48 @@ import org.apache.kafka.common.serialization.Serdes;
  * @param absent        its silence has been reported; the next record reports it back (silence 0)
  * @param openMinutes   starts of its open 1-minute windows, ascending
  * @param openHours     starts of its open 1-hour windows, ascending
+ * @param removed       a fleet.targets tombstone removed the target: its windows were dropped, and until an inventory
+ *                      entry for it comes back it is never reported silent and has no health (records still in
+ *                      flight after the tombstone are windowed, nothing more)
  */
 record TargetClock(long eventTimeMs, long seenAtTaskTimeMs, long arrivalWallMs, long closedThroughMs, boolean absent, long[] openMinutes,
-                   long[] openHours) {
+                   long[] openHours, boolean removed) {
 
     static final Serde<TargetClock> SERDE = Serdes.serdeFrom(
             (topic, clock) -> clock == null ? null : clock.toBytes(),
             (topic, bytes) -> bytes == null ? null : fromBytes(bytes));
 
-    private static final byte FORMAT = 1;
+    /** 1: without {@code removed}; 2: with it, a byte at the end. */
+    private static final byte FORMAT_NO_REMOVED = 1;
+    private static final byte FORMAT = 2;
     private static final long[] NONE = new long[0];
 
     static TargetClock first(long eventTimeMs, long arrivalWallMs) {
-        return new TargetClock(eventTimeMs, eventTimeMs, arrivalWallMs, Long.MIN_VALUE, false, NONE, NONE);
+        return new TargetClock(eventTimeMs, eventTimeMs, arrivalWallMs, Long.MIN_VALUE, false, NONE, NONE, false);
     }
 
     TargetClock withClosed(long newClosedThroughMs, long[] newOpenMinutes, long[] newOpenHours) {
         return new TargetClock(eventTimeMs, seenAtTaskTimeMs, arrivalWallMs, newClosedThroughMs, absent, newOpenMinutes,
-                newOpenHours);
+                newOpenHours, removed);
     }
 
     TargetClock withAbsent() {
-        return new TargetClock(eventTimeMs, seenAtTaskTimeMs, arrivalWallMs, closedThroughMs, true, openMinutes, openHours);
+        return new TargetClock(eventTimeMs, seenAtTaskTimeMs, arrivalWallMs, closedThroughMs, true, openMinutes, openHours,
+                removed);
+    }
+
+    /** The clock of a target a tombstone removed: no open windows (they are dropped), not absent, marked removed. */
+    TargetClock asRemoved() {
+        return new TargetClock(eventTimeMs, seenAtTaskTimeMs, arrivalWallMs, closedThroughMs, false, NONE, NONE, true);
+    }
+
+    /**
+     * The clock of a removed target that is back in the inventory: watched for silence again, as if last seen at the
+     * task's event time {@code taskTimeMs} (it was not watched while removed).
+     */
+    TargetClock asRestored(long taskTimeMs) {
+        return new TargetClock(eventTimeMs, Math.max(seenAtTaskTimeMs, taskTimeMs), arrivalWallMs, closedThroughMs, absent,
+                openMinutes, openHours, false);
     }
 
     /** The earliest end among the open windows, or {@link Long#MAX_VALUE} when none is open. */
@@ -69,7 +89,7 @@ record TargetClock(long eventTimeMs, long seenAtTaskTimeMs, long arrivalWallMs, 
     }
 
     private byte[] toBytes() {
-        ByteBuffer buf = ByteBuffer.allocate(1 + 8 * 4 + 1 + 4 + 8 * openMinutes.length + 4 + 8 * openHours.length);
+        ByteBuffer buf = ByteBuffer.allocate(1 + 8 * 4 + 1 + 4 + 8 * openMinutes.length + 4 + 8 * openHours.length + 1);
         buf.put(FORMAT).putLong(eventTimeMs).putLong(seenAtTaskTimeMs).putLong(arrivalWallMs).putLong(closedThroughMs).put((byte) (absent ? 1 : 0));
         buf.putInt(openMinutes.length);
         for (long start : openMinutes) {
@@ -79,6 +99,7 @@ record TargetClock(long eventTimeMs, long seenAtTaskTimeMs, long arrivalWallMs, 
         for (long start : openHours) {
             buf.putLong(start);
         }
+        buf.put((byte) (removed ? 1 : 0));
         return buf.array();
     }
 
@@ -86,7 +107,7 @@ record TargetClock(long eventTimeMs, long seenAtTaskTimeMs, long arrivalWallMs, 
         try {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             byte format = buf.get();
-            if (format != FORMAT) {
+            if (format != FORMAT && format != FORMAT_NO_REMOVED) {
                 throw new SerializationException("unknown target clock format " + format);
             }
             long eventTime = buf.getLong();
@@ -94,7 +115,10 @@ record TargetClock(long eventTimeMs, long seenAtTaskTimeMs, long arrivalWallMs, 
             long arrival = buf.getLong();
             long closedThrough = buf.getLong();
             boolean absent = buf.get() == 1;
-            return new TargetClock(eventTime, seenAt, arrival, closedThrough, absent, readStarts(buf), readStarts(buf));
+            long[] minutes = readStarts(buf);
+            long[] hours = readStarts(buf);
+            boolean removed = format == FORMAT && buf.get() == 1;
+            return new TargetClock(eventTime, seenAt, arrival, closedThrough, absent, minutes, hours, removed);
         } catch (SerializationException e) {
             throw e;
         } catch (RuntimeException e) {

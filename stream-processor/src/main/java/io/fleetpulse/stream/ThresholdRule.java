@@ -49,6 +49,7 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
     public static final String THRESHOLD = "threshold";
     public static final String ERROR_RATE = "error_rate";
     public static final String ABSENCE = "absence";
+    public static final String HEALTH = "health";
 
     /** Signals that stand on several observations (a closed window's checks), where {@code min_samples} applies. */
     public static final Set<Signal> WINDOW_SIGNALS = Collections.unmodifiableSet(
@@ -204,6 +205,9 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
     }
 
     private String filled(String template, String targetId, String checkName, double value) {
+        if (signal == Signal.HEALTH_STATUS) {
+            template = template.replace("{status}", HealthScorer.ofRank(value).name());
+        }
         return template
                 .replace("{target}", targetId)
                 .replace("{check}", checkName == null ? "" : checkName)
@@ -216,6 +220,10 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
      * the recovered value would read as a contradiction; the resolve names the recovery condition instead.
      */
     public String resolvedSummary(String targetId, String checkName, double value) {
+        if (signal == Signal.HEALTH_STATUS) {
+            return targetId + " recovered (" + id + "): health " + HealthScorer.ofRank(value) + ", below "
+                    + HealthScorer.ofRank(fire.threshold());
+        }
         return targetId + " recovered (" + id + (checkName == null ? "" : ", check " + checkName) + "): "
                 + signal.ruleName() + " " + Numbers.format(value) + " "
                 + recovery.op().symbol() + " " + Numbers.format(recovery.threshold());

@@ -3,6 +3,7 @@ package io.fleetpulse.stream;
 import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.runtime.text.Numbers;
 import io.fleetpulse.runtime.yaml.YamlFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +19,10 @@ import java.util.Objects;
  *                                   {@link DeadLetterLimit}); not a configuration key yet, the default fits the
  *                                   broker's default {@code max.message.bytes}
  * @param timing                     the window engine's idle, absence and clock-skew bounds
+ * @param health                     the health score's weights and lines ({@link HealthScorer})
  */
 public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
-                               int deadLetterMaxOriginalBytes, WindowTiming timing) {
+                               int deadLetterMaxOriginalBytes, WindowTiming timing, HealthScorer.Weights health) {
 
     public static final ConfigKey<Duration> WINDOW_GRACE = ConfigKey.duration("streams.window.grace", Duration.ofSeconds(10),
             "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
@@ -44,7 +46,44 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
             "how far a record's observedAt may be ahead of its Kafka record timestamp; further ahead goes to fleet.dlq "
                     + "as invalid, so a broken clock cannot close its target's windows early");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, IDLE_TIMEOUT, ABSENCE_TIMEOUT, MAX_AHEAD, RULES_FILE);
+    public static final ConfigKey<Double> HEALTH_WARN_WEIGHT = ConfigKey.decimal("streams.health.warn.weight", 0.5, 0, 1,
+            "what a WARN check counts for in a window's health pass rate (an OK check counts 1, any other status 0)");
+    public static final ConfigKey<Double> HEALTH_ERROR_RATE_POINTS = ConfigKey.decimal("streams.health.error.rate.points",
+            20, 0, 100, "health score points taken off at a window error rate of 1 (every check failed), in "
+                    + "proportion below it");
+    public static final ConfigKey<Double> HEALTH_SATURATION_LINE = ConfigKey.decimal("streams.health.saturation.line",
+            90, 0, 99, "percent of cpu, memory or disk (the window's maximum) above which a target counts as saturated");
+    public static final ConfigKey<Double> HEALTH_SATURATION_POINTS = ConfigKey.decimal("streams.health.saturation.points",
+            40, 0, 100, "health score points taken off when the most saturated resource is at 100%, in proportion "
+                    + "from streams.health.saturation.line (0 points at the line)");
+    public static final ConfigKey<Double> HEALTH_HEALTHY_LINE = ConfigKey.decimal("streams.health.healthy.line", 80, 0, 100,
+            "a health score below this is DEGRADED; at or above it (and no failing critical check) HEALTHY");
+    public static final ConfigKey<Double> HEALTH_CRITICAL_LINE = ConfigKey.decimal("streams.health.critical.line", 50, 0,
+            100, "a health score below this is CRITICAL; must not be above streams.health.healthy.line");
+
+    public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, IDLE_TIMEOUT, ABSENCE_TIMEOUT, MAX_AHEAD, RULES_FILE,
+            HEALTH_WARN_WEIGHT, HEALTH_ERROR_RATE_POINTS, HEALTH_SATURATION_LINE, HEALTH_SATURATION_POINTS,
+            HEALTH_HEALTHY_LINE, HEALTH_CRITICAL_LINE);
+
+    /** The health weights and lines the keys default to. */
+    public static HealthScorer.Weights defaultHealth() {
+        return new HealthScorer.Weights(HEALTH_WARN_WEIGHT.defaultValue(), HEALTH_ERROR_RATE_POINTS.defaultValue(),
+                HEALTH_SATURATION_LINE.defaultValue(), HEALTH_SATURATION_POINTS.defaultValue(),
+                HEALTH_HEALTHY_LINE.defaultValue(), HEALTH_CRITICAL_LINE.defaultValue());
+    }
+
+    /** The health weights and lines of {@code settings}; each key is range-checked by its type, the pair of lines here. */
+    static HealthScorer.Weights healthFrom(Settings settings) {
+        double healthy = settings.get(HEALTH_HEALTHY_LINE);
+        double critical = settings.get(HEALTH_CRITICAL_LINE);
+        if (critical > healthy) {
+            throw new ConfigException(HEALTH_CRITICAL_LINE.name(), "Invalid value for " + HEALTH_CRITICAL_LINE.name()
+                    + ": " + Numbers.format(critical) + " is above " + HEALTH_HEALTHY_LINE.name() + " ("
+                    + Numbers.format(healthy) + "); a score cannot turn CRITICAL before it turns DEGRADED");
+        }
+        return new HealthScorer.Weights(settings.get(HEALTH_WARN_WEIGHT), settings.get(HEALTH_ERROR_RATE_POINTS),
+                settings.get(HEALTH_SATURATION_LINE), settings.get(HEALTH_SATURATION_POINTS), healthy, critical);
+    }
 
     /**
      * @param idleTimeout    see {@link #IDLE_TIMEOUT}
@@ -75,6 +114,7 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         Objects.requireNonNull(rules, "rules");
         Objects.requireNonNull(counters, "counters");
         Objects.requireNonNull(timing, "timing");
+        Objects.requireNonNull(health, "health");
         if (windowGrace.isNegative()) {
             throw new IllegalArgumentException("window grace must not be negative: " + windowGrace);
         }
@@ -82,7 +122,8 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
-        this(windowGrace, rules, counters, DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES, WindowTiming.defaults());
+        this(windowGrace, rules, counters, DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES, WindowTiming.defaults(),
+                defaultHealth());
     }
 
     /** Default grace, the bundled rules and fresh counters. */
@@ -91,19 +132,23 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings withGrace(Duration grace) {
-        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing);
+        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing, health);
     }
 
     public TopologySettings withRules(RuleBook newRules) {
-        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing);
+        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing, health);
     }
 
     public TopologySettings withDeadLetterMaxOriginalBytes(int maxBytes) {
-        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing);
+        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing, health);
     }
 
     public TopologySettings withTiming(WindowTiming newTiming) {
-        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming);
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming, health);
+    }
+
+    public TopologySettings withHealth(HealthScorer.Weights newHealth) {
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, newHealth);
     }
 
     /** Reads the rules file; a bad one is a {@link ConfigException} on {@code rules.file} listing every problem. */
@@ -122,6 +167,7 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         }
         return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters(),
                 DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES,
-                new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)));
+                new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)),
+                healthFrom(settings));
     }
 }

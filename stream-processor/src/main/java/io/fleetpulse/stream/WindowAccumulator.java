@@ -1,11 +1,16 @@
 package io.fleetpulse.stream;
 
 import io.fleetpulse.events.CheckResult;
+import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serde;
@@ -24,6 +29,10 @@ import org.apache.kafka.common.serialization.Serdes;
  * the accumulator keeps up to {@value #RAW_LATENCIES_MAX} raw latencies and records them into a histogram only when it
  * reports or is merged, or when there are more. The results are the same either way: the raw values are what the
  * histogram would have recorded.
+ *
+ * <p>For the health score ({@link HealthScorer}) it also counts OK, WARN and unreachable (UNREACHABLE or TIMEOUT)
+ * checks and keeps each check name's worst status in the window (OK, then WARN, then a failure; the first failure
+ * seen stands for its check).
  */
 public final class WindowAccumulator {
 
@@ -32,9 +41,13 @@ public final class WindowAccumulator {
             (topic, acc) -> acc == null ? null : acc.toBytes(),
             (topic, bytes) -> bytes == null ? null : fromBytes(bytes));
 
-    /** 1: latencies as raw doubles (the cogrouped window store before the window engine); 2: raw or a histogram. */
+    /**
+     * 1: latencies as raw doubles (the cogrouped window store before the window engine); 2: raw or a histogram;
+     * 3: format 2 followed by the health figures (status counts, worst status per check).
+     */
     private static final byte FORMAT_RAW_LATENCIES = 1;
-    private static final byte FORMAT = 2;
+    private static final byte FORMAT_NO_HEALTH = 2;
+    private static final byte FORMAT = 3;
     private static final byte RAW = 0;
     private static final byte HISTOGRAM = 1;
     static final int RAW_LATENCIES_MAX = 256;
@@ -51,6 +64,11 @@ public final class WindowAccumulator {
     private final Gauge memory = new Gauge();
     private final Gauge disk = new Gauge();
     private long samples;
+    private long okChecks;
+    private long warnChecks;
+    private long unreachableChecks;
+    /** Check name to its worst status in the window. */
+    private final TreeMap<String, CheckStatus> worstByCheck = new TreeMap<>();
 
     private static Histogram newHistogram() {
         return new Histogram(SIGNIFICANT_DIGITS); // auto-resizing: no upper bound to guess
@@ -61,8 +79,32 @@ public final class WindowAccumulator {
         if (SignalSample.failed(check.getStatus())) {
             failures++;
         }
+        countStatus(check.getStatus());
+        worstByCheck.merge(check.getCheckName(), check.getStatus(), WindowAccumulator::worse);
         addLatency(check.getLatencyMs());
         return this;
+    }
+
+    private void countStatus(CheckStatus status) {
+        switch (status) {
+            case OK -> okChecks++;
+            case WARN -> warnChecks++;
+            case UNREACHABLE, TIMEOUT -> unreachableChecks++;
+            default -> { }
+        }
+    }
+
+    /** The worse of two statuses of one check: a failure over WARN over OK; of two failures, the first. */
+    private static CheckStatus worse(CheckStatus first, CheckStatus second) {
+        return rank(second) > rank(first) ? second : first;
+    }
+
+    private static int rank(CheckStatus status) {
+        return switch (status) {
+            case OK -> 0;
+            case WARN -> 1;
+            default -> 2;
+        };
     }
 
     private void addLatency(Double latencyMs) {
@@ -128,7 +170,29 @@ public final class WindowAccumulator {
         memory.merge(other.memory);
         disk.merge(other.disk);
         samples += other.samples;
+        okChecks += other.okChecks;
+        warnChecks += other.warnChecks;
+        unreachableChecks += other.unreachableChecks;
+        other.worstByCheck.forEach((name, status) -> worstByCheck.merge(name, status, WindowAccumulator::worse));
         return this;
+    }
+
+    long okChecks() {
+        return okChecks;
+    }
+
+    long warnChecks() {
+        return warnChecks;
+    }
+
+    /** Checks whose status was UNREACHABLE or TIMEOUT: the target could not be contacted for them. */
+    long unreachableChecks() {
+        return unreachableChecks;
+    }
+
+    /** Each check name's worst status in the window, by name. */
+    SortedMap<String, CheckStatus> worstByCheck() {
+        return Collections.unmodifiableSortedMap(worstByCheck);
     }
 
     public TargetWindow toTargetWindow(String targetId, Instant windowStart, Instant windowEnd) {
@@ -181,12 +245,26 @@ public final class WindowAccumulator {
             latencies = ByteBuffer.allocate(1 + 4 + encoded.remaining()).put(HISTOGRAM).putInt(encoded.remaining()).put(encoded);
         }
         latencies.flip();
-        ByteBuffer buf = ByteBuffer.allocate(1 + 8 + 8 + latencies.remaining() + 3 * Gauge.BYTES + 8);
+        byte[][] names = new byte[worstByCheck.size()][];
+        int namesBytes = 0;
+        int i = 0;
+        for (String name : worstByCheck.keySet()) {
+            names[i] = name.getBytes(StandardCharsets.UTF_8);
+            namesBytes += 4 + names[i].length + 1;
+            i++;
+        }
+        ByteBuffer buf = ByteBuffer.allocate(1 + 8 + 8 + latencies.remaining() + 3 * Gauge.BYTES + 8 + 3 * 8 + 4 + namesBytes);
         buf.put(FORMAT).putLong(checks).putLong(failures).put(latencies);
         cpu.write(buf);
         memory.write(buf);
         disk.write(buf);
         buf.putLong(samples);
+        buf.putLong(okChecks).putLong(warnChecks).putLong(unreachableChecks).putInt(names.length);
+        i = 0;
+        for (CheckStatus status : worstByCheck.values()) {
+            buf.putInt(names[i].length).put(names[i]).put((byte) status.ordinal());
+            i++;
+        }
         return buf.array();
     }
 
@@ -194,7 +272,7 @@ public final class WindowAccumulator {
         try {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             byte format = buf.get();
-            if (format != FORMAT && format != FORMAT_RAW_LATENCIES) {
+            if (format != FORMAT && format != FORMAT_NO_HEALTH && format != FORMAT_RAW_LATENCIES) {
                 throw new SerializationException("unknown window accumulator format " + format);
             }
             WindowAccumulator acc = new WindowAccumulator();
@@ -222,11 +300,30 @@ public final class WindowAccumulator {
             acc.memory.read(buf);
             acc.disk.read(buf);
             acc.samples = buf.getLong();
+            if (format == FORMAT) {
+                readHealth(acc, buf);
+            } else {
+                // Written before health: the failures are known, OK and WARN apart are not, nor the check names.
+                acc.okChecks = acc.checks - acc.failures;
+            }
             return acc;
         } catch (SerializationException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new SerializationException("corrupt window accumulator", e);
+        }
+    }
+
+    private static void readHealth(WindowAccumulator acc, ByteBuffer buf) {
+        acc.okChecks = buf.getLong();
+        acc.warnChecks = buf.getLong();
+        acc.unreachableChecks = buf.getLong();
+        int count = buf.getInt();
+        CheckStatus[] statuses = CheckStatus.values();
+        for (int i = 0; i < count; i++) {
+            byte[] name = new byte[buf.getInt()];
+            buf.get(name);
+            acc.worstByCheck.put(new String(name, StandardCharsets.UTF_8), statuses[buf.get()]);
         }
     }
 

@@ -2,7 +2,9 @@ package io.fleetpulse.stream;
 
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.HealthScore;
 import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.DeadLetters;
 import java.time.Duration;
@@ -13,7 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.function.Function;
+import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -51,6 +53,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * next record reports silence 0, so an absence alert resolves. In a live partition this depends only on the records
  * in their order, so a replay reports the same silences.
  *
+ * <p><b>Health.</b> Each closed minute of a target is scored by {@link HealthScorer} (its critical checks from
+ * {@code target-inventory}) and handed on; the latest score per target is kept in {@code target-health}. A silent
+ * target's health is UNREACHABLE when its silence is reported; a window that closes while the target is reported
+ * silent is not scored, so the UNREACHABLE stands until the target sends again.
+ *
+ * <p><b>Removal.</b> A {@code fleet.targets} tombstone ({@link InventoryChange}) drops the target's open windows
+ * (no final result), its latest health (a tombstone on fleet.health), and its silence tracking; its clock stays,
+ * marked removed, so records still in flight after the tombstone are windowed but neither scored nor ever reported
+ * silent. A new inventory entry for the target watches it again.
+ *
  * <p><b>Cost.</b> State is in three changelogged stores: {@code window-targets} (one {@link TargetClock} per target,
  * which lists its open windows, so closing never scans a window store), {@code windows-1m} and {@code windows-1h}
  * (one accumulator per open window, keyed {@code start|targetId}). Punctuation never scans a store: two in-memory
@@ -59,6 +71,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * They cost about 200 bytes of heap per target.
  */
 final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOutput> {
+
+    /** An accepted {@code fleet.targets} entry, as the engine sees it: the target was removed (a tombstone) or (re)listed. */
+    record InventoryChange(String targetId, boolean removed) {
+    }
 
     static final long MINUTE_MS = Duration.ofMinutes(1).toMillis();
     static final long HOUR_MS = Duration.ofHours(1).toMillis();
@@ -72,11 +88,14 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private final String minuteStoreName;
     private final String hourStoreName;
     private final PipelineCounters counters;
+    private final HealthScorer scorer;
 
     private ProcessorContext<String, EngineOutput> context;
     private KeyValueStore<String, TargetClock> targets;
     private KeyValueStore<String, WindowAccumulator> minutes;
     private KeyValueStore<String, WindowAccumulator> hours;
+    private KeyValueStore<String, Target> inventory;
+    private KeyValueStore<String, HealthScore> health;
 
     /** Wall-clock time this task started: idle time is counted from here at the earliest, so a restart closes nothing early. */
     private long startedWallMs;
@@ -104,7 +123,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     }
 
     WindowEngine(Duration grace, TopologySettings.WindowTiming timing, String targetStoreName, String minuteStoreName,
-                 String hourStoreName, PipelineCounters counters) {
+                 String hourStoreName, PipelineCounters counters, HealthScorer.Weights healthWeights) {
         this.graceMs = grace.toMillis();
         this.idleMs = timing.idleTimeout().toMillis();
         this.absenceMs = timing.absenceTimeout().toMillis();
@@ -113,6 +132,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         this.minuteStoreName = minuteStoreName;
         this.hourStoreName = hourStoreName;
         this.counters = counters;
+        this.scorer = new HealthScorer(healthWeights);
     }
 
     static String windowKey(long start, String targetId) {
@@ -125,6 +145,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         this.targets = context.getStateStore(targetStoreName);
         this.minutes = context.getStateStore(minuteStoreName);
         this.hours = context.getStateStore(hourStoreName);
+        this.inventory = context.getStateStore(HealthTopology.INVENTORY_STORE);
+        this.health = context.getStateStore(HealthTopology.HEALTH_STORE);
         startedWallMs = context.currentSystemTimeMs();
         taskArrivalWallMs = startedWallMs;
         // A revived task (after a failed transaction) is initialised again: start the indexes from the store afresh.
@@ -148,9 +170,13 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     @Override
     public void process(Record<Bytes, Intake<?>> record) {
         long now = context.currentSystemTimeMs();
-        taskArrivalWallMs = now;
         Intake<?> intake = record.value();
         Object value = intake.value();
+        if (value instanceof InventoryChange change) {
+            inventoryChanged(change, record.timestamp());
+            return; // not a record of the target: the task is as quiet as it was
+        }
+        taskArrivalWallMs = now;
         String target = value instanceof CheckResult c ? c.getTargetId() : ((MetricSample) value).getTargetId();
         long at = intake.observedAtMs();
         long minuteStart = floor(at, MINUTE_MS);
@@ -181,7 +207,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
 
         TargetClock base = clock == null ? TargetClock.first(at, now) : clock;
         TargetClock next = new TargetClock(Math.max(base.eventTimeMs(), at), taskProgressMs, now, base.closedThroughMs(), false,
-                TargetClock.with(base.openMinutes(), minuteStart), TargetClock.with(base.openHours(), floor(at, HOUR_MS)));
+                TargetClock.with(base.openMinutes(), minuteStart), TargetClock.with(base.openHours(), floor(at, HOUR_MS)),
+                base.removed());
         next = closeThrough(target, next, next.eventTimeMs() - graceMs);
         targets.put(target, next);
         index(target, next);
@@ -217,11 +244,15 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         forward(target, EngineOutput.late(letter), record.timestamp());
     }
 
-    /** Closes, in order of their end, the target's windows ending at or before {@code limit}; minutes before hours. */
+    /**
+     * Closes, in order of their end, the target's windows ending at or before {@code limit}; minutes before hours.
+     * A minute is scored unless the target is reported silent (its UNREACHABLE stands) or removed.
+     */
     private TargetClock closeThrough(String target, TargetClock clock, long limit) {
         long[] openMinutes = clock.openMinutes();
         long[] openHours = clock.openHours();
-        int m = closeDue(openMinutes, MINUTE_MS, limit, start -> closeMinute(target, start));
+        boolean scored = !clock.absent() && !clock.removed();
+        int m = closeDue(openMinutes, MINUTE_MS, limit, start -> closeMinute(target, start, scored));
         int h = closeDue(openHours, HOUR_MS, limit, start -> closeHour(target, start));
         if (m == 0 && h == 0) {
             return clock;
@@ -247,8 +278,14 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         return closed;
     }
 
-    private void closeMinute(String target, long start) {
-        WindowAccumulator acc = close(minutes, target, start, MINUTE_MS, EngineOutput::minute);
+    private void closeMinute(String target, long start, boolean scored) {
+        WindowAccumulator acc = close(minutes, target, start, MINUTE_MS, (window, closed) -> {
+            forward(target, EngineOutput.minute(window), window.getWindowEnd().toEpochMilli());
+            if (scored) {
+                Target listed = inventory.get(target);
+                publishHealth(target, scorer.score(closed, window, listed == null ? List.of() : listed.getCriticalChecks()));
+            }
+        });
         if (acc != null) {
             counters.windowOut();
             String hourKey = windowKey(floor(start, HOUR_MS), target);
@@ -258,20 +295,61 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     }
 
     private void closeHour(String target, long start) {
-        close(hours, target, start, HOUR_MS, EngineOutput::hour);
+        close(hours, target, start, HOUR_MS,
+                (window, closed) -> forward(target, EngineOutput.hour(window), window.getWindowEnd().toEpochMilli()));
     }
 
-    /** Takes the window's accumulator out of its store and hands on its final result; null if the window held nothing. */
+    /**
+     * Takes the window's accumulator out of its store and gives its final result to {@code closed}; returns the
+     * accumulator, null if the window held nothing.
+     */
     private WindowAccumulator close(KeyValueStore<String, WindowAccumulator> store, String target, long start, long size,
-                                    Function<TargetWindow, EngineOutput> as) {
+                                    BiConsumer<TargetWindow, WindowAccumulator> closed) {
         String key = windowKey(start, target);
         WindowAccumulator acc = store.get(key);
         if (acc != null) {
             store.delete(key);
-            long end = start + size;
-            forward(target, as.apply(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end))), end);
+            closed.accept(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + size)), acc);
         }
         return acc;
+    }
+
+    private void publishHealth(String target, HealthScore score) {
+        counters.healthScored(score.getStatus());
+        health.put(target, score);
+        forward(target, EngineOutput.health(score), score.getWindowEnd().toEpochMilli());
+    }
+
+    /**
+     * A tombstone drops the target's open windows, its health and its silence tracking (see the class doc); a listing
+     * of a removed target watches it again, its silence counted from now.
+     */
+    private void inventoryChanged(InventoryChange change, long timestamp) {
+        String target = change.targetId();
+        TargetClock clock = targets.get(target);
+        if (!change.removed()) {
+            if (clock != null && clock.removed()) {
+                TargetClock restored = clock.asRestored(taskProgressMs);
+                targets.put(target, restored);
+                index(target, restored);
+            }
+            return;
+        }
+        if (clock != null) {
+            for (long start : clock.openMinutes()) {
+                minutes.delete(windowKey(start, target));
+            }
+            for (long start : clock.openHours()) {
+                hours.delete(windowKey(start, target));
+            }
+            TargetClock removed = clock.asRemoved();
+            targets.put(target, removed);
+            index(target, removed);
+        }
+        if (health.get(target) != null) {
+            health.delete(target);
+            forward(target, EngineOutput.health(null), timestamp);
+        }
     }
 
     /** Wall clock: closes the windows of idle targets, and reports silence when the whole task has gone quiet. */
@@ -310,13 +388,15 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         }
         for (String target : silent) {
             TargetClock clock = targets.get(target);
-            if (clock == null || clock.absent()) {
+            if (clock == null || clock.absent() || clock.removed()) {
                 continue;
             }
             targets.put(target, clock.withAbsent());
             double seconds = (taskTime - clock.seenAtTaskTimeMs()) / 1000.0;
             forward(target, EngineOutput.signal(SignalSample.point(Signal.SILENCE_SECONDS, seconds,
                     Instant.ofEpochMilli(taskTime))), taskTime);
+            publishHealth(target, HealthScorer.silent(target, seconds, Instant.ofEpochMilli(clock.eventTimeMs()),
+                    Instant.ofEpochMilli(taskTime)));
         }
     }
 
@@ -337,7 +417,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         if (oldSeenAt != null) {
             presentBySeenAt.remove(new Due(oldSeenAt, target));
         }
-        if (!clock.absent()) {
+        if (!clock.absent() && !clock.removed()) {
             presentBySeenAt.add(new Due(clock.seenAtTaskTimeMs(), target));
             presentSeenAtOf.put(target, clock.seenAtTaskTimeMs());
         }

@@ -52,7 +52,7 @@ class ChangelogRetentionTest {
     void shouldKeepTheOtherStoresCompactedWithoutRetention() throws ReflectiveOperationException {
         Map<String, Map<String, String>> configs = changelogConfigs(TopologySettings.defaults());
 
-        assertEquals(6, configs.size(), configs.toString()); // with target-inventory and alert-first-seen
+        assertEquals(7, configs.size(), configs.toString()); // with target-inventory, alert-first-seen and target-health
         configs.forEach((topic, config) -> {
             if (!topic.equals(MINUTES_CHANGELOG) && !topic.equals(HOURS_CHANGELOG)) {
                 assertEquals("compact", config.get("cleanup.policy"), topic);

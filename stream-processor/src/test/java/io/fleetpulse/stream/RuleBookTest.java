@@ -29,7 +29,8 @@ class RuleBookTest {
     void shouldLoadTheBundledDefaults() {
         RuleBook book = RuleBook.defaults();
 
-        assertEquals(List.of("target-down", "high-error-rate", "cpu-high", "disk-almost-full", "target-absent"),
+        assertEquals(List.of("target-down", "high-error-rate", "cpu-high", "disk-almost-full", "target-absent",
+                        "target-unhealthy"),
                 book.rules().stream().map(ThresholdRule::id).toList());
         ThresholdRule cpu = book.rulesFor(Signal.CPU_PERCENT).get(0);
         assertEquals(new Condition(Comparison.GT, 90), cpu.fire());
@@ -97,7 +98,8 @@ class RuleBookTest {
         assertEquals(List.of(
                 "rules.yaml:5:9: rules[0].op: '=>' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")",
                 "rules.yaml:10:13: rules[1].signal: 'disk_precent' is not one of check_failed, check_latency_ms, cpu_percent, "
-                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m, error_rate_1h, silence_seconds "
+                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m, error_rate_1h, silence_seconds, "
+                        + "health_status "
                         + "(did you mean 'disk_percent'?)",
                 "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
                 "rules.yaml:13:10: rules[1].for: '15' is not " + Durations.SYNTAX,
@@ -107,7 +109,7 @@ class RuleBookTest {
                         + "check, description, escalate, for, id, kind, labels, m_of_n, min_samples, on_stale, op, overrides, "
                         + "recovery, runbook, severity, signal, stale_after, summary, value, warm_up",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
-                "rules.yaml:17:11: rules[2].kind: 'anomaly' is not one of threshold, error_rate, absence",
+                "rules.yaml:17:11: rules[2].kind: 'anomaly' is not one of threshold, error_rate, absence, health",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
                         + "for, op, value",
                 "rules.yaml:23:20: rules[2].labels.team: label 'team' must have a non-empty name and a plain value"),
@@ -258,7 +260,7 @@ class RuleBookTest {
         RuleBook book = RuleBook.defaults();
 
         assertEquals(Map.of("target-down", "threshold", "high-error-rate", "error_rate", "cpu-high", "threshold",
-                        "disk-almost-full", "threshold", "target-absent", "absence"),
+                        "disk-almost-full", "threshold", "target-absent", "absence", "target-unhealthy", "health"),
                 book.rules().stream().collect(java.util.stream.Collectors.toMap(ThresholdRule::id, ThresholdRule::kind)));
     }
 
@@ -587,5 +589,58 @@ class RuleBookTest {
                 "t:8:18: rules[0].description: unknown placeholder '{host}'; use {target}, {check}, {value}, {threshold}",
                 "t:9:14: rules[0].runbook: 'wiki/cpu/{value}' is not an http:// or https:// link",
                 "t:9:14: rules[0].runbook: unknown placeholder '{value}'; use {target}, {check}"), problems);
+    }
+
+    @Test
+    void shouldCompileAHealthRuleOntoTheHealthSignal() {
+        ThresholdRule rule = RuleBook.parse("""
+                rules:
+                  - id: unhealthy
+                    kind: health
+                    at_least: degraded
+                    for: 2m
+                    recovery: { for: 1m }
+                    severity: warning
+                    labels: { team: sre }
+                """, "t").rules().get(0);
+
+        assertEquals(Signal.HEALTH_STATUS, rule.signal());
+        assertEquals(new Condition(Comparison.GE, 1), rule.fire());
+        assertEquals(new Condition(Comparison.LT, 1), rule.recovery());
+        assertEquals(Duration.ofMinutes(2), rule.fireFor());
+        assertEquals(Duration.ofMinutes(1), rule.recoveryFor());
+        assertEquals(Map.of("team", "sre"), rule.labels());
+        assertEquals("web-1 health is CRITICAL", rule.summary("web-1", null, 2));
+        assertEquals("web-1 recovered (unhealthy): health HEALTHY, below DEGRADED", rule.resolvedSummary("web-1", null, 0));
+        ThresholdRule bundled = RuleBook.defaults().rule("target-unhealthy").orElseThrow();
+        assertEquals(new Condition(Comparison.GE, HealthScorer.rank(io.fleetpulse.events.HealthStatus.CRITICAL)),
+                bundled.fire());
+    }
+
+    @Test
+    void shouldReportTheProblemsOfAHealthRuleAtTheirPlace() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: h1
+                    kind: health
+                    at_least: sick
+                    value: 2
+                    severity: warning
+                    summary: "{target} is {check}"
+                  - id: h2
+                    kind: health
+                    at_least: healthy
+                    recovery: { value: 1 }
+                    severity: info
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:4:15: rules[0].at_least: 'sick' is not one of healthy, degraded, critical, unreachable",
+                "t:5:5: rules[0].value: unknown key 'value'; allowed here: at_least, description, for, id, kind, labels, "
+                        + "m_of_n, on_stale, overrides, recovery, runbook, severity, stale_after, summary, warm_up",
+                "t:7:14: rules[0].summary: unknown placeholder '{check}'; use {target}, {status}, {value}",
+                "t:10:15: rules[1].at_least: every status is at least healthy, so the rule would always fire; use "
+                        + "degraded, critical or unreachable",
+                "t:11:17: rules[1].recovery.value: unknown key 'value'; allowed here: for"), problems);
     }
 }

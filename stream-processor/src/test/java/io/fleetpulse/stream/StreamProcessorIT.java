@@ -11,6 +11,8 @@ import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.HealthScore;
+import io.fleetpulse.events.HealthStatus;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.runtime.ServiceMeters;
 import io.fleetpulse.runtime.ServiceRunner;
@@ -128,6 +130,12 @@ class StreamProcessorIT {
             assertEquals(8, window.getChecks(), "checks from before and after the restart, not the garbage");
             assertEquals(4, window.getFailures());
             assertEquals(0.5, window.getErrorRate());
+            // Its health, from the accumulator the second instance restored: half the checks failed, 50 - 20 * 0.5.
+            HealthScore health = healthUntil(TARGET, seen -> seen.stream().anyMatch(h -> h.getWindowStart().equals(t0)))
+                    .stream().filter(h -> h.getWindowStart().equals(t0)).findFirst().orElseThrow();
+            assertEquals(HealthStatus.CRITICAL, health.getStatus());
+            assertEquals(40, health.getScore(), 1e-9);
+            assertEquals(List.of("http"), health.getFailingChecks());
 
             assertEquals(1L, second.status().get("alertsResolved"));
             assertTrue(second.isReady());
@@ -161,6 +169,14 @@ class StreamProcessorIT {
             assertEquals(AlertState.FIRING, absent.getState());
             assertTrue(absent.getSummary().startsWith(quiet + " sent nothing for "), absent.getSummary());
             assertTrue(absent.getEvidence().getValue() >= 3, "silent for the absence timeout: " + absent.getEvidence());
+            // Its minute is scored too if one punctuation found it due with the silence (a loaded machine); either way
+            // the last word on a silent target is UNREACHABLE.
+            List<HealthScore> quietHealth = healthUntil(quiet,
+                    seen -> seen.stream().anyMatch(h -> h.getStatus() == HealthStatus.UNREACHABLE));
+            HealthScore unreachable = quietHealth.get(quietHealth.size() - 1);
+            assertEquals(HealthStatus.UNREACHABLE, unreachable.getStatus(), "its silence, with the whole partition silent: "
+                    + quietHealth);
+            assertTrue(unreachable.getReasons().get(0).startsWith("sent nothing for "), unreachable.getReasons().toString());
         } finally {
             first.close();
         }
@@ -192,6 +208,13 @@ class StreamProcessorIT {
                                                                  String target, String ruleId) {
         return alerts.stream().filter(r -> r.value().getTargetId().equals(target) && r.value().getRuleId().equals(ruleId))
                 .toList();
+    }
+
+    private static List<HealthScore> healthUntil(String target, Predicate<List<HealthScore>> until) {
+        Function<List<ConsumerRecord<String, HealthScore>>, List<HealthScore>> mine = seen ->
+                seen.stream().filter(r -> r.key().equals(target) && r.value() != null).map(ConsumerRecord::value).toList();
+        return mine.apply(TopicProbe.readUntil(kafka.bootstrapServers(), Topics.HEALTH,
+                seen -> until.test(mine.apply(seen)), WAIT));
     }
 
     private static List<TargetWindow> windowsUntil(String target, Predicate<List<TargetWindow>> until) {

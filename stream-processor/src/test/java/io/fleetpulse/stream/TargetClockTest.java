@@ -13,7 +13,7 @@ class TargetClockTest {
     @Test
     void shouldSurviveTheStoreSerdeWithEveryField() {
         TargetClock clock = new TargetClock(120_000, 110_000, 5_000_000, 60_000, true,
-                new long[] {60_000, 120_000}, new long[] {0});
+                new long[] {60_000, 120_000}, new long[] {0}, true);
 
         TargetClock back = TargetClock.SERDE.deserializer().deserialize("t", TargetClock.SERDE.serializer().serialize("t", clock));
 
@@ -25,6 +25,21 @@ class TargetClockTest {
         assertArrayEquals(clock.openMinutes(), back.openMinutes());
         assertArrayEquals(clock.openHours(), back.openHours());
         assertEquals(120_000, back.earliestOpenEnd(60_000, 3_600_000));
+        assertTrue(back.removed());
+    }
+
+    @Test
+    void shouldReadFormatOneAsNotRemoved() {
+        java.nio.ByteBuffer v1 = java.nio.ByteBuffer.allocate(1 + 8 * 4 + 1 + 4 + 8 + 4);
+        v1.put((byte) 1).putLong(120_000).putLong(110_000).putLong(5_000_000).putLong(60_000).put((byte) 1)
+                .putInt(1).putLong(60_000).putInt(0);
+
+        TargetClock back = TargetClock.SERDE.deserializer().deserialize("t", v1.array());
+
+        assertEquals(120_000, back.eventTimeMs());
+        assertTrue(back.absent());
+        assertArrayEquals(new long[] {60_000}, back.openMinutes());
+        assertEquals(false, back.removed());
     }
 
     @Test

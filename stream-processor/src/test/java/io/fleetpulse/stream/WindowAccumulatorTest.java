@@ -128,6 +128,47 @@ class WindowAccumulatorTest {
     }
 
     @Test
+    void shouldKeepTheHealthFiguresThroughTheSerdeAndAMerge() {
+        WindowAccumulator first = new WindowAccumulator();
+        first.add(check("http", CheckStatus.OK)).add(check("db", CheckStatus.WARN)).add(check("cache", CheckStatus.TIMEOUT));
+        WindowAccumulator second = new WindowAccumulator();
+        second.add(check("db", CheckStatus.CRITICAL)).add(check("http", CheckStatus.UNREACHABLE)).add(check("http", CheckStatus.OK));
+
+        WindowAccumulator back = WindowAccumulator.SERDE.deserializer().deserialize("t",
+                WindowAccumulator.SERDE.serializer().serialize("t", first));
+        back.merge(second);
+
+        assertEquals(2, back.okChecks());
+        assertEquals(1, back.warnChecks());
+        assertEquals(2, back.unreachableChecks());
+        assertEquals(java.util.Map.of("http", CheckStatus.UNREACHABLE, "db", CheckStatus.CRITICAL,
+                "cache", CheckStatus.TIMEOUT), back.worstByCheck());
+    }
+
+    @Test
+    void shouldReadTheFormatBeforeHealthAsPassesAndFailures() {
+        WindowAccumulator acc = new WindowAccumulator();
+        acc.add(check("http", CheckStatus.OK)).add(check("http", CheckStatus.WARN)).add(check("http", CheckStatus.ERROR));
+        byte[] v3 = WindowAccumulator.SERDE.serializer().serialize("t", acc);
+        // Format 2 is format 3 without what follows the samples count: 3 counts, the number of checks and one check.
+        int healthBytes = 3 * 8 + 4 + 4 + "http".length() + 1;
+        byte[] v2 = Arrays.copyOf(v3, v3.length - healthBytes);
+        v2[0] = 2;
+
+        WindowAccumulator back = WindowAccumulator.SERDE.deserializer().deserialize("t", v2);
+
+        assertEquals(acc.toTargetWindow("a", T0, T0.plusSeconds(60)), back.toTargetWindow("a", T0, T0.plusSeconds(60)));
+        assertEquals(2, back.okChecks(), "OK and WARN apart are unknown: every check that did not fail counts as OK");
+        assertEquals(0, back.warnChecks());
+        assertEquals(java.util.Map.of(), back.worstByCheck());
+    }
+
+    private static CheckResult check(String name, CheckStatus status) {
+        return CheckResult.newBuilder().setTargetId("a").setCheckName(name).setStatus(status).setLatencyMs(1.0)
+                .setObservedAt(T0).build();
+    }
+
+    @Test
     void shouldRefuseBytesOfAnUnknownFormat() {
         assertThrows(SerializationException.class,
                 () -> WindowAccumulator.SERDE.deserializer().deserialize("t", new byte[] {9, 0, 0}));
