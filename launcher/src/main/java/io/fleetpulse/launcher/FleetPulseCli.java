@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
 @Command(name = "fleetpulse", mixinStandardHelpOptions = true, version = "FleetPulse 0.1.0",
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
-                FleetPulseCli.ConfigReferenceCommand.class, CommandLine.HelpCommand.class})
+                FleetPulseCli.ConfigReferenceCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -364,7 +364,7 @@ public final class FleetPulseCli implements Callable<Integer> {
         }
     }
 
-    private static int usageError(CommandLine.Model.CommandSpec spec) {
+    static int usageError(CommandLine.Model.CommandSpec spec) {
         spec.commandLine().usage(spec.commandLine().getErr());
         return spec.exitCodeOnInvalidInput();
     }
@@ -387,7 +387,7 @@ public final class FleetPulseCli implements Callable<Integer> {
         return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
-    private static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
+    static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
         return new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + problem);
     }
 }
