@@ -6,6 +6,7 @@ import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.schemas.Topics;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -49,9 +50,11 @@ final class BenchLoad implements AutoCloseable {
      */
     void sendBulk(long events, int targets, Instant start, java.util.function.LongConsumer progress) {
         long step = Math.max(1, events / 10);
+        String[] ids = new String[targets];
+        Arrays.setAll(ids, BenchLoad::targetId);
         for (long i = 0; i < events; i++) {
             long poll = i / 2;
-            String target = targetId((int) (poll % targets));
+            String target = ids[(int) (poll % targets)];
             Instant observedAt = start.plus(POLL_INTERVAL.multipliedBy(poll / targets));
             if (i % 2 == 0) {
                 sendCheck(target, observedAt, CheckStatus.OK, 12.0 + (i % 7));
