@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
                 FleetPulseCli.NotificationsCommand.class, FleetPulseCli.ConfigReferenceCommand.class,
-                CommandLine.HelpCommand.class})
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -443,7 +443,7 @@ public final class FleetPulseCli implements Callable<Integer> {
         }
     }
 
-    private static int usageError(CommandLine.Model.CommandSpec spec) {
+    static int usageError(CommandLine.Model.CommandSpec spec) {
         spec.commandLine().usage(spec.commandLine().getErr());
         return spec.exitCodeOnInvalidInput();
     }
@@ -466,7 +466,7 @@ public final class FleetPulseCli implements Callable<Integer> {
         return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
-    private static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
+    static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
         return new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + problem);
     }
 }

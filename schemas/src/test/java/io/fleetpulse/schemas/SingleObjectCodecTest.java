@@ -7,16 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.events.MetricSample;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificData;
 import org.junit.jupiter.api.Test;
 
 class SingleObjectCodecTest {
@@ -104,6 +107,37 @@ class SingleObjectCodecTest {
     void shouldDecodeExactlyWhatWasEncoded() {
         byte[] once = codec.encode(check());
         assertArrayEquals(once, codec.encode(codec.decode(once)));
+    }
+
+    @Test
+    void shouldWriteAndReadExactlyWhatAvrosOwnSingleObjectCodersDo() throws IOException {
+        MetricSample sample = MetricSample.newBuilder().setTargetId("srv-2").setObservedAt(OBSERVED).setCpuPercent(93.5)
+                .setDiskFreeBytes(123_456_789L).setServicesFailed(2).setExtra(Map.of("queue_depth", 17.0, "temp_c", 61.5))
+                .build();
+        MetricSample bare = MetricSample.newBuilder().setTargetId("srv-3").setObservedAt(OBSERVED).build();
+        SingleObjectCodec<MetricSample> metrics = SingleObjectCodec.of(MetricSample.class);
+        BinaryMessageEncoder<MetricSample> avroEncoder = new BinaryMessageEncoder<>(SpecificData.getForClass(MetricSample.class),
+                MetricSample.getClassSchema());
+        BinaryMessageDecoder<MetricSample> avroDecoder = new BinaryMessageDecoder<>(SpecificData.getForClass(MetricSample.class),
+                MetricSample.getClassSchema());
+
+        for (MetricSample each : List.of(sample, bare)) {
+            byte[] ours = metrics.encode(each);
+            assertArrayEquals(avroEncoder.encode(each).array(), ours);
+            assertEquals(each, avroDecoder.decode(ours));
+            assertEquals(each, metrics.decode(avroEncoder.encode(each).array()));
+        }
+        assertArrayEquals(new BinaryMessageEncoder<>(SpecificData.getForClass(CheckResult.class), CheckResult.getClassSchema())
+                .encode(check()).array(), codec.encode(check()));
+    }
+
+    @Test
+    void shouldRejectACorruptBodyBehindTheCurrentSchemasHeader() {
+        byte[] bytes = codec.encode(check());
+        bytes[10] = (byte) 0x7F; // the targetId's length: -64, a negative string length
+
+        UndecodableRecordException e = assertThrows(UndecodableRecordException.class, () -> codec.decode(bytes));
+        assertEquals("corrupt-body", e.reason());
     }
 
     private static CheckResult check() {

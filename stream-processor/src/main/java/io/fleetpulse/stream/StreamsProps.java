@@ -6,7 +6,9 @@ import io.fleetpulse.runtime.config.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -14,7 +16,11 @@ import org.apache.kafka.streams.StreamsConfig;
  * service and for the topology tests alike.
  */
 public record StreamsProps(String applicationId, Path stateDir, int numThreads, Duration commitInterval,
-                           int rocksDbMemoryMiB) {
+                           int rocksDbMemoryMiB, int cacheMiB) {
+
+    /** The other producers' batching (see {@link KafkaSettings#producer}), which Streams' own producer defaults lack. */
+    private static final List<String> PRODUCER_TUNING = List.of(ProducerConfig.LINGER_MS_CONFIG,
+            ProducerConfig.BATCH_SIZE_CONFIG, ProducerConfig.COMPRESSION_TYPE_CONFIG);
 
     public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("streams.application.id",
             "fleetpulse-stream-processor",
@@ -33,12 +39,18 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
             "off-heap memory in MiB that all RocksDB state stores of the process share: one block cache, also charged "
                     + "for the memtables (half of it at most) and the index and filter blocks");
 
+    public static final ConfigKey<Integer> CACHE_MEMORY = ConfigKey.integer("streams.cache.mib", 64, 0, 65536,
+            "heap in MiB that the record caches of all stream threads share (statestore.cache.max.bytes): a target's "
+                    + "window and clock entries are read and rewritten on every record, and the cache turns that into one "
+                    + "store write and one changelog record per entry and commit; 0 turns caching off");
+
     public static final List<ConfigKey<?>> KEYS = List.of(APPLICATION_ID, STATE_DIR, NUM_THREADS, COMMIT_INTERVAL,
-            ROCKSDB_MEMORY);
+            ROCKSDB_MEMORY, CACHE_MEMORY);
 
     public static StreamsProps from(Settings settings) {
         return new StreamsProps(settings.get(APPLICATION_ID), settings.get(STATE_DIR).toAbsolutePath(),
-                settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL), settings.get(ROCKSDB_MEMORY));
+                settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL), settings.get(ROCKSDB_MEMORY),
+                settings.get(CACHE_MEMORY));
     }
 
     /** Exactly-once Streams properties on top of the shared Kafka client settings. */
@@ -53,6 +65,15 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) kafka.replicationFactor());
         props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class);
         props.put(BoundedRocksDbMemory.MEMORY_BYTES_CONFIG, String.valueOf(rocksDbMemoryMiB * 1024L * 1024L));
+        // Streams' default of 10 MiB is too small for 10,000 targets' open windows: evicted entries are written and
+        // changelogged on every record instead of once per commit.
+        props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, cacheMiB * 1024L * 1024L);
+        // Streams' producer sends 16 KiB uncompressed batches by default; the changelogs and outputs are most of what
+        // the broker has to write, so it gets the batching every other FleetPulse producer has (passthrough wins).
+        Map<String, Object> tuned = kafka.producer(applicationId);
+        for (String key : PRODUCER_TUNING) {
+            props.put(StreamsConfig.producerPrefix(key), tuned.get(key));
+        }
         // There is no global state; this only opts in to Kafka 5.0's default now and silences its start-up warning.
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         return props;

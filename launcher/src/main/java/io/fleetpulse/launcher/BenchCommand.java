@@ -1,0 +1,85 @@
+package io.fleetpulse.launcher;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fleetpulse bench}: throughput and latency measurements on a real in-process broker. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measures FleetPulse on a real in-process broker.",
+        subcommands = {BenchCommand.Processor.class})
+final class BenchCommand implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        return FleetPulseCli.usageError(spec);
+    }
+
+    @Command(name = "processor", mixinStandardHelpOptions = true,
+            description = {"The stream processor's rate against the raw read rate of the same records, and its alert latency.",
+                    "%nStarts an in-process KRaft broker, produces --events synthetic CheckResult and MetricSample events"
+                            + " for --targets targets, reads them back with a plain read_committed consumer (bytes only, then"
+                            + " with Avro decoding), then runs the stream processor (exactly-once, bundled rules) over the same"
+                            + " records: its rate is events over the time from Streams RUNNING to its committed offsets reaching"
+                            + " the end of the input. Then bursts of failing checks for new targets measure send -> FIRING"
+                            + " AlertEvent readable on fleet.alerts. Everything lives under a temporary folder, removed at the end.%n"})
+    static final class Processor implements Callable<Integer> {
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--events", defaultValue = "1000000", description = "events to produce, at least 2 (default ${DEFAULT-VALUE})")
+        long events;
+
+        @Option(names = "--targets", defaultValue = "10000", description = "distinct targets, at least 1 (default ${DEFAULT-VALUE})")
+        int targets;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
+        Path json;
+
+        @Option(names = "--alert-rounds", defaultValue = "10", description = "rounds of failing-check bursts (default ${DEFAULT-VALUE})")
+        int alertRounds;
+
+        @Option(names = "--alert-targets", defaultValue = "10", description = "new targets that fail in each round (default ${DEFAULT-VALUE})")
+        int alertTargets;
+
+        @Override
+        public Integer call() throws Exception {
+            if (events < 2) {
+                throw FleetPulseCli.invalid(spec, "--events", "a benchmark needs at least 2 events, not " + events);
+            }
+            if (targets < 1) {
+                throw FleetPulseCli.invalid(spec, "--targets", "at least 1 target, not " + targets);
+            }
+            if (alertRounds < 1 || alertTargets < 1) {
+                throw FleetPulseCli.invalid(spec, alertRounds < 1 ? "--alert-rounds" : "--alert-targets", "must be at least 1");
+            }
+            if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
+                throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
+            }
+            Path work = Files.createTempDirectory("fleetpulse-bench-");
+            Map<String, Object> result;
+            try {
+                result = new BenchProcessor(new BenchProcessor.Options(events, targets, alertRounds, alertTargets, work),
+                        System.out).run();
+            } finally {
+                Demo.deleteRecursively(work);
+            }
+            String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result);
+            System.out.println(text);
+            if (json != null) {
+                Files.writeString(json, text + System.lineSeparator());
+                System.out.println("Results written to " + json.toAbsolutePath());
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,339 @@
+package io.fleetpulse.launcher;
+
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.AlertState;
+import io.fleetpulse.runtime.KafkaSettings;
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.schemas.TopicProvisioner;
+import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.stream.StreamProcessorService;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * {@code fleetpulse bench processor}: the stream processor's throughput against the raw read rate of the same
+ * records, and its alert latency, in one run on one in-process broker.
+ *
+ * <ol>
+ *   <li>Load: N synthetic events ({@link BenchLoad}) for T targets onto fleet.checks and fleet.metrics.</li>
+ *   <li>Raw read: a plain consumer (read_committed, assigned, no group) reads all N records from the start, bytes
+ *       only; a second pass also decodes every value from Avro, as the processor's intake must.</li>
+ *   <li>Processor: a {@link StreamProcessorService} (exactly-once, the bundled rules) under a new application id
+ *       works off the same N records. Its rate is N over the time from Streams RUNNING (partitions assigned) to the
+ *       moment its committed input offsets reach the end of both topics, i.e. every input record is processed and
+ *       its outputs are committed; start-up is reported apart.</li>
+ *   <li>Alert latency: once it has caught up, rounds of new targets each get a burst of failing checks whose last
+ *       one completes target-down's {@code for}. Latency is from just before that burst is sent to when a
+ *       read_committed consumer of fleet.alerts receives the target's FIRING event.</li>
+ * </ol>
+ */
+final class BenchProcessor {
+
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(10);
+    private static final Duration ALERT_TIMEOUT = Duration.ofSeconds(60);
+
+    record Options(long events, int targets, int alertRounds, int alertTargetsPerRound, Path workDir) {
+    }
+
+    private final Options options;
+    private final PrintStream out;
+
+    BenchProcessor(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    Map<String, Object> run() throws Exception {
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("events", options.events());
+        result.put("targets", options.targets());
+        result.put("cores", Runtime.getRuntime().availableProcessors());
+        result.put("load_average_before", loadAverage());
+
+        out.println("Starting Kafka (in-process KRaft broker in " + options.workDir() + ") ...");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(options.workDir().resolve("kafka"))) {
+            KafkaSettings clients = KafkaSettings.from(Settings.resolve(
+                    Config.of(Map.of(KafkaSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers())), KafkaSettings.KEYS));
+            try (Admin admin = Admin.create(clients.admin("fleetpulse-bench", 30_000))) {
+                new TopicProvisioner(admin).ensureTopics(Topics.ALL, clients.partitions(), (short) 1);
+                awaitLeaders(admin);
+                try (BenchLoad load = new BenchLoad(clients.producer("fleetpulse-bench"))) {
+                    produce(load, result);
+                    Map<TopicPartition, Long> ends = endOffsets(admin);
+                    long total = ends.values().stream().mapToLong(Long::longValue).sum();
+                    if (total != options.events()) {
+                        throw new IllegalStateException("the input topics hold " + total + " records, not " + options.events());
+                    }
+                    readRaw(clients, ends, false, result);
+                    readRaw(clients, ends, true, result);
+                    process(clients, admin, ends, load, result);
+                }
+            }
+            out.println("Stopping Kafka ...");
+        }
+        double raw = (double) result.get("raw_consume_events_per_sec");
+        double processor = (double) result.get("processor_events_per_sec");
+        result.put("ratio", round(processor / raw, 3));
+        result.put("load_average_after", loadAverage());
+        return result;
+    }
+
+    private void produce(BenchLoad load, Map<String, Object> result) {
+        out.printf("Producing %,d events for %,d targets to %s and %s ...%n", options.events(), options.targets(),
+                Topics.CHECKS.name(), Topics.METRICS.name());
+        Instant start = BenchLoad.bulkStart(options.events(), options.targets(), Instant.now(), Duration.ofMinutes(2));
+        long began = System.nanoTime();
+        load.sendBulk(options.events(), options.targets(), start,
+                sent -> out.printf("  produced %,d / %,d%n", sent, options.events()));
+        double seconds = secondsSince(began);
+        result.put("produce_events_per_sec", round(options.events() / seconds, 0));
+        out.printf("  %,.0f events/s (acks=all, lz4, linger 20 ms)%n", options.events() / seconds);
+    }
+
+    private void readRaw(KafkaSettings clients, Map<TopicPartition, Long> ends, boolean decode, Map<String, Object> result) {
+        String mode = decode ? "bytes and Avro decode of every value" : "bytes only";
+        out.println("Raw read of the same records (read_committed, " + mode + ") ...");
+        Map<String, Object> props = clients.consumer("fleetpulse-bench-raw", "fleetpulse-bench-raw");
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        long read = 0;
+        long decodedBytes = 0;
+        long began = System.nanoTime();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(ends.keySet());
+            consumer.seekToBeginning(ends.keySet());
+            long deadline = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
+            while (read < options.events()) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("raw read got " + read + " of " + options.events() + " records in " + CATCH_UP_TIMEOUT);
+                }
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    read++;
+                    if (decode) {
+                        Object value = record.topic().equals(Topics.CHECKS.name())
+                                ? Topics.CHECKS.valueSerde().deserializer().deserialize(record.topic(), record.value())
+                                : Topics.METRICS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+                        decodedBytes += value == null ? 0 : record.value().length;
+                    }
+                }
+            }
+        }
+        double seconds = secondsSince(began);
+        double rate = round(read / seconds, 0);
+        result.put(decode ? "raw_decode_events_per_sec" : "raw_consume_events_per_sec", rate);
+        if (!decode) {
+            result.put("raw_consume_mode", "plain KafkaConsumer, read_committed, assigned partitions, bytes only (no Avro decode)");
+        }
+        out.printf("  %,.0f events/s%s%n", rate, decode ? " (" + decodedBytes / Math.max(1, read) + " B a value)" : "");
+    }
+
+    private void process(KafkaSettings clients, Admin admin, Map<TopicPartition, Long> ends, BenchLoad load,
+                         Map<String, Object> result) throws Exception {
+        String applicationId = "fleetpulse-bench-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, String> config = new HashMap<>();
+        config.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), clients.bootstrapServers());
+        config.put("streams.application.id", applicationId);
+        config.put("streams.state.dir", options.workDir().resolve("streams").toString());
+        // The bulk's targets all go quiet when it ends: without this their absence would page 10,000 times mid-run.
+        config.put("streams.absence.timeout", "1h");
+        Settings settings = ServiceKind.STREAM_PROCESSOR.settings(Config.of(config));
+        out.println("Starting the stream processor (application id " + applicationId + ", exactly-once) ...");
+        try (StreamProcessorService service = (StreamProcessorService) ServiceKind.STREAM_PROCESSOR.create(settings);
+             AlertWatch alerts = new AlertWatch(clients)) {
+            long began = System.nanoTime();
+            service.start();
+            long running = System.nanoTime();
+            result.put("processor_startup_seconds", round((running - began) / 1e9, 2));
+            awaitCommitted(admin, applicationId, ends, running);
+            double seconds = secondsSince(running);
+            double rate = round(options.events() / seconds, 0);
+            result.put("processor_events_per_sec", rate);
+            result.put("processor_rate_definition", "events / (Streams RUNNING -> committed offsets of "
+                    + applicationId + " reach the end of fleet.checks and fleet.metrics); exactly_once_v2, 1 thread");
+            result.put("processor_windows_out", service.counters().windowsOut());
+            out.printf("  %,.0f events/s (%.1f s; start-up %.1f s before that)%n", rate, seconds, (running - began) / 1e9);
+            alertLatency(load, alerts, result);
+        }
+    }
+
+    private void awaitCommitted(Admin admin, String groupId, Map<TopicPartition, Long> ends, long since) throws Exception {
+        long total = options.events();
+        long lastReport = System.nanoTime();
+        long deadline = since + CATCH_UP_TIMEOUT.toNanos();
+        while (true) {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+            long done = ends.keySet().stream().mapToLong(tp -> {
+                OffsetAndMetadata offset = committed.get(tp);
+                return offset == null ? 0 : offset.offset();
+            }).sum();
+            if (done >= total) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (now > deadline) {
+                throw new IllegalStateException("the stream processor committed " + done + " of " + total
+                        + " input records in " + CATCH_UP_TIMEOUT);
+            }
+            if (now - lastReport > 2_000_000_000L) {
+                out.printf("  processed and committed %,d / %,d%n", done, total);
+                lastReport = now;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private void alertLatency(BenchLoad load, AlertWatch alerts, Map<String, Object> result) throws InterruptedException {
+        int rounds = options.alertRounds();
+        int perRound = options.alertTargetsPerRound();
+        out.printf("Alert latency: %d rounds of failing-check bursts for %d new targets each ...%n", rounds, perRound);
+        Map<String, Long> sentAt = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+            long sent = System.nanoTime();
+            Instant end = Instant.now();
+            for (int t = 0; t < perRound; t++) {
+                String target = String.format("bench-alert-%03d-%03d", round, t);
+                sentAt.put(target, sent);
+                load.sendFailingBurst(target, end);
+            }
+            load.flush();
+            Thread.sleep(250);
+        }
+        long deadline = System.nanoTime() + ALERT_TIMEOUT.toNanos();
+        while (!alerts.firedAt.keySet().containsAll(sentAt.keySet()) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        List<Double> latencies = new ArrayList<>();
+        sentAt.forEach((target, sent) -> {
+            Long fired = alerts.firedAt.get(target);
+            if (fired != null) {
+                latencies.add((fired - sent) / 1e6);
+            }
+        });
+        Collections.sort(latencies);
+        result.put("alert_samples", latencies.size());
+        result.put("alerts_missing", sentAt.size() - latencies.size());
+        result.put("alert_latency_p50_ms", round(percentile(latencies, 0.50), 1));
+        result.put("alert_latency_p99_ms", round(percentile(latencies, 0.99), 1));
+        result.put("alert_latency_max_ms", round(percentile(latencies, 1.0), 1));
+        result.put("alert_latency_definition", "burst of failing checks sent -> its FIRING AlertEvent received by a "
+                + "read_committed consumer of fleet.alerts (includes the exactly-once commit interval)");
+        out.printf("  p50 %.0f ms, p99 %.0f ms over %d alerts (%d missing)%n", percentile(latencies, 0.5),
+                percentile(latencies, 0.99), latencies.size(), sentAt.size() - latencies.size());
+    }
+
+    /** Nearest-rank percentile; NaN when there is no sample. */
+    static double percentile(List<Double> sorted, double q) {
+        if (sorted.isEmpty()) {
+            return Double.NaN;
+        }
+        int rank = (int) Math.ceil(q * sorted.size());
+        return sorted.get(Math.min(sorted.size(), Math.max(1, rank)) - 1);
+    }
+
+    /**
+     * Waits until the broker leads every input partition. Producing into freshly created topics earlier gets
+     * NOT_LEADER_OR_FOLLOWER, and the idempotent producer's retries of those batches can then fail for good with
+     * OUT_OF_ORDER_SEQUENCE_NUMBER.
+     */
+    private static void awaitLeaders(Admin admin) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            try {
+                endOffsets(admin);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private static Map<TopicPartition, Long> endOffsets(Admin admin) throws Exception {
+        List<String> topics = List.of(Topics.CHECKS.name(), Topics.METRICS.name());
+        Map<TopicPartition, OffsetSpec> request = admin.describeTopics(topics).allTopicNames().get().values().stream()
+                .flatMap(d -> d.partitions().stream().map(p -> new TopicPartition(d.name(), p.partition())))
+                .collect(Collectors.toMap(Function.identity(), tp -> OffsetSpec.latest()));
+        return admin.listOffsets(request).all().get().entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+    }
+
+    private static double loadAverage() {
+        return round(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), 2);
+    }
+
+    private static double secondsSince(long began) {
+        return (System.nanoTime() - began) / 1e9;
+    }
+
+    private static double round(double value, int decimals) {
+        if (Double.isNaN(value) || Double.isInfinite(value)) {
+            return value;
+        }
+        double scale = Math.pow(10, decimals);
+        return Math.round(value * scale) / scale;
+    }
+
+    /** Reads fleet.alerts from its current end (read_committed) and notes when each target's first FIRING arrives. */
+    private static final class AlertWatch implements AutoCloseable {
+
+        final Map<String, Long> firedAt = new ConcurrentHashMap<>();
+        private final Thread thread;
+        private volatile boolean stop;
+
+        AlertWatch(KafkaSettings clients) {
+            Map<String, Object> props = clients.consumer("fleetpulse-bench-alerts", "fleetpulse-bench-alerts");
+            props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.ALERTS.name()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position); // fix the start now, before any burst is sent
+            thread = new Thread(() -> {
+                try (consumer) {
+                    while (!stop) {
+                        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+                            long now = System.nanoTime();
+                            AlertEvent event = Topics.ALERTS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+                            if (event != null && event.getState() == AlertState.FIRING) {
+                                firedAt.putIfAbsent(event.getTargetId(), now);
+                            }
+                        }
+                    }
+                }
+            }, "fleetpulse-bench-alerts");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(5_000);
+        }
+    }
+}

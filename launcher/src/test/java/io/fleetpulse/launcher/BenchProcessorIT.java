@@ -1,0 +1,36 @@
+package io.fleetpulse.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A small {@code fleetpulse bench processor} run, end to end on its own in-process broker. */
+class BenchProcessorIT {
+
+    @Test
+    void shouldMeasureBothRatesAndEveryInjectedAlertAndWriteTheDocumentedKeys(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("bench.json");
+
+        CliRun run = CliRun.execute("bench", "processor", "--events", "4000", "--targets", "200",
+                "--alert-rounds", "2", "--alert-targets", "3", "--json", json.toString());
+
+        assertEquals(0, run.exit(), run.err());
+        JsonNode result = new ObjectMapper().readTree(json.toFile());
+        assertEquals(4000, result.get("events").asLong());
+        for (String key : List.of("raw_consume_events_per_sec", "raw_decode_events_per_sec", "processor_events_per_sec",
+                "ratio", "alert_latency_p99_ms")) {
+            assertTrue(result.hasNonNull(key) && result.get(key).asDouble() > 0, key + " in " + result);
+        }
+        assertEquals(result.get("processor_events_per_sec").asDouble() / result.get("raw_consume_events_per_sec").asDouble(),
+                result.get("ratio").asDouble(), 0.001);
+        assertEquals(6, result.get("alert_samples").asInt(), "one FIRING per injected target: " + result);
+        assertEquals(0, result.get("alerts_missing").asInt());
+        assertTrue(result.get("alert_latency_p99_ms").asDouble() >= result.get("alert_latency_p50_ms").asDouble());
+    }
+}
