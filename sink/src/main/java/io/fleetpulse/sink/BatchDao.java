@@ -20,6 +20,13 @@ interface BatchDao {
     @SqlUpdate
     void createAlertStage();
 
+    /** Empty the staging tables between the attempts of a bisection (a commit empties them otherwise). */
+    @SqlUpdate
+    void clearWindowStage();
+
+    @SqlUpdate
+    void clearAlertStage();
+
     /** Upserts the staged windows (the last of each key in the batch wins) and says how many rows changed. */
     @SqlQuery
     @RegisterConstructorMapper(MergeCounts.class)

@@ -135,7 +135,7 @@ public final class PartitionManager implements AutoCloseable {
                 if (!lockAndCheck(h, name, false)) {
                     return -1;
                 }
-                h.execute("CREATE TABLE " + name + " (LIKE " + parent + " INCLUDING DEFAULTS)");
+                h.execute("CREATE TABLE " + name + " (LIKE " + parent + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
                 int rows = h.createUpdate("WITH moved AS (DELETE FROM " + table.defaultPartition()
                                 + " WHERE " + column + " >= :from AND " + column + " < :to RETURNING *)"
                                 + " INSERT INTO " + name + " SELECT * FROM moved")

@@ -32,8 +32,10 @@ final class SinkBatch {
     private static final Deserializer<TargetWindow> WINDOWS = Topics.AGGREGATES_1M.valueSerde().deserializer();
     private static final Deserializer<AlertEvent> ALERTS = Topics.ALERTS.valueSerde().deserializer();
 
-    private final StringBuilder windowRows = new StringBuilder();
-    private final StringBuilder alertRows = new StringBuilder();
+    /** Why the database refused a row (its SQLState and message are the dead letter's error). */
+    static final String REJECTED = "rejected";
+
+    private final List<Row> rows = new ArrayList<>();
     private int windows;
     private int alerts;
     private int records;
@@ -74,7 +76,9 @@ final class SinkBatch {
                 deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
                 return;
             }
-            CopyRows.appendWindow(windowRows, seq, window);
+            StringBuilder line = new StringBuilder();
+            CopyRows.appendWindow(line, seq, window);
+            rows.add(new Row(PartitionedTable.TARGET_WINDOW_1M, record, line.toString()));
             windows++;
         } else if (topic.equals(Topics.ALERTS.name())) {
             AlertEvent alert;
@@ -89,7 +93,9 @@ final class SinkBatch {
                 deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
                 return;
             }
-            CopyRows.appendAlert(alertRows, seq, alert);
+            StringBuilder line = new StringBuilder();
+            CopyRows.appendAlert(line, seq, alert);
+            rows.add(new Row(PartitionedTable.ALERT_EVENT, record, line.toString()));
             alerts++;
         } else {
             throw new IllegalStateException("the sink is not subscribed to " + topic);
@@ -98,11 +104,31 @@ final class SinkBatch {
     }
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error, Instant now) {
+        deadLetters.add(deadLetterOf(record, reason, error, now));
+        count(record.topic(), DEAD_LETTERED);
+    }
+
+    /** The {@code fleet.dlq} record that stands for {@code record}. */
+    static ProducerRecord<Bytes, DeadLetter> deadLetterOf(ConsumerRecord<byte[], byte[]> record, String reason,
+                                                         String error, Instant now) {
         DeadLetter letter = DeadLetters.of(SERVICE, record.topic(), record.partition(), record.offset(), record.key(),
                 record.value(), reason, error, now);
-        deadLetters.add(new ProducerRecord<>(Topics.DLQ.name(), record.key() == null ? null : Bytes.wrap(record.key()),
-                letter));
-        count(record.topic(), DEAD_LETTERED);
+        return new ProducerRecord<>(Topics.DLQ.name(), record.key() == null ? null : Bytes.wrap(record.key()), letter);
+    }
+
+    /**
+     * The outcomes once the database has refused {@code rejected} (rows of this batch): each moves from stored to
+     * dead-lettered.
+     */
+    Map<String, Map<String, Long>> outcomesAfter(List<Row> rejected) {
+        Map<String, Map<String, Long>> out = new LinkedHashMap<>();
+        outcomes.forEach((topic, counts) -> out.put(topic, new LinkedHashMap<>(counts)));
+        for (Row row : rejected) {
+            Map<String, Long> counts = out.get(row.record().topic());
+            counts.merge(STORED, -1L, Long::sum);
+            counts.merge(DEAD_LETTERED, 1L, Long::sum);
+        }
+        return out;
     }
 
     private void count(String topic, String outcome) {
@@ -125,14 +151,34 @@ final class SinkBatch {
         return alerts;
     }
 
+    /** Every storable record as a staging row, in the order polled. */
+    List<Row> rows() {
+        return Collections.unmodifiableList(rows);
+    }
+
     /** CSV rows for {@code BatchDao/copyWindows.sql}. */
     String windowRows() {
-        return windowRows.toString();
+        return Row.csv(rows, PartitionedTable.TARGET_WINDOW_1M);
     }
 
     /** CSV rows for {@code BatchDao/copyAlerts.sql}. */
     String alertRows() {
-        return alertRows.toString();
+        return Row.csv(rows, PartitionedTable.ALERT_EVENT);
+    }
+
+    /** One record as a staging row of {@code table}: the CSV line COPY reads, and the record it came from. */
+    record Row(PartitionedTable table, ConsumerRecord<byte[], byte[]> record, String csvLine) {
+
+        /** The CSV text of those of {@code rows} that go to {@code table}. */
+        static String csv(List<Row> rows, PartitionedTable table) {
+            StringBuilder out = new StringBuilder();
+            for (Row row : rows) {
+                if (row.table() == table) {
+                    out.append(row.csvLine());
+                }
+            }
+            return out.toString();
+        }
     }
 
     /** For each partition in the batch, the offset after its last record: what the database stores as next_offset. */

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -66,6 +67,8 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     private volatile boolean databaseUp;
     private volatile Instant lastBatchAt;
     private volatile int lastBatchRecords;
+    /** Records whose dead letter is out but whose offset is not committed yet; touched only on the writer thread. */
+    private final Set<SourceOffset> sentDeadLetters = new HashSet<>();
     private Duration backoff = FIRST_BACKOFF;
     private Instant lastDatabaseCheck = Instant.EPOCH;
 
@@ -137,15 +140,21 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         long started = System.nanoTime();
         SinkBatch batch = SinkBatch.decode(records, clock.instant());
         try {
-            sendDeadLetters(batch);
-            SinkStore.Written written = store.write(batch);
+            sendDeadLetters(batch.deadLetters());
+            SinkStore.Written written = store.write(batch, rejected -> sendDeadLetters(rejected.stream()
+                    .map(r -> SinkBatch.deadLetterOf(r.row().record(), SinkBatch.REJECTED,
+                            "PostgreSQL refused the row (SQLState " + r.sqlState() + "): " + r.message(), clock.instant()))
+                    .toList()));
             databaseUp = true;
-            metrics.rowsWritten(PartitionedTable.TARGET_WINDOW_1M, written.windows().written(), written.windows().inDefault());
-            metrics.rowsWritten(PartitionedTable.ALERT_EVENT, written.alerts().written(), written.alerts().inDefault());
-            batch.outcomes().forEach((topic, outcomes) ->
-                    outcomes.forEach((outcome, n) -> metrics.recordsCommitted(topic, outcome, n)));
+            for (PartitionedTable table : PartitionedTable.values()) {
+                MergeCounts counts = written.of(table);
+                metrics.rowsWritten(table, counts.written(), counts.inDefault());
+            }
+            batch.outcomesAfter(written.rejected().stream().map(SinkStore.Rejected::row).toList())
+                    .forEach((topic, outcomes) -> outcomes.forEach((outcome, n) -> metrics.recordsCommitted(topic, outcome, n)));
             metrics.batchCommitted(System.nanoTime() - started);
             warnAboutDefaultPartition(written);
+            forgetSentDeadLettersBefore(batch.nextOffsets());
             lastBatchAt = clock.instant();
             lastBatchRecords = batch.records();
             commitToKafkaForLagMonitoring(batch);
@@ -158,8 +167,8 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             rewindToStoredOffsets();
             return false;
         } catch (DeadLetterFailure e) {
-            LOG.warn("could not send {} dead letters; retrying the batch from the stored offsets in {}: {}",
-                    batch.deadLetters().size(), Durations.format(backoff), e.getMessage());
+            LOG.warn("could not send dead letters; retrying the batch from the stored offsets in {}: {}",
+                    Durations.format(backoff), e.getMessage());
             rewindToStoredOffsets();
             return false;
         }
@@ -167,15 +176,18 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
 
     /**
      * Dead letters are sent and flushed before the transaction that moves past their records: if the sink dies in
-     * between, they are sent again on the retry (at least once) rather than lost.
+     * between, they are sent again after the restart (at least once) rather than lost. Within one run each record's
+     * dead letter is sent once: a batch retried after a database failure skips the ones already out.
      */
-    private void sendDeadLetters(SinkBatch batch) {
-        if (batch.deadLetters().isEmpty()) {
+    private void sendDeadLetters(List<ProducerRecord<Bytes, DeadLetter>> letters) {
+        List<ProducerRecord<Bytes, DeadLetter>> unsent = letters.stream()
+                .filter(letter -> !sentDeadLetters.contains(SourceOffset.of(letter.value()))).toList();
+        if (unsent.isEmpty()) {
             return;
         }
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         try {
-            batch.deadLetters().forEach(letter -> sent.add(deadLetters.send(letter)));
+            unsent.forEach(letter -> sent.add(deadLetters.send(letter)));
             deadLetters.flush();
             for (Future<RecordMetadata> f : sent) {
                 f.get();
@@ -189,19 +201,29 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             running = false;
             throw new DeadLetterFailure(e);
         }
-        batch.deadLetters().forEach(letter -> {
+        unsent.forEach(letter -> {
             DeadLetter value = letter.value();
+            sentDeadLetters.add(SourceOffset.of(value));
             metrics.deadLetter(value.getSourceTopic(), value.getReason());
             LOG.warn("dead-lettered {}-{}@{} ({}): {}", value.getSourceTopic(), value.getSourcePartition(),
                     value.getSourceOffset(), value.getReason(), value.getError());
         });
     }
 
+    /** Once the offsets are committed past a dead letter's record, it is never re-read: no need to remember it. */
+    private void forgetSentDeadLettersBefore(Map<TopicPartition, Long> committed) {
+        sentDeadLetters.removeIf(sent -> {
+            Long next = committed.get(sent.partition());
+            return next != null && sent.offset() < next;
+        });
+    }
+
     private void warnAboutDefaultPartition(SinkStore.Written written) {
-        if (written.windows().inDefault() > 0 || written.alerts().inDefault() > 0) {
+        long windows = written.of(PartitionedTable.TARGET_WINDOW_1M).inDefault();
+        long alerts = written.of(PartitionedTable.ALERT_EVENT).inDefault();
+        if (windows > 0 || alerts > 0) {
             LOG.warn("{} window rows and {} alert rows went to a DEFAULT partition: their time is outside every "
-                            + "dated partition (see the partition maintenance warning)",
-                    written.windows().inDefault(), written.alerts().inDefault());
+                            + "dated partition (see the partition maintenance warning)", windows, alerts);
         }
     }
 
@@ -318,6 +340,14 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             closeable.close();
         } catch (Exception e) {
             LOG.warn("error closing the {}", what, e);
+        }
+    }
+
+    /** Where a dead letter's record sits in its source topic. */
+    private record SourceOffset(TopicPartition partition, long offset) {
+        static SourceOffset of(DeadLetter letter) {
+            return new SourceOffset(new TopicPartition(letter.getSourceTopic(), letter.getSourcePartition()),
+                    letter.getSourceOffset());
         }
     }
 

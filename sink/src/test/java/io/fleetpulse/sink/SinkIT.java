@@ -319,6 +319,39 @@ class SinkIT {
     }
 
     @Test
+    void shouldIsolateRowsTheDatabaseRefusesAndWriteEverythingElseOnce() {
+        // A rule only the database knows (a CHECK constraint) makes two rows poison: CopyRows cannot foresee it.
+        SinkDatabase.migrate(jdbcUrl, postgres.user(), postgres.password(), Instant.now().plus(WAIT));
+        db.useHandle(h -> h.execute("ALTER TABLE target_window_1m ADD CONSTRAINT checks_not_666 CHECK (checks <> 666)"));
+        Instant t = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        List<TargetWindow> windows = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            windows.add(Records.window("poison-" + i, t, i == 5 || i == 13 ? 666 : i + 1));
+        }
+        sendWindows(windows);
+        sendAlerts(List.of(Records.alert("fp-poison", "poison-0", AlertState.FIRING, t)));
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        assertEquals(18, countRows("poison-"), "every row but the two poison ones landed");
+        assertEquals(1L, (long) db.withHandle(h -> h.createQuery("SELECT count(*) FROM alert_event"
+                + " WHERE fingerprint = 'fp-poison'").mapTo(Long.class).one()), "alerts in the same batch landed too");
+        assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "offsets moved past the poison rows");
+        assertEquals(2.0, sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", AGG)
+                .tag("outcome", SinkBatch.DEAD_LETTERED).counter().count());
+
+        List<DeadLetter> rejected = awaitDeadLetters(l -> SinkBatch.REJECTED.equals(l.getReason())
+                && keyOf(l).startsWith("poison-"), 2);
+        assertEquals(List.of("poison-13", "poison-5"), rejected.stream().map(SinkIT::keyOf).sorted().toList(),
+                "each poison row dead-lettered once");
+        for (DeadLetter letter : rejected) {
+            assertTrue(letter.getError().contains("23514") && letter.getError().contains("checks_not_666"),
+                    letter.getError());
+        }
+        assertTrue(sink.isReady());
+    }
+
+    @Test
     void shouldRetryFromTheStoredOffsetsWhenTheDatabaseFails() {
         SinkService sink = startSink(Map.of());
         awaitCaughtUp();
@@ -327,8 +360,11 @@ class SinkIT {
         for (int i = 0; i < 5; i++) {
             windows.add(Records.window("retry-" + i, Instant.now().truncatedTo(ChronoUnit.MINUTES), i + 1));
         }
+        // A dead letter in the failing batch: every retry re-reads it, and it must still go out only once.
+        TopicProbe.sendRaw(kafka.bootstrapServers(), AGG, "retry-garbage".getBytes(StandardCharsets.UTF_8),
+                "not avro either".getBytes(StandardCharsets.UTF_8));
         sendWindows(windows);
-        await(() -> counter(sink, "fleetpulse.sink.db.errors") >= 2, "failed batches are counted");
+        await(() -> counter(sink, "fleetpulse.sink.db.errors") >= 3, "failed batches are counted");
         assertEquals(0, countRows("retry-"), "a failed batch leaves no rows: its rows and offsets share one transaction");
         assertFalse(sink.isReady(), "not ready while the database refuses the work");
 
@@ -337,6 +373,8 @@ class SinkIT {
         assertEquals(5, countRows("retry-"));
         assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "retried records are committed once");
         await(sink::isReady, "ready again");
+        assertEquals(1, awaitDeadLetters(l -> keyOf(l).equals("retry-garbage"), 1).size(),
+                "a batch retried after database failures does not re-send its dead letters");
     }
 
     @Test
@@ -532,6 +570,27 @@ class SinkIT {
         MeterRegistry registry = sink.meterRegistry();
         return (long) registry.find("fleetpulse.sink.records").tag("topic", topic).counters().stream()
                 .mapToDouble(Counter::count).sum();
+    }
+
+    /**
+     * The dead letters matching {@code which}, once at least {@code expected} are on fleet.dlq, read to its end
+     * (so a duplicate sent before the wait ended is seen).
+     */
+    private static List<DeadLetter> awaitDeadLetters(java.util.function.Predicate<DeadLetter> which, int expected) {
+        long end = endOffsetsSum(Topics.DLQ.name());
+        return TopicProbe.readUntil(kafka.bootstrapServers(), Topics.DLQ, records -> records.size() >= end
+                        && records.stream().filter(r -> r.value() != null && which.test(r.value())).count() >= expected,
+                        WAIT).stream()
+                .map(r -> r.value()).filter(v -> v != null && which.test(v)).toList();
+    }
+
+    private static String keyOf(DeadLetter letter) {
+        if (letter.getOriginalKey() == null) {
+            return "";
+        }
+        byte[] key = new byte[letter.getOriginalKey().remaining()];
+        letter.getOriginalKey().duplicate().get(key);
+        return new String(key, StandardCharsets.UTF_8);
     }
 
     private static boolean isOurGarbage(DeadLetter letter, byte[] garbage) {
