@@ -49,7 +49,6 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(SinkWriter.class);
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-    private static final Duration IDLE_PING_EVERY = Duration.ofSeconds(5);
 
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<Bytes, DeadLetter> deadLetters;
@@ -57,6 +56,8 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     private final SinkMetrics metrics;
     private final Duration pollTimeout;
     private final Duration maxBackoff;
+    private final Duration readyTimeout;
+    private final Duration idlePingEvery;
     private final Clock clock;
 
     private final CountDownLatch stopRequested = new CountDownLatch(1);
@@ -65,6 +66,11 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     private final Set<TopicPartition> unpositioned = new HashSet<>();
     private volatile boolean running = true;
     private volatile boolean databaseUp;
+    /** Why the database is not usable (the last failure), or null. */
+    private volatile String databaseProblem;
+    /** When the database call in flight started, or null when none is. */
+    private volatile Instant databaseCallSince;
+    private final java.util.concurrent.atomic.AtomicBoolean stallReported = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Instant lastBatchAt;
     private volatile int lastBatchRecords;
     /** Records whose dead letter is out but whose offset is not committed yet; touched only on the writer thread. */
@@ -73,13 +79,16 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     private Instant lastDatabaseCheck = Instant.EPOCH;
 
     SinkWriter(Consumer<byte[], byte[]> consumer, Producer<Bytes, DeadLetter> deadLetters, SinkStore store,
-               SinkMetrics metrics, Duration pollTimeout, Duration maxBackoff, Clock clock) {
+               SinkMetrics metrics, Duration pollTimeout, Duration maxBackoff, Duration readyTimeout, Clock clock) {
         this.consumer = consumer;
         this.deadLetters = deadLetters;
         this.store = store;
         this.metrics = metrics;
         this.pollTimeout = pollTimeout;
         this.maxBackoff = maxBackoff;
+        this.readyTimeout = readyTimeout;
+        Duration half = readyTimeout.dividedBy(2);
+        this.idlePingEvery = half.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : half;
         this.clock = clock;
     }
 
@@ -122,15 +131,43 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         consumer.wakeup();
     }
 
-    /** The database answered the last time it was asked, and partitions are assigned. */
+    /**
+     * The database answered the last time it was asked, no call to it has been waiting longer than the ready
+     * timeout (a hung server answers nothing, so "the last call worked" alone would stay true), and partitions are
+     * assigned.
+     */
     boolean isReady() {
-        return databaseUp && !assigned.isEmpty();
+        return databaseUp && stalledFor() == null && !assigned.isEmpty();
+    }
+
+    /**
+     * How long the database call in flight has been waiting, if longer than the ready timeout; logs the first
+     * time it sees a stall (the writer itself is stuck in the call and cannot). Called by readiness, /status and
+     * the service's watchdog.
+     */
+    Duration stalledFor() {
+        Instant since = databaseCallSince;
+        Duration waiting = since == null ? Duration.ZERO : Duration.between(since, clock.instant());
+        if (waiting.compareTo(readyTimeout) <= 0) {
+            stallReported.set(false);
+            return null;
+        }
+        if (stallReported.compareAndSet(false, true)) {
+            LOG.warn("database has not answered the writer for {} (sink.ready.db.timeout {}): not ready; the call "
+                    + "fails after sink.jdbc.socket.timeout and is retried", Durations.format(waiting),
+                    Durations.format(readyTimeout));
+        }
+        return waiting;
     }
 
     Map<String, Object> status() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("assignedPartitions", assigned.stream().map(TopicPartition::toString).sorted().toList());
-        out.put("databaseUp", databaseUp);
+        Duration stalled = stalledFor();
+        out.put("databaseUp", databaseUp && stalled == null);
+        out.put("databaseProblem", stalled != null
+                ? "a database call has been waiting " + Durations.format(stalled) + " without an answer"
+                : databaseUp ? null : databaseProblem);
         out.put("lastBatchAt", lastBatchAt == null ? null : lastBatchAt.toString());
         out.put("lastBatchRecords", lastBatchRecords);
         return out;
@@ -141,11 +178,11 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         SinkBatch batch = SinkBatch.decode(records, clock.instant());
         try {
             sendDeadLetters(batch.deadLetters());
-            SinkStore.Written written = store.write(batch, rejected -> sendDeadLetters(rejected.stream()
+            SinkStore.Written written = timed(() -> store.write(batch, rejected -> sendDeadLetters(rejected.stream()
                     .map(r -> SinkBatch.deadLetterOf(r.row().record(), SinkBatch.REJECTED,
                             "PostgreSQL refused the row (SQLState " + r.sqlState() + "): " + r.message(), clock.instant()))
-                    .toList()));
-            databaseUp = true;
+                    .toList())));
+            databaseIs(null);
             for (PartitionedTable table : PartitionedTable.values()) {
                 MergeCounts counts = written.of(table);
                 metrics.rowsWritten(table, counts.written(), counts.inDefault());
@@ -160,7 +197,7 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             commitToKafkaForLagMonitoring(batch);
             return true;
         } catch (SinkStore.StoreException e) {
-            databaseUp = false;
+            databaseIs(e.getMessage());
             metrics.dbError();
             LOG.warn("batch of {} records rolled back; retrying from the stored offsets in {}: {}",
                     batch.records(), Durations.format(backoff), e.getMessage());
@@ -250,7 +287,7 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
      */
     private boolean positionFromStore() {
         try {
-            Map<TopicPartition, Long> stored = store.storedOffsets();
+            Map<TopicPartition, Long> stored = timed(store::storedOffsets);
             for (TopicPartition tp : unpositioned) {
                 Long next = stored.get(tp);
                 if (next != null && next < 0) {
@@ -267,10 +304,10 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             LOG.info("resuming {} from the stored offsets", unpositioned);
             consumer.resume(unpositioned);
             unpositioned.clear();
-            databaseUp = true;
+            databaseIs(null);
             return true;
         } catch (SinkStore.StoreException e) {
-            databaseUp = false;
+            databaseIs(e.getMessage());
             metrics.dbError();
             consumer.pause(unpositioned);
             LOG.warn("cannot read stored offsets for {}; partitions paused until the database answers: {}",
@@ -281,20 +318,39 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
 
     private void checkDatabaseWhenIdle() {
         Instant now = clock.instant();
-        if (Duration.between(lastDatabaseCheck, now).compareTo(IDLE_PING_EVERY) < 0) {
+        if (Duration.between(lastDatabaseCheck, now).compareTo(idlePingEvery) < 0) {
             return;
         }
         lastDatabaseCheck = now;
         try {
-            store.ping();
-            databaseUp = true;
+            timed(() -> {
+                store.ping();
+                return null;
+            });
+            databaseIs(null);
         } catch (SinkStore.StoreException e) {
             if (databaseUp) {
                 LOG.warn("database does not answer: {}", e.getMessage());
             }
-            databaseUp = false;
+            databaseIs(e.getMessage());
             metrics.dbError();
         }
+    }
+
+    /** Runs one database call, visible to readiness while it waits. */
+    private <T> T timed(java.util.function.Supplier<T> call) {
+        databaseCallSince = clock.instant();
+        try {
+            return call.get();
+        } finally {
+            databaseCallSince = null;
+        }
+    }
+
+    /** Records the outcome of a database call: null when it answered, else why not. */
+    private void databaseIs(String problem) {
+        databaseUp = problem == null;
+        databaseProblem = problem;
     }
 
     private void backOff() {

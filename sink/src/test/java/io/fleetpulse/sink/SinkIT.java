@@ -378,6 +378,42 @@ class SinkIT {
     }
 
     @Test
+    void shouldReportAHungDatabaseNotReadyAndRecoverWithNothingLostOrDoubled() throws Exception {
+        SinkService sink = startSink(Map.of("sink.jdbc.socket.timeout", "2s", "sink.jdbc.connect.timeout", "1s",
+                "sink.ready.db.timeout", "1s"));
+        awaitCaughtUp();
+        await(sink::isReady, "ready before the freeze");
+        long committedBefore = recordsCommitted(sink, AGG);
+        ch.qos.logback.classic.Logger writerLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(SinkWriter.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        writerLog.addAppender(logged);
+        List<ProcessHandle> server = postgresProcesses();
+        List<TargetWindow> windows = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            windows.add(Records.window("hung-" + i, Instant.now().truncatedTo(ChronoUnit.MINUTES), i + 1));
+        }
+        signal("STOP", server);
+        try {
+            sendWindows(windows);
+            await(() -> !sink.isReady(), "a hung database makes the sink not ready");
+            await(() -> sink.status().get("databaseProblem") != null, "/status says why");
+            assertEquals(Boolean.FALSE, sink.status().get("databaseUp"), sink.status().toString());
+            await(() -> counter(sink, "fleetpulse.sink.db.errors") >= 2, "the calls time out and are retried");
+        } finally {
+            signal("CONT", server);
+            writerLog.detachAppender(logged);
+        }
+        assertTrue(logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
+                && e.getFormattedMessage().contains("database")), "a log line says the database does not answer");
+        awaitCaughtUp();
+        await(sink::isReady, "ready again once the server runs");
+        assertEquals(50, countRows("hung-"), "nothing lost");
+        assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "nothing committed twice");
+        assertTrue(recordsCommitted(sink, AGG) - committedBefore >= 50);
+    }
+
+    @Test
     void shouldExposeHistogramsAndConsumerLagThatPromtoolAccepts() throws Exception {
         sendWindows(List.of(Records.window("metrics-1", Instant.now().truncatedTo(ChronoUnit.MINUTES), 3)));
         SinkService sink = startSink(Map.of());
@@ -446,6 +482,23 @@ class SinkIT {
     }
 
     // ---- helpers
+
+    /** The postmaster and every process it forked: what "the server" is to a client. */
+    private List<ProcessHandle> postgresProcesses() {
+        long backend = db.withHandle(h -> h.createQuery("SELECT pg_backend_pid()").mapTo(Long.class).one());
+        ProcessHandle postmaster = ProcessHandle.of(backend).orElseThrow().parent().orElseThrow();
+        List<ProcessHandle> all = new ArrayList<>(List.of(postmaster));
+        all.addAll(postmaster.descendants().toList());
+        return all;
+    }
+
+    private static void signal(String signal, List<ProcessHandle> processes) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        processes.forEach(p -> command.add(String.valueOf(p.pid())));
+        Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // A backend that ended meanwhile is no error: the rest were signalled.
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS), "kill -" + signal + " returned");
+    }
 
     private SinkService startSink(Map<String, String> overrides) {
         SinkService sink = new SinkService(settings(overrides));
