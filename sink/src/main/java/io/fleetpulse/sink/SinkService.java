@@ -88,7 +88,7 @@ public final class SinkService extends ManagedService {
                 migrated.migrationsExecuted > 0 ? migrated.targetSchemaVersion : migrated.initialSchemaVersion,
                 migrated.migrationsExecuted);
         Jdbi jdbi = SinkDatabase.jdbi(sink.jdbcUrl(), sink.user(), sink.password(), sink.timeouts());
-        partitions = new PartitionManager(jdbi, sink.partitionSchemes(), clock(), metrics);
+        partitions = new PartitionManager(jdbi, sink.partitionSchemes(), clock(), metrics, sink.partitionsLockTimeout());
         partitions.maintain();
         partitions.schedule(sink.partitionsInterval());
 

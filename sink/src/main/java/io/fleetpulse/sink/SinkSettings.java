@@ -15,7 +15,7 @@ import java.util.List;
 public record SinkSettings(String jdbcUrl, String user, String password, String groupId, int batchMaxRecords,
                            Duration pollTimeout, int premakeDays, Duration partitionsInterval, Duration retention1m,
                            Duration retentionAlerts, Duration retryBackoffMax, Duration connectTimeout,
-                           Duration socketTimeout, Duration readyTimeout) {
+                           Duration socketTimeout, Duration readyTimeout, Duration partitionsLockTimeout) {
 
     public static final ConfigKey<String> JDBC_URL = ConfigKey.string("sink.jdbc.url", null,
             "PostgreSQL JDBC URL, jdbc:postgresql://host:port/database; a password inside it is masked wherever it is shown")
@@ -52,10 +52,14 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
             Duration.ofSeconds(5), "the sink is not ready once one database call has been waiting this long, or "
                     + "the last one failed; the writer pings the database at half this interval when idle");
 
+    public static final ConfigKey<Duration> PARTITIONS_LOCK_TIMEOUT = ConfigKey.duration("sink.partitions.lock.timeout",
+            Duration.ofSeconds(2), "longest partition DDL (create, detach) waits for a table lock; writers queued "
+                    + "behind it wait at most this long, and what gave up is retried at the next maintenance");
+
     /** The sink's own keys; {@link SinkService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(JDBC_URL, JDBC_USER, JDBC_PASSWORD, GROUP_ID,
             BATCH_MAX_RECORDS, POLL_TIMEOUT, PREMAKE_DAYS, PARTITIONS_INTERVAL, RETENTION_1M, RETENTION_ALERTS,
-            RETRY_BACKOFF_MAX, CONNECT_TIMEOUT, SOCKET_TIMEOUT, READY_TIMEOUT);
+            RETRY_BACKOFF_MAX, CONNECT_TIMEOUT, SOCKET_TIMEOUT, READY_TIMEOUT, PARTITIONS_LOCK_TIMEOUT);
 
     /** Monthly tables get the current month and this many after it. */
     static final int MONTHS_AHEAD = 2;
@@ -74,7 +78,7 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
                 settings.get(BATCH_MAX_RECORDS), settings.get(POLL_TIMEOUT), settings.get(PREMAKE_DAYS),
                 settings.get(PARTITIONS_INTERVAL), settings.get(RETENTION_1M), settings.get(RETENTION_ALERTS),
                 settings.get(RETRY_BACKOFF_MAX), wholeSeconds(settings, CONNECT_TIMEOUT),
-                wholeSeconds(settings, SOCKET_TIMEOUT), settings.get(READY_TIMEOUT));
+                wholeSeconds(settings, SOCKET_TIMEOUT), settings.get(READY_TIMEOUT), settings.get(PARTITIONS_LOCK_TIMEOUT));
     }
 
     /** pgjdbc counts its timeouts in whole seconds, and 0 would mean "wait forever". */
