@@ -7,13 +7,15 @@ import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.TreeMap;
 
 /**
  * Turns records into CSV rows for {@code COPY ... FROM STDIN WITH (FORMAT csv)} into the staging tables, in the
- * column order of {@code BatchDao/copy*.sql}, and refuses values PostgreSQL would reject.
+ * column order of each {@link Format}'s columns (the COPY of {@link TableSql}), and refuses values PostgreSQL would reject.
  *
  * <p>The refusal matters: one row the database rejects fails the whole batch, and since the sink never skips
  * rows it would retry that batch forever. So whatever could make COPY fail (a NUL character, a timestamp outside
@@ -28,7 +30,69 @@ final class CopyRows {
     private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Columns of {@code target_window_1m} and {@code target_window_1h}, in the order {@link #appendWindow} writes. */
+    static final List<String> WINDOW_COLUMNS = List.of("target_id", "window_start", "window_end", "checks", "failures",
+            "error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "cpu_avg", "cpu_max", "memory_avg",
+            "memory_max", "disk_avg", "disk_max", "samples");
+    /** Columns of {@code alert_event}, in the order {@link #appendAlert} writes. */
+    static final List<String> ALERT_COLUMNS = List.of("fingerprint", "rule_id", "target_id", "group_name", "labels",
+            "state", "severity", "summary", "evidence_signal", "evidence_value", "evidence_operator",
+            "evidence_threshold", "evidence_window_start", "evidence_window_end", "evidence_samples", "starts_at",
+            "ends_at", "occurred_at");
+
+    static final Format<TargetWindow> WINDOWS = new Format<>(TargetWindow.class, WINDOW_COLUMNS,
+            CopyRows::invalidWindow, CopyRows::appendWindow);
+    static final Format<AlertEvent> ALERTS = new Format<>(AlertEvent.class, ALERT_COLUMNS,
+            CopyRows::invalidAlert, CopyRows::appendAlert);
+
     private CopyRows() {
+    }
+
+    /** Writes one staging row: {@code seq}, then the columns in order, then a newline. */
+    interface Appender<T> {
+        void append(StringBuilder out, long seq, T value);
+    }
+
+    /**
+     * How one Avro record type becomes a staging row: the columns it fills (in CSV order), what makes a value
+     * unstorable, and the CSV writer.
+     */
+    record Format<T>(Class<T> type, List<String> columns, Function<T, Optional<String>> invalid,
+                     Appender<T> appender) {
+
+        Format {
+            columns = columns.stream().map(PartitionedTable::requireIdentifier).toList();
+        }
+
+        /**
+         * The staging line for {@code value}, or why it cannot be stored ({@link Decoded#reason()} undecodable or
+         * invalid).
+         */
+        Decoded decode(org.apache.kafka.common.serialization.Deserializer<?> deserializer, String topic, byte[] value,
+                       long seq) {
+            T decoded;
+            try {
+                Object any = deserializer.deserialize(topic, value);
+                if (!type.isInstance(any)) {
+                    return new Decoded(null, io.fleetpulse.schemas.DeadLetters.UNDECODABLE,
+                            "not a " + type.getSimpleName());
+                }
+                decoded = type.cast(any);
+            } catch (RuntimeException e) {
+                return new Decoded(null, io.fleetpulse.schemas.DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()));
+            }
+            Optional<String> problem = invalid.apply(decoded);
+            if (problem.isPresent()) {
+                return new Decoded(null, io.fleetpulse.schemas.DeadLetters.INVALID, problem.get());
+            }
+            StringBuilder line = new StringBuilder();
+            appender.append(line, seq, decoded);
+            return new Decoded(line.toString(), null, null);
+        }
+    }
+
+    /** A staging line, or the dead-letter reason and error instead. */
+    record Decoded(String line, String reason, String error) {
     }
 
     /** Why {@code window} cannot be stored, or empty if it can. */

@@ -1,8 +1,6 @@
 package io.fleetpulse.sink;
 
-import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.DeadLetter;
-import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
 import java.time.Instant;
@@ -11,7 +9,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -29,15 +26,14 @@ final class SinkBatch {
     static final String STORED = "stored";
     static final String DEAD_LETTERED = "dead-lettered";
 
-    private static final Deserializer<TargetWindow> WINDOWS = Topics.AGGREGATES_1M.valueSerde().deserializer();
-    private static final Deserializer<AlertEvent> ALERTS = Topics.ALERTS.valueSerde().deserializer();
+    /** Each table's topic's value deserializer (they are stateless, so shared). */
+    private static final Map<PartitionedTable, Deserializer<?>> DESERIALIZERS = deserializers();
 
     /** Why the database refused a row (its SQLState and message are the dead letter's error). */
     static final String REJECTED = "rejected";
 
     private final List<Row> rows = new ArrayList<>();
-    private int windows;
-    private int alerts;
+    private final Map<PartitionedTable, Integer> perTable = new java.util.EnumMap<>(PartitionedTable.class);
     private int records;
     private final Map<TopicPartition, Long> nextOffsets = new LinkedHashMap<>();
     private final List<ProducerRecord<Bytes, DeadLetter>> deadLetters = new ArrayList<>();
@@ -63,43 +59,15 @@ final class SinkBatch {
             deadLetter(record, DeadLetters.INVALID, "null value (tombstone) on a topic of immutable records", now);
             return;
         }
-        if (topic.equals(Topics.AGGREGATES_1M.name())) {
-            TargetWindow window;
-            try {
-                window = WINDOWS.deserialize(topic, record.value());
-            } catch (RuntimeException e) {
-                deadLetter(record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()), now);
-                return;
-            }
-            Optional<String> invalid = CopyRows.invalidWindow(window);
-            if (invalid.isPresent()) {
-                deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
-                return;
-            }
-            StringBuilder line = new StringBuilder();
-            CopyRows.appendWindow(line, seq, window);
-            rows.add(new Row(PartitionedTable.TARGET_WINDOW_1M, record, line.toString()));
-            windows++;
-        } else if (topic.equals(Topics.ALERTS.name())) {
-            AlertEvent alert;
-            try {
-                alert = ALERTS.deserialize(topic, record.value());
-            } catch (RuntimeException e) {
-                deadLetter(record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()), now);
-                return;
-            }
-            Optional<String> invalid = CopyRows.invalidAlert(alert);
-            if (invalid.isPresent()) {
-                deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
-                return;
-            }
-            StringBuilder line = new StringBuilder();
-            CopyRows.appendAlert(line, seq, alert);
-            rows.add(new Row(PartitionedTable.ALERT_EVENT, record, line.toString()));
-            alerts++;
-        } else {
-            throw new IllegalStateException("the sink is not subscribed to " + topic);
+        PartitionedTable table = PartitionedTable.forTopic(topic)
+                .orElseThrow(() -> new IllegalStateException("the sink is not subscribed to " + topic));
+        CopyRows.Decoded decoded = table.format().decode(DESERIALIZERS.get(table), topic, record.value(), seq);
+        if (decoded.line() == null) {
+            deadLetter(record, decoded.reason(), decoded.error(), now);
+            return;
         }
+        rows.add(new Row(table, record, decoded.line()));
+        perTable.merge(table, 1, Integer::sum);
         count(topic, STORED);
     }
 
@@ -144,11 +112,20 @@ final class SinkBatch {
     }
 
     int windows() {
-        return windows;
+        return perTable.getOrDefault(PartitionedTable.TARGET_WINDOW_1M, 0);
     }
 
     int alerts() {
-        return alerts;
+        return perTable.getOrDefault(PartitionedTable.ALERT_EVENT, 0);
+    }
+
+    private static Map<PartitionedTable, Deserializer<?>> deserializers() {
+        Map<PartitionedTable, Deserializer<?>> out = new java.util.EnumMap<>(PartitionedTable.class);
+        for (PartitionedTable table : PartitionedTable.values()) {
+            Topics.ALL.stream().filter(t -> t.name().equals(table.topic())).findFirst()
+                    .ifPresent(t -> out.put(table, t.valueSerde().deserializer()));
+        }
+        return out;
     }
 
     /** Every storable record as a staging row, in the order polled. */
@@ -156,12 +133,12 @@ final class SinkBatch {
         return Collections.unmodifiableList(rows);
     }
 
-    /** CSV rows for {@code BatchDao/copyWindows.sql}. */
+    /** CSV rows of target_window_1m (tests). */
     String windowRows() {
         return Row.csv(rows, PartitionedTable.TARGET_WINDOW_1M);
     }
 
-    /** CSV rows for {@code BatchDao/copyAlerts.sql}. */
+    /** CSV rows of alert_event (tests). */
     String alertRows() {
         return Row.csv(rows, PartitionedTable.ALERT_EVENT);
     }

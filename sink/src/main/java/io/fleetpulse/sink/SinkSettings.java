@@ -5,6 +5,7 @@ import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.runtime.text.Durations;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,7 +15,7 @@ import java.util.List;
  */
 public record SinkSettings(String jdbcUrl, String user, String password, String groupId, int batchMaxRecords,
                            Duration pollTimeout, int premakeDays, Duration partitionsInterval, Duration retention1m,
-                           Duration retentionAlerts, Duration retryBackoffMax, Duration connectTimeout,
+                           Duration retention1h, Duration retentionAlerts, Duration retryBackoffMax, Duration connectTimeout,
                            Duration socketTimeout, Duration readyTimeout, Duration partitionsLockTimeout) {
 
     public static final ConfigKey<String> JDBC_URL = ConfigKey.string("sink.jdbc.url", null,
@@ -36,6 +37,8 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
             Duration.ofHours(1), "how often partitions are created ahead, expired ones dropped, DEFAULT rows counted");
     public static final ConfigKey<Duration> RETENTION_1M = ConfigKey.duration("sink.retention.1m", Duration.ofDays(30),
             "how long target_window_1m keeps rows; whole daily partitions older than this are dropped");
+    public static final ConfigKey<Duration> RETENTION_1H = ConfigKey.duration("sink.retention.1h", Duration.ofDays(400),
+            "how long target_window_1h keeps rows; whole monthly partitions older than this are dropped");
     public static final ConfigKey<Duration> RETENTION_ALERTS = ConfigKey.duration("sink.retention.alerts",
             Duration.ofDays(400), "how long alert_event keeps rows; whole monthly partitions older than this are dropped");
     public static final ConfigKey<Duration> RETRY_BACKOFF_MAX = ConfigKey.duration("sink.retry.backoff.max",
@@ -58,7 +61,7 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
 
     /** The sink's own keys; {@link SinkService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(JDBC_URL, JDBC_USER, JDBC_PASSWORD, GROUP_ID,
-            BATCH_MAX_RECORDS, POLL_TIMEOUT, PREMAKE_DAYS, PARTITIONS_INTERVAL, RETENTION_1M, RETENTION_ALERTS,
+            BATCH_MAX_RECORDS, POLL_TIMEOUT, PREMAKE_DAYS, PARTITIONS_INTERVAL, RETENTION_1M, RETENTION_1H, RETENTION_ALERTS,
             RETRY_BACKOFF_MAX, CONNECT_TIMEOUT, SOCKET_TIMEOUT, READY_TIMEOUT, PARTITIONS_LOCK_TIMEOUT);
 
     /** Monthly tables get the current month and this many after it. */
@@ -76,7 +79,8 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
         }
         return new SinkSettings(url, settings.get(JDBC_USER), settings.get(JDBC_PASSWORD), settings.get(GROUP_ID),
                 settings.get(BATCH_MAX_RECORDS), settings.get(POLL_TIMEOUT), settings.get(PREMAKE_DAYS),
-                settings.get(PARTITIONS_INTERVAL), settings.get(RETENTION_1M), settings.get(RETENTION_ALERTS),
+                settings.get(PARTITIONS_INTERVAL), settings.get(RETENTION_1M), settings.get(RETENTION_1H),
+                settings.get(RETENTION_ALERTS),
                 settings.get(RETRY_BACKOFF_MAX), wholeSeconds(settings, CONNECT_TIMEOUT),
                 wholeSeconds(settings, SOCKET_TIMEOUT), settings.get(READY_TIMEOUT), settings.get(PARTITIONS_LOCK_TIMEOUT));
     }
@@ -106,8 +110,15 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
 
     /** How each partitioned table's partitions are kept: retention back, premade partitions ahead. */
     List<PartitionScheme> partitionSchemes() {
-        return List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, retention1m, premakeDays),
-                new PartitionScheme(PartitionedTable.ALERT_EVENT, retentionAlerts, MONTHS_AHEAD));
+        List<PartitionScheme> schemes = new ArrayList<>();
+        for (PartitionedTable table : PartitionedTable.values()) {
+            schemes.add(switch (table) {
+                case TARGET_WINDOW_1M -> new PartitionScheme(table, retention1m, premakeDays);
+                case TARGET_WINDOW_1H -> new PartitionScheme(table, retention1h, MONTHS_AHEAD);
+                case ALERT_EVENT -> new PartitionScheme(table, retentionAlerts, MONTHS_AHEAD);
+            });
+        }
+        return List.copyOf(schemes);
     }
 
     /** Never the password or the raw URL: a record's own toString would print both. */

@@ -15,7 +15,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
-import org.jdbi.v3.core.locator.ClasspathSqlLocator;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 
@@ -30,8 +30,7 @@ import org.postgresql.copy.CopyManager;
  */
 final class SinkStore implements AutoCloseable {
 
-    private static final String COPY_WINDOWS = ClasspathSqlLocator.create().locate(BatchDao.class, "copyWindows");
-    private static final String COPY_ALERTS = ClasspathSqlLocator.create().locate(BatchDao.class, "copyAlerts");
+    private static final Map<PartitionedTable, TableSql> SQL = tableSql();
 
     private final Jdbi jdbi;
     private final String group;
@@ -109,22 +108,28 @@ final class SinkStore implements AutoCloseable {
 
     private static Map<PartitionedTable, MergeCounts> copyAndMerge(Handle tx, List<SinkBatch.Row> rows, boolean restaged)
             throws SQLException, IOException {
-        BatchDao dao = tx.attach(BatchDao.class);
         CopyManager copy = tx.getConnection().unwrap(PGConnection.class).getCopyAPI();
-        if (restaged) {
-            dao.clearWindowStage();
-            dao.clearAlertStage();
-        }
         Map<PartitionedTable, MergeCounts> out = new EnumMap<>(PartitionedTable.class);
-        String windows = SinkBatch.Row.csv(rows, PartitionedTable.TARGET_WINDOW_1M);
-        if (!windows.isEmpty()) {
-            copy.copyIn(COPY_WINDOWS, new StringReader(windows));
-            out.put(PartitionedTable.TARGET_WINDOW_1M, dao.mergeWindows());
+        for (PartitionedTable table : PartitionedTable.values()) {
+            String csv = SinkBatch.Row.csv(rows, table);
+            if (csv.isEmpty()) {
+                continue;
+            }
+            TableSql sql = SQL.get(table);
+            if (restaged) {
+                tx.execute(sql.clearStage());
+            }
+            copy.copyIn(sql.copy(), new StringReader(csv));
+            out.put(table, tx.createQuery(sql.merge())
+                    .registerRowMapper(ConstructorMapper.factory(MergeCounts.class)).mapTo(MergeCounts.class).one());
         }
-        String alerts = SinkBatch.Row.csv(rows, PartitionedTable.ALERT_EVENT);
-        if (!alerts.isEmpty()) {
-            copy.copyIn(COPY_ALERTS, new StringReader(alerts));
-            out.put(PartitionedTable.ALERT_EVENT, dao.mergeAlerts());
+        return out;
+    }
+
+    private static Map<PartitionedTable, TableSql> tableSql() {
+        Map<PartitionedTable, TableSql> out = new EnumMap<>(PartitionedTable.class);
+        for (PartitionedTable table : PartitionedTable.values()) {
+            out.put(table, TableSql.of(table));
         }
         return out;
     }
@@ -153,9 +158,9 @@ final class SinkStore implements AutoCloseable {
         try {
             if (handle == null) {
                 handle = jdbi.open();
-                BatchDao dao = handle.attach(BatchDao.class);
-                dao.createWindowStage();
-                dao.createAlertStage();
+                for (TableSql sql : SQL.values()) {
+                    handle.execute(sql.createStage());
+                }
             }
             return work.withHandle(handle);
         } catch (JdbiException | SQLException | IOException e) {

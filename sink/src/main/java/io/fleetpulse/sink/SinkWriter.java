@@ -2,11 +2,11 @@ package io.fleetpulse.sink;
 
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.runtime.text.Durations;
-import io.fleetpulse.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -95,7 +95,7 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(Topics.AGGREGATES_1M.name(), Topics.ALERTS.name()), this);
+            consumer.subscribe(Arrays.stream(PartitionedTable.values()).map(PartitionedTable::topic).toList(), this);
             while (running) {
                 if (!unpositioned.isEmpty() && !positionFromStore()) {
                     backOff();
@@ -256,12 +256,12 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     }
 
     private void warnAboutDefaultPartition(SinkStore.Written written) {
-        long windows = written.of(PartitionedTable.TARGET_WINDOW_1M).inDefault();
-        long alerts = written.of(PartitionedTable.ALERT_EVENT).inDefault();
-        if (windows > 0 || alerts > 0) {
-            LOG.warn("{} window rows and {} alert rows went to a DEFAULT partition: their time is outside every "
-                            + "dated partition (see the partition maintenance warning)", windows, alerts);
-        }
+        written.merged().forEach((table, counts) -> {
+            if (counts.inDefault() > 0) {
+                LOG.warn("{} rows of {} went to its DEFAULT partition: their {} is outside every dated partition "
+                        + "(see the partition maintenance warning)", counts.inDefault(), table.parent(), table.column());
+            }
+        });
     }
 
     private void commitToKafkaForLagMonitoring(SinkBatch batch) {

@@ -177,6 +177,27 @@ class SinkIT {
     }
 
     @Test
+    void shouldLandHourlyWindowsInTargetWindow1hFromTheRegistryAlone() {
+        Instant hour = Instant.now().truncatedTo(ChronoUnit.HOURS);
+        TargetWindow first = Records.window("hourly-a", hour, 60);
+        first.setWindowEnd(hour.plus(Duration.ofHours(1)));
+        windowProducer.send(new ProducerRecord<>(Topics.AGGREGATES_1H.name(), "hourly-a", first));
+        windowProducer.send(new ProducerRecord<>(Topics.AGGREGATES_1H.name(), "hourly-a", Records.window("hourly-a", hour, 61)));
+        windowProducer.flush();
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        Map<String, Object> row = db.withHandle(h -> h.createQuery("SELECT checks, tableoid::regclass::text AS p"
+                + " FROM target_window_1h WHERE target_id = 'hourly-a'").mapToMap().one());
+        assertEquals(61L, row.get("checks"), "the last record of a key wins");
+        assertEquals("target_window_1h_p" + DateTimeFormatter.ofPattern("yyyyMM").withZone(ZoneOffset.UTC).format(hour),
+                row.get("p"), "a monthly partition");
+        assertEquals(0, countRows("hourly-"), "not mixed into target_window_1m");
+        assertTrue(sink.meterRegistry().get("fleetpulse.sink.rows.upserted").tag("table", "target_window_1h")
+                .counter().count() >= 1);
+    }
+
+    @Test
     void shouldLeaveRowsUnchangedWhenTheSameRecordsAreReplayed() {
         Instant start = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofHours(1));
         List<TargetWindow> originals = new ArrayList<>();
@@ -553,8 +574,8 @@ class SinkIT {
                     .bind("g", group)
                     .map((rs, ctx) -> Map.entry(new TopicPartition(rs.getString(1), rs.getInt(2)), rs.getLong(3))).list())
                     .forEach(e -> stored.put(e.getKey(), e.getValue()));
-            return endOffsets(AGG).entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue()))
-                    && endOffsets(ALERTS).entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue()));
+            return java.util.Arrays.stream(PartitionedTable.values()).allMatch(table -> endOffsets(table.topic())
+                    .entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue())));
         }, "stored offsets reach the end of the topics");
     }
 

@@ -1,1 +1,0 @@
-DELETE FROM stage_alert_event

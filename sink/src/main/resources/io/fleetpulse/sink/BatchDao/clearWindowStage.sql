@@ -1,1 +1,0 @@
-DELETE FROM stage_target_window

@@ -1,0 +1,48 @@
+package io.fleetpulse.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetpulse.testkit.PostgresFixture;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+
+/** Each registry declaration against the table its migration really created, on a real PostgreSQL 17. */
+class TableRegistryIT {
+
+    @Test
+    void shouldDeclareEveryTableAsItsMigrationCreatedIt() throws Exception {
+        try (PostgresFixture postgres = PostgresFixture.start()) {
+            String url = postgres.createDatabase();
+            SinkDatabase.migrate(url, postgres.user(), postgres.password(), Instant.now().plusSeconds(30));
+            Jdbi db = SinkDatabase.jdbi(url, postgres.user(), postgres.password());
+            for (PartitionedTable table : PartitionedTable.values()) {
+                List<String> columns = db.withHandle(h -> h.createQuery("SELECT column_name FROM information_schema.columns"
+                        + " WHERE table_name = :t AND column_name <> 'ingested_at' ORDER BY ordinal_position")
+                        .bind("t", table.parent()).mapTo(String.class).list());
+                assertEquals(table.format().columns(), columns, table.parent());
+                List<String> key = db.withHandle(h -> h.createQuery("SELECT a.attname FROM pg_index i"
+                        + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                        + " WHERE i.indrelid = to_regclass(:t) AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)")
+                        .bind("t", table.parent()).mapTo(String.class).list());
+                assertEquals(table.naturalKey(), key, table.parent() + ": natural key = primary key");
+                assertTrue(key.contains(table.column()), "the partition column is part of the key");
+                String strategy = db.withHandle(h -> h.createQuery("SELECT pg_get_partkeydef(to_regclass(:t))")
+                        .bind("t", table.parent()).mapTo(String.class).one());
+                assertEquals("RANGE (" + table.column() + ")", strategy, table.parent());
+                List<String> defaults = new ArrayList<>(db.withHandle(h -> h.attach(PartitionDao.class)
+                        .partitionsOf(table.parent())));
+                assertEquals(List.of(table.defaultPartition()), defaults, "a fresh table has just its DEFAULT");
+                // The generated merge runs against the real table (an empty stage merges nothing).
+                db.useHandle(h -> {
+                    TableSql sql = TableSql.of(table);
+                    h.execute(sql.createStage());
+                    assertEquals(0L, (long) h.createQuery(sql.merge()).mapTo(Long.class).one());
+                });
+            }
+        }
+    }
+}
