@@ -22,7 +22,13 @@ public enum PartitionedTable {
     TARGET_WINDOW_1H("target_window_1h", "window_start", Granularity.MONTHLY, Topics.AGGREGATES_1H.name(),
             CopyRows.WINDOWS, List.of("target_id", "window_start")),
     ALERT_EVENT("alert_event", "occurred_at", Granularity.MONTHLY, Topics.ALERTS.name(),
-            CopyRows.ALERTS, List.of("fingerprint", "occurred_at", "state"));
+            CopyRows.ALERTS, List.of("fingerprint", "occurred_at", "state")),
+    /** The alerting audit: every delivery decision and attempt, so "why was I not paged" is one query. */
+    NOTIFICATION("notification", "decided_at", Granularity.MONTHLY, Topics.NOTIFICATIONS.name(),
+            CopyRows.NOTIFICATIONS, List.of("notification_id", "attempt", "outcome", "decided_at")),
+    /** Every service's dead letters (fleet.dlq); the sink never dead-letters a record of this topic again. */
+    DEAD_LETTER("dead_letter", "failed_at", Granularity.MONTHLY, Topics.DLQ.name(),
+            CopyRows.DEAD_LETTERS, List.of("service", "source_topic", "source_partition", "source_offset", "failed_at"));
 
     private final String parent;
     private final String column;
@@ -39,6 +45,7 @@ public enum PartitionedTable {
         this.topic = topic;
         this.format = format;
         this.naturalKey = naturalKey.stream().map(PartitionedTable::requireIdentifier).toList();
+        format.columns().forEach(PartitionedTable::requireIdentifier);
         if (!this.naturalKey.contains(this.column) || !format.columns().containsAll(this.naturalKey)) {
             throw new IllegalArgumentException(parent + ": the natural key must be columns and hold " + column);
         }

@@ -25,6 +25,8 @@ final class SinkBatch {
     static final String SERVICE = "sink";
     static final String STORED = "stored";
     static final String DEAD_LETTERED = "dead-lettered";
+    static final String UNSTORABLE = "unstorable";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SinkBatch.class);
 
     /** Each table's topic's value deserializer (they are stateless, so shared). */
     private static final Map<PartitionedTable, Deserializer<?>> DESERIALIZERS = deserializers();
@@ -72,8 +74,20 @@ final class SinkBatch {
     }
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error, Instant now) {
+        if (isDeadLetterTopic(record.topic())) {
+            // Dead-lettering a dead letter would feed the sink its own output, forever.
+            LOG.warn("cannot store dead letter {}-{}@{} in dead_letter ({}: {}); skipped, not dead-lettered again",
+                    record.topic(), record.partition(), record.offset(), reason, error);
+            count(record.topic(), UNSTORABLE);
+            return;
+        }
         deadLetters.add(deadLetterOf(record, reason, error, now));
         count(record.topic(), DEAD_LETTERED);
+    }
+
+    /** True for fleet.dlq: its unstorable records are counted and logged, never dead-lettered. */
+    static boolean isDeadLetterTopic(String topic) {
+        return Topics.DLQ.name().equals(topic);
     }
 
     /** The {@code fleet.dlq} record that stands for {@code record}. */
@@ -94,7 +108,7 @@ final class SinkBatch {
         for (Row row : rejected) {
             Map<String, Long> counts = out.get(row.record().topic());
             counts.merge(STORED, -1L, Long::sum);
-            counts.merge(DEAD_LETTERED, 1L, Long::sum);
+            counts.merge(isDeadLetterTopic(row.record().topic()) ? UNSTORABLE : DEAD_LETTERED, 1L, Long::sum);
         }
         return out;
     }

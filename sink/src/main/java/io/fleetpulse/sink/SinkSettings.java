@@ -15,7 +15,8 @@ import java.util.List;
  */
 public record SinkSettings(String jdbcUrl, String user, String password, String groupId, int batchMaxRecords,
                            Duration pollTimeout, int premakeDays, Duration partitionsInterval, Duration retention1m,
-                           Duration retention1h, Duration retentionAlerts, Duration retryBackoffMax, Duration connectTimeout,
+                           Duration retention1h, Duration retentionAlerts, Duration retentionNotifications,
+                           Duration retentionDeadLetters, Duration retryBackoffMax, Duration connectTimeout,
                            Duration socketTimeout, Duration readyTimeout, Duration partitionsLockTimeout) {
 
     public static final ConfigKey<String> JDBC_URL = ConfigKey.string("sink.jdbc.url", null,
@@ -41,6 +42,10 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
             "how long target_window_1h keeps rows; whole monthly partitions older than this are dropped");
     public static final ConfigKey<Duration> RETENTION_ALERTS = ConfigKey.duration("sink.retention.alerts",
             Duration.ofDays(400), "how long alert_event keeps rows; whole monthly partitions older than this are dropped");
+    public static final ConfigKey<Duration> RETENTION_NOTIFICATIONS = ConfigKey.duration("sink.retention.notifications",
+            Duration.ofDays(400), "how long notification keeps rows; whole monthly partitions older than this are dropped");
+    public static final ConfigKey<Duration> RETENTION_DLQ = ConfigKey.duration("sink.retention.dlq",
+            Duration.ofDays(90), "how long dead_letter keeps rows; whole monthly partitions older than this are dropped");
     public static final ConfigKey<Duration> RETRY_BACKOFF_MAX = ConfigKey.duration("sink.retry.backoff.max",
             Duration.ofSeconds(10), "longest wait between retries of a failed batch (doubling from 100ms)");
 
@@ -62,6 +67,7 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
     /** The sink's own keys; {@link SinkService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(JDBC_URL, JDBC_USER, JDBC_PASSWORD, GROUP_ID,
             BATCH_MAX_RECORDS, POLL_TIMEOUT, PREMAKE_DAYS, PARTITIONS_INTERVAL, RETENTION_1M, RETENTION_1H, RETENTION_ALERTS,
+            RETENTION_NOTIFICATIONS, RETENTION_DLQ,
             RETRY_BACKOFF_MAX, CONNECT_TIMEOUT, SOCKET_TIMEOUT, READY_TIMEOUT, PARTITIONS_LOCK_TIMEOUT);
 
     /** Monthly tables get the current month and this many after it. */
@@ -80,7 +86,7 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
         return new SinkSettings(url, settings.get(JDBC_USER), settings.get(JDBC_PASSWORD), settings.get(GROUP_ID),
                 settings.get(BATCH_MAX_RECORDS), settings.get(POLL_TIMEOUT), settings.get(PREMAKE_DAYS),
                 settings.get(PARTITIONS_INTERVAL), settings.get(RETENTION_1M), settings.get(RETENTION_1H),
-                settings.get(RETENTION_ALERTS),
+                settings.get(RETENTION_ALERTS), settings.get(RETENTION_NOTIFICATIONS), settings.get(RETENTION_DLQ),
                 settings.get(RETRY_BACKOFF_MAX), wholeSeconds(settings, CONNECT_TIMEOUT),
                 wholeSeconds(settings, SOCKET_TIMEOUT), settings.get(READY_TIMEOUT), settings.get(PARTITIONS_LOCK_TIMEOUT));
     }
@@ -116,6 +122,8 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
                 case TARGET_WINDOW_1M -> new PartitionScheme(table, retention1m, premakeDays);
                 case TARGET_WINDOW_1H -> new PartitionScheme(table, retention1h, MONTHS_AHEAD);
                 case ALERT_EVENT -> new PartitionScheme(table, retentionAlerts, MONTHS_AHEAD);
+                case NOTIFICATION -> new PartitionScheme(table, retentionNotifications, MONTHS_AHEAD);
+                case DEAD_LETTER -> new PartitionScheme(table, retentionDeadLetters, MONTHS_AHEAD);
             });
         }
         return List.copyOf(schemes);

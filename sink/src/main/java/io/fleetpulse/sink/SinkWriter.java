@@ -179,6 +179,7 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         try {
             sendDeadLetters(batch.deadLetters());
             SinkStore.Written written = timed(() -> store.write(batch, rejected -> sendDeadLetters(rejected.stream()
+                    .filter(r -> !SinkBatch.isDeadLetterTopic(r.row().record().topic()))
                     .map(r -> SinkBatch.deadLetterOf(r.row().record(), SinkBatch.REJECTED,
                             "PostgreSQL refused the row (SQLState " + r.sqlState() + "): " + r.message(), clock.instant()))
                     .toList())));

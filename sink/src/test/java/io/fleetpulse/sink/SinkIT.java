@@ -11,6 +11,8 @@ import ch.qos.logback.core.read.ListAppender;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.NotificationOutcome;
+import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.ServiceMeters;
@@ -195,6 +197,49 @@ class SinkIT {
         assertEquals(0, countRows("hourly-"), "not mixed into target_window_1m");
         assertTrue(sink.meterRegistry().get("fleetpulse.sink.rows.upserted").tag("table", "target_window_1h")
                 .counter().count() >= 1);
+    }
+
+    @Test
+    void shouldKeepTheNotificationAuditAndEveryDeadLetterInTheirTables() {
+        Instant decided = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        NotificationRecord throttled = NotificationRecord.newBuilder()
+                .setNotificationId("n-audit-1").setFingerprint("fp-audit").setRuleId("cpu-high").setTargetId("audit-a")
+                .setReceiver("pagerduty").setReceiverType("pagerduty").setAlertState(AlertState.FIRING)
+                .setOutcome(NotificationOutcome.THROTTLED).setAttempt(1).setHttpStatus(null).setError("rate limit")
+                .setDecidedAt(decided).setReceiverId("pagerduty:abc").setDeployment("alerting").build();
+        TopicProbe.send(kafka.bootstrapServers(), Topics.NOTIFICATIONS, "fp-audit", throttled);
+        byte[] garbage = "audit garbage".getBytes(StandardCharsets.UTF_8);
+        TopicProbe.sendRaw(kafka.bootstrapServers(), AGG, "audit-garbage".getBytes(StandardCharsets.UTF_8), garbage);
+        // A dead letter that cannot be stored (NUL in its text) must not be dead-lettered again: that would loop.
+        TopicProbe.send(kafka.bootstrapServers(), Topics.DLQ, null, DeadLetters.of("collector", "fleet.checks", 0, 7L,
+                null, null, DeadLetters.INVALID, "bad\0text", decided));
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        await(() -> db.withHandle(h -> h.createQuery("SELECT count(*) FROM dead_letter WHERE original_key = :k")
+                .bind("k", "audit-garbage".getBytes(StandardCharsets.UTF_8)).mapTo(Long.class).one()) == 1,
+                "the sink's own dead letter comes back through fleet.dlq into dead_letter");
+        awaitCaughtUp();
+        Map<String, Object> letter = db.withHandle(h -> h.createQuery("SELECT service, source_topic, reason, original_value,"
+                + " tableoid::regclass::text AS p FROM dead_letter WHERE original_key = :k")
+                .bind("k", "audit-garbage".getBytes(StandardCharsets.UTF_8)).mapToMap().one());
+        assertEquals("sink", letter.get("service"));
+        assertEquals(AGG, letter.get("source_topic"));
+        assertEquals(DeadLetters.UNDECODABLE, letter.get("reason"));
+        assertTrue(java.util.Arrays.equals(garbage, (byte[]) letter.get("original_value")));
+        assertTrue(String.valueOf(letter.get("p")).startsWith("dead_letter_p"), "a monthly partition");
+
+        Map<String, Object> audit = db.withHandle(h -> h.createQuery("SELECT receiver, outcome, attempt, http_status, error,"
+                + " decided_at FROM notification WHERE notification_id = 'n-audit-1'").mapToMap().one());
+        assertEquals("THROTTLED", audit.get("outcome"));
+        assertEquals("rate limit", audit.get("error"));
+        assertNull(audit.get("http_status"));
+        assertEquals(decided, ((java.sql.Timestamp) audit.get("decided_at")).toInstant());
+
+        assertEquals(1.0, sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", Topics.DLQ.name())
+                .tag("outcome", SinkBatch.UNSTORABLE).counter().count());
+        assertEquals(0, awaitDeadLetters(l -> l.getSourceTopic().equals(Topics.DLQ.name()), 0).size(),
+                "nothing from fleet.dlq is dead-lettered again");
     }
 
     @Test
