@@ -43,6 +43,26 @@ class TableRegistryIT {
                     assertEquals(0L, (long) h.createQuery(sql.merge()).mapTo(Long.class).one());
                 });
             }
+            List<String> documented = documentedQueries();
+            assertTrue(documented.size() >= 4, documented.toString());
+            for (String query : documented) {
+                db.useHandle(h -> h.createQuery(query).mapToMap().list());
+            }
         }
+    }
+
+    /** Every statement of the sql block in docs/sink.md (the module runs from sink/, the docs are beside it). */
+    private static List<String> documentedQueries() throws java.io.IOException {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "sink.md"));
+        int start = doc.indexOf("```sql");
+        String block = doc.substring(start + "```sql".length(), doc.indexOf("```", start + 6));
+        List<String> out = new ArrayList<>();
+        for (String statement : block.split(";")) {
+            String sql = statement.lines().filter(l -> !l.strip().startsWith("--")).reduce("", (a, b) -> a + "\n" + b).strip();
+            if (!sql.isEmpty()) {
+                out.add(sql);
+            }
+        }
+        return out;
     }
 }
