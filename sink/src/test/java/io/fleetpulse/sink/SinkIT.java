@@ -257,7 +257,7 @@ class SinkIT {
         SinkService first = startSink(Map.of());
         awaitCaughtUp();
         List<Map<String, Object>> before = snapshot("replay-");
-        Map<String, Long> countsBefore = SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password());
+        Map<String, Long> countsBefore = withoutDeadLetters(SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password()));
         assertEquals(20, before.stream().filter(r -> r.containsKey("window_start")).count());
         double upsertedBefore = upserted(first);
 
@@ -275,13 +275,14 @@ class SinkIT {
         startSink(Map.of());
         awaitCaughtUp();
         assertEquals(before, snapshot("replay-"));
-        assertEquals(countsBefore, SinkQueries.rowCounts(postgres.dataSource(jdbcUrl.substring(jdbcUrl.lastIndexOf('/') + 1))));
+        assertEquals(countsBefore, withoutDeadLetters(SinkQueries.rowCounts(
+                postgres.dataSource(jdbcUrl.substring(jdbcUrl.lastIndexOf('/') + 1)))));
 
         // A corrected record for an existing key replaces the row instead of adding one.
         TargetWindow corrected = Records.window("replay-0", start, 99);
         sendWindows(List.of(corrected));
         awaitCaughtUp();
-        assertEquals(countsBefore, SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password()));
+        assertEquals(countsBefore, withoutDeadLetters(SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password())));
         assertEquals(99L, (long) db.withHandle(h -> h.createQuery("SELECT checks FROM target_window_1m"
                         + " WHERE target_id = 'replay-0' AND window_start = :t")
                 .bind("t", OffsetDateTime.ofInstant(start, ZoneOffset.UTC)).mapTo(Long.class).one()));
@@ -341,29 +342,22 @@ class SinkIT {
 
         SinkService sink = startSink(Map.of("sink.partitions.interval", "1s"));
         awaitCaughtUp();
-        assertEquals(List.of("target_window_1m_default", "target_window_1m_default"), partitionsOf("far-"));
         assertEquals(2.0, sink.meterRegistry().get("fleetpulse.sink.default.partition.writes")
                 .tag("table", "target_window_1m").counter().count());
+        // Maintenance deletes the DEFAULT row that is past retention and counts the one still ahead.
         await(() -> sink.meterRegistry().get("fleetpulse.sink.default.partition.rows").tag("table", "target_window_1m")
-                .gauge().value() == 2.0, "partition maintenance counts the DEFAULT rows");
+                .gauge().value() == 1.0, "partition maintenance expires the old DEFAULT row and counts the other");
+        assertEquals(List.of("target_window_1m_default"), partitionsOf("far-"));
         sink.close();
 
-        // When the clock reaches a range that has rows in DEFAULT, its new partition takes them over...
-        PartitionManager at2000 = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
+        // When the clock reaches a range that has rows in DEFAULT, its new partition takes them over.
+        PartitionManager dayBefore = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
                 List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
-                Clock.fixed(Instant.parse("2000-01-01T12:00:00Z"), ZoneOffset.UTC), new SinkMetrics(ServiceMeters.create("sink")));
-        PartitionManager.Report report = at2000.maintain();
-        assertTrue(report.created().contains("target_window_1m_p20000101"), report.toString());
-        assertEquals(1L, report.defaultRows().get(PartitionedTable.TARGET_WINDOW_1M));
-        assertEquals(List.of("target_window_1m_p20000101", "target_window_1m_default"), partitionsOf("far-"));
-
-        // ...and once the clock moves past retention, the partition (and its row) is dropped.
-        PartitionManager today = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
-                List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
-                Clock.systemUTC(), new SinkMetrics(ServiceMeters.create("sink")));
-        PartitionManager.Report later = today.maintain();
-        assertTrue(later.dropped().contains("target_window_1m_p20000101"), later.toString());
-        assertEquals(List.of("target_window_1m_default"), partitionsOf("far-"));
+                Clock.fixed(farAhead.minus(Duration.ofDays(1)), ZoneOffset.UTC), new SinkMetrics(ServiceMeters.create("sink")));
+        PartitionManager.Report report = dayBefore.maintain();
+        assertTrue(report.created().contains(dailyPartition(farAhead)), report.toString());
+        assertEquals(0L, report.defaultRows().get(PartitionedTable.TARGET_WINDOW_1M));
+        assertEquals(List.of(dailyPartition(farAhead)), partitionsOf("far-"));
     }
 
     @Test
@@ -403,8 +397,8 @@ class SinkIT {
         assertEquals(1L, (long) db.withHandle(h -> h.createQuery("SELECT count(*) FROM alert_event"
                 + " WHERE fingerprint = 'fp-poison'").mapTo(Long.class).one()), "alerts in the same batch landed too");
         assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "offsets moved past the poison rows");
-        assertEquals(2.0, sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", AGG)
-                .tag("outcome", SinkBatch.DEAD_LETTERED).counter().count());
+        assertTrue(sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", AGG)
+                .tag("outcome", SinkBatch.DEAD_LETTERED).counter().count() >= 2.0, "counted as dead-lettered");
 
         List<DeadLetter> rejected = awaitDeadLetters(l -> SinkBatch.REJECTED.equals(l.getReason())
                 && keyOf(l).startsWith("poison-"), 2);
@@ -548,6 +542,16 @@ class SinkIT {
     }
 
     // ---- helpers
+
+    /**
+     * Row counts without dead_letter: re-reading a topic from reset offsets re-sends the dead letters of the other
+     * tests' garbage on it (at least once), and each re-sent letter is a new row (new failed_at).
+     */
+    private static Map<String, Long> withoutDeadLetters(Map<String, Long> counts) {
+        Map<String, Long> out = new java.util.LinkedHashMap<>(counts);
+        out.remove(PartitionedTable.DEAD_LETTER.parent());
+        return out;
+    }
 
     /** The postmaster and every process it forked: what "the server" is to a client. */
     private List<ProcessHandle> postgresProcesses() {
