@@ -43,8 +43,22 @@ class TableRegistryIT {
                     assertEquals(0L, (long) h.createQuery(sql.merge()).mapTo(Long.class).one());
                 });
             }
+            // Some data, so the views compute something: two windows, one resolved alert.
+            db.useHandle(h -> {
+                h.execute("INSERT INTO target_window_1m (target_id, window_start, window_end, checks, failures, error_rate,"
+                        + " samples) VALUES ('srv-1', now() - interval '1 hour', now() - interval '59 minutes', 10, 5, 0.5, 1),"
+                        + " ('srv-2', now() - interval '1 hour', now() - interval '59 minutes', 10, 1, 0.1, 1)");
+                h.execute("INSERT INTO alert_event (fingerprint, rule_id, target_id, group_name, state, severity, summary,"
+                        + " evidence_signal, evidence_value, evidence_operator, evidence_threshold, evidence_samples,"
+                        + " starts_at, ends_at, occurred_at) VALUES ('fp', 'cpu-high', 'srv-1', 'web', 'RESOLVED',"
+                        + " 'CRITICAL', 's', 'cpu', 1, '>', 0, 1, now() - interval '10 minutes', now(), now())");
+            });
+            assertEquals("srv-1", db.withHandle(h -> h.createQuery("SELECT target_id FROM worst_targets_last_week"
+                    + " ORDER BY error_rate DESC LIMIT 1").mapTo(String.class).one()));
+            assertEquals(600.0, db.withHandle(h -> h.createQuery("SELECT extract(epoch FROM mttr) FROM rule_mttr"
+                    + " WHERE rule_id = 'cpu-high'").mapTo(Double.class).one()), 1.0);
             List<String> documented = documentedQueries();
-            assertTrue(documented.size() >= 4, documented.toString());
+            assertTrue(documented.size() >= 8, documented.toString());
             for (String query : documented) {
                 db.useHandle(h -> h.createQuery(query).mapToMap().list());
             }
