@@ -3,17 +3,21 @@ package io.fleetpulse.sink;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.TreeMap;
 
 /**
  * Turns records into CSV rows for {@code COPY ... FROM STDIN WITH (FORMAT csv)} into the staging tables, in the
- * column order of {@code BatchDao/copy*.sql}, and refuses values PostgreSQL would reject.
+ * column order of each {@link Format}'s columns (the COPY of {@link TableSql}), and refuses values PostgreSQL would reject.
  *
  * <p>The refusal matters: one row the database rejects fails the whole batch, and since the sink never skips
  * rows it would retry that batch forever. So whatever could make COPY fail (a NUL character, a timestamp outside
@@ -27,8 +31,147 @@ final class CopyRows {
     private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
     private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /** Columns of {@code target_window_1m} and {@code target_window_1h}, in the order {@link #appendWindow} writes. */
+    static final List<String> WINDOW_COLUMNS = List.of("target_id", "window_start", "window_end", "checks", "failures",
+            "error_rate", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "cpu_avg", "cpu_max", "memory_avg",
+            "memory_max", "disk_avg", "disk_max", "samples");
+    /** Columns of {@code alert_event}, in the order {@link #appendAlert} writes. */
+    static final List<String> ALERT_COLUMNS = List.of("fingerprint", "rule_id", "target_id", "group_name", "labels",
+            "state", "severity", "summary", "evidence_signal", "evidence_value", "evidence_operator",
+            "evidence_threshold", "evidence_window_start", "evidence_window_end", "evidence_samples", "starts_at",
+            "ends_at", "occurred_at");
+
+    static final Format<TargetWindow> WINDOWS = new Format<>(TargetWindow.class, WINDOW_COLUMNS,
+            CopyRows::invalidWindow, CopyRows::appendWindow);
+    static final Format<AlertEvent> ALERTS = new Format<>(AlertEvent.class, ALERT_COLUMNS,
+            CopyRows::invalidAlert, CopyRows::appendAlert);
+
+    /** Columns of {@code notification}, in the order {@link #appendNotification} writes. */
+    static final List<String> NOTIFICATION_COLUMNS = List.of("notification_id", "fingerprint", "rule_id", "target_id",
+            "receiver", "receiver_type", "receiver_id", "deployment", "alert_state", "outcome", "attempt",
+            "http_status", "error", "decided_at");
+    /** Columns of {@code dead_letter}, in the order {@link #appendDeadLetter} writes. */
+    static final List<String> DEAD_LETTER_COLUMNS = List.of("service", "source_topic", "source_partition",
+            "source_offset", "reason", "error", "original_key", "original_value", "failed_at");
+
+    static final Format<NotificationRecord> NOTIFICATIONS = new Format<>(NotificationRecord.class,
+            NOTIFICATION_COLUMNS, CopyRows::invalidNotification, CopyRows::appendNotification);
+    static final Format<DeadLetter> DEAD_LETTERS = new Format<>(DeadLetter.class, DEAD_LETTER_COLUMNS,
+            CopyRows::invalidDeadLetter, CopyRows::appendDeadLetter);
 
     private CopyRows() {
+    }
+
+    static Optional<String> invalidNotification(NotificationRecord n) {
+        if (n.getNotificationId().isBlank()) {
+            return Optional.of("notificationId is empty");
+        }
+        return firstProblem(text("notificationId", n.getNotificationId()), text("fingerprint", n.getFingerprint()),
+                text("ruleId", n.getRuleId()), text("targetId", n.getTargetId()), text("receiver", n.getReceiver()),
+                text("receiverType", n.getReceiverType()), text("receiverId", n.getReceiverId()),
+                text("deployment", n.getDeployment()), text("error", n.getError()),
+                time("decidedAt", n.getDecidedAt()));
+    }
+
+    static void appendNotification(StringBuilder out, long seq, NotificationRecord n) {
+        out.append(seq);
+        text(out, n.getNotificationId());
+        text(out, n.getFingerprint());
+        text(out, n.getRuleId());
+        text(out, n.getTargetId());
+        text(out, n.getReceiver());
+        text(out, n.getReceiverType());
+        text(out, n.getReceiverId());
+        text(out, n.getDeployment());
+        text(out, n.getAlertState().name());
+        text(out, n.getOutcome().name());
+        number(out, n.getAttempt());
+        number(out, n.getHttpStatus());
+        text(out, n.getError());
+        time(out, n.getDecidedAt());
+        out.append('\n');
+    }
+
+    static Optional<String> invalidDeadLetter(DeadLetter d) {
+        return firstProblem(text("service", d.getService()), text("sourceTopic", d.getSourceTopic()),
+                text("reason", d.getReason()), text("error", d.getError()), time("failedAt", d.getFailedAt()));
+    }
+
+    static void appendDeadLetter(StringBuilder out, long seq, DeadLetter d) {
+        out.append(seq);
+        text(out, d.getService());
+        text(out, d.getSourceTopic());
+        number(out, d.getSourcePartition());
+        number(out, d.getSourceOffset());
+        text(out, d.getReason());
+        text(out, d.getError());
+        bytes(out, d.getOriginalKey());
+        bytes(out, d.getOriginalValue());
+        time(out, d.getFailedAt());
+        out.append('\n');
+    }
+
+    /** bytea in its hex input form; CSV does not treat the backslash specially. */
+    private static void bytes(StringBuilder out, java.nio.ByteBuffer value) {
+        out.append(',');
+        if (value == null) {
+            return;
+        }
+        java.nio.ByteBuffer b = value.duplicate();
+        out.append("\"\\x");
+        while (b.hasRemaining()) {
+            int octet = b.get() & 0xff;
+            out.append(HEX[octet >>> 4]).append(HEX[octet & 0xf]);
+        }
+        out.append('"');
+    }
+
+    /** Writes one staging row: {@code seq}, then the columns in order, then a newline. */
+    interface Appender<T> {
+        void append(StringBuilder out, long seq, T value);
+    }
+
+    /**
+     * How one Avro record type becomes a staging row: the columns it fills (in CSV order), what makes a value
+     * unstorable, and the CSV writer.
+     */
+    record Format<T>(Class<T> type, List<String> columns, Function<T, Optional<String>> invalid,
+                     Appender<T> appender) {
+
+        // Columns are checked as identifiers by PartitionedTable, which holds the formats: calling it from here
+        // would make the two classes' static initialisation depend on which one is touched first.
+
+        /**
+         * The staging line for {@code value}, or why it cannot be stored ({@link Decoded#reason()} undecodable or
+         * invalid).
+         */
+        Decoded decode(org.apache.kafka.common.serialization.Deserializer<?> deserializer, String topic, byte[] value,
+                       long seq) {
+            T decoded;
+            try {
+                Object any = deserializer.deserialize(topic, value);
+                if (!type.isInstance(any)) {
+                    return new Decoded(null, io.fleetpulse.schemas.DeadLetters.UNDECODABLE,
+                            "not a " + type.getSimpleName());
+                }
+                decoded = type.cast(any);
+            } catch (RuntimeException e) {
+                return new Decoded(null, io.fleetpulse.schemas.DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()));
+            }
+            Optional<String> problem = invalid.apply(decoded);
+            if (problem.isPresent()) {
+                return new Decoded(null, io.fleetpulse.schemas.DeadLetters.INVALID, problem.get());
+            }
+            StringBuilder line = new StringBuilder();
+            appender.append(line, seq, decoded);
+            return new Decoded(line.toString(), null, null);
+        }
+    }
+
+    /** A staging line, or the dead-letter reason and error instead. */
+    record Decoded(String line, String reason, String error) {
     }
 
     /** Why {@code window} cannot be stored, or empty if it can. */

@@ -9,4 +9,8 @@ import org.jdbi.v3.core.mapper.reflect.ColumnName;
 public record MergeCounts(@ColumnName("written") long written, @ColumnName("in_default") long inDefault) {
 
     static final MergeCounts NONE = new MergeCounts(0, 0);
+
+    MergeCounts plus(MergeCounts other) {
+        return new MergeCounts(written + other.written, inDefault + other.inDefault);
+    }
 }

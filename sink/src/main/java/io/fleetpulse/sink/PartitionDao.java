@@ -19,7 +19,37 @@ interface PartitionDao {
     @SqlQuery("SELECT 1 FROM pg_advisory_xact_lock(:key)")
     int lockForMaintenance(@Bind("key") long key);
 
-    /** DDL waits behind running batches, and the batches after it wait behind it: give up soon, retry next run. */
-    @SqlUpdate("SET LOCAL lock_timeout = '10s'")
-    void limitLockWait();
+    /**
+     * DDL waits behind running batches and readers, and the batches after it wait behind it: give up soon, retry
+     * next run. {@code local}: until the transaction ends, else for the session (reset with {@link #resetLockWait}).
+     */
+    @SqlQuery("SELECT set_config('lock_timeout', :millis, :local)")
+    String setLockWait(@Bind("millis") String millis, @Bind("local") boolean local);
+
+    @SqlUpdate("RESET lock_timeout")
+    void resetLockWait();
+
+    @SqlQuery("SELECT 1 FROM pg_advisory_lock(:key)")
+    int lockSession(@Bind("key") long key);
+
+    @SqlQuery("SELECT pg_advisory_unlock(:key)")
+    boolean unlockSession(@Bind("key") long key);
+
+    @SqlQuery("SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(:name)"
+            + " AND inhparent = to_regclass(:parent))")
+    boolean isPartitionOf(@Bind("name") String name, @Bind("parent") String parent);
+
+    /** A concurrent detach that did not finish (timed out or interrupted) leaves the partition in this state. */
+    @SqlQuery("SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass(:name) AND inhdetachpending)")
+    boolean isDetachPending(@Bind("name") String name);
+
+    @SqlQuery("SELECT c.relname FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partdefid"
+            + " WHERE pt.partrelid = to_regclass(:parent)")
+    String defaultPartitionOf(@Bind("parent") String parent);
+
+    /** Plain tables named like our partitions that are no partition of anything: left over by a detach. */
+    @SqlQuery("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            + " WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname LIKE :pattern"
+            + " AND NOT c.relispartition")
+    List<String> detachedNamed(@Bind("pattern") String pattern);
 }

@@ -1,6 +1,7 @@
 package io.fleetpulse.sink;
 
 import io.fleetpulse.runtime.DaemonThreads;
+import io.fleetpulse.runtime.text.Durations;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps each partitioned table's dated partitions in step with the clock: creates the ones {@link PartitionScheme}
- * wants (back over the retention window and ahead of today), drops the expired ones, and counts the rows sitting
- * in DEFAULT (a gauge and a warning: they are outside every dated range, so something is producing far-off times
+ * wants (back over the retention window and ahead of today), detaches and drops the expired ones (see
+ * {@link #drop}), deletes DEFAULT rows past retention, and counts the rows sitting in DEFAULT (a gauge and a warning: they are outside every dated range, so something is producing far-off times
  * or retention is shorter than the data being replayed).
  *
  * <p>When a partition is created for a range that already has rows in DEFAULT, those rows are moved into it in
@@ -45,10 +46,20 @@ public final class PartitionManager implements AutoCloseable {
     private final List<PartitionScheme> schemes;
     private final Clock clock;
     private final SinkMetrics metrics;
+    private final Duration lockWait;
     private ScheduledExecutorService scheduler;
     private volatile Instant lastRun;
 
     PartitionManager(Jdbi jdbi, List<PartitionScheme> schemes, Clock clock, SinkMetrics metrics) {
+        this(jdbi, schemes, clock, metrics, Duration.ofSeconds(2));
+    }
+
+    /**
+     * {@code lockWait} bounds how long any DDL waits for a lock: writers queue behind a waiting DDL statement, so
+     * this is also the longest a writer can be held up by maintenance; what gave up is retried at the next pass.
+     */
+    PartitionManager(Jdbi jdbi, List<PartitionScheme> schemes, Clock clock, SinkMetrics metrics, Duration lockWait) {
+        this.lockWait = lockWait;
         this.jdbi = jdbi;
         this.schemes = List.copyOf(schemes);
         this.clock = clock;
@@ -88,12 +99,15 @@ public final class PartitionManager implements AutoCloseable {
                     created.add(p.name());
                 }
             }
+            // Detached but not dropped (a crash between the two steps of a concurrent detach) counts too.
+            existing.addAll(h.attach(PartitionDao.class).detachedNamed(scheme.table().parent() + "\\_p%"));
             for (String name : existing) {
                 var partition = scheme.parse(name);
                 if (partition.isPresent() && scheme.isExpired(partition.get(), now) && drop(h, partition.get())) {
                     dropped.add(name);
                 }
             }
+            expireDefaultRows(h, scheme, now);
             defaultRows.put(scheme.table(), countDefaultRows(h, scheme.table()));
         } catch (JdbiException e) {
             metrics.dbError();
@@ -135,7 +149,7 @@ public final class PartitionManager implements AutoCloseable {
                 if (!lockAndCheck(h, name, false)) {
                     return -1;
                 }
-                h.execute("CREATE TABLE " + name + " (LIKE " + parent + " INCLUDING DEFAULTS)");
+                h.execute("CREATE TABLE " + name + " (LIKE " + parent + " INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
                 int rows = h.createUpdate("WITH moved AS (DELETE FROM " + table.defaultPartition()
                                 + " WHERE " + column + " >= :from AND " + column + " < :to RETURNING *)"
                                 + " INSERT INTO " + name + " SELECT * FROM moved")
@@ -157,27 +171,87 @@ public final class PartitionManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Detaches {@code p} from its parent, then drops the now stand-alone table (which locks only itself). When the
+     * parent has no DEFAULT partition the detach is {@code CONCURRENTLY}: it never blocks writers nor waits on
+     * readers' locks, and a detach a crash or timeout left half done is finished with {@code FINALIZE}. PostgreSQL
+     * refuses a concurrent detach while a DEFAULT partition exists (it must re-check the DEFAULT's constraint),
+     * and every sink table has one, so there the detach is the ordinary one, in one transaction with the drop,
+     * waiting at most the lock wait: a reader's long transaction postpones retention to the next pass instead of
+     * holding up the writers queued behind the DDL.
+     */
     private boolean drop(Handle handle, PartitionScheme.Partition p) {
         String name = PartitionedTable.requireIdentifier(p.name());
+        String parent = p.table().parent();
         try {
+            PartitionDao dao = handle.attach(PartitionDao.class);
+            if (!dao.isPartitionOf(name, parent)) {
+                return handle.inTransaction(h -> {
+                    if (!lockAndCheck(h, name, true)) {
+                        return false;
+                    }
+                    h.execute("DROP TABLE " + name);
+                    return true;
+                });
+            }
+            if (dao.defaultPartitionOf(parent) == null) {
+                return detachConcurrentlyAndDrop(handle, parent, name);
+            }
             return handle.inTransaction(h -> {
                 if (!lockAndCheck(h, name, true)) {
                     return false;
                 }
+                h.execute("ALTER TABLE " + parent + " DETACH PARTITION " + name);
                 h.execute("DROP TABLE " + name);
                 return true;
             });
         } catch (JdbiException e) {
             metrics.dbError();
-            LOG.warn("could not drop expired partition {}; retrying at the next run: {}", name, e.getMessage());
+            LOG.warn("could not detach and drop expired partition {} (a reader holding it longer than the lock wait "
+                    + "{}?); retrying at the next run: {}", name, Durations.format(lockWait), e.getMessage());
             return false;
         }
     }
 
-    /** Takes the maintenance lock, then says whether {@code name} still (or still not) exists as expected. */
-    private static boolean lockAndCheck(Handle h, String name, boolean mustExist) {
+    /** Runs outside a transaction (PostgreSQL requires it), so the maintenance lock is the session-level one. */
+    private boolean detachConcurrentlyAndDrop(Handle h, String parent, String name) {
         PartitionDao dao = h.attach(PartitionDao.class);
-        dao.limitLockWait();
+        dao.setLockWait(String.valueOf(lockWait.toMillis()), false);
+        dao.lockSession(MAINTENANCE_LOCK);
+        try {
+            if (!dao.isPartitionOf(name, parent)) {
+                return false; // another instance got there first
+            }
+            h.execute("ALTER TABLE " + parent + " DETACH PARTITION " + name
+                    + (dao.isDetachPending(name) ? " FINALIZE" : " CONCURRENTLY"));
+            h.execute("DROP TABLE " + name);
+            return true;
+        } finally {
+            dao.unlockSession(MAINTENANCE_LOCK);
+            dao.resetLockWait();
+        }
+    }
+
+    /**
+     * Rows in DEFAULT whose dated partition would already have expired are past retention too: deleted (row
+     * locks only, no DDL), with a warning, so DEFAULT never keeps rows forever.
+     */
+    private void expireDefaultRows(Handle h, PartitionScheme scheme, Instant now) {
+        PartitionedTable table = scheme.table();
+        Instant before = scheme.partitionFor(scheme.retentionCutoff(now)).start();
+        int expired = h.createUpdate("DELETE FROM " + table.defaultPartition() + " WHERE " + table.column() + " < :before")
+                .bind("before", OffsetDateTime.ofInstant(before, ZoneOffset.UTC))
+                .execute();
+        if (expired > 0) {
+            LOG.warn("deleted {} rows of {} from its DEFAULT partition: older than {} (retention {})", expired,
+                    table.parent(), before, Durations.format(scheme.retention()));
+        }
+    }
+
+    /** Takes the maintenance lock, then says whether {@code name} still (or still not) exists as expected. */
+    private boolean lockAndCheck(Handle h, String name, boolean mustExist) {
+        PartitionDao dao = h.attach(PartitionDao.class);
+        dao.setLockWait(String.valueOf(lockWait.toMillis()), true);
         dao.lockForMaintenance(MAINTENANCE_LOCK);
         return dao.exists(name) == mustExist;
     }
@@ -192,8 +266,8 @@ public final class PartitionManager implements AutoCloseable {
                 .one();
         metrics.defaultPartitionRows(table, stats.rows());
         if (stats.rows() > 0) {
-            LOG.warn("{} rows of {} are in its DEFAULT partition {} ({} from {} to {}): outside every dated partition, "
-                            + "so never dropped by retention. Check producers' clocks, or replays older than retention.",
+            LOG.warn("{} rows of {} are in its DEFAULT partition {} ({} from {} to {}): outside every dated partition "
+                            + "(moved when theirs is created, deleted once past retention). Check producers' clocks.",
                     stats.rows(), table.parent(), def, column, stats.oldest(), stats.newest());
         }
         return stats.rows();

@@ -1,26 +1,74 @@
 package io.fleetpulse.sink;
 
+import io.fleetpulse.schemas.Topics;
 import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 import java.time.format.DateTimeFormatter;
 import java.util.regex.Pattern;
 
 /**
- * The sink's range-partitioned tables: which column they are partitioned on and how wide one partition is.
- * Every identifier the partition DDL is built from starts here or in {@link PartitionScheme}, never in user text.
+ * The sink's table registry: each table is declared once here (the topic it is written from, how a record becomes
+ * its columns, its natural key, its partition column and period) plus a Flyway migration that creates it. The
+ * writer's subscription, the COPY mapping, the staging and merge SQL ({@link TableSql}), the meters and the
+ * partition manager all follow from this declaration; its retention is a key in {@link SinkSettings}.
+ * Every identifier the SQL is built from starts here or in {@link PartitionScheme}, never in user text.
  */
 public enum PartitionedTable {
 
-    TARGET_WINDOW_1M("target_window_1m", "window_start", Granularity.DAILY),
-    ALERT_EVENT("alert_event", "occurred_at", Granularity.MONTHLY);
+    TARGET_WINDOW_1M("target_window_1m", "window_start", Granularity.DAILY, Topics.AGGREGATES_1M.name(),
+            CopyRows.WINDOWS, List.of("target_id", "window_start")),
+    TARGET_WINDOW_1H("target_window_1h", "window_start", Granularity.MONTHLY, Topics.AGGREGATES_1H.name(),
+            CopyRows.WINDOWS, List.of("target_id", "window_start")),
+    ALERT_EVENT("alert_event", "occurred_at", Granularity.MONTHLY, Topics.ALERTS.name(),
+            CopyRows.ALERTS, List.of("fingerprint", "occurred_at", "state")),
+    /** The alerting audit: every delivery decision and attempt, so "why was I not paged" is one query. */
+    NOTIFICATION("notification", "decided_at", Granularity.MONTHLY, Topics.NOTIFICATIONS.name(),
+            CopyRows.NOTIFICATIONS, List.of("notification_id", "attempt", "outcome", "decided_at")),
+    /** Every service's dead letters (fleet.dlq); the sink never dead-letters a record of this topic again. */
+    DEAD_LETTER("dead_letter", "failed_at", Granularity.MONTHLY, Topics.DLQ.name(),
+            CopyRows.DEAD_LETTERS, List.of("service", "source_topic", "source_partition", "source_offset", "failed_at"));
 
     private final String parent;
     private final String column;
     private final Granularity granularity;
+    private final String topic;
+    private final CopyRows.Format<?> format;
+    private final List<String> naturalKey;
 
-    PartitionedTable(String parent, String column, Granularity granularity) {
+    PartitionedTable(String parent, String column, Granularity granularity, String topic, CopyRows.Format<?> format,
+                     List<String> naturalKey) {
         this.parent = requireIdentifier(parent);
         this.column = requireIdentifier(column);
         this.granularity = granularity;
+        this.topic = topic;
+        this.format = format;
+        this.naturalKey = naturalKey.stream().map(PartitionedTable::requireIdentifier).toList();
+        format.columns().forEach(PartitionedTable::requireIdentifier);
+        if (!this.naturalKey.contains(this.column) || !format.columns().containsAll(this.naturalKey)) {
+            throw new IllegalArgumentException(parent + ": the natural key must be columns and hold " + column);
+        }
+    }
+
+    /** The table written from {@code topic}, if any. */
+    static Optional<PartitionedTable> forTopic(String topic) {
+        return Arrays.stream(values()).filter(t -> t.topic.equals(topic)).findFirst();
+    }
+
+    /** The topic its rows come from. */
+    String topic() {
+        return topic;
+    }
+
+    /** How a record of {@link #topic()} becomes a row. */
+    CopyRows.Format<?> format() {
+        return format;
+    }
+
+    /** The columns that identify a row (the primary key, partition column included). */
+    List<String> naturalKey() {
+        return naturalKey;
     }
 
     public String parent() {

@@ -1,8 +1,6 @@
 package io.fleetpulse.sink;
 
-import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.DeadLetter;
-import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
 import java.time.Instant;
@@ -11,7 +9,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -28,14 +25,17 @@ final class SinkBatch {
     static final String SERVICE = "sink";
     static final String STORED = "stored";
     static final String DEAD_LETTERED = "dead-lettered";
+    static final String UNSTORABLE = "unstorable";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SinkBatch.class);
 
-    private static final Deserializer<TargetWindow> WINDOWS = Topics.AGGREGATES_1M.valueSerde().deserializer();
-    private static final Deserializer<AlertEvent> ALERTS = Topics.ALERTS.valueSerde().deserializer();
+    /** Each table's topic's value deserializer (they are stateless, so shared). */
+    private static final Map<PartitionedTable, Deserializer<?>> DESERIALIZERS = deserializers();
 
-    private final StringBuilder windowRows = new StringBuilder();
-    private final StringBuilder alertRows = new StringBuilder();
-    private int windows;
-    private int alerts;
+    /** Why the database refused a row (its SQLState and message are the dead letter's error). */
+    static final String REJECTED = "rejected";
+
+    private final List<Row> rows = new ArrayList<>();
+    private final Map<PartitionedTable, Integer> perTable = new java.util.EnumMap<>(PartitionedTable.class);
     private int records;
     private final Map<TopicPartition, Long> nextOffsets = new LinkedHashMap<>();
     private final List<ProducerRecord<Bytes, DeadLetter>> deadLetters = new ArrayList<>();
@@ -61,48 +61,56 @@ final class SinkBatch {
             deadLetter(record, DeadLetters.INVALID, "null value (tombstone) on a topic of immutable records", now);
             return;
         }
-        if (topic.equals(Topics.AGGREGATES_1M.name())) {
-            TargetWindow window;
-            try {
-                window = WINDOWS.deserialize(topic, record.value());
-            } catch (RuntimeException e) {
-                deadLetter(record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()), now);
-                return;
-            }
-            Optional<String> invalid = CopyRows.invalidWindow(window);
-            if (invalid.isPresent()) {
-                deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
-                return;
-            }
-            CopyRows.appendWindow(windowRows, seq, window);
-            windows++;
-        } else if (topic.equals(Topics.ALERTS.name())) {
-            AlertEvent alert;
-            try {
-                alert = ALERTS.deserialize(topic, record.value());
-            } catch (RuntimeException e) {
-                deadLetter(record, DeadLetters.UNDECODABLE, String.valueOf(e.getMessage()), now);
-                return;
-            }
-            Optional<String> invalid = CopyRows.invalidAlert(alert);
-            if (invalid.isPresent()) {
-                deadLetter(record, DeadLetters.INVALID, invalid.get(), now);
-                return;
-            }
-            CopyRows.appendAlert(alertRows, seq, alert);
-            alerts++;
-        } else {
-            throw new IllegalStateException("the sink is not subscribed to " + topic);
+        PartitionedTable table = PartitionedTable.forTopic(topic)
+                .orElseThrow(() -> new IllegalStateException("the sink is not subscribed to " + topic));
+        CopyRows.Decoded decoded = table.format().decode(DESERIALIZERS.get(table), topic, record.value(), seq);
+        if (decoded.line() == null) {
+            deadLetter(record, decoded.reason(), decoded.error(), now);
+            return;
         }
+        rows.add(new Row(table, record, decoded.line()));
+        perTable.merge(table, 1, Integer::sum);
         count(topic, STORED);
     }
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error, Instant now) {
+        if (isDeadLetterTopic(record.topic())) {
+            // Dead-lettering a dead letter would feed the sink its own output, forever.
+            LOG.warn("cannot store dead letter {}-{}@{} in dead_letter ({}: {}); skipped, not dead-lettered again",
+                    record.topic(), record.partition(), record.offset(), reason, error);
+            count(record.topic(), UNSTORABLE);
+            return;
+        }
+        deadLetters.add(deadLetterOf(record, reason, error, now));
+        count(record.topic(), DEAD_LETTERED);
+    }
+
+    /** True for fleet.dlq: its unstorable records are counted and logged, never dead-lettered. */
+    static boolean isDeadLetterTopic(String topic) {
+        return Topics.DLQ.name().equals(topic);
+    }
+
+    /** The {@code fleet.dlq} record that stands for {@code record}. */
+    static ProducerRecord<Bytes, DeadLetter> deadLetterOf(ConsumerRecord<byte[], byte[]> record, String reason,
+                                                         String error, Instant now) {
         DeadLetter letter = DeadLetters.of(SERVICE, record.topic(), record.partition(), record.offset(), record.key(),
                 record.value(), reason, error, now);
-        deadLetters.add(new ProducerRecord<>(Topics.DLQ.name(), record.key() == null ? null : Bytes.wrap(record.key()),
-                letter));
-        count(record.topic(), DEAD_LETTERED);
+        return new ProducerRecord<>(Topics.DLQ.name(), record.key() == null ? null : Bytes.wrap(record.key()), letter);
+    }
+
+    /**
+     * The outcomes once the database has refused {@code rejected} (rows of this batch): each moves from stored to
+     * dead-lettered.
+     */
+    Map<String, Map<String, Long>> outcomesAfter(List<Row> rejected) {
+        Map<String, Map<String, Long>> out = new LinkedHashMap<>();
+        outcomes.forEach((topic, counts) -> out.put(topic, new LinkedHashMap<>(counts)));
+        for (Row row : rejected) {
+            Map<String, Long> counts = out.get(row.record().topic());
+            counts.merge(STORED, -1L, Long::sum);
+            counts.merge(isDeadLetterTopic(row.record().topic()) ? UNSTORABLE : DEAD_LETTERED, 1L, Long::sum);
+        }
+        return out;
     }
 
     private void count(String topic, String outcome) {
@@ -118,21 +126,50 @@ final class SinkBatch {
     }
 
     int windows() {
-        return windows;
+        return perTable.getOrDefault(PartitionedTable.TARGET_WINDOW_1M, 0);
     }
 
     int alerts() {
-        return alerts;
+        return perTable.getOrDefault(PartitionedTable.ALERT_EVENT, 0);
     }
 
-    /** CSV rows for {@code BatchDao/copyWindows.sql}. */
+    private static Map<PartitionedTable, Deserializer<?>> deserializers() {
+        Map<PartitionedTable, Deserializer<?>> out = new java.util.EnumMap<>(PartitionedTable.class);
+        for (PartitionedTable table : PartitionedTable.values()) {
+            Topics.ALL.stream().filter(t -> t.name().equals(table.topic())).findFirst()
+                    .ifPresent(t -> out.put(table, t.valueSerde().deserializer()));
+        }
+        return out;
+    }
+
+    /** Every storable record as a staging row, in the order polled. */
+    List<Row> rows() {
+        return Collections.unmodifiableList(rows);
+    }
+
+    /** CSV rows of target_window_1m (tests). */
     String windowRows() {
-        return windowRows.toString();
+        return Row.csv(rows, PartitionedTable.TARGET_WINDOW_1M);
     }
 
-    /** CSV rows for {@code BatchDao/copyAlerts.sql}. */
+    /** CSV rows of alert_event (tests). */
     String alertRows() {
-        return alertRows.toString();
+        return Row.csv(rows, PartitionedTable.ALERT_EVENT);
+    }
+
+    /** One record as a staging row of {@code table}: the CSV line COPY reads, and the record it came from. */
+    record Row(PartitionedTable table, ConsumerRecord<byte[], byte[]> record, String csvLine) {
+
+        /** The CSV text of those of {@code rows} that go to {@code table}. */
+        static String csv(List<Row> rows, PartitionedTable table) {
+            StringBuilder out = new StringBuilder();
+            for (Row row : rows) {
+                if (row.table() == table) {
+                    out.append(row.csvLine());
+                }
+            }
+            return out.toString();
+        }
     }
 
     /** For each partition in the batch, the offset after its last record: what the database stores as next_offset. */

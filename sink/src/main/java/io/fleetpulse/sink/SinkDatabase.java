@@ -22,15 +22,23 @@ import org.jdbi.v3.sqlobject.SqlObjectPlugin;
  */
 final class SinkDatabase {
 
-    /** The writer's connections: long enough for a big batch's COPY and upsert, short enough to notice a dead link. */
-    static final Timeouts WRITER = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(120));
+    /**
+     * Start-up and migrations, and read-only callers without settings: a migration may run long, and it is bounded
+     * by the start deadline anyway. The writer's own timeouts come from {@link SinkSettings#timeouts()}.
+     */
+    static final Timeouts WRITER = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(120), null);
 
     private SinkDatabase() {
     }
 
     /** A Jdbi on plain pgjdbc connections with the {@link #WRITER} timeouts. */
     static Jdbi jdbi(String url, String user, String password) {
-        Jdbi jdbi = Jdbi.create(url, connectionProperties(user, password, WRITER));
+        return jdbi(url, user, password, WRITER);
+    }
+
+    /** A Jdbi on plain pgjdbc connections with {@code timeouts}. */
+    static Jdbi jdbi(String url, String user, String password, Timeouts timeouts) {
+        Jdbi jdbi = Jdbi.create(url, connectionProperties(user, password, timeouts));
         jdbi.installPlugin(new SqlObjectPlugin());
         jdbi.installPlugin(new PostgresPlugin());
         return jdbi;
@@ -72,15 +80,19 @@ final class SinkDatabase {
         return props;
     }
 
-    /** pgjdbc's connection timeouts; it counts whole seconds, and 0 would mean "wait forever". */
-    record Timeouts(Duration connect, Duration socket) {
+    /**
+     * pgjdbc's connection timeouts; it counts whole seconds, and 0 would mean "wait forever". {@code statement},
+     * when set, is the server-side {@code statement_timeout}: the server cancels a slow statement and the
+     * connection stays usable, while the socket timeout is the backstop for a server that does not answer at all.
+     */
+    record Timeouts(Duration connect, Duration socket, Duration statement) {
 
         /** These, cut down to what is left until {@code deadline} (one second at least). */
         Timeouts within(Instant now, Instant deadline) {
             Duration left = Duration.between(now, deadline);
             Duration floor = Duration.ofSeconds(1);
             Duration cap = left.compareTo(floor) < 0 ? floor : left;
-            return new Timeouts(min(connect, cap), min(socket, cap));
+            return new Timeouts(min(connect, cap), min(socket, cap), statement == null ? null : min(statement, cap));
         }
 
         Map<String, String> properties() {
@@ -90,6 +102,9 @@ final class SinkDatabase {
             props.put("loginTimeout", seconds(connect));
             props.put("socketTimeout", seconds(socket));
             props.put("tcpKeepAlive", "true");
+            if (statement != null) {
+                props.put("options", "-c statement_timeout=" + statement.toMillis());
+            }
             return props;
         }
 

@@ -1,6 +1,7 @@
 package io.fleetpulse.sink;
 
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.runtime.DaemonThreads;
 import io.fleetpulse.runtime.KafkaReadiness;
 import io.fleetpulse.runtime.ManagedService;
 import io.fleetpulse.runtime.StartupWait;
@@ -13,6 +14,9 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -49,6 +53,7 @@ public final class SinkService extends ManagedService {
     private volatile KafkaProducer<Bytes, DeadLetter> dlq;
     private volatile SinkWriter writer;
     private volatile Thread writerThread;
+    private volatile ScheduledExecutorService watchdog;
 
     public SinkService(Settings settings) {
         this(settings, Clock.systemUTC());
@@ -82,8 +87,8 @@ public final class SinkService extends ManagedService {
         LOG.info("sink: PostgreSQL at {}, schema at version {} ({} migrations applied now)", sink.maskedJdbcUrl(),
                 migrated.migrationsExecuted > 0 ? migrated.targetSchemaVersion : migrated.initialSchemaVersion,
                 migrated.migrationsExecuted);
-        Jdbi jdbi = SinkDatabase.jdbi(sink.jdbcUrl(), sink.user(), sink.password());
-        partitions = new PartitionManager(jdbi, sink.partitionSchemes(), clock(), metrics);
+        Jdbi jdbi = SinkDatabase.jdbi(sink.jdbcUrl(), sink.user(), sink.password(), sink.timeouts());
+        partitions = new PartitionManager(jdbi, sink.partitionSchemes(), clock(), metrics, sink.partitionsLockTimeout());
         partitions.maintain();
         partitions.schedule(sink.partitionsInterval());
 
@@ -95,8 +100,14 @@ public final class SinkService extends ManagedService {
                 Topics.DLQ.keySerde().serializer(), Topics.DLQ.valueSerde().serializer());
         meters().bindKafkaClient(dlq);
         writer = new SinkWriter(consumer, dlq, new SinkStore(jdbi, sink.groupId()), metrics, sink.pollTimeout(),
-                sink.retryBackoffMax(), clock());
+                sink.retryBackoffMax(), sink.readyTimeout(), clock());
         writerThread = startCoreThread("writer", writer);
+        // The writer cannot say it is stuck while it is stuck in a call: this looks from outside, so a hung
+        // database is logged even when nobody asks /readyz.
+        SinkWriter watched = writer;
+        long every = Math.max(100, sink.readyTimeout().toMillis() / 2);
+        watchdog = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("fleetpulse-sink-watchdog"));
+        watchdog.scheduleWithFixedDelay(watched::stalledFor, every, every, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -138,6 +149,9 @@ public final class SinkService extends ManagedService {
             // Start got as far as the clients but not the writer, which would have closed them.
             closeQuietly(dlq);
             closeQuietly(consumer);
+        }
+        if (watchdog != null) {
+            watchdog.shutdownNow();
         }
         if (partitions != null) {
             partitions.close();

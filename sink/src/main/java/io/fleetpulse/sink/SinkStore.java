@@ -2,7 +2,11 @@ package io.fleetpulse.sink;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +15,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.JdbiException;
-import org.jdbi.v3.core.locator.ClasspathSqlLocator;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 
@@ -26,8 +30,7 @@ import org.postgresql.copy.CopyManager;
  */
 final class SinkStore implements AutoCloseable {
 
-    private static final String COPY_WINDOWS = ClasspathSqlLocator.create().locate(BatchDao.class, "copyWindows");
-    private static final String COPY_ALERTS = ClasspathSqlLocator.create().locate(BatchDao.class, "copyAlerts");
+    private static final Map<PartitionedTable, TableSql> SQL = tableSql();
 
     private final Jdbi jdbi;
     private final String group;
@@ -49,27 +52,101 @@ final class SinkStore implements AutoCloseable {
         });
     }
 
-    /** Commits {@code batch}'s rows and offsets atomically. */
-    Written write(SinkBatch batch) {
+    /**
+     * Commits {@code batch}'s rows and offsets atomically. Rows the database refuses as data (SQLState class 22,
+     * 23 or 54: a value or constraint problem of that row, not of the connection) are isolated by bisection inside
+     * the transaction, each attempt behind a savepoint, so one poison row costs about {@code 2 log2(n)} attempts
+     * and never the batch. {@code beforeCommit} gets the refused rows (possibly none) before the commit, so their
+     * dead letters are out before the offsets move past them; if it throws, nothing is committed.
+     */
+    Written write(SinkBatch batch, java.util.function.Consumer<List<Rejected>> beforeCommit) {
         List<StoredOffset> offsets = batch.nextOffsets().entrySet().stream()
                 .map(e -> new StoredOffset(e.getKey().topic(), e.getKey().partition(), e.getValue()))
                 .toList();
         return run(h -> h.inTransaction(tx -> {
-            BatchDao dao = tx.attach(BatchDao.class);
-            CopyManager copy = tx.getConnection().unwrap(PGConnection.class).getCopyAPI();
-            MergeCounts windows = MergeCounts.NONE;
-            MergeCounts alerts = MergeCounts.NONE;
-            if (batch.windows() > 0) {
-                copy.copyIn(COPY_WINDOWS, new StringReader(batch.windowRows()));
-                windows = dao.mergeWindows();
-            }
-            if (batch.alerts() > 0) {
-                copy.copyIn(COPY_ALERTS, new StringReader(batch.alertRows()));
-                alerts = dao.mergeAlerts();
-            }
+            Map<PartitionedTable, MergeCounts> merged = new EnumMap<>(PartitionedTable.class);
+            List<Rejected> rejected = new ArrayList<>();
+            writeIsolating(tx, batch.rows(), false, merged, rejected);
+            beforeCommit.accept(List.copyOf(rejected));
             tx.attach(OffsetDao.class).store(group, offsets);
-            return new Written(windows, alerts);
+            return new Written(merged, List.copyOf(rejected));
         }));
+    }
+
+    /**
+     * Writes {@code rows} behind a savepoint; on a data error rolls back to it and tries each half, down to the
+     * single rows that fail, which land in {@code rejected}. {@code restaged} says the staging tables may hold an
+     * earlier attempt's rows and must be emptied first.
+     */
+    private static void writeIsolating(Handle tx, List<SinkBatch.Row> rows, boolean restaged,
+                                       Map<PartitionedTable, MergeCounts> merged, List<Rejected> rejected)
+            throws SQLException, IOException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        Connection connection = tx.getConnection();
+        Savepoint savepoint = connection.setSavepoint();
+        try {
+            Map<PartitionedTable, MergeCounts> attempt = copyAndMerge(tx, rows, restaged);
+            connection.releaseSavepoint(savepoint);
+            attempt.forEach((table, counts) -> merged.merge(table, counts, MergeCounts::plus));
+        } catch (SQLException | IOException | JdbiException e) {
+            SQLException dataError = dataError(e);
+            if (dataError == null) {
+                throw e;
+            }
+            connection.rollback(savepoint);
+            if (rows.size() == 1) {
+                rejected.add(new Rejected(rows.get(0), dataError.getSQLState(), dataError.getMessage()));
+                return;
+            }
+            int half = rows.size() / 2;
+            writeIsolating(tx, rows.subList(0, half), true, merged, rejected);
+            writeIsolating(tx, rows.subList(half, rows.size()), true, merged, rejected);
+        }
+    }
+
+    private static Map<PartitionedTable, MergeCounts> copyAndMerge(Handle tx, List<SinkBatch.Row> rows, boolean restaged)
+            throws SQLException, IOException {
+        CopyManager copy = tx.getConnection().unwrap(PGConnection.class).getCopyAPI();
+        Map<PartitionedTable, MergeCounts> out = new EnumMap<>(PartitionedTable.class);
+        for (PartitionedTable table : PartitionedTable.values()) {
+            String csv = SinkBatch.Row.csv(rows, table);
+            if (csv.isEmpty()) {
+                continue;
+            }
+            TableSql sql = SQL.get(table);
+            if (restaged) {
+                tx.execute(sql.clearStage());
+            }
+            copy.copyIn(sql.copy(), new StringReader(csv));
+            out.put(table, tx.createQuery(sql.merge())
+                    .registerRowMapper(ConstructorMapper.factory(MergeCounts.class)).mapTo(MergeCounts.class).one());
+        }
+        return out;
+    }
+
+    private static Map<PartitionedTable, TableSql> tableSql() {
+        Map<PartitionedTable, TableSql> out = new EnumMap<>(PartitionedTable.class);
+        for (PartitionedTable table : PartitionedTable.values()) {
+            out.put(table, TableSql.of(table));
+        }
+        return out;
+    }
+
+    /**
+     * The SQLException in {@code e}'s causes that blames the data (classes 22 data exception, 23 integrity
+     * constraint violation, 54 program limit such as an index row too large), or null when the failure is the
+     * connection's, the server's or the schema's: those are retried, never bisected.
+     */
+    static SQLException dataError(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                return state.startsWith("22") || state.startsWith("23") || state.startsWith("54") ? sql : null;
+            }
+        }
+        return null;
     }
 
     /** Proves the database answers. */
@@ -81,9 +158,9 @@ final class SinkStore implements AutoCloseable {
         try {
             if (handle == null) {
                 handle = jdbi.open();
-                BatchDao dao = handle.attach(BatchDao.class);
-                dao.createWindowStage();
-                dao.createAlertStage();
+                for (TableSql sql : SQL.values()) {
+                    handle.execute(sql.createStage());
+                }
             }
             return work.withHandle(handle);
         } catch (JdbiException | SQLException | IOException e) {
@@ -115,8 +192,16 @@ final class SinkStore implements AutoCloseable {
         closeHandle();
     }
 
-    /** What a committed batch changed in each table. */
-    record Written(MergeCounts windows, MergeCounts alerts) {
+    /** What a committed batch changed in each table, and the rows the database refused. */
+    record Written(Map<PartitionedTable, MergeCounts> merged, List<Rejected> rejected) {
+
+        MergeCounts of(PartitionedTable table) {
+            return merged.getOrDefault(table, MergeCounts.NONE);
+        }
+    }
+
+    /** A row the database refused, with its SQLState and message (what the dead letter says). */
+    record Rejected(SinkBatch.Row row, String sqlState, String message) {
     }
 
     /** The database refused or could not be reached; nothing of the batch was committed. */

@@ -2,11 +2,11 @@ package io.fleetpulse.sink;
 
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.runtime.text.Durations;
-import io.fleetpulse.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -48,7 +49,6 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(SinkWriter.class);
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
-    private static final Duration IDLE_PING_EVERY = Duration.ofSeconds(5);
 
     private final Consumer<byte[], byte[]> consumer;
     private final Producer<Bytes, DeadLetter> deadLetters;
@@ -56,6 +56,8 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     private final SinkMetrics metrics;
     private final Duration pollTimeout;
     private final Duration maxBackoff;
+    private final Duration readyTimeout;
+    private final Duration idlePingEvery;
     private final Clock clock;
 
     private final CountDownLatch stopRequested = new CountDownLatch(1);
@@ -64,26 +66,36 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
     private final Set<TopicPartition> unpositioned = new HashSet<>();
     private volatile boolean running = true;
     private volatile boolean databaseUp;
+    /** Why the database is not usable (the last failure), or null. */
+    private volatile String databaseProblem;
+    /** When the database call in flight started, or null when none is. */
+    private volatile Instant databaseCallSince;
+    private final java.util.concurrent.atomic.AtomicBoolean stallReported = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Instant lastBatchAt;
     private volatile int lastBatchRecords;
+    /** Records whose dead letter is out but whose offset is not committed yet; touched only on the writer thread. */
+    private final Set<SourceOffset> sentDeadLetters = new HashSet<>();
     private Duration backoff = FIRST_BACKOFF;
     private Instant lastDatabaseCheck = Instant.EPOCH;
 
     SinkWriter(Consumer<byte[], byte[]> consumer, Producer<Bytes, DeadLetter> deadLetters, SinkStore store,
-               SinkMetrics metrics, Duration pollTimeout, Duration maxBackoff, Clock clock) {
+               SinkMetrics metrics, Duration pollTimeout, Duration maxBackoff, Duration readyTimeout, Clock clock) {
         this.consumer = consumer;
         this.deadLetters = deadLetters;
         this.store = store;
         this.metrics = metrics;
         this.pollTimeout = pollTimeout;
         this.maxBackoff = maxBackoff;
+        this.readyTimeout = readyTimeout;
+        Duration half = readyTimeout.dividedBy(2);
+        this.idlePingEvery = half.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100) : half;
         this.clock = clock;
     }
 
     @Override
     public void run() {
         try {
-            consumer.subscribe(List.of(Topics.AGGREGATES_1M.name(), Topics.ALERTS.name()), this);
+            consumer.subscribe(Arrays.stream(PartitionedTable.values()).map(PartitionedTable::topic).toList(), this);
             while (running) {
                 if (!unpositioned.isEmpty() && !positionFromStore()) {
                     backOff();
@@ -119,15 +131,43 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         consumer.wakeup();
     }
 
-    /** The database answered the last time it was asked, and partitions are assigned. */
+    /**
+     * The database answered the last time it was asked, no call to it has been waiting longer than the ready
+     * timeout (a hung server answers nothing, so "the last call worked" alone would stay true), and partitions are
+     * assigned.
+     */
     boolean isReady() {
-        return databaseUp && !assigned.isEmpty();
+        return databaseUp && stalledFor() == null && !assigned.isEmpty();
+    }
+
+    /**
+     * How long the database call in flight has been waiting, if longer than the ready timeout; logs the first
+     * time it sees a stall (the writer itself is stuck in the call and cannot). Called by readiness, /status and
+     * the service's watchdog.
+     */
+    Duration stalledFor() {
+        Instant since = databaseCallSince;
+        Duration waiting = since == null ? Duration.ZERO : Duration.between(since, clock.instant());
+        if (waiting.compareTo(readyTimeout) <= 0) {
+            stallReported.set(false);
+            return null;
+        }
+        if (stallReported.compareAndSet(false, true)) {
+            LOG.warn("database has not answered the writer for {} (sink.ready.db.timeout {}): not ready; the call "
+                    + "fails after sink.jdbc.socket.timeout and is retried", Durations.format(waiting),
+                    Durations.format(readyTimeout));
+        }
+        return waiting;
     }
 
     Map<String, Object> status() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("assignedPartitions", assigned.stream().map(TopicPartition::toString).sorted().toList());
-        out.put("databaseUp", databaseUp);
+        Duration stalled = stalledFor();
+        out.put("databaseUp", databaseUp && stalled == null);
+        out.put("databaseProblem", stalled != null
+                ? "a database call has been waiting " + Durations.format(stalled) + " without an answer"
+                : databaseUp ? null : databaseProblem);
         out.put("lastBatchAt", lastBatchAt == null ? null : lastBatchAt.toString());
         out.put("lastBatchRecords", lastBatchRecords);
         return out;
@@ -137,29 +177,36 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
         long started = System.nanoTime();
         SinkBatch batch = SinkBatch.decode(records, clock.instant());
         try {
-            sendDeadLetters(batch);
-            SinkStore.Written written = store.write(batch);
-            databaseUp = true;
-            metrics.rowsWritten(PartitionedTable.TARGET_WINDOW_1M, written.windows().written(), written.windows().inDefault());
-            metrics.rowsWritten(PartitionedTable.ALERT_EVENT, written.alerts().written(), written.alerts().inDefault());
-            batch.outcomes().forEach((topic, outcomes) ->
-                    outcomes.forEach((outcome, n) -> metrics.recordsCommitted(topic, outcome, n)));
+            sendDeadLetters(batch.deadLetters());
+            SinkStore.Written written = timed(() -> store.write(batch, rejected -> sendDeadLetters(rejected.stream()
+                    .filter(r -> !SinkBatch.isDeadLetterTopic(r.row().record().topic()))
+                    .map(r -> SinkBatch.deadLetterOf(r.row().record(), SinkBatch.REJECTED,
+                            "PostgreSQL refused the row (SQLState " + r.sqlState() + "): " + r.message(), clock.instant()))
+                    .toList())));
+            databaseIs(null);
+            for (PartitionedTable table : PartitionedTable.values()) {
+                MergeCounts counts = written.of(table);
+                metrics.rowsWritten(table, counts.written(), counts.inDefault());
+            }
+            batch.outcomesAfter(written.rejected().stream().map(SinkStore.Rejected::row).toList())
+                    .forEach((topic, outcomes) -> outcomes.forEach((outcome, n) -> metrics.recordsCommitted(topic, outcome, n)));
             metrics.batchCommitted(System.nanoTime() - started);
             warnAboutDefaultPartition(written);
+            forgetSentDeadLettersBefore(batch.nextOffsets());
             lastBatchAt = clock.instant();
             lastBatchRecords = batch.records();
             commitToKafkaForLagMonitoring(batch);
             return true;
         } catch (SinkStore.StoreException e) {
-            databaseUp = false;
+            databaseIs(e.getMessage());
             metrics.dbError();
             LOG.warn("batch of {} records rolled back; retrying from the stored offsets in {}: {}",
                     batch.records(), Durations.format(backoff), e.getMessage());
             rewindToStoredOffsets();
             return false;
         } catch (DeadLetterFailure e) {
-            LOG.warn("could not send {} dead letters; retrying the batch from the stored offsets in {}: {}",
-                    batch.deadLetters().size(), Durations.format(backoff), e.getMessage());
+            LOG.warn("could not send dead letters; retrying the batch from the stored offsets in {}: {}",
+                    Durations.format(backoff), e.getMessage());
             rewindToStoredOffsets();
             return false;
         }
@@ -167,15 +214,18 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
 
     /**
      * Dead letters are sent and flushed before the transaction that moves past their records: if the sink dies in
-     * between, they are sent again on the retry (at least once) rather than lost.
+     * between, they are sent again after the restart (at least once) rather than lost. Within one run each record's
+     * dead letter is sent once: a batch retried after a database failure skips the ones already out.
      */
-    private void sendDeadLetters(SinkBatch batch) {
-        if (batch.deadLetters().isEmpty()) {
+    private void sendDeadLetters(List<ProducerRecord<Bytes, DeadLetter>> letters) {
+        List<ProducerRecord<Bytes, DeadLetter>> unsent = letters.stream()
+                .filter(letter -> !sentDeadLetters.contains(SourceOffset.of(letter.value()))).toList();
+        if (unsent.isEmpty()) {
             return;
         }
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         try {
-            batch.deadLetters().forEach(letter -> sent.add(deadLetters.send(letter)));
+            unsent.forEach(letter -> sent.add(deadLetters.send(letter)));
             deadLetters.flush();
             for (Future<RecordMetadata> f : sent) {
                 f.get();
@@ -189,20 +239,30 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             running = false;
             throw new DeadLetterFailure(e);
         }
-        batch.deadLetters().forEach(letter -> {
+        unsent.forEach(letter -> {
             DeadLetter value = letter.value();
+            sentDeadLetters.add(SourceOffset.of(value));
             metrics.deadLetter(value.getSourceTopic(), value.getReason());
             LOG.warn("dead-lettered {}-{}@{} ({}): {}", value.getSourceTopic(), value.getSourcePartition(),
                     value.getSourceOffset(), value.getReason(), value.getError());
         });
     }
 
+    /** Once the offsets are committed past a dead letter's record, it is never re-read: no need to remember it. */
+    private void forgetSentDeadLettersBefore(Map<TopicPartition, Long> committed) {
+        sentDeadLetters.removeIf(sent -> {
+            Long next = committed.get(sent.partition());
+            return next != null && sent.offset() < next;
+        });
+    }
+
     private void warnAboutDefaultPartition(SinkStore.Written written) {
-        if (written.windows().inDefault() > 0 || written.alerts().inDefault() > 0) {
-            LOG.warn("{} window rows and {} alert rows went to a DEFAULT partition: their time is outside every "
-                            + "dated partition (see the partition maintenance warning)",
-                    written.windows().inDefault(), written.alerts().inDefault());
-        }
+        written.merged().forEach((table, counts) -> {
+            if (counts.inDefault() > 0) {
+                LOG.warn("{} rows of {} went to its DEFAULT partition: their {} is outside every dated partition "
+                        + "(see the partition maintenance warning)", counts.inDefault(), table.parent(), table.column());
+            }
+        });
     }
 
     private void commitToKafkaForLagMonitoring(SinkBatch batch) {
@@ -228,7 +288,7 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
      */
     private boolean positionFromStore() {
         try {
-            Map<TopicPartition, Long> stored = store.storedOffsets();
+            Map<TopicPartition, Long> stored = timed(store::storedOffsets);
             for (TopicPartition tp : unpositioned) {
                 Long next = stored.get(tp);
                 if (next != null && next < 0) {
@@ -245,10 +305,10 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             LOG.info("resuming {} from the stored offsets", unpositioned);
             consumer.resume(unpositioned);
             unpositioned.clear();
-            databaseUp = true;
+            databaseIs(null);
             return true;
         } catch (SinkStore.StoreException e) {
-            databaseUp = false;
+            databaseIs(e.getMessage());
             metrics.dbError();
             consumer.pause(unpositioned);
             LOG.warn("cannot read stored offsets for {}; partitions paused until the database answers: {}",
@@ -259,20 +319,39 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
 
     private void checkDatabaseWhenIdle() {
         Instant now = clock.instant();
-        if (Duration.between(lastDatabaseCheck, now).compareTo(IDLE_PING_EVERY) < 0) {
+        if (Duration.between(lastDatabaseCheck, now).compareTo(idlePingEvery) < 0) {
             return;
         }
         lastDatabaseCheck = now;
         try {
-            store.ping();
-            databaseUp = true;
+            timed(() -> {
+                store.ping();
+                return null;
+            });
+            databaseIs(null);
         } catch (SinkStore.StoreException e) {
             if (databaseUp) {
                 LOG.warn("database does not answer: {}", e.getMessage());
             }
-            databaseUp = false;
+            databaseIs(e.getMessage());
             metrics.dbError();
         }
+    }
+
+    /** Runs one database call, visible to readiness while it waits. */
+    private <T> T timed(java.util.function.Supplier<T> call) {
+        databaseCallSince = clock.instant();
+        try {
+            return call.get();
+        } finally {
+            databaseCallSince = null;
+        }
+    }
+
+    /** Records the outcome of a database call: null when it answered, else why not. */
+    private void databaseIs(String problem) {
+        databaseUp = problem == null;
+        databaseProblem = problem;
     }
 
     private void backOff() {
@@ -318,6 +397,14 @@ final class SinkWriter implements Runnable, ConsumerRebalanceListener {
             closeable.close();
         } catch (Exception e) {
             LOG.warn("error closing the {}", what, e);
+        }
+    }
+
+    /** Where a dead letter's record sits in its source topic. */
+    private record SourceOffset(TopicPartition partition, long offset) {
+        static SourceOffset of(DeadLetter letter) {
+            return new SourceOffset(new TopicPartition(letter.getSourceTopic(), letter.getSourcePartition()),
+                    letter.getSourceOffset());
         }
     }
 

@@ -11,6 +11,8 @@ import ch.qos.logback.core.read.ListAppender;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.DeadLetter;
+import io.fleetpulse.events.NotificationOutcome;
+import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.ServiceMeters;
@@ -177,6 +179,70 @@ class SinkIT {
     }
 
     @Test
+    void shouldLandHourlyWindowsInTargetWindow1hFromTheRegistryAlone() {
+        Instant hour = Instant.now().truncatedTo(ChronoUnit.HOURS);
+        TargetWindow first = Records.window("hourly-a", hour, 60);
+        first.setWindowEnd(hour.plus(Duration.ofHours(1)));
+        windowProducer.send(new ProducerRecord<>(Topics.AGGREGATES_1H.name(), "hourly-a", first));
+        windowProducer.send(new ProducerRecord<>(Topics.AGGREGATES_1H.name(), "hourly-a", Records.window("hourly-a", hour, 61)));
+        windowProducer.flush();
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        Map<String, Object> row = db.withHandle(h -> h.createQuery("SELECT checks, tableoid::regclass::text AS p"
+                + " FROM target_window_1h WHERE target_id = 'hourly-a'").mapToMap().one());
+        assertEquals(61L, row.get("checks"), "the last record of a key wins");
+        assertEquals("target_window_1h_p" + DateTimeFormatter.ofPattern("yyyyMM").withZone(ZoneOffset.UTC).format(hour),
+                row.get("p"), "a monthly partition");
+        assertEquals(0, countRows("hourly-"), "not mixed into target_window_1m");
+        assertTrue(sink.meterRegistry().get("fleetpulse.sink.rows.upserted").tag("table", "target_window_1h")
+                .counter().count() >= 1);
+    }
+
+    @Test
+    void shouldKeepTheNotificationAuditAndEveryDeadLetterInTheirTables() {
+        Instant decided = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        NotificationRecord throttled = NotificationRecord.newBuilder()
+                .setNotificationId("n-audit-1").setFingerprint("fp-audit").setRuleId("cpu-high").setTargetId("audit-a")
+                .setReceiver("pagerduty").setReceiverType("pagerduty").setAlertState(AlertState.FIRING)
+                .setOutcome(NotificationOutcome.THROTTLED).setAttempt(1).setHttpStatus(null).setError("rate limit")
+                .setDecidedAt(decided).setReceiverId("pagerduty:abc").setDeployment("alerting").build();
+        TopicProbe.send(kafka.bootstrapServers(), Topics.NOTIFICATIONS, "fp-audit", throttled);
+        byte[] garbage = "audit garbage".getBytes(StandardCharsets.UTF_8);
+        TopicProbe.sendRaw(kafka.bootstrapServers(), AGG, "audit-garbage".getBytes(StandardCharsets.UTF_8), garbage);
+        // A dead letter that cannot be stored (NUL in its text) must not be dead-lettered again: that would loop.
+        TopicProbe.send(kafka.bootstrapServers(), Topics.DLQ, null, DeadLetters.of("collector", "fleet.checks", 0, 7L,
+                null, null, DeadLetters.INVALID, "bad\0text", decided));
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        await(() -> db.withHandle(h -> h.createQuery("SELECT count(*) FROM dead_letter WHERE original_key = :k")
+                .bind("k", "audit-garbage".getBytes(StandardCharsets.UTF_8)).mapTo(Long.class).one()) == 1,
+                "the sink's own dead letter comes back through fleet.dlq into dead_letter");
+        awaitCaughtUp();
+        Map<String, Object> letter = db.withHandle(h -> h.createQuery("SELECT service, source_topic, reason, original_value,"
+                + " tableoid::regclass::text AS p FROM dead_letter WHERE original_key = :k")
+                .bind("k", "audit-garbage".getBytes(StandardCharsets.UTF_8)).mapToMap().one());
+        assertEquals("sink", letter.get("service"));
+        assertEquals(AGG, letter.get("source_topic"));
+        assertEquals(DeadLetters.UNDECODABLE, letter.get("reason"));
+        assertTrue(java.util.Arrays.equals(garbage, (byte[]) letter.get("original_value")));
+        assertTrue(String.valueOf(letter.get("p")).startsWith("dead_letter_p"), "a monthly partition");
+
+        Map<String, Object> audit = db.withHandle(h -> h.createQuery("SELECT receiver, outcome, attempt, http_status, error,"
+                + " decided_at FROM notification WHERE notification_id = 'n-audit-1'").mapToMap().one());
+        assertEquals("THROTTLED", audit.get("outcome"));
+        assertEquals("rate limit", audit.get("error"));
+        assertNull(audit.get("http_status"));
+        assertEquals(decided, ((java.sql.Timestamp) audit.get("decided_at")).toInstant());
+
+        assertEquals(1.0, sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", Topics.DLQ.name())
+                .tag("outcome", SinkBatch.UNSTORABLE).counter().count());
+        assertEquals(0, awaitDeadLetters(l -> l.getSourceTopic().equals(Topics.DLQ.name()), 0).size(),
+                "nothing from fleet.dlq is dead-lettered again");
+    }
+
+    @Test
     void shouldLeaveRowsUnchangedWhenTheSameRecordsAreReplayed() {
         Instant start = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofHours(1));
         List<TargetWindow> originals = new ArrayList<>();
@@ -191,7 +257,7 @@ class SinkIT {
         SinkService first = startSink(Map.of());
         awaitCaughtUp();
         List<Map<String, Object>> before = snapshot("replay-");
-        Map<String, Long> countsBefore = SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password());
+        Map<String, Long> countsBefore = withoutDeadLetters(SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password()));
         assertEquals(20, before.stream().filter(r -> r.containsKey("window_start")).count());
         double upsertedBefore = upserted(first);
 
@@ -209,13 +275,14 @@ class SinkIT {
         startSink(Map.of());
         awaitCaughtUp();
         assertEquals(before, snapshot("replay-"));
-        assertEquals(countsBefore, SinkQueries.rowCounts(postgres.dataSource(jdbcUrl.substring(jdbcUrl.lastIndexOf('/') + 1))));
+        assertEquals(countsBefore, withoutDeadLetters(SinkQueries.rowCounts(
+                postgres.dataSource(jdbcUrl.substring(jdbcUrl.lastIndexOf('/') + 1)))));
 
         // A corrected record for an existing key replaces the row instead of adding one.
         TargetWindow corrected = Records.window("replay-0", start, 99);
         sendWindows(List.of(corrected));
         awaitCaughtUp();
-        assertEquals(countsBefore, SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password()));
+        assertEquals(countsBefore, withoutDeadLetters(SinkQueries.rowCounts(jdbcUrl, postgres.user(), postgres.password())));
         assertEquals(99L, (long) db.withHandle(h -> h.createQuery("SELECT checks FROM target_window_1m"
                         + " WHERE target_id = 'replay-0' AND window_start = :t")
                 .bind("t", OffsetDateTime.ofInstant(start, ZoneOffset.UTC)).mapTo(Long.class).one()));
@@ -275,29 +342,22 @@ class SinkIT {
 
         SinkService sink = startSink(Map.of("sink.partitions.interval", "1s"));
         awaitCaughtUp();
-        assertEquals(List.of("target_window_1m_default", "target_window_1m_default"), partitionsOf("far-"));
         assertEquals(2.0, sink.meterRegistry().get("fleetpulse.sink.default.partition.writes")
                 .tag("table", "target_window_1m").counter().count());
+        // Maintenance deletes the DEFAULT row that is past retention and counts the one still ahead.
         await(() -> sink.meterRegistry().get("fleetpulse.sink.default.partition.rows").tag("table", "target_window_1m")
-                .gauge().value() == 2.0, "partition maintenance counts the DEFAULT rows");
+                .gauge().value() == 1.0, "partition maintenance expires the old DEFAULT row and counts the other");
+        assertEquals(List.of("target_window_1m_default"), partitionsOf("far-"));
         sink.close();
 
-        // When the clock reaches a range that has rows in DEFAULT, its new partition takes them over...
-        PartitionManager at2000 = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
+        // When the clock reaches a range that has rows in DEFAULT, its new partition takes them over.
+        PartitionManager dayBefore = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
                 List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
-                Clock.fixed(Instant.parse("2000-01-01T12:00:00Z"), ZoneOffset.UTC), new SinkMetrics(ServiceMeters.create("sink")));
-        PartitionManager.Report report = at2000.maintain();
-        assertTrue(report.created().contains("target_window_1m_p20000101"), report.toString());
-        assertEquals(1L, report.defaultRows().get(PartitionedTable.TARGET_WINDOW_1M));
-        assertEquals(List.of("target_window_1m_p20000101", "target_window_1m_default"), partitionsOf("far-"));
-
-        // ...and once the clock moves past retention, the partition (and its row) is dropped.
-        PartitionManager today = new PartitionManager(SinkDatabase.jdbi(jdbcUrl, postgres.user(), postgres.password()),
-                List.of(new PartitionScheme(PartitionedTable.TARGET_WINDOW_1M, Duration.ofDays(30), 3)),
-                Clock.systemUTC(), new SinkMetrics(ServiceMeters.create("sink")));
-        PartitionManager.Report later = today.maintain();
-        assertTrue(later.dropped().contains("target_window_1m_p20000101"), later.toString());
-        assertEquals(List.of("target_window_1m_default"), partitionsOf("far-"));
+                Clock.fixed(farAhead.minus(Duration.ofDays(1)), ZoneOffset.UTC), new SinkMetrics(ServiceMeters.create("sink")));
+        PartitionManager.Report report = dayBefore.maintain();
+        assertTrue(report.created().contains(dailyPartition(farAhead)), report.toString());
+        assertEquals(0L, report.defaultRows().get(PartitionedTable.TARGET_WINDOW_1M));
+        assertEquals(List.of(dailyPartition(farAhead)), partitionsOf("far-"));
     }
 
     @Test
@@ -319,6 +379,39 @@ class SinkIT {
     }
 
     @Test
+    void shouldIsolateRowsTheDatabaseRefusesAndWriteEverythingElseOnce() {
+        // A rule only the database knows (a CHECK constraint) makes two rows poison: CopyRows cannot foresee it.
+        SinkDatabase.migrate(jdbcUrl, postgres.user(), postgres.password(), Instant.now().plus(WAIT));
+        db.useHandle(h -> h.execute("ALTER TABLE target_window_1m ADD CONSTRAINT checks_not_666 CHECK (checks <> 666)"));
+        Instant t = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        List<TargetWindow> windows = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            windows.add(Records.window("poison-" + i, t, i == 5 || i == 13 ? 666 : i + 1));
+        }
+        sendWindows(windows);
+        sendAlerts(List.of(Records.alert("fp-poison", "poison-0", AlertState.FIRING, t)));
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        assertEquals(18, countRows("poison-"), "every row but the two poison ones landed");
+        assertEquals(1L, (long) db.withHandle(h -> h.createQuery("SELECT count(*) FROM alert_event"
+                + " WHERE fingerprint = 'fp-poison'").mapTo(Long.class).one()), "alerts in the same batch landed too");
+        assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "offsets moved past the poison rows");
+        assertTrue(sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", AGG)
+                .tag("outcome", SinkBatch.DEAD_LETTERED).counter().count() >= 2.0, "counted as dead-lettered");
+
+        List<DeadLetter> rejected = awaitDeadLetters(l -> SinkBatch.REJECTED.equals(l.getReason())
+                && keyOf(l).startsWith("poison-"), 2);
+        assertEquals(List.of("poison-13", "poison-5"), rejected.stream().map(SinkIT::keyOf).sorted().toList(),
+                "each poison row dead-lettered once");
+        for (DeadLetter letter : rejected) {
+            assertTrue(letter.getError().contains("23514") && letter.getError().contains("checks_not_666"),
+                    letter.getError());
+        }
+        assertTrue(sink.isReady());
+    }
+
+    @Test
     void shouldRetryFromTheStoredOffsetsWhenTheDatabaseFails() {
         SinkService sink = startSink(Map.of());
         awaitCaughtUp();
@@ -327,8 +420,11 @@ class SinkIT {
         for (int i = 0; i < 5; i++) {
             windows.add(Records.window("retry-" + i, Instant.now().truncatedTo(ChronoUnit.MINUTES), i + 1));
         }
+        // A dead letter in the failing batch: every retry re-reads it, and it must still go out only once.
+        TopicProbe.sendRaw(kafka.bootstrapServers(), AGG, "retry-garbage".getBytes(StandardCharsets.UTF_8),
+                "not avro either".getBytes(StandardCharsets.UTF_8));
         sendWindows(windows);
-        await(() -> counter(sink, "fleetpulse.sink.db.errors") >= 2, "failed batches are counted");
+        await(() -> counter(sink, "fleetpulse.sink.db.errors") >= 3, "failed batches are counted");
         assertEquals(0, countRows("retry-"), "a failed batch leaves no rows: its rows and offsets share one transaction");
         assertFalse(sink.isReady(), "not ready while the database refuses the work");
 
@@ -337,6 +433,44 @@ class SinkIT {
         assertEquals(5, countRows("retry-"));
         assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "retried records are committed once");
         await(sink::isReady, "ready again");
+        assertEquals(1, awaitDeadLetters(l -> keyOf(l).equals("retry-garbage"), 1).size(),
+                "a batch retried after database failures does not re-send its dead letters");
+    }
+
+    @Test
+    void shouldReportAHungDatabaseNotReadyAndRecoverWithNothingLostOrDoubled() throws Exception {
+        SinkService sink = startSink(Map.of("sink.jdbc.socket.timeout", "2s", "sink.jdbc.connect.timeout", "1s",
+                "sink.ready.db.timeout", "1s"));
+        awaitCaughtUp();
+        await(sink::isReady, "ready before the freeze");
+        long committedBefore = recordsCommitted(sink, AGG);
+        ch.qos.logback.classic.Logger writerLog = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(SinkWriter.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        writerLog.addAppender(logged);
+        List<ProcessHandle> server = postgresProcesses();
+        List<TargetWindow> windows = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            windows.add(Records.window("hung-" + i, Instant.now().truncatedTo(ChronoUnit.MINUTES), i + 1));
+        }
+        signal("STOP", server);
+        try {
+            sendWindows(windows);
+            await(() -> !sink.isReady(), "a hung database makes the sink not ready");
+            await(() -> sink.status().get("databaseProblem") != null, "/status says why");
+            assertEquals(Boolean.FALSE, sink.status().get("databaseUp"), sink.status().toString());
+            await(() -> counter(sink, "fleetpulse.sink.db.errors") >= 2, "the calls time out and are retried");
+        } finally {
+            signal("CONT", server);
+            writerLog.detachAppender(logged);
+        }
+        assertTrue(logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
+                && e.getFormattedMessage().contains("database")), "a log line says the database does not answer");
+        awaitCaughtUp();
+        await(sink::isReady, "ready again once the server runs");
+        assertEquals(50, countRows("hung-"), "nothing lost");
+        assertEquals(endOffsetsSum(AGG), recordsCommitted(sink, AGG), "nothing committed twice");
+        assertTrue(recordsCommitted(sink, AGG) - committedBefore >= 50);
     }
 
     @Test
@@ -409,6 +543,33 @@ class SinkIT {
 
     // ---- helpers
 
+    /**
+     * Row counts without dead_letter: re-reading a topic from reset offsets re-sends the dead letters of the other
+     * tests' garbage on it (at least once), and each re-sent letter is a new row (new failed_at).
+     */
+    private static Map<String, Long> withoutDeadLetters(Map<String, Long> counts) {
+        Map<String, Long> out = new java.util.LinkedHashMap<>(counts);
+        out.remove(PartitionedTable.DEAD_LETTER.parent());
+        return out;
+    }
+
+    /** The postmaster and every process it forked: what "the server" is to a client. */
+    private List<ProcessHandle> postgresProcesses() {
+        long backend = db.withHandle(h -> h.createQuery("SELECT pg_backend_pid()").mapTo(Long.class).one());
+        ProcessHandle postmaster = ProcessHandle.of(backend).orElseThrow().parent().orElseThrow();
+        List<ProcessHandle> all = new ArrayList<>(List.of(postmaster));
+        all.addAll(postmaster.descendants().toList());
+        return all;
+    }
+
+    private static void signal(String signal, List<ProcessHandle> processes) throws Exception {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        processes.forEach(p -> command.add(String.valueOf(p.pid())));
+        Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // A backend that ended meanwhile is no error: the rest were signalled.
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS), "kill -" + signal + " returned");
+    }
+
     private SinkService startSink(Map<String, String> overrides) {
         SinkService sink = new SinkService(settings(overrides));
         services.add(sink);
@@ -462,8 +623,8 @@ class SinkIT {
                     .bind("g", group)
                     .map((rs, ctx) -> Map.entry(new TopicPartition(rs.getString(1), rs.getInt(2)), rs.getLong(3))).list())
                     .forEach(e -> stored.put(e.getKey(), e.getValue()));
-            return endOffsets(AGG).entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue()))
-                    && endOffsets(ALERTS).entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue()));
+            return java.util.Arrays.stream(PartitionedTable.values()).allMatch(table -> endOffsets(table.topic())
+                    .entrySet().stream().allMatch(e -> stored.getOrDefault(e.getKey(), 0L).equals(e.getValue())));
         }, "stored offsets reach the end of the topics");
     }
 
@@ -532,6 +693,27 @@ class SinkIT {
         MeterRegistry registry = sink.meterRegistry();
         return (long) registry.find("fleetpulse.sink.records").tag("topic", topic).counters().stream()
                 .mapToDouble(Counter::count).sum();
+    }
+
+    /**
+     * The dead letters matching {@code which}, once at least {@code expected} are on fleet.dlq, read to its end
+     * (so a duplicate sent before the wait ended is seen).
+     */
+    private static List<DeadLetter> awaitDeadLetters(java.util.function.Predicate<DeadLetter> which, int expected) {
+        long end = endOffsetsSum(Topics.DLQ.name());
+        return TopicProbe.readUntil(kafka.bootstrapServers(), Topics.DLQ, records -> records.size() >= end
+                        && records.stream().filter(r -> r.value() != null && which.test(r.value())).count() >= expected,
+                        WAIT).stream()
+                .map(r -> r.value()).filter(v -> v != null && which.test(v)).toList();
+    }
+
+    private static String keyOf(DeadLetter letter) {
+        if (letter.getOriginalKey() == null) {
+            return "";
+        }
+        byte[] key = new byte[letter.getOriginalKey().remaining()];
+        letter.getOriginalKey().duplicate().get(key);
+        return new String(key, StandardCharsets.UTF_8);
     }
 
     private static boolean isOurGarbage(DeadLetter letter, byte[] garbage) {

@@ -47,12 +47,23 @@ class SinkSettingsTest {
     void shouldNameTheKeyOfABadValue() {
         for (String[] bad : new String[][] {{"sink.batch.max.records", "0"}, {"sink.poll.timeout", "soon"},
                 {"sink.retention.1m", "-1d"}, {"sink.partitions.premake.days", "x"}, {"sink.partitions.interval", "0s"},
-                {"sink.retention.alerts", "forever"}, {"sink.retry.backoff.max", "1y"}, {"sink.jdbc.urll", URL}}) {
+                {"sink.retention.alerts", "forever"}, {"sink.retry.backoff.max", "1y"}, {"sink.jdbc.urll", URL},
+                {"sink.jdbc.socket.timeout", "500ms"}, {"sink.jdbc.connect.timeout", "0s"}, {"sink.ready.db.timeout", "x"}}) {
             Map<String, String> values = new HashMap<>(Map.of("sink.jdbc.url", URL));
             values.put(bad[0], bad[1]);
             ConfigException e = assertThrows(ConfigException.class, () -> settings(values), bad[0]);
             assertEquals(bad[0], e.key());
         }
+    }
+
+    @Test
+    void shouldBoundEveryDatabaseCallWellUnderTwoMinutesByDefault() {
+        SinkSettings s = settings(Map.of("sink.jdbc.url", URL));
+        assertEquals(Duration.ofSeconds(15), s.timeouts().socket());
+        assertEquals(Duration.ofSeconds(14), s.timeouts().statement(), "the server cancels before the client gives up");
+        assertEquals(Duration.ofSeconds(5), s.timeouts().connect());
+        assertEquals("-c statement_timeout=14000", s.timeouts().properties().get("options"));
+        assertEquals("15", s.timeouts().properties().get("socketTimeout"));
     }
 
     @Test

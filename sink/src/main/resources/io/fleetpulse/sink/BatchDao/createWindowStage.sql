@@ -1,1 +1,0 @@
-CREATE TEMP TABLE IF NOT EXISTS stage_target_window (seq bigint NOT NULL, LIKE target_window_1m INCLUDING DEFAULTS) ON COMMIT DELETE ROWS

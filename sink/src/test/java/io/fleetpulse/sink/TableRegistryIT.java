@@ -1,0 +1,82 @@
+package io.fleetpulse.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fleetpulse.testkit.PostgresFixture;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.Test;
+
+/** Each registry declaration against the table its migration really created, on a real PostgreSQL 17. */
+class TableRegistryIT {
+
+    @Test
+    void shouldDeclareEveryTableAsItsMigrationCreatedIt() throws Exception {
+        try (PostgresFixture postgres = PostgresFixture.start()) {
+            String url = postgres.createDatabase();
+            SinkDatabase.migrate(url, postgres.user(), postgres.password(), Instant.now().plusSeconds(30));
+            Jdbi db = SinkDatabase.jdbi(url, postgres.user(), postgres.password());
+            for (PartitionedTable table : PartitionedTable.values()) {
+                List<String> columns = db.withHandle(h -> h.createQuery("SELECT column_name FROM information_schema.columns"
+                        + " WHERE table_name = :t AND column_name <> 'ingested_at' ORDER BY ordinal_position")
+                        .bind("t", table.parent()).mapTo(String.class).list());
+                assertEquals(table.format().columns(), columns, table.parent());
+                List<String> key = db.withHandle(h -> h.createQuery("SELECT a.attname FROM pg_index i"
+                        + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                        + " WHERE i.indrelid = to_regclass(:t) AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)")
+                        .bind("t", table.parent()).mapTo(String.class).list());
+                assertEquals(table.naturalKey(), key, table.parent() + ": natural key = primary key");
+                assertTrue(key.contains(table.column()), "the partition column is part of the key");
+                String strategy = db.withHandle(h -> h.createQuery("SELECT pg_get_partkeydef(to_regclass(:t))")
+                        .bind("t", table.parent()).mapTo(String.class).one());
+                assertEquals("RANGE (" + table.column() + ")", strategy, table.parent());
+                List<String> defaults = new ArrayList<>(db.withHandle(h -> h.attach(PartitionDao.class)
+                        .partitionsOf(table.parent())));
+                assertEquals(List.of(table.defaultPartition()), defaults, "a fresh table has just its DEFAULT");
+                // The generated merge runs against the real table (an empty stage merges nothing).
+                db.useHandle(h -> {
+                    TableSql sql = TableSql.of(table);
+                    h.execute(sql.createStage());
+                    assertEquals(0L, (long) h.createQuery(sql.merge()).mapTo(Long.class).one());
+                });
+            }
+            // Some data, so the views compute something: two windows, one resolved alert.
+            db.useHandle(h -> {
+                h.execute("INSERT INTO target_window_1m (target_id, window_start, window_end, checks, failures, error_rate,"
+                        + " samples) VALUES ('srv-1', now() - interval '1 hour', now() - interval '59 minutes', 10, 5, 0.5, 1),"
+                        + " ('srv-2', now() - interval '1 hour', now() - interval '59 minutes', 10, 1, 0.1, 1)");
+                h.execute("INSERT INTO alert_event (fingerprint, rule_id, target_id, group_name, state, severity, summary,"
+                        + " evidence_signal, evidence_value, evidence_operator, evidence_threshold, evidence_samples,"
+                        + " starts_at, ends_at, occurred_at) VALUES ('fp', 'cpu-high', 'srv-1', 'web', 'RESOLVED',"
+                        + " 'CRITICAL', 's', 'cpu', 1, '>', 0, 1, now() - interval '10 minutes', now(), now())");
+            });
+            assertEquals("srv-1", db.withHandle(h -> h.createQuery("SELECT target_id FROM worst_targets_last_week"
+                    + " ORDER BY error_rate DESC LIMIT 1").mapTo(String.class).one()));
+            assertEquals(600.0, db.withHandle(h -> h.createQuery("SELECT extract(epoch FROM mttr) FROM rule_mttr"
+                    + " WHERE rule_id = 'cpu-high'").mapTo(Double.class).one()), 1.0);
+            List<String> documented = documentedQueries();
+            assertTrue(documented.size() >= 8, documented.toString());
+            for (String query : documented) {
+                db.useHandle(h -> h.createQuery(query).mapToMap().list());
+            }
+        }
+    }
+
+    /** Every statement of the sql block in docs/sink.md (the module runs from sink/, the docs are beside it). */
+    private static List<String> documentedQueries() throws java.io.IOException {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "sink.md"));
+        int start = doc.indexOf("```sql");
+        String block = doc.substring(start + "```sql".length(), doc.indexOf("```", start + 6));
+        List<String> out = new ArrayList<>();
+        for (String statement : block.split(";")) {
+            String sql = statement.lines().filter(l -> !l.strip().startsWith("--")).reduce("", (a, b) -> a + "\n" + b).strip();
+            if (!sql.isEmpty()) {
+                out.add(sql);
+            }
+        }
+        return out;
+    }
+}
