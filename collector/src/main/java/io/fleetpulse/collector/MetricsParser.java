@@ -37,6 +37,11 @@ final class MetricsParser {
         if (root == null || !root.isObject()) {
             throw new MalformedMetricsException("the body is not a JSON object");
         }
+        return parse(targetId, collectorId, observedAt, root, limits);
+    }
+
+    /** As {@link #parse(String, String, Instant, String, BodyLimits)}, from a parsed JSON object (a pushed sample). */
+    static MetricSample parse(String targetId, String collectorId, Instant observedAt, JsonNode root, BodyLimits limits) {
         MetricSample.Builder sample = MetricSample.newBuilder()
                 .setTargetId(targetId)
                 .setObservedAt(observedAt)
