@@ -58,6 +58,8 @@ public final class CollectorService extends ManagedService {
     private final CollectorSettings collector;
     private final Inventory inventory;
     private final HealthChecks healthChecks;
+    /** Previous counters of Prometheus-text targets; touched only on the event loop. */
+    private final NodeExporterMetrics nodeExporter = new NodeExporterMetrics();
 
     private final Map<PollScheduler.Kind, Map<CheckStatus, Counter>> polls = new EnumMap<>(PollScheduler.Kind.class);
     private final Map<PollScheduler.Kind, Timer> pollLatency = new EnumMap<>(PollScheduler.Kind.class);
@@ -219,8 +221,10 @@ public final class CollectorService extends ManagedService {
         CheckStatus status;
         if (outcome instanceof HttpOutcome.Response response && HealthChecks.httpStatus(response.statusCode()) == CheckStatus.OK) {
             try {
-                publisher.publish(Topics.METRICS, id, id, MetricsParser.parse(id, collector.collectorId(), observedAt,
-                        response.body(), collector.bodyLimits()), observedAt);
+                MetricSample sample = MetricsParser.isJson(response.body())
+                        ? MetricsParser.parse(id, collector.collectorId(), observedAt, response.body(), collector.bodyLimits())
+                        : nodeExporter.parse(id, collector.collectorId(), observedAt, response.body(), collector.bodyLimits());
+                publisher.publish(Topics.METRICS, id, id, sample, observedAt);
                 status = CheckStatus.OK;
             } catch (MetricsParser.MalformedMetricsException e) {
                 LOG.debug("metrics of {} rejected: {}", id, e.getMessage());
