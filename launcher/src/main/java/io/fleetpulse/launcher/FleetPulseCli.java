@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
 @Command(name = "fleetpulse", mixinStandardHelpOptions = true, version = "FleetPulse 0.1.0",
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
-                FleetPulseCli.ConfigReferenceCommand.class, CommandLine.HelpCommand.class})
+                FleetPulseCli.ConfigReferenceCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 
     @CommandLine.Spec
