@@ -133,24 +133,21 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             throw new ConfigException(TLS_CRITICAL_DAYS.name(), "'" + TLS_CRITICAL_DAYS.name() + "' is " + criticalDays
                     + ": expected at most '" + TLS_WARN_DAYS.name() + "' (" + warnDays + ")");
         }
-        Path trustPem = settings.get(TLS_TRUST_PEM);
-        if (trustPem != null && !Files.isReadable(trustPem)) {
-            throw new ConfigException(TLS_TRUST_PEM.name(), "'" + TLS_TRUST_PEM.name() + "' is " + trustPem
-                    + ": no readable file there");
-        }
+        Path trustPem = readableOrNull(settings, TLS_TRUST_PEM);
         return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS),
                 settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem,
                 new RecordPublisher.OutageBuffer(settings.get(BUFFER_MAX_RECORDS), settings.get(BUFFER_MAX_PER_SERIES),
-                        settings.get(PRODUCER_MAX_UNACKED)), pushTokens(settings),
+                        settings.get(PRODUCER_MAX_UNACKED)), readableOrNull(settings, PUSH_TOKENS),
                 new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT)));
     }
 
-    private static Path pushTokens(Settings settings) {
-        Path tokens = settings.get(PUSH_TOKENS);
-        if (tokens != null && !Files.isReadable(tokens)) {
-            throw new ConfigException(PUSH_TOKENS.name(), "'" + PUSH_TOKENS.name() + "' is " + tokens + ": no readable file there");
+    /** The file {@code key} names, which must be readable when set; null when unset. */
+    private static Path readableOrNull(Settings settings, ConfigKey<Path> key) {
+        Path file = settings.get(key);
+        if (file != null && !Files.isReadable(file)) {
+            throw new ConfigException(key.name(), "'" + key.name() + "' is " + file + ": no readable file there");
         }
-        return tokens;
+        return file;
     }
 
     private static Duration positive(Settings settings, ConfigKey<Duration> key) {
