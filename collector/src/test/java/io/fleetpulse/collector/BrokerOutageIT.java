@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -82,7 +81,7 @@ class BrokerOutageIT {
         Instant restartAt;
         try {
             collector.start();
-            eventually(() -> (long) collector.status().get("checksProduced") > 0, collector);
+            AwaitCollector.until(() -> (long) collector.status().get("checksProduced") > 0, collector, WAIT);
             int brokerId;
             try (Admin admin = kafka.admin()) {
                 brokerId = admin.describeCluster().nodes().get().iterator().next().id();
@@ -91,11 +90,11 @@ class BrokerOutageIT {
             kafka.stopBroker(brokerId);
             long producedAtStop = (long) collector.status().get("checksProduced");
             // Several series past their cap: the oldest records of each are being superseded.
-            eventually(() -> (long) collector.status().get("recordsSuperseded") > 5L * PER_SERIES, collector);
+            AwaitCollector.until(() -> (long) collector.status().get("recordsSuperseded") > 5L * PER_SERIES, collector, WAIT);
             assertEquals(0L, collector.status().get("produceErrors"), "nothing fails while the broker is away");
             assertTrue((long) collector.status().get("checksProduced") - producedAtStop < 50,
                     "the broker was really away: " + collector.status());
-            eventually(() -> !collector.isReady(), collector);
+            AwaitCollector.until(() -> !collector.isReady(), collector, WAIT);
             HttpResponse<String> push = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + collector.pushPort() + PushApi.HEARTBEAT)).header("Authorization", "Bearer t0ken")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"targets\":[\"nat-001\"]}")).build(), HttpResponse.BodyHandlers.ofString());
@@ -104,8 +103,8 @@ class BrokerOutageIT {
             restartAt = Instant.now();
             kafka.restartBroker(brokerId);
 
-            eventually(() -> collector.isReady() && (int) collector.status().get("recordsBuffered") == 0
-                    && (int) collector.status().get("recordsUnacked") == 0, collector);
+            AwaitCollector.until(() -> collector.isReady() && (int) collector.status().get("recordsBuffered") == 0
+                    && (int) collector.status().get("recordsUnacked") == 0, collector, WAIT);
         } finally {
             collector.close();
         }
@@ -139,15 +138,5 @@ class BrokerOutageIT {
         }
         assertTrue(gap, "the superseded stretch is missing: " + http);
         assertFalse(http.isEmpty());
-    }
-
-    private static void eventually(BooleanSupplier condition, CollectorService collector) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not true within " + WAIT + "; status " + collector.status());
-            }
-            Thread.sleep(100);
-        }
     }
 }
