@@ -58,6 +58,8 @@ public final class CollectorService extends ManagedService {
     private final CollectorSettings collector;
     private final Inventory inventory;
     private final HealthChecks healthChecks;
+    /** Previous counters of Prometheus-text targets; touched only on the event loop. */
+    private final NodeExporterMetrics nodeExporter = new NodeExporterMetrics();
 
     private final Map<PollScheduler.Kind, Map<CheckStatus, Counter>> polls = new EnumMap<>(PollScheduler.Kind.class);
     private final Map<PollScheduler.Kind, Timer> pollLatency = new EnumMap<>(PollScheduler.Kind.class);
@@ -78,6 +80,9 @@ public final class CollectorService extends ManagedService {
     private volatile Vertx vertx;
     private volatile HttpClient client;
     private volatile PollScheduler scheduler;
+    private final PushTokens pushTokens;
+    private volatile PushApi pushApi;
+    private volatile int pushPort = -1;
 
     /** Reads and checks every setting and the whole inventory; a bad one throws {@link ConfigException} naming it. */
     public CollectorService(Settings settings) {
@@ -90,6 +95,7 @@ public final class CollectorService extends ManagedService {
         this.inventory = Inventory.load(collector.inventory(), collector.pollInterval(), collector.pollTimeout(),
                 clock.instant());
         this.healthChecks = new HealthChecks(collector.bodyLimits(), collector.certificateLines());
+        this.pushTokens = collector.pushTokens() == null ? null : PushTokens.load(collector.pushTokens());
 
         MeterRegistry registry = meterRegistry();
         for (PollScheduler.Kind kind : PollScheduler.Kind.values()) {
@@ -123,6 +129,14 @@ public final class CollectorService extends ManagedService {
                 .description("requests sent and not yet answered").register(registry);
         Gauge.builder(meters().name("polls.queued"), this, s -> s.scheduler == null ? 0 : s.scheduler.queued())
                 .description("polls due but waiting for a free slot (collector.max.concurrent.polls)").register(registry);
+        Gauge.builder(meters().name("buffer.records"), this, s -> s.publisher == null ? 0 : s.publisher.buffered())
+                .description("records waiting for the broker (collector.buffer.max.records)").register(registry);
+        Gauge.builder(meters().name("producer.unacked"), this, s -> s.publisher == null ? 0 : s.publisher.unacked())
+                .description("records given to the producer and not yet acknowledged (collector.producer.max.unacked)")
+                .register(registry);
+        FunctionCounter.builder(meters().name("buffer.superseded"), this, s -> s.publisher == null ? 0 : s.publisher.superseded())
+                .description("buffered records superseded by a newer record of their series while the broker was away")
+                .register(registry);
         FunctionCounter.builder(meters().name("polls.skipped"), this, s -> s.scheduler == null ? 0 : s.scheduler.skipped())
                 .description("ticks skipped because the target's previous poll had not finished").register(registry);
     }
@@ -135,7 +149,7 @@ public final class CollectorService extends ManagedService {
         Map<String, Object> producerProps = kafka().producer("fleetpulse-collector-" + collector.collectorId());
         // Until the deadline at start (metadata, the inventory); later it bounds how long a send may wait for the broker.
         producerProps.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) remaining(deadline).toMillis());
-        publisher = new RecordPublisher(producerProps, this::recordProduced,
+        publisher = new RecordPublisher(producerProps, collector.outageBuffer(), this::recordProduced,
                 cause -> fail("the producer's hand-off thread died", cause));
         meters().bindKafkaClient(publisher.producer());
         requireTopic(Topics.CHECKS);
@@ -157,7 +171,20 @@ public final class CollectorService extends ManagedService {
                 new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(),
                 collector.pollJitter(), lagMs -> schedulingLag.record(lagMs, TimeUnit.MILLISECONDS), this::polled);
         await(scheduler.start(inventory.targets()), remaining(deadline));
+        if (pushTokens != null) {
+            pushApi = new PushApi(vertx, pushTokens, publisher, collector.collectorId(), collector.bodyLimits(),
+                    collector.push(), clock(), code -> Counter.builder(meters().name("push.requests"))
+                    .description("push API requests answered, by HTTP status").tag("status", String.valueOf(code))
+                    .register(meterRegistry()).increment());
+            pushPort = await(pushApi.listen(), remaining(deadline));
+            LOG.info("push API listening on port {}", pushPort);
+        }
         LOG.info("collector '{}' polling {} targets", collector.collectorId(), inventory.targets().size());
+    }
+
+    /** The push API's port once it listens; -1 without a push API. */
+    public int pushPort() {
+        return pushPort;
     }
 
     /** What is left of the start deadline, which the kernel sets on the wall clock; at least a second per wait. */
@@ -188,14 +215,16 @@ public final class CollectorService extends ManagedService {
             if (previous != null && previous != http.getStatus()) {
                 LOG.info("target {} went {} -> {}: {}", id, previous, http.getStatus(), http.getMessage());
             }
-            results.forEach(r -> publisher.publish(Topics.CHECKS, id, r, observedAt));
+            results.forEach(r -> publisher.publish(Topics.CHECKS, id, id + "/" + r.getCheckName(), r, observedAt));
             return;
         }
         CheckStatus status;
         if (outcome instanceof HttpOutcome.Response response && HealthChecks.httpStatus(response.statusCode()) == CheckStatus.OK) {
             try {
-                publisher.publish(Topics.METRICS, id, MetricsParser.parse(id, collector.collectorId(), observedAt,
-                        response.body(), collector.bodyLimits()), observedAt);
+                MetricSample sample = MetricsParser.isJson(response.body())
+                        ? MetricsParser.parse(id, collector.collectorId(), observedAt, response.body(), collector.bodyLimits())
+                        : nodeExporter.parse(id, collector.collectorId(), observedAt, response.body(), collector.bodyLimits());
+                publisher.publish(Topics.METRICS, id, id, sample, observedAt);
                 status = CheckStatus.OK;
             } catch (MetricsParser.MalformedMetricsException e) {
                 LOG.debug("metrics of {} rejected: {}", id, e.getMessage());
@@ -230,7 +259,8 @@ public final class CollectorService extends ManagedService {
     @Override
     protected boolean ready() {
         PollScheduler s = scheduler;
-        return metadataReady && s != null && s.started() && producing;
+        RecordPublisher p = publisher;
+        return metadataReady && s != null && s.started() && producing && p != null && p.delivering();
     }
 
     @Override
@@ -262,6 +292,11 @@ public final class CollectorService extends ManagedService {
         status.put("metricsProduced", (long) produced.get(Topics.METRICS.name()).count());
         long errors = produceErrors.values().stream().mapToLong(c -> (long) c.count()).sum();
         status.put("produceErrors", errors);
+        RecordPublisher p = publisher;
+        status.put("recordsAccepted", p == null ? 0L : p.accepted());
+        status.put("recordsBuffered", p == null ? 0 : p.buffered());
+        status.put("recordsUnacked", p == null ? 0 : p.unacked());
+        status.put("recordsSuperseded", p == null ? 0L : p.superseded());
         status.put("lastProduceError", lastProduceError.get());
         return status;
     }
@@ -272,6 +307,13 @@ public final class CollectorService extends ManagedService {
      */
     @Override
     protected void shutDown() {
+        if (pushApi != null) {
+            try {
+                await(pushApi.close(), CLOSE_TIMEOUT);
+            } catch (RuntimeException e) {
+                LOG.warn("push API did not close cleanly: {}", e.getMessage());
+            }
+        }
         if (scheduler != null) {
             long longestTimeout = inventory.targets().stream().mapToLong(Target::getTimeoutMs).max().orElse(0);
             try {

@@ -23,10 +23,14 @@ import java.util.List;
  * @param bodyLimits         how much of a target's answer is read and kept
  * @param certificateLines   when an HTTPS target's certificate expiry is WARN and CRITICAL
  * @param tlsTrustPem        the certificates trusted for HTTPS targets instead of the JVM's authorities, or null
+ * @param outageBuffer       what is kept, and how, while the broker does not take records
+ * @param pushTokens         the push API's agents and their token hashes, or null: no push API
+ * @param push               the push API's port and limits
  */
 public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
                                 int maxConcurrentPolls, double pollJitter, BodyLimits bodyLimits,
-                                HealthChecks.CertificateLines certificateLines, Path tlsTrustPem) {
+                                HealthChecks.CertificateLines certificateLines, Path tlsTrustPem,
+                                RecordPublisher.OutageBuffer outageBuffer, Path pushTokens, PushApi.Config push) {
 
     public static final ConfigKey<Path> INVENTORY = ConfigKey.path(Inventory.CONFIG_KEY, null,
             "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
@@ -71,9 +75,34 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             "a PEM file of the certificates (authorities or self-signed servers) trusted for HTTPS targets, instead of "
                     + "the JVM's default authorities; unset: the JVM's").defaultShownAs("the JVM's authorities");
 
+    public static final ConfigKey<Integer> BUFFER_MAX_RECORDS = ConfigKey.integer("collector.buffer.max.records",
+            RecordPublisher.OutageBuffer.DEFAULTS.maxRecords(), 100, 10_000_000, "the most records kept waiting for the "
+                    + "broker (while it is away, polling goes on into this buffer); when full, a new record supersedes the "
+                    + "oldest of its own series (a target's one check, or its metrics), counted in buffer.superseded");
+    public static final ConfigKey<Integer> BUFFER_MAX_PER_SERIES = ConfigKey.integer("collector.buffer.max.per.series",
+            RecordPublisher.OutageBuffer.DEFAULTS.maxPerSeries(), 1, 1_000_000, "the most records of one series (a "
+                    + "target's one check, or its metrics) kept waiting for the broker; a newer one supersedes the oldest");
+    public static final ConfigKey<Integer> PRODUCER_MAX_UNACKED = ConfigKey.integer("collector.producer.max.unacked",
+            RecordPublisher.OutageBuffer.DEFAULTS.maxUnacked(), 1, 1_000_000, "the most records given to the Kafka "
+                    + "producer and not yet acknowledged; the producer retries these until the broker takes them, the "
+                    + "rest wait in the buffer, where they can be superseded");
+
+    public static final ConfigKey<Path> PUSH_TOKENS = ConfigKey.path(PushTokens.CONFIG_KEY, null,
+            "a YAML file of the push API's agents: name, token-sha256 (the SHA-256 of its bearer token, never the token) "
+                    + "and the targets it may write for; unset: no push API").defaultShownAs("no push API");
+    public static final ConfigKey<Integer> PUSH_PORT = ConfigKey.integer("collector.push.port", 8090, 0, 65_535,
+            "the port the push API listens on when collector.push.tokens is set; 0 takes any free port");
+    public static final ConfigKey<Integer> PUSH_MAX_PENDING = ConfigKey.integer("collector.push.max.pending", 10_000, 1,
+            10_000_000, "the most pushed records awaiting the broker's acknowledgement; a push past it is answered 429 "
+                    + "with Retry-After");
+    public static final ConfigKey<Duration> PUSH_ACK_TIMEOUT = ConfigKey.duration("collector.push.ack.timeout",
+            Duration.ofSeconds(5), "how long a push waits for the broker to acknowledge its records before it is "
+                    + "answered 503 with Retry-After (the agent retries: delivery is at least once)");
+
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS,
-            POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM,            MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS);
+            POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM, MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS, BUFFER_MAX_RECORDS,
+            BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED, PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT);
 
     /**
      * Reads the collector's keys and checks them against each other.
@@ -104,13 +133,29 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             throw new ConfigException(TLS_CRITICAL_DAYS.name(), "'" + TLS_CRITICAL_DAYS.name() + "' is " + criticalDays
                     + ": expected at most '" + TLS_WARN_DAYS.name() + "' (" + warnDays + ")");
         }
-        Path trustPem = settings.get(TLS_TRUST_PEM);
-        if (trustPem != null && !Files.isReadable(trustPem)) {
-            throw new ConfigException(TLS_TRUST_PEM.name(), "'" + TLS_TRUST_PEM.name() + "' is " + trustPem
-                    + ": no readable file there");
-        }
+        Path trustPem = readableOrNull(settings, TLS_TRUST_PEM);
         return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS),
-                settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem);
+                settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem,
+                new RecordPublisher.OutageBuffer(settings.get(BUFFER_MAX_RECORDS), settings.get(BUFFER_MAX_PER_SERIES),
+                        settings.get(PRODUCER_MAX_UNACKED)), readableOrNull(settings, PUSH_TOKENS),
+                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT)));
+    }
+
+    /** The file {@code key} names, which must be readable when set; null when unset. */
+    private static Path readableOrNull(Settings settings, ConfigKey<Path> key) {
+        Path file = settings.get(key);
+        if (file != null && !Files.isReadable(file)) {
+            throw new ConfigException(key.name(), "'" + key.name() + "' is " + file + ": no readable file there");
+        }
+        return file;
+    }
+
+    private static Duration positive(Settings settings, ConfigKey<Duration> key) {
+        Duration value = settings.get(key);
+        if (value.isNegative() || value.isZero()) {
+            throw new ConfigException(key.name(), "'" + key.name() + "' is " + Durations.format(value) + ": expected more than 0");
+        }
+        return value;
     }
 
     private static String localHostName() {

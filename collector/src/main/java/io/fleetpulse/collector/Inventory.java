@@ -77,6 +77,11 @@ public record Inventory(String source, List<Target> targets) {
      * @param updatedAt       stamped on every target, as when this inventory took effect
      * @throws ConfigException for {@value #CONFIG_KEY}, listing every problem found
      */
+    /** Whether {@code id} is a valid target id: letters, digits, {@code . _ : -}, at most 200 characters. */
+    static boolean isValidId(String id) {
+        return ID.matcher(id).matches();
+    }
+
     public static Inventory load(Path file, Duration defaultInterval, Duration defaultTimeout, Instant updatedAt) {
         return bound(() -> YamlReader.read(file, root -> new Reader(defaultInterval, defaultTimeout, updatedAt)
                 .read(file.toString(), root)));

@@ -27,6 +27,19 @@ final class MetricsParser {
     private MetricsParser() {
     }
 
+    /**
+     * Whether a metrics body is JSON (its first non-blank character is '{', or it is empty) rather than the Prometheus
+     * text format, which never starts so; the content type is not trusted, exporters label both as text/plain.
+     */
+    static boolean isJson(String body) {
+        for (int i = 0; body != null && i < body.length(); i++) {
+            if (!Character.isWhitespace(body.charAt(i))) {
+                return body.charAt(i) == '{' || body.charAt(i) == '[';
+            }
+        }
+        return true;
+    }
+
     static MetricSample parse(String targetId, String collectorId, Instant observedAt, String body, BodyLimits limits) {
         JsonNode root;
         try {
@@ -37,6 +50,11 @@ final class MetricsParser {
         if (root == null || !root.isObject()) {
             throw new MalformedMetricsException("the body is not a JSON object");
         }
+        return parse(targetId, collectorId, observedAt, root, limits);
+    }
+
+    /** As {@link #parse(String, String, Instant, String, BodyLimits)}, from a parsed JSON object (a pushed sample). */
+    static MetricSample parse(String targetId, String collectorId, Instant observedAt, JsonNode root, BodyLimits limits) {
         MetricSample.Builder sample = MetricSample.newBuilder()
                 .setTargetId(targetId)
                 .setObservedAt(observedAt)

@@ -4,15 +4,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fleetpulse bench}: throughput and latency measurements on a real in-process broker. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measures FleetPulse on a real in-process broker.",
-        subcommands = {BenchCommand.Processor.class})
+/** {@code fleetpulse bench <component>}: throughput and latency measurements on a real in-process broker. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measures one FleetPulse component on a real in-process broker.",
+        subcommands = {BenchCommand.Processor.class, BenchCommand.Collector.class})
 final class BenchCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -73,13 +74,62 @@ final class BenchCommand implements Callable<Integer> {
             } finally {
                 Demo.deleteRecursively(work);
             }
-            String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result);
-            System.out.println(text);
-            if (json != null) {
-                Files.writeString(json, text + System.lineSeparator());
-                System.out.println("Results written to " + json.toAbsolutePath());
-            }
+            report(result, json);
             return 0;
+        }
+    }
+
+    @Command(name = "collector", mixinStandardHelpOptions = true,
+            description = "One collector polling N simulated servers (health and metrics) through an in-process broker.")
+    static final class Collector implements Callable<Integer> {
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--targets", defaultValue = "1000", description = "simulated servers polled (default ${DEFAULT-VALUE})")
+        int targets;
+
+        @Option(names = "--interval", defaultValue = "10s", description = "poll interval of every target (default ${DEFAULT-VALUE})")
+        Duration interval;
+
+        @Option(names = "--duration", defaultValue = "60s", description = "how long to measure, after one interval of warm-up (default ${DEFAULT-VALUE})")
+        Duration duration;
+
+        @Option(names = "--hostile-percent", defaultValue = "0",
+                description = "percent of servers that trickle their body or send 50 MiB, alternately (default ${DEFAULT-VALUE})")
+        int hostilePercent;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
+        Path json;
+
+        @Option(names = "--data-dir", defaultValue = ".fleetpulse/bench-collector", description = "the broker's data (default ${DEFAULT-VALUE})")
+        Path dataDir;
+
+        @Override
+        public Integer call() throws Exception {
+            if (targets < 1) {
+                throw FleetPulseCli.invalid(spec, "--targets", "at least 1 target, not " + targets);
+            }
+            if (hostilePercent < 0 || hostilePercent > 100) {
+                throw FleetPulseCli.invalid(spec, "--hostile-percent", hostilePercent + " is not a percentage (0 to 100)");
+            }
+            if (interval.compareTo(Duration.ofMillis(100)) < 0) {
+                throw FleetPulseCli.invalid(spec, "--interval", "at least 100ms");
+            }
+            Map<String, Object> result = CollectorBenchmark.run(new CollectorBenchmark.Options(targets, interval, duration,
+                    hostilePercent, dataDir.resolve(String.valueOf(System.currentTimeMillis()))), System.out);
+            report(result, json);
+            return 0;
+        }
+    }
+
+    /** Prints the figures and, with {@code --json}, writes them as one JSON object of top-level keys. */
+    static void report(Map<String, Object> result, Path json) throws Exception {
+        String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result);
+        System.out.println(text);
+        if (json != null) {
+            Files.writeString(json, text + System.lineSeparator());
+            System.out.println("Results written to " + json.toAbsolutePath());
         }
     }
 }

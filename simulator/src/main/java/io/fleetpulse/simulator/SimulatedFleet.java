@@ -151,6 +151,14 @@ public final class SimulatedFleet implements AutoCloseable {
         require(serverId).forceHostile(hostility);
     }
 
+    /**
+     * Makes the server's metrics endpoint answer in node_exporter's Prometheus text format (cpu as counters,
+     * meminfo, filesystem, netdev, load) instead of JSON, until cleared; its health endpoint is unchanged.
+     */
+    public void setPrometheusMetrics(String serverId, boolean prometheus) {
+        require(serverId).servePrometheus(prometheus);
+    }
+
     /** Body bytes all hostile answers have written so far: a client that stops reading early keeps this small. */
     public long hostileBodyBytesWritten() {
         return hostile.bodyBytesWritten();
@@ -244,6 +252,11 @@ public final class SimulatedFleet implements AutoCloseable {
         if (condition.unreachable()) {
             // No status line, no bytes: what a crashed process or a dropped SYN-ACK looks like to a client.
             request.connection().close();
+            return;
+        }
+        String prometheus = parts[2].equals("metrics") && !condition.down() ? target.prometheusMetrics(elapsed, condition) : null;
+        if (prometheus != null) {
+            request.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(prometheus);
             return;
         }
         VirtualServer.Response response = parts[2].equals("health")

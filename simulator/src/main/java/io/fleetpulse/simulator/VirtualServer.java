@@ -22,6 +22,8 @@ final class VirtualServer {
     private volatile boolean forcedUnreachable;
     private volatile boolean forcedSlow;
     private volatile Hostility hostility;
+    /** Non-null while the metrics endpoint speaks node_exporter's text format instead of JSON. */
+    private volatile NodeExporterText nodeExporter;
 
     VirtualServer(String id, long seed) {
         this.id = id;
@@ -46,6 +48,16 @@ final class VirtualServer {
 
     void forceHostile(Hostility how) {
         hostility = how;
+    }
+
+    void servePrometheus(boolean prometheus) {
+        nodeExporter = prometheus ? new NodeExporterText() : null;
+    }
+
+    /** The metrics body in node_exporter's text format, or null when this server serves JSON. */
+    String prometheusMetrics(Duration elapsed, Condition condition) {
+        NodeExporterText text = nodeExporter;
+        return text == null ? null : text.render(reading(elapsed, condition), elapsed);
     }
 
     /** How this server misbehaves on purpose, or null. */
