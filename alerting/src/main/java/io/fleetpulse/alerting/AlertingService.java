@@ -141,7 +141,7 @@ public final class AlertingService extends ManagedService {
                 .executor(httpThreads)
                 .build();
         RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
-        router = new Router(receivers, alerting.groupId(), delivered::contains);
+        router = new Router(receivers, alerting.routing(), alerting.groupId(), delivered::contains);
         startWhereTheSharedGroupStopped(receivers, deadline);
         running = true;
         List<ReceiverConsumer> opened = new ArrayList<>();
