@@ -1,5 +1,6 @@
 package io.fleetpulse.alerting;
 
+import io.fleetpulse.alerting.decide.DecideTopology;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Evidence;
@@ -271,20 +272,7 @@ public final class AlertingService extends ManagedService {
 
     /** Why an event cannot be delivered, or null when it can. */
     static String invalidReason(AlertEvent event) {
-        if (event == null) {
-            return "empty value (tombstone) on " + Topics.ALERTS.name();
-        }
-        if (event.getFingerprint() == null || event.getFingerprint().isBlank()) {
-            return "alert event without a fingerprint";
-        }
-        if (event.getTargetId() == null || event.getTargetId().isBlank()) {
-            return "alert event without a targetId";
-        }
-        if (event.getState() != AlertState.FIRING && event.getState() != AlertState.RESOLVED) {
-            return "alert state " + event.getState() + " is not published on " + Topics.ALERTS.name()
-                    + " (only FIRING and RESOLVED)";
-        }
-        return null;
+        return DecideTopology.invalidReason(event);
     }
 
     private CompletableFuture<?> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error) {
