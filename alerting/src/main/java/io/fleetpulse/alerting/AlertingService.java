@@ -1,5 +1,6 @@
 package io.fleetpulse.alerting;
 
+import io.fleetpulse.alerting.decide.DecideStage;
 import io.fleetpulse.alerting.decide.DecideTopology;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
@@ -19,6 +20,10 @@ import io.micrometer.core.instrument.Gauge;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -102,6 +107,7 @@ public final class AlertingService extends ManagedService {
     private ExecutorService httpThreads;
     private ScheduledExecutorService sender;
     private Router router;
+    private volatile DecideStage decide;
 
     public AlertingService(Settings settings) {
         this(settings, Clock.systemUTC());
@@ -120,7 +126,7 @@ public final class AlertingService extends ManagedService {
     }
 
     @Override
-    protected void startUp(Instant deadline) {
+    protected void startUp(Instant deadline) throws InterruptedException {
         List<Receiver> receivers = alerting.receivers();
         if (receivers.isEmpty()) {
             LOG.warn("alerting has no receivers configured: nothing is read from {} and nothing is sent",
@@ -144,6 +150,12 @@ public final class AlertingService extends ManagedService {
         RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
         router = new Router(receivers, alerting.routing(), alerting.groupId(), delivered::contains);
         startWhereTheSharedGroupStopped(receivers, deadline);
+        if (!receivers.isEmpty()) {
+            decide = new DecideStage(alerting.routing(), alerting.decideTick(), alerting.decideApplicationId(),
+                    kafka().common(CLIENT_ID + "-decide"), kafka().replicationFactor(), decideStateDir(),
+                    this::fail);
+            decide.start(deadline);
+        }
         running = true;
         List<ReceiverConsumer> opened = new ArrayList<>();
         for (Receiver receiver : receivers) {
@@ -184,6 +196,17 @@ public final class AlertingService extends ManagedService {
         loops = List.copyOf(started);
     }
 
+    private Path decideStateDir() {
+        if (alerting.decideStateDir() != null) {
+            return alerting.decideStateDir();
+        }
+        try {
+            return Files.createTempDirectory("fleetpulse-alerting-decide");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a state directory for decide", e);
+        }
+    }
+
     /** Reads fleet.notifications back, within what is left of ops.start.timeout (at most two minutes). */
     private void rebuildDeliveredSet(Instant deadline) {
         Duration left = Duration.between(clock().instant(), deadline).truncatedTo(ChronoUnit.SECONDS);
@@ -208,17 +231,21 @@ public final class AlertingService extends ManagedService {
         if (receivers.isEmpty()) {
             return;
         }
+        Map<String, String> groups = new LinkedHashMap<>();
+        // Decide reads fleet.alerts too: on an upgrade it must not decide the 30 days again either.
+        groups.put("decide", alerting.decideApplicationId());
+        receivers.forEach(receiver -> groups.put("receiver " + receiver.name(), alerting.groupOf(receiver)));
         long millis = Math.max(1_000, Math.min(30_000, Duration.between(Instant.now(), deadline).toMillis()));
         try (Admin admin = Admin.create(kafka().admin(CLIENT_ID + "-offsets", (int) millis))) {
             Map<TopicPartition, OffsetAndMetadata> shared = committed(admin, alerting.groupId(), millis);
             if (shared.isEmpty()) {
                 return;
             }
-            for (Receiver receiver : receivers) {
-                String group = alerting.groupOf(receiver);
+            for (Map.Entry<String, String> reader : groups.entrySet()) {
+                String group = reader.getValue();
                 if (committed(admin, group, millis).isEmpty()) {
                     admin.alterConsumerGroupOffsets(group, shared).all().get(millis, TimeUnit.MILLISECONDS);
-                    LOG.info("receiver {} starts in its own group {} where group {} stopped: {}", receiver.name(),
+                    LOG.info("{} starts in its own group {} where group {} stopped: {}", reader.getKey(),
                             group, alerting.groupId(), shared);
                 }
             }
@@ -412,7 +439,8 @@ public final class AlertingService extends ManagedService {
     protected boolean ready() {
         List<ReceiverConsumer> current = consumers;
         List<Thread> threads = loops;
-        return running && threads.stream().allMatch(Thread::isAlive)
+        DecideStage deciding = decide;
+        return running && (deciding == null || deciding.isRunning()) && threads.stream().allMatch(Thread::isAlive)
                 && current.stream().allMatch(ReceiverConsumer::isAssigned) && degraded().isEmpty();
     }
 
@@ -504,6 +532,9 @@ public final class AlertingService extends ManagedService {
         details.put("degraded", degraded());
         details.put("notifications", byType);
         details.put("receivers", receivers);
+        DecideStage deciding = decide;
+        details.put("decide", deciding == null ? Map.of("streams", "not opened")
+                : Map.of("streams", deciding.state(), "applicationId", deciding.applicationId()));
         details.put("inFlight", current.stream().mapToInt(c -> c.worker().inFlight()).sum());
         details.put("alertsConsumed", current.stream().mapToLong(ReceiverConsumer::consumed).max().orElse(0));
         details.put("commits", current.stream().mapToLong(ReceiverConsumer::commits).sum());
@@ -534,6 +565,9 @@ public final class AlertingService extends ManagedService {
             }
         }
         running = false;
+        if (decide != null) {
+            decide.close(ops().stopTimeout().dividedBy(3));
+        }
         if (httpThreads != null) {
             httpThreads.shutdownNow();
         }

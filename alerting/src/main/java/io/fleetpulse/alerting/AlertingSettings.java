@@ -22,7 +22,7 @@ import java.util.Map;
 record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Limits retryLimits,
                         Map<ReceiverType, Double> ratesPerSecond, Duration httpTimeout, Duration deliveredLookback,
                         int maxInFlight, Duration revokeWait, ReceiverHealth.Thresholds failing,
-                        RoutingTree routing) {
+                        RoutingTree routing, Duration decideTick, Path decideStateDir) {
 
     static final ConfigKey<String> GROUP_ID = ConfigKey.string("alerting.group.id", "fleetpulse-alerting",
             "deployment name: every receiver reads fleet.alerts in its own consumer group, this value + '.' + the "
@@ -84,11 +84,19 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
                     + "every alert to every receiver set by the alerting.slack/pagerduty/webhook keys, which must "
                     + "then stay unset");
 
+    static final ConfigKey<Duration> DECIDE_TICK = ConfigKey.duration("alerting.decide.tick", Duration.ofSeconds(1),
+            "how often decide looks for groups whose group_wait, group_interval or repeat_interval is up (wall "
+                    + "clock); a group is notified at most this late");
+    static final ConfigKey<Path> DECIDE_STATE_DIR = ConfigKey.path("alerting.decide.state.dir", null,
+            "where decide keeps its groups locally (Kafka Streams state directory); unset = a new temporary "
+                    + "directory per start, filled from the changelog (the groups and timers are in the changelog "
+                    + "either way); set it to start without that restore");
+
     /** The alerting keys only; {@link AlertingService#KEYS} adds the ops and Kafka keys. */
     static final List<ConfigKey<?>> KEYS = List.of(GROUP_ID, SLACK_WEBHOOK_URL, PAGERDUTY_URL, PAGERDUTY_ROUTING_KEY,
             WEBHOOK_URLS, RETRY_BUDGET, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RETRY_AFTER_BUDGET,
             SLACK_RATE, PAGERDUTY_RATE, WEBHOOK_RATE, HTTP_TIMEOUT, DELIVERED_LOOKBACK, RECEIVER_MAX_IN_FLIGHT,
-            REVOKE_WAIT, FAILING_AFTER_FAILURES, FAILING_AFTER, ROUTING_FILE);
+            REVOKE_WAIT, FAILING_AFTER_FAILURES, FAILING_AFTER, ROUTING_FILE, DECIDE_TICK, DECIDE_STATE_DIR);
 
     /** Reads the receivers and the limits from {@code settings}, resolved once with {@link #KEYS} among its keys. */
     static AlertingSettings from(Settings settings) {
@@ -116,7 +124,7 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
                         ReceiverType.WEBHOOK, settings.get(WEBHOOK_RATE)),
                 settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK), settings.get(RECEIVER_MAX_IN_FLIGHT),
                 settings.get(REVOKE_WAIT), new ReceiverHealth.Thresholds(settings.get(FAILING_AFTER_FAILURES),
-                        settings.get(FAILING_AFTER)), routing);
+                        settings.get(FAILING_AFTER)), routing, settings.get(DECIDE_TICK), settings.get(DECIDE_STATE_DIR));
     }
 
     /** The routing file, read once; it declares the receivers, so the receiver keys must not. */
@@ -146,6 +154,11 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
             case PAGERDUTY -> new PagerDutyReceiver(spec.name(), spec.url(), spec.routingKey());
             case WEBHOOK -> new WebhookReceiver(spec.name(), spec.url());
         };
+    }
+
+    /** Decide's Kafka Streams application id: its consumer group, transactional ids and internal topics' prefix. */
+    String decideApplicationId() {
+        return groupId + "-decide";
     }
 
     /** The consumer group in which {@code receiver} reads: the deployment's name and the receiver's identity. */
