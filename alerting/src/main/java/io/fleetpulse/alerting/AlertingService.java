@@ -151,7 +151,8 @@ public final class AlertingService extends ManagedService {
         router = new Router(receivers, alerting.routing(), alerting.groupId(), delivered::contains);
         startWhereTheSharedGroupStopped(receivers, deadline);
         if (!receivers.isEmpty()) {
-            decide = new DecideStage(alerting.routing(), alerting.decideTick(), alerting.decideApplicationId(),
+            decide = new DecideStage(alerting.routing(), alerting.decideTick(), alerting.groupId(),
+                    alerting.decideApplicationId(),
                     kafka().common(CLIENT_ID + "-decide"), kafka().replicationFactor(), decideStateDir(),
                     this::fail);
             decide.start(deadline);
@@ -180,9 +181,9 @@ public final class AlertingService extends ManagedService {
                     new ByteArrayDeserializer());
             meters().bindKafkaClient(consumer);
             ReceiverConsumer reader = new ReceiverConsumer(worker, consumer, group, alerting.maxInFlight(),
-                    alerting.revokeWait(), opened.isEmpty(), new Context());
+                    alerting.revokeWait(), opened.isEmpty(), alerting.groupId(), new Context());
             FunctionCounter.builder(meters().name("alerts.consumed"), reader, ReceiverConsumer::consumed)
-                    .description("alert events read from fleet.alerts, by the receiver whose consumer read them")
+                    .description("group notifications read from fleet.outbox, by the receiver whose consumer read them")
                     .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id())
                     .register(meterRegistry());
             opened.add(reader);
@@ -222,39 +223,43 @@ public final class AlertingService extends ManagedService {
     }
 
     /**
-     * Before receivers had groups of their own, one group named {@code alerting.group.id} read fleet.alerts for all
-     * of them. A receiver group that has committed nothing yet starts at that group's offsets, not at the earliest
-     * record: fleet.alerts keeps 30 days and the delivered set only one, so an upgrade would post weeks of old alerts
-     * again. A group with offsets of its own is left alone, so this happens once.
+     * Before decide, each receiver read fleet.alerts in its own group, and before that one group named
+     * {@code alerting.group.id} read it for all of them. Decide's group, when it has committed nothing yet, starts
+     * where they stopped, not at the earliest record: fleet.alerts keeps 30 days and the delivered set only one, so
+     * an upgrade would post weeks of old alerts again. Per partition it takes the lowest offset the receiver groups
+     * committed (what every receiver had settled; the delivered set keeps the faster ones from sending twice), or,
+     * when none did, the shared group's. A decide group with offsets of its own is left alone, so this happens once.
      */
     private void startWhereTheSharedGroupStopped(List<Receiver> receivers, Instant deadline) {
         if (receivers.isEmpty()) {
             return;
         }
-        Map<String, String> groups = new LinkedHashMap<>();
-        // Decide reads fleet.alerts too: on an upgrade it must not decide the 30 days again either.
-        groups.put("decide", alerting.decideApplicationId());
-        receivers.forEach(receiver -> groups.put("receiver " + receiver.name(), alerting.groupOf(receiver)));
         long millis = Math.max(1_000, Math.min(30_000, Duration.between(Instant.now(), deadline).toMillis()));
+        String decideGroup = alerting.decideApplicationId();
         try (Admin admin = Admin.create(kafka().admin(CLIENT_ID + "-offsets", (int) millis))) {
-            Map<TopicPartition, OffsetAndMetadata> shared = committed(admin, alerting.groupId(), millis);
-            if (shared.isEmpty()) {
+            if (!committed(admin, decideGroup, millis).isEmpty()) {
                 return;
             }
-            for (Map.Entry<String, String> reader : groups.entrySet()) {
-                String group = reader.getValue();
-                if (committed(admin, group, millis).isEmpty()) {
-                    admin.alterConsumerGroupOffsets(group, shared).all().get(millis, TimeUnit.MILLISECONDS);
-                    LOG.info("{} starts in its own group {} where group {} stopped: {}", reader.getKey(),
-                            group, alerting.groupId(), shared);
-                }
+            Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
+            for (Receiver receiver : receivers) {
+                committed(admin, alerting.groupOf(receiver), millis).forEach((tp, offset) -> start.merge(tp, offset,
+                        (a, b) -> a.offset() <= b.offset() ? a : b));
+            }
+            String from = "the receivers' groups";
+            if (start.isEmpty()) {
+                start.putAll(committed(admin, alerting.groupId(), millis));
+                from = "group " + alerting.groupId();
+            }
+            if (!start.isEmpty()) {
+                admin.alterConsumerGroupOffsets(decideGroup, start).all().get(millis, TimeUnit.MILLISECONDS);
+                LOG.info("decide starts in its group {} where {} stopped: {}", decideGroup, from, start);
             }
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("could not read or set the consumer groups' offsets on "
                     + Topics.ALERTS.name() + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while setting the receivers' start offsets", e);
+            throw new IllegalStateException("interrupted while setting decide's start offsets", e);
         }
     }
 

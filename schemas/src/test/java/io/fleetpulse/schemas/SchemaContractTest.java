@@ -61,7 +61,7 @@ class SchemaContractTest {
                         .setTargetId("srv-1").setReceiver("pagerduty").setReceiverType("pagerduty")
                         .setAlertState(AlertState.FIRING).setOutcome(NotificationOutcome.SENT).setAttempt(1)
                         .setHttpStatus(202).setDecidedAt(T0).build(),
-                OutboxRecord.newBuilder().setNotificationId("slack|root{}|1").setReceiver("slack").setRouteId("root")
+                OutboxRecord.newBuilder().setNotificationId("slack|root{}|1").setDeployment("fleetpulse-alerting").setReceiver("slack").setRouteId("root")
                         .setGroupKey("root{}").setAlerts(List.of(AlertEvent.newBuilder().setFingerprint("abc")
                                 .setRuleId("r").setTargetId("srv-1").setState(AlertState.FIRING)
                                 .setSeverity(Severity.CRITICAL).setSummary("s").setEvidence(evidence).setStartsAt(T0)

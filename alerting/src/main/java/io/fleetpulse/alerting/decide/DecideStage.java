@@ -38,7 +38,8 @@ public final class DecideStage {
      * @param stateDir  where the group store lives locally (restored from its changelog when empty)
      * @param onFailure told once it runs and then dies
      */
-    public DecideStage(RoutingTree routing, Duration tick, String applicationId, Map<String, Object> common,
+    public DecideStage(RoutingTree routing, Duration tick, String deployment, String applicationId,
+                       Map<String, Object> common,
                        short replicationFactor, Path stateDir, BiConsumer<String, Throwable> onFailure) {
         Properties props = new Properties();
         props.putAll(common);
@@ -50,7 +51,7 @@ public final class DecideStage {
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         this.applicationId = applicationId;
         this.onFailure = onFailure;
-        this.streams = new KafkaStreams(DecideTopology.build(routing, tick), props);
+        this.streams = new KafkaStreams(DecideTopology.build(routing, tick, deployment), props);
         streams.setStateListener((now, before) -> {
             LOG.info("decide: Kafka Streams {} -> {}", before, now);
             if (supervising && DEAD.contains(now)) {

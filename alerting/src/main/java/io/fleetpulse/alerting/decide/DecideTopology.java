@@ -37,7 +37,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Decide: fleet.alerts in, group notifications out on fleet.outbox, one per receiver and group notification.
+ * Decide: fleet.alerts in, group notifications out on fleet.outbox, one per receiver and group notification, each
+ * naming the deployment (alerting.group.id) that decided it, since several deployments may share the topic.
  *
  * <ol>
  *   <li>{@code route-alerts}: each FIRING / RESOLVED transition is matched against the {@link RoutingTree}; it goes
@@ -57,7 +58,7 @@ public final class DecideTopology {
     private DecideTopology() {
     }
 
-    public static Topology build(RoutingTree routing, Duration tick) {
+    public static Topology build(RoutingTree routing, Duration tick, String deployment) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(GROUP_STORE),
                 Serdes.String(), Serdes.ByteArray()));
@@ -76,7 +77,7 @@ public final class DecideTopology {
         routed.get("routed-accepted")
                 .mapValues(Routed::event, Named.as("to-alert-event"))
                 .repartition(Repartitioned.with(Serdes.String(), Topics.ALERTS.valueSerde()).withName("decide-by-group"))
-                .process(() -> new GroupAlerts(routing, tick), Named.as("decide-groups-processor"), GROUP_STORE)
+                .process(() -> new GroupAlerts(routing, tick, deployment), Named.as("decide-groups-processor"), GROUP_STORE)
                 .to(Topics.OUTBOX.name(), Produced.with(Topics.OUTBOX.keySerde(), Topics.OUTBOX.valueSerde())
                         .withName("outbox-sink"));
         return builder.build();
@@ -158,12 +159,14 @@ public final class DecideTopology {
 
         private final RoutingTree routing;
         private final Duration tick;
+        private final String deployment;
         private final Map<String, Route> routesById = new HashMap<>();
         private KeyValueStore<String, byte[]> groups;
 
-        GroupAlerts(RoutingTree routing, Duration tick) {
+        GroupAlerts(RoutingTree routing, Duration tick, String deployment) {
             this.routing = routing;
             this.tick = tick;
+            this.deployment = deployment;
             routing.allRoutes().forEach(route -> routesById.put(route.id(), route));
         }
 
@@ -211,6 +214,7 @@ public final class DecideTopology {
             if (!alerts.isEmpty()) {
                 OutboxRecord notification = OutboxRecord.newBuilder()
                         .setNotificationId(key + "|" + now)
+                        .setDeployment(deployment)
                         .setReceiver(group.receiver())
                         .setRouteId(group.routeId())
                         .setGroupKey(group.groupKey())

@@ -20,7 +20,7 @@ class DecideTopologyDescriptionTest {
 
     @Test
     void shouldMatchTheCommittedTopologySnapshot() throws IOException {
-        String actual = DecideTopology.build(RoutingTree.everyReceiver(List.of("slack")), Duration.ofSeconds(1))
+        String actual = DecideTopology.build(RoutingTree.everyReceiver(List.of("slack")), Duration.ofSeconds(1), "team-a")
                 .describe().toString();
         Files.writeString(Path.of("target", "decide-topology.actual.txt"), actual);
         String expected;

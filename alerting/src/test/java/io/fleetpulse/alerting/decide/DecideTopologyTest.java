@@ -58,7 +58,7 @@ class DecideTopologyTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "decide-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(DecideTopology.build(routing, Duration.ofSeconds(1)), props, T0);
+        driver = new TopologyTestDriver(DecideTopology.build(routing, Duration.ofSeconds(1), "team-a"), props, T0);
         alerts = driver.createInputTopic(Topics.ALERTS.name(), Serdes.String().serializer(),
                 Topics.ALERTS.valueSerde().serializer());
         rawAlerts = driver.createInputTopic(Topics.ALERTS.name(), Serdes.ByteArray().serializer(),
