@@ -1,5 +1,7 @@
 package io.fleetpulse.alerting;
 
+import io.fleetpulse.alerting.decide.DecideStage;
+import io.fleetpulse.alerting.decide.DecideTopology;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Evidence;
@@ -18,6 +20,10 @@ import io.micrometer.core.instrument.Gauge;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -101,6 +107,7 @@ public final class AlertingService extends ManagedService {
     private ExecutorService httpThreads;
     private ScheduledExecutorService sender;
     private Router router;
+    private volatile DecideStage decide;
 
     public AlertingService(Settings settings) {
         this(settings, Clock.systemUTC());
@@ -119,7 +126,7 @@ public final class AlertingService extends ManagedService {
     }
 
     @Override
-    protected void startUp(Instant deadline) {
+    protected void startUp(Instant deadline) throws InterruptedException {
         List<Receiver> receivers = alerting.receivers();
         if (receivers.isEmpty()) {
             LOG.warn("alerting has no receivers configured: nothing is read from {} and nothing is sent",
@@ -141,8 +148,15 @@ public final class AlertingService extends ManagedService {
                 .executor(httpThreads)
                 .build();
         RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
-        router = new Router(receivers, alerting.groupId(), delivered::contains);
+        router = new Router(receivers, alerting.routing(), alerting.groupId(), delivered::contains);
         startWhereTheSharedGroupStopped(receivers, deadline);
+        if (!receivers.isEmpty()) {
+            decide = new DecideStage(alerting.routing(), alerting.decideTick(), alerting.groupId(),
+                    alerting.decideApplicationId(),
+                    kafka().common(CLIENT_ID + "-decide"), kafka().replicationFactor(), decideStateDir(),
+                    this::fail);
+            decide.start(deadline);
+        }
         running = true;
         List<ReceiverConsumer> opened = new ArrayList<>();
         for (Receiver receiver : receivers) {
@@ -167,9 +181,9 @@ public final class AlertingService extends ManagedService {
                     new ByteArrayDeserializer());
             meters().bindKafkaClient(consumer);
             ReceiverConsumer reader = new ReceiverConsumer(worker, consumer, group, alerting.maxInFlight(),
-                    alerting.revokeWait(), opened.isEmpty(), new Context());
+                    alerting.revokeWait(), opened.isEmpty(), alerting.groupId(), new Context());
             FunctionCounter.builder(meters().name("alerts.consumed"), reader, ReceiverConsumer::consumed)
-                    .description("alert events read from fleet.alerts, by the receiver whose consumer read them")
+                    .description("group notifications read from fleet.outbox, by the receiver whose consumer read them")
                     .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id())
                     .register(meterRegistry());
             opened.add(reader);
@@ -181,6 +195,17 @@ public final class AlertingService extends ManagedService {
             started.add(startCoreThread("deliver-" + consumer.worker().receiver().name(), () -> consumer.run(grace)));
         }
         loops = List.copyOf(started);
+    }
+
+    private Path decideStateDir() {
+        if (alerting.decideStateDir() != null) {
+            return alerting.decideStateDir();
+        }
+        try {
+            return Files.createTempDirectory("fleetpulse-alerting-decide");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a state directory for decide", e);
+        }
     }
 
     /** Reads fleet.notifications back, within what is left of ops.start.timeout (at most two minutes). */
@@ -198,35 +223,43 @@ public final class AlertingService extends ManagedService {
     }
 
     /**
-     * Before receivers had groups of their own, one group named {@code alerting.group.id} read fleet.alerts for all
-     * of them. A receiver group that has committed nothing yet starts at that group's offsets, not at the earliest
-     * record: fleet.alerts keeps 30 days and the delivered set only one, so an upgrade would post weeks of old alerts
-     * again. A group with offsets of its own is left alone, so this happens once.
+     * Before decide, each receiver read fleet.alerts in its own group, and before that one group named
+     * {@code alerting.group.id} read it for all of them. Decide's group, when it has committed nothing yet, starts
+     * where they stopped, not at the earliest record: fleet.alerts keeps 30 days and the delivered set only one, so
+     * an upgrade would post weeks of old alerts again. Per partition it takes the lowest offset the receiver groups
+     * committed (what every receiver had settled; the delivered set keeps the faster ones from sending twice), or,
+     * when none did, the shared group's. A decide group with offsets of its own is left alone, so this happens once.
      */
     private void startWhereTheSharedGroupStopped(List<Receiver> receivers, Instant deadline) {
         if (receivers.isEmpty()) {
             return;
         }
         long millis = Math.max(1_000, Math.min(30_000, Duration.between(Instant.now(), deadline).toMillis()));
+        String decideGroup = alerting.decideApplicationId();
         try (Admin admin = Admin.create(kafka().admin(CLIENT_ID + "-offsets", (int) millis))) {
-            Map<TopicPartition, OffsetAndMetadata> shared = committed(admin, alerting.groupId(), millis);
-            if (shared.isEmpty()) {
+            if (!committed(admin, decideGroup, millis).isEmpty()) {
                 return;
             }
+            Map<TopicPartition, OffsetAndMetadata> start = new HashMap<>();
             for (Receiver receiver : receivers) {
-                String group = alerting.groupOf(receiver);
-                if (committed(admin, group, millis).isEmpty()) {
-                    admin.alterConsumerGroupOffsets(group, shared).all().get(millis, TimeUnit.MILLISECONDS);
-                    LOG.info("receiver {} starts in its own group {} where group {} stopped: {}", receiver.name(),
-                            group, alerting.groupId(), shared);
-                }
+                committed(admin, alerting.groupOf(receiver), millis).forEach((tp, offset) -> start.merge(tp, offset,
+                        (a, b) -> a.offset() <= b.offset() ? a : b));
+            }
+            String from = "the receivers' groups";
+            if (start.isEmpty()) {
+                start.putAll(committed(admin, alerting.groupId(), millis));
+                from = "group " + alerting.groupId();
+            }
+            if (!start.isEmpty()) {
+                admin.alterConsumerGroupOffsets(decideGroup, start).all().get(millis, TimeUnit.MILLISECONDS);
+                LOG.info("decide starts in its group {} where {} stopped: {}", decideGroup, from, start);
             }
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("could not read or set the consumer groups' offsets on "
                     + Topics.ALERTS.name() + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while setting the receivers' start offsets", e);
+            throw new IllegalStateException("interrupted while setting decide's start offsets", e);
         }
     }
 
@@ -271,20 +304,7 @@ public final class AlertingService extends ManagedService {
 
     /** Why an event cannot be delivered, or null when it can. */
     static String invalidReason(AlertEvent event) {
-        if (event == null) {
-            return "empty value (tombstone) on " + Topics.ALERTS.name();
-        }
-        if (event.getFingerprint() == null || event.getFingerprint().isBlank()) {
-            return "alert event without a fingerprint";
-        }
-        if (event.getTargetId() == null || event.getTargetId().isBlank()) {
-            return "alert event without a targetId";
-        }
-        if (event.getState() != AlertState.FIRING && event.getState() != AlertState.RESOLVED) {
-            return "alert state " + event.getState() + " is not published on " + Topics.ALERTS.name()
-                    + " (only FIRING and RESOLVED)";
-        }
-        return null;
+        return DecideTopology.invalidReason(event);
     }
 
     private CompletableFuture<?> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error) {
@@ -424,7 +444,8 @@ public final class AlertingService extends ManagedService {
     protected boolean ready() {
         List<ReceiverConsumer> current = consumers;
         List<Thread> threads = loops;
-        return running && threads.stream().allMatch(Thread::isAlive)
+        DecideStage deciding = decide;
+        return running && (deciding == null || deciding.isRunning()) && threads.stream().allMatch(Thread::isAlive)
                 && current.stream().allMatch(ReceiverConsumer::isAssigned) && degraded().isEmpty();
     }
 
@@ -516,6 +537,9 @@ public final class AlertingService extends ManagedService {
         details.put("degraded", degraded());
         details.put("notifications", byType);
         details.put("receivers", receivers);
+        DecideStage deciding = decide;
+        details.put("decide", deciding == null ? Map.of("streams", "not opened")
+                : Map.of("streams", deciding.state(), "applicationId", deciding.applicationId()));
         details.put("inFlight", current.stream().mapToInt(c -> c.worker().inFlight()).sum());
         details.put("alertsConsumed", current.stream().mapToLong(ReceiverConsumer::consumed).max().orElse(0));
         details.put("commits", current.stream().mapToLong(ReceiverConsumer::commits).sum());
@@ -546,6 +570,9 @@ public final class AlertingService extends ManagedService {
             }
         }
         running = false;
+        if (decide != null) {
+            decide.close(ops().stopTimeout().dividedBy(3));
+        }
         if (httpThreads != null) {
             httpThreads.shutdownNow();
         }

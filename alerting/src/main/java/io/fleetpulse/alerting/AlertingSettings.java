@@ -4,7 +4,11 @@ import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.runtime.text.Durations;
+import io.fleetpulse.alerting.route.ReceiverSpec;
+import io.fleetpulse.alerting.route.RoutingTree;
+import io.fleetpulse.runtime.yaml.YamlFileException;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +21,8 @@ import java.util.Map;
  */
 record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Limits retryLimits,
                         Map<ReceiverType, Double> ratesPerSecond, Duration httpTimeout, Duration deliveredLookback,
-                        int maxInFlight, Duration revokeWait, ReceiverHealth.Thresholds failing) {
+                        int maxInFlight, Duration revokeWait, ReceiverHealth.Thresholds failing,
+                        RoutingTree routing, Duration decideTick, Path decideStateDir) {
 
     static final ConfigKey<String> GROUP_ID = ConfigKey.string("alerting.group.id", "fleetpulse-alerting",
             "deployment name: every receiver reads fleet.alerts in its own consumer group, this value + '.' + the "
@@ -74,11 +79,24 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
             Duration.ofMinutes(2), "a receiver whose attempts have failed without a success for this long is "
                     + "failing, however few attempts that was");
 
+    static final ConfigKey<Path> ROUTING_FILE = ConfigKey.path("alerting.routing.file", null,
+            "the routing file (YAML: receivers, routing tree, inhibition rules; see the alerting README); unset = "
+                    + "every alert to every receiver set by the alerting.slack/pagerduty/webhook keys, which must "
+                    + "then stay unset");
+
+    static final ConfigKey<Duration> DECIDE_TICK = ConfigKey.duration("alerting.decide.tick", Duration.ofSeconds(1),
+            "how often decide looks for groups whose group_wait, group_interval or repeat_interval is up (wall "
+                    + "clock); a group is notified at most this late");
+    static final ConfigKey<Path> DECIDE_STATE_DIR = ConfigKey.path("alerting.decide.state.dir", null,
+            "where decide keeps its groups locally (Kafka Streams state directory); unset = a new temporary "
+                    + "directory per start, filled from the changelog (the groups and timers are in the changelog "
+                    + "either way); set it to start without that restore");
+
     /** The alerting keys only; {@link AlertingService#KEYS} adds the ops and Kafka keys. */
     static final List<ConfigKey<?>> KEYS = List.of(GROUP_ID, SLACK_WEBHOOK_URL, PAGERDUTY_URL, PAGERDUTY_ROUTING_KEY,
             WEBHOOK_URLS, RETRY_BUDGET, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RETRY_AFTER_BUDGET,
             SLACK_RATE, PAGERDUTY_RATE, WEBHOOK_RATE, HTTP_TIMEOUT, DELIVERED_LOOKBACK, RECEIVER_MAX_IN_FLIGHT,
-            REVOKE_WAIT, FAILING_AFTER_FAILURES, FAILING_AFTER);
+            REVOKE_WAIT, FAILING_AFTER_FAILURES, FAILING_AFTER, ROUTING_FILE, DECIDE_TICK, DECIDE_STATE_DIR);
 
     /** Reads the receivers and the limits from {@code settings}, resolved once with {@link #KEYS} among its keys. */
     static AlertingSettings from(Settings settings) {
@@ -89,14 +107,58 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
                     + "' for '" + RETRY_INITIAL_BACKOFF.name() + "': it must not exceed " + RETRY_MAX_BACKOFF.name()
                     + " (" + Durations.format(max) + ")");
         }
-        return new AlertingSettings(settings.get(GROUP_ID), receivers(settings),
+        Path routingFile = settings.get(ROUTING_FILE);
+        RoutingTree routing;
+        List<Receiver> receivers;
+        if (routingFile == null) {
+            receivers = receivers(settings);
+            routing = RoutingTree.everyReceiver(receivers.stream().map(Receiver::name).toList());
+        } else {
+            routing = routingTree(settings, routingFile);
+            receivers = routing.receivers().stream().map(AlertingSettings::receiverOf).toList();
+        }
+        return new AlertingSettings(settings.get(GROUP_ID), receivers,
                 new RetryPolicy.Limits(settings.get(RETRY_BUDGET), initial, max, settings.get(RETRY_AFTER_MAX),
                         settings.get(RETRY_AFTER_BUDGET)),
                 Map.of(ReceiverType.SLACK, settings.get(SLACK_RATE), ReceiverType.PAGERDUTY, settings.get(PAGERDUTY_RATE),
                         ReceiverType.WEBHOOK, settings.get(WEBHOOK_RATE)),
                 settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK), settings.get(RECEIVER_MAX_IN_FLIGHT),
                 settings.get(REVOKE_WAIT), new ReceiverHealth.Thresholds(settings.get(FAILING_AFTER_FAILURES),
-                        settings.get(FAILING_AFTER)));
+                        settings.get(FAILING_AFTER)), routing, settings.get(DECIDE_TICK), settings.get(DECIDE_STATE_DIR));
+    }
+
+    /** The routing file, read once; it declares the receivers, so the receiver keys must not. */
+    private static RoutingTree routingTree(Settings settings, Path file) {
+        for (ConfigKey<?> key : List.of(SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY)) {
+            if (settings.get(key) != null) {
+                throw new ConfigException(key.name(), "'" + key.name() + "' is set, but the receivers are declared "
+                        + "in " + ROUTING_FILE.name() + " (" + file + "): declare it there (its secret via url_env / "
+                        + "routing_key_env or a secret file) and unset this key");
+            }
+        }
+        if (!settings.get(WEBHOOK_URLS).isEmpty()) {
+            throw new ConfigException(WEBHOOK_URLS.name(), "'" + WEBHOOK_URLS.name() + "' is set, but the receivers "
+                    + "are declared in " + ROUTING_FILE.name() + " (" + file + "): declare them there and unset it");
+        }
+        try {
+            return RoutingTree.load(file, System::getenv);
+        } catch (YamlFileException e) {
+            throw new ConfigException(ROUTING_FILE.name(), "Invalid routing file for '" + ROUTING_FILE.name() + "': "
+                    + e.getMessage());
+        }
+    }
+
+    private static Receiver receiverOf(ReceiverSpec spec) {
+        return switch (spec.kind()) {
+            case SLACK -> new SlackReceiver(spec.name(), spec.url());
+            case PAGERDUTY -> new PagerDutyReceiver(spec.name(), spec.url(), spec.routingKey());
+            case WEBHOOK -> new WebhookReceiver(spec.name(), spec.url());
+        };
+    }
+
+    /** Decide's Kafka Streams application id: its consumer group, transactional ids and internal topics' prefix. */
+    String decideApplicationId() {
+        return groupId + "-decide";
     }
 
     /** The consumer group in which {@code receiver} reads: the deployment's name and the receiver's identity. */

@@ -1,6 +1,7 @@
 package io.fleetpulse.alerting;
 
 import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
@@ -36,8 +37,8 @@ import org.slf4j.LoggerFactory;
  * the {@link DeliveredSet} keeps what was sent from being sent again. The loop thread owns the consumer and every
  * field below; rebalance callbacks run on it.
  *
- * <p>Today it reads fleet.alerts and asks the {@link Router} for this receiver's notification of each event; when the
- * decide stage writes fleet.outbox, only {@link #notificationOf} changes.
+ * <p>It reads fleet.outbox, which decide writes (routing and grouping done), takes the group notifications addressed to
+ * its receiver and asks the {@link Router} for its notification of each alert in them (minus what was delivered).
  */
 final class ReceiverConsumer {
 
@@ -63,6 +64,8 @@ final class ReceiverConsumer {
     private final Duration revokeWait;
     private final boolean deadLetters;
     private final Context context;
+    /** Whose records on fleet.outbox are ours: decide of this deployment names it on each. */
+    private final String deployment;
     private final Map<TopicPartition, Progress> progress = new HashMap<>();
     private final AtomicLong consumed = new AtomicLong();
     private final AtomicLong commits = new AtomicLong();
@@ -78,7 +81,8 @@ final class ReceiverConsumer {
      *                    reads the same records, and one dead letter per record is enough); the others skip them
      */
     ReceiverConsumer(DeliveryWorker worker, KafkaConsumer<byte[], byte[]> consumer, String group, int maxInFlight,
-                     Duration revokeWait, boolean deadLetters, Context context) {
+                     Duration revokeWait, boolean deadLetters, String deployment, Context context) {
+        this.deployment = deployment;
         this.worker = worker;
         this.consumer = consumer;
         this.group = group;
@@ -125,7 +129,7 @@ final class ReceiverConsumer {
     /** The loop: returns when {@link #stop} is called; throws when the group expels this member. */
     void run(Duration stopGrace) {
         try {
-            consumer.subscribe(List.of(Topics.ALERTS.name()), new Rebalance());
+            consumer.subscribe(List.of(Topics.OUTBOX.name()), new Rebalance());
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL)) {
                     take(record);
@@ -164,25 +168,52 @@ final class ReceiverConsumer {
         }
     }
 
-    /** Starts what {@code record} asks of this receiver; null when there is nothing to wait for. */
+    /**
+     * Starts what {@code record} (a group notification on fleet.outbox) asks of this receiver; null when there is
+     * nothing to wait for. Each receiver reads the whole outbox and takes the records addressed to it; a group
+     * notification is delivered as one notification per alert in it (so PagerDuty keeps one incident per
+     * fingerprint, and the ids, the delivered set and the retry command stay per alert transition).
+     */
     private CompletableFuture<?> notificationOf(ConsumerRecord<byte[], byte[]> record) {
-        AlertEvent event;
+        OutboxRecord intent;
         try {
-            event = Topics.ALERTS.valueSerde().deserializer().deserialize(record.topic(), record.value());
+            intent = Topics.OUTBOX.valueSerde().deserializer().deserialize(record.topic(), record.value());
         } catch (UndecodableRecordException e) {
             return deadLetters ? context.deadLetter(record, DeadLetters.UNDECODABLE, e.getMessage()) : null;
         }
-        String invalid = AlertingService.invalidReason(event);
-        if (invalid != null) {
-            return deadLetters ? context.deadLetter(record, DeadLetters.INVALID, invalid) : null;
+        if (intent == null) {
+            return deadLetters ? context.deadLetter(record, DeadLetters.INVALID, "empty value (tombstone) on "
+                    + Topics.OUTBOX.name()) : null;
         }
-        Notification notification = context.route(event, worker.receiver());
-        if (notification == null) {
-            worker.countSkipped();
+        if (!intent.getDeployment().equals(deployment) || !intent.getReceiver().equals(worker.receiver().name())) {
             return null;
         }
-        DeliveryWorker.Delivery delivery = worker.submit(notification);
-        return delivery.settled;
+        List<CompletableFuture<?>> settling = new ArrayList<>();
+        for (AlertEvent event : intent.getAlerts()) {
+            String invalid = AlertingService.invalidReason(event);
+            Notification notification = invalid == null ? context.route(event, worker.receiver()) : null;
+            if (notification == null) {
+                worker.countSkipped();
+                continue;
+            }
+            settling.add(worker.submit(notification).settled);
+        }
+        if (settling.isEmpty()) {
+            return null;
+        }
+        if (settling.size() == 1) {
+            return settling.get(0);
+        }
+        // Settled when every alert of the group is; abandoned (left for redelivery) if any one was.
+        CompletableFuture<?> group = CompletableFuture.allOf(settling.toArray(CompletableFuture[]::new))
+                .thenApply(done -> settling.stream().anyMatch(f -> f.getNow(null) == DeliveryWorker.Result.ABANDONED)
+                        ? DeliveryWorker.Result.ABANDONED : settling.get(0).getNow(null));
+        group.whenComplete((result, error) -> {
+            if (group.isCancelled()) {
+                settling.forEach(f -> f.cancel(false));
+            }
+        });
+        return group;
     }
 
     /** Commits, for each of {@code partitions}, up to its lowest unsettled offset, when that moved. */

@@ -1,15 +1,18 @@
 package io.fleetpulse.alerting;
 
+import io.fleetpulse.alerting.route.AlertLabels;
+import io.fleetpulse.alerting.route.RoutingTree;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
- * Decides which receivers get an alert transition; does no I/O. Today every receiver gets every FIRING and
- * RESOLVED transition, minus those already delivered. Grouping, silences and inhibition belong here as they come,
+ * Decides which receivers get an alert transition; does no I/O. The {@link RoutingTree} says who (without a routing
+ * file: every receiver), minus what was already delivered. Grouping, silences and inhibition belong here as they come,
  * each decision stays a plain function of the event and the router's state.
  */
 final class Router {
@@ -21,6 +24,7 @@ final class Router {
     }
 
     private final List<Receiver> receivers;
+    private final RoutingTree routing;
     private final String deployment;
     private final Predicate<String> delivered;
 
@@ -28,8 +32,15 @@ final class Router {
      * @param deployment this service's consumer group, part of every notification id
      * @param delivered  whether a notification id was already delivered (the {@link DeliveredSet})
      */
+    /** Every alert to every receiver: the routing without a routing file. */
     Router(List<Receiver> receivers, String deployment, Predicate<String> delivered) {
+        this(receivers, RoutingTree.everyReceiver(receivers.stream().map(Receiver::name).toList()), deployment,
+                delivered);
+    }
+
+    Router(List<Receiver> receivers, RoutingTree routing, String deployment, Predicate<String> delivered) {
         this.receivers = List.copyOf(receivers);
+        this.routing = routing;
         this.deployment = deployment;
         this.delivered = delivered;
     }
@@ -41,7 +52,11 @@ final class Router {
         }
         List<Notification> deliver = new ArrayList<>();
         List<Notification> skipped = new ArrayList<>();
+        Set<String> routed = routing.receiversOf(AlertLabels.of(event));
         for (Receiver receiver : receivers) {
+            if (!routed.contains(receiver.name())) {
+                continue;
+            }
             Notification notification = Notification.of(event, deployment, receiver);
             (delivered.test(notification.id()) ? skipped : deliver).add(notification);
         }
@@ -50,7 +65,8 @@ final class Router {
 
     /** What one receiver's delivery worker does with {@code event}: its notification, or empty when it is not to go. */
     Optional<Notification> route(AlertEvent event, Receiver receiver) {
-        if (event.getState() != AlertState.FIRING && event.getState() != AlertState.RESOLVED) {
+        if (event.getState() != AlertState.FIRING && event.getState() != AlertState.RESOLVED
+                || !routing.receiversOf(AlertLabels.of(event)).contains(receiver.name())) {
             return Optional.empty();
         }
         Notification notification = Notification.of(event, deployment, receiver);

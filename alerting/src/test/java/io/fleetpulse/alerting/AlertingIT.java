@@ -23,6 +23,7 @@ import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
@@ -228,19 +229,27 @@ class AlertingIT {
     @Order(6)
     void shouldNotResendADeliveredSlackMessageAfterARestart() throws Exception {
         AlertEvent firing = TestAlerts.firing("fp-restart");
-        RecordMetadata written = send(firing);
+        send(firing);
         awaitNotifications("fp-restart", r -> r.stream().filter(n -> n.getOutcome() == NotificationOutcome.SENT)
                 .count() == 3);
         List<String> groups = receiverGroups();
         assertEquals(3, groups.stream().distinct().count(), "one group per receiver: " + groups);
+        List<?> receivers = (List<?>) service.status().get("receivers");
         service.close();
 
-        // Rewind every receiver's group to the delivered event, as a crash before the commits would leave them.
+        // Rewind every receiver's group to its notification of the delivered event on fleet.outbox, as a crash
+        // before the commits would leave them.
+        List<ConsumerRecord<String, OutboxRecord>> intents = TopicProbe.readUntil(kafka.bootstrapServers(),
+                Topics.OUTBOX, r -> r.stream().filter(o -> carries(o.value(), "fp-restart")).count() == 3, WAIT);
         try (Admin admin = kafka.admin()) {
-            for (String group : groups) {
-                admin.alterConsumerGroupOffsets(group, Map.of(
-                        new TopicPartition(written.topic(), written.partition()),
-                        new OffsetAndMetadata(written.offset()))).all().get();
+            for (Object receiver : receivers) {
+                Map<?, ?> shown = (Map<?, ?>) receiver;
+                ConsumerRecord<String, OutboxRecord> intent = intents.stream()
+                        .filter(o -> carries(o.value(), "fp-restart") && o.value().getReceiver().equals(shown.get("name")))
+                        .findFirst().orElseThrow();
+                admin.alterConsumerGroupOffsets(String.valueOf(shown.get("group")), Map.of(
+                        new TopicPartition(intent.topic(), intent.partition()),
+                        new OffsetAndMetadata(intent.offset()))).all().get();
             }
         }
         service = startService();
@@ -327,6 +336,10 @@ class AlertingIT {
     }
 
     /** Each receiver's consumer group, as /status names them. */
+    private static boolean carries(OutboxRecord intent, String fingerprint) {
+        return intent.getAlerts().stream().anyMatch(a -> a.getFingerprint().equals(fingerprint));
+    }
+
     private static List<String> receiverGroups() {
         return ((List<?>) service.status().get("receivers")).stream()
                 .map(r -> String.valueOf(((Map<?, ?>) r).get("group"))).toList();

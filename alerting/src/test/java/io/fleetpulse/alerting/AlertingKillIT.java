@@ -142,7 +142,9 @@ class AlertingKillIT {
         // A burst of 40 takes about 8 s at 5/s: long enough to be killed in the middle of it.
         values.put("alerting.slack.rate.per.second", "5");
         values.put("alerting.pagerduty.rate.per.second", "5");
-        values.put("alerting.http.timeout", "2s");
+        // Generous: a request WireMock received but answered after the timeout (a loaded machine) would be posted
+        // twice by the retry, which is not what this test is about.
+        values.put("alerting.http.timeout", "10s");
         // The dead process's members leave their groups after this, not the default 45 s.
         values.put("kafka.client.session.timeout.ms", "6000");
         values.put("kafka.client.heartbeat.interval.ms", "1000");

@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AlertingSettingsTest {
 
@@ -130,6 +133,46 @@ class AlertingSettingsTest {
             assertTrue(status.contains("https://hooks.slack.com/****"), "receivers come from the settings: " + status);
             assertEquals("****", ((Map<?, ?>) service.status().get("settings")).get("alerting.slack.webhook.url"));
         }
+    }
+
+    @Test
+    void shouldTakeTheReceiversOfTheRoutingFileWithTheirSecretsFromFiles(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("slack-url"), SLACK_URL + "\n");
+        Files.writeString(dir.resolve("pd-key"), ROUTING_KEY);
+        Path routing = Files.writeString(dir.resolve("routing.yaml"), """
+                receivers:
+                  - {name: team-slack, kind: slack, url_file: %s}
+                  - {name: oncall, kind: pagerduty, routing_key_file: %s}
+                route:
+                  receiver: team-slack
+                  routes: [{matchers: ['severity="critical"'], receiver: oncall}]
+                """.formatted(dir.resolve("slack-url"), dir.resolve("pd-key")));
+
+        AlertingSettings fromFile = settings(Map.of("alerting.routing.file", routing.toString()));
+
+        assertEquals(List.of("team-slack", "oncall"), fromFile.receivers().stream().map(Receiver::name).toList());
+        assertEquals(Receiver.identityOf(ReceiverType.PAGERDUTY, ROUTING_KEY), fromFile.receivers().get(1).identity());
+        assertEquals(java.util.Set.of("oncall"), fromFile.routing().receiversOf(Map.of("severity", "critical")));
+    }
+
+    @Test
+    void shouldStopOnABadRoutingFileNamingTheKeyAndTheLine(@TempDir Path dir) throws Exception {
+        Path routing = Files.writeString(dir.resolve("routing.yaml"), """
+                receivers: [{name: s, kind: slack, url_env: FLEETPULSE_TEST_UNSET_VARIABLE}]
+                route:
+                  receiver: s
+                  routes: [{matchers: ['env=~"["']}]
+                """);
+        ConfigException bad = assertThrows(ConfigException.class,
+                () -> settings(Map.of("alerting.routing.file", routing.toString())));
+        assertEquals("alerting.routing.file", bad.key());
+        assertTrue(bad.getMessage().contains(routing + ":1:") && bad.getMessage().contains(routing + ":4:"),
+                bad.getMessage());
+
+        ConfigException both = assertThrows(ConfigException.class, () -> settings(Map.of(
+                "alerting.routing.file", routing.toString(), "alerting.slack.webhook.url", SLACK_URL)));
+        assertEquals("alerting.slack.webhook.url", both.key());
+        assertFalse(both.getMessage().contains("SLACKTOKEN123"), both.getMessage());
     }
 
     private static AlertingSettings settings(Map<String, String> values) {

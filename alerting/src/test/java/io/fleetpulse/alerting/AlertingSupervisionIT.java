@@ -12,6 +12,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.NotificationOutcome;
+import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.ServiceState;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
@@ -21,9 +22,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.MemberToRemove;
 import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -77,7 +80,8 @@ class AlertingSupervisionIT {
             await(service::isReady, "the service to join its group", service);
             String group = receiverGroup(service);
             AlertEvent firing = TestAlerts.firing("fp-fault");
-            RecordMetadata audited = send(firing);
+            send(firing);
+            ConsumerRecord<String, OutboxRecord> audited = intentOf(firing);
             await(() -> committed(group, audited) == audited.offset() + 1, "the first event to commit", service);
 
             try (Admin admin = kafka.admin()) {
@@ -85,12 +89,14 @@ class AlertingSupervisionIT {
                 await(() -> !admin.listTopics().names().get().contains(Topics.NOTIFICATIONS.name()),
                         "the audit topic to be gone", service);
             }
-            RecordMetadata unaudited = send(TestAlerts.resolved(firing));
+            AlertEvent resolved = TestAlerts.resolved(firing);
+            send(resolved);
             await(() -> service.sentCount("webhook") == 2 && (long) service.status().get("auditResends") >= 2,
                     "the webhook to get the RESOLVED and its audit record to be sent again", service);
 
             assertEquals(ServiceState.RUNNING, service.state(), "an audit send failure is not fatal");
-            assertEquals(audited.partition(), unaudited.partition(), "one fingerprint, one partition");
+            ConsumerRecord<String, OutboxRecord> unaudited = intentOf(resolved);
+            assertEquals(audited.partition(), unaudited.partition(), "one group, one partition of fleet.outbox");
             assertEquals(unaudited.offset(), committed(group, unaudited),
                     "the event whose audit record is not written yet stays uncommitted");
 
@@ -141,7 +147,15 @@ class AlertingSupervisionIT {
     }
 
     /** The group's committed offset of the record's partition, -1 when none. */
-    private long committed(String group, RecordMetadata record) throws Exception {
+    /** The webhook's group notification on fleet.outbox that carries {@code event}. */
+    private ConsumerRecord<String, OutboxRecord> intentOf(AlertEvent event) {
+        Predicate<ConsumerRecord<String, OutboxRecord>> carries = r -> r.value().getAlerts().stream().anyMatch(a ->
+                a.getFingerprint().equals(event.getFingerprint()) && a.getState() == event.getState());
+        return TopicProbe.readUntil(kafka.bootstrapServers(), Topics.OUTBOX, r -> r.stream().anyMatch(carries),
+                Duration.ofSeconds(30)).stream().filter(carries).findFirst().orElseThrow();
+    }
+
+    private long committed(String group, ConsumerRecord<?, ?> record) throws Exception {
         try (Admin admin = kafka.admin()) {
             OffsetAndMetadata committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
                     .get(new TopicPartition(record.topic(), record.partition()));

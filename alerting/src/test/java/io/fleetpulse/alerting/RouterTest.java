@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fleetpulse.alerting.route.RoutingTree;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.Severity;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RouterTest {
@@ -84,6 +87,24 @@ class RouterTest {
         assertEquals(List.of("slack", "pagerduty"), receivers(otherGroupSameReceivers.route(firing).deliver()),
                 "another deployment (consumer group) delivers for itself");
         assertEquals(List.of("slack", "pagerduty"), receivers(router.route(firing).alreadyDelivered()));
+    }
+
+    @Test
+    void shouldSendOnlyToTheReceiversTheRoutingTreeNames() {
+        RoutingTree tree = RoutingTree.parse("""
+                receivers: [{name: slack, kind: slack, url_env: U}, {name: pagerduty, kind: pagerduty, routing_key_env: K}]
+                route:
+                  receiver: slack
+                  routes: [{matchers: ['severity="critical"', 'env="prod"'], receiver: pagerduty, continue: true},
+                           {matchers: ['target="web-1"'], receiver: slack}]
+                """, "routing.yaml", Map.of("U", "https://hooks.slack.com/services/x", "K", "key")::get);
+        Router routed = new Router(List.of(slack, pagerDuty, webhook), tree, "team-a", id -> false);
+
+        assertEquals(List.of("slack", "pagerduty"), receivers(routed.route(TestAlerts.firing("fp-1")).deliver()));
+        AlertEvent warning = TestAlerts.firing("fp-2", "web-2", Severity.WARNING);
+        assertEquals(List.of("slack"), receivers(routed.route(warning).deliver()));
+        assertTrue(routed.route(warning, pagerDuty).isEmpty());
+        assertTrue(routed.route(TestAlerts.firing("fp-1"), webhook).isEmpty(), "no route names the webhook");
     }
 
     private static List<String> receivers(List<Notification> notifications) {

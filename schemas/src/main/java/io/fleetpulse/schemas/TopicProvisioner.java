@@ -6,11 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates the contract's topics, idempotently: missing topics are created, existing ones are checked.
@@ -62,10 +64,29 @@ public final class TopicProvisioner {
         }
     }
 
+    /**
+     * Describes {@code names}; a topic created a moment ago may not be known yet to the broker answering (its
+     * metadata is still propagating), so an unknown topic is asked about again for a few seconds.
+     */
+    private Map<String, TopicDescription> describeJustCreated(List<String> names)
+            throws ExecutionException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return admin.describeTopics(names).allTopicNames().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
     private void checkPartitionCounts(Collection<Topic<?, ?>> topics, int partitions)
             throws ExecutionException, InterruptedException {
         List<String> perTarget = topics.stream().filter(Topic::perTarget).map(Topic::name).toList();
-        Map<String, TopicDescription> described = admin.describeTopics(perTarget).allTopicNames().get();
+        Map<String, TopicDescription> described = describeJustCreated(perTarget);
         List<String> wrong = described.values().stream()
                 .filter(d -> d.partitions().size() != partitions)
                 .map(d -> d.name() + " has " + d.partitions().size())

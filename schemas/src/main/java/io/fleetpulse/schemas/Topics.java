@@ -6,6 +6,7 @@ import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.HealthScore;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Duration;
@@ -31,12 +32,17 @@ public final class Topics {
     public static final Topic<String, AlertEvent> ALERTS = deleting("fleet.alerts", AlertEvent.class, MONTH, false);
     public static final Topic<String, NotificationRecord> NOTIFICATIONS =
             deleting("fleet.notifications", NotificationRecord.class, MONTH, false);
+    /**
+     * Group notifications decided by alerting (routing, grouping, silences, inhibition), one per receiver and group
+     * notification, keyed by receiver + '|' + group key; read by alerting's per-receiver delivery.
+     */
+    public static final Topic<String, OutboxRecord> OUTBOX = deleting("fleet.outbox", OutboxRecord.class, WEEK, false);
     /** Keyed by the original record's key, kept raw: the key of a bad record may itself be bad. */
     public static final Topic<Bytes, DeadLetter> DLQ = new Topic<>("fleet.dlq", Serdes.Bytes(),
             serde(DeadLetter.class), DeadLetter.class, false, MONTH, false);
 
     public static final List<Topic<?, ?>> ALL = List.of(TARGETS, CHECKS, METRICS, AGGREGATES_1M, AGGREGATES_1H,
-            HEALTH, ALERTS, NOTIFICATIONS, DLQ);
+            HEALTH, ALERTS, OUTBOX, NOTIFICATIONS, DLQ);
 
     private Topics() {
     }

@@ -16,6 +16,7 @@ import io.fleetpulse.events.HealthStatus;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
@@ -60,6 +61,11 @@ class SchemaContractTest {
                         .setTargetId("srv-1").setReceiver("pagerduty").setReceiverType("pagerduty")
                         .setAlertState(AlertState.FIRING).setOutcome(NotificationOutcome.SENT).setAttempt(1)
                         .setHttpStatus(202).setDecidedAt(T0).build(),
+                OutboxRecord.newBuilder().setNotificationId("slack|root{}|1").setDeployment("fleetpulse-alerting").setReceiver("slack").setRouteId("root")
+                        .setGroupKey("root{}").setAlerts(List.of(AlertEvent.newBuilder().setFingerprint("abc")
+                                .setRuleId("r").setTargetId("srv-1").setState(AlertState.FIRING)
+                                .setSeverity(Severity.CRITICAL).setSummary("s").setEvidence(evidence).setStartsAt(T0)
+                                .setOccurredAt(T0).build())).setDecidedAt(T0).build(),
                 DeadLetter.newBuilder().setSourceTopic("fleet.checks").setSourcePartition(0).setSourceOffset(7)
                         .setOriginalValue(ByteBuffer.wrap(new byte[] {1, 2, 3})).setReason("undecodable")
                         .setError("bad-header").setService("stream-processor").setFailedAt(T0).build());
@@ -75,7 +81,7 @@ class SchemaContractTest {
 
     @Test
     void shouldHaveATopicForEveryContractRecord() {
-        assertEquals(9, Topics.ALL.size());
+        assertEquals(10, Topics.ALL.size());
         samples().forEach(sample -> assertTrue(
                 Topics.ALL.stream().anyMatch(t -> t.valueType().equals(sample.getClass())),
                 () -> "no topic carries " + sample.getClass().getSimpleName()));
