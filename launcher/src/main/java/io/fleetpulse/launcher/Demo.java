@@ -451,7 +451,7 @@ public final class Demo {
         return bytes / (1024.0 * 1024.0);
     }
 
-    private static void deleteRecursively(Path path) throws IOException {
+    static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path)) {
             return;
         }

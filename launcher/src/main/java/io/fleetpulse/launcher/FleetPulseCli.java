@@ -34,12 +34,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fleetpulse}: one subcommand per service, plus simulate, demo, topics and notifications. */
+/** {@code fleetpulse}: one subcommand per service, plus simulate, demo, topics, notifications and bench. */
 @Command(name = "fleetpulse", mixinStandardHelpOptions = true, version = "FleetPulse 0.1.0",
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
                 FleetPulseCli.NotificationsCommand.class, FleetPulseCli.ConfigReferenceCommand.class,
-                CommandLine.HelpCommand.class})
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -466,7 +466,7 @@ public final class FleetPulseCli implements Callable<Integer> {
         return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
-    private static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
+    static CommandLine.ParameterException invalid(CommandLine.Model.CommandSpec spec, String option, String problem) {
         return new CommandLine.ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': " + problem);
     }
 }
