@@ -24,7 +24,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -39,7 +43,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * lifted to 10 000/s per receiver; retries, budgets and in-flight bounds at their defaults) and three
  * {@link BenchReceiver}s on loopback for Slack, PagerDuty and a webhook. It produces {@code alerts} events at
  * {@code rate} per second, alternately the FIRING and the RESOLVED of {@code alerts / 2} alerts, notes when each was
- * handed to the producer, and recovers the faulty receiver once the first half is produced. It then waits, up to
+ * handed to the producer, and recovers the faulty receiver after the first half ({@link #recoverAfterHalf}). It then waits, up to
  * {@code timeout}, until every receiver has accepted every transition and alerting has nothing in flight.
  */
 final class AlertingBench {
@@ -88,11 +92,18 @@ final class AlertingBench {
             out.printf("Alerting ready (ops on :%d); producing %d alert events at %.0f/s, fault: %s%n", opsPort,
                     options.alerts(), options.ratePerSecond(), options.fault() == null ? "none" : options.fault());
 
-            Map<String, Long> producedAt = new LinkedHashMap<>();
+            Map<String, Long> producedAt = new ConcurrentHashMap<>();
             long started = System.nanoTime();
-            produce(kafka, producedAt, receivers, started);
-            long produced = System.nanoTime();
-            boolean settled = awaitDeliveries(alerting, receivers, producedAt, started);
+            ScheduledExecutorService watcher = recoverAfterHalf(receivers, producedAt, started);
+            boolean settled;
+            long produced;
+            try {
+                produce(kafka, producedAt, receivers, started);
+                produced = System.nanoTime();
+                settled = awaitDeliveries(alerting, receivers, producedAt, started);
+            } finally {
+                watcher.shutdownNow();
+            }
             double seconds = (System.nanoTime() - started) / 1e9;
             if (!settled) {
                 out.printf("Timed out after %d s waiting for the rest; what is missing counts as lost%n",
@@ -135,10 +146,10 @@ final class AlertingBench {
 
     /**
      * Paced sends; the produce time noted per transition is when the event was handed to the producer, so broker
-     * append and consumer fetch are in the figures. The faulty receiver recovers after the first half.
+     * append and consumer fetch are in the figures.
      */
     private void produce(EmbeddedKafka kafka, Map<String, Long> producedAt, Map<Kind, BenchReceiver> receivers,
-                         long started) throws IOException {
+                         long started) {
         Map<String, Object> props = new LinkedHashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -155,10 +166,6 @@ final class AlertingBench {
                 while ((now = System.nanoTime()) < due) {
                     LockSupport.parkNanos(due - now);
                 }
-                if (i == options.alerts() / 2 && options.fault() != null && options.fault().mode() != Fault.Mode.SLOW) {
-                    receivers.get(options.fault().receiver()).recover();
-                    out.printf("  t=%5.1fs  half produced: %s recovered%n", (now - started) / 1e9, options.fault().receiver().id);
-                }
                 AlertEvent event = event(i, base);
                 producedAt.put(transition(event), System.nanoTime());
                 producer.send(new ProducerRecord<>(Topics.ALERTS.name(), event.getFingerprint(), event), (meta, e) -> {
@@ -174,9 +181,42 @@ final class AlertingBench {
             }
             producer.flush();
         }
-        if (options.alerts() == 1 && options.fault() != null && options.fault().mode() != Fault.Mode.SLOW) {
-            receivers.get(options.fault().receiver()).recover(); // one event: "half" is after it
+    }
+
+    /**
+     * Ends an {@code errors} or {@code down} fault after the first half of the run: once half of the events are
+     * produced and every other receiver has accepted half of them. Going by the healthy receivers, not by the clock,
+     * the faulty one is faulty while that half reaches it, however far behind production the pipeline runs on a
+     * loaded machine (by the clock alone, a lagging pipeline would reach it only after it recovered).
+     */
+    private ScheduledExecutorService recoverAfterHalf(Map<Kind, BenchReceiver> receivers, Map<String, Long> producedAt,
+                                                      long started) {
+        ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-fault-watcher");
+            t.setDaemon(true);
+            return t;
+        });
+        Fault fault = options.fault();
+        if (fault == null || fault.mode() == Fault.Mode.SLOW) {
+            return watcher;
         }
+        int half = (options.alerts() + 1) / 2;
+        AtomicBoolean recovered = new AtomicBoolean();
+        watcher.scheduleWithFixedDelay(() -> {
+            boolean othersHaveHalf = receivers.values().stream().filter(r -> r.kind() != fault.receiver())
+                    .allMatch(r -> r.acceptedWithPrefix(FINGERPRINT_PREFIX) >= half);
+            if (!recovered.get() && producedAt.size() >= half && othersHaveHalf) {
+                try {
+                    receivers.get(fault.receiver()).recover();
+                    recovered.set(true);
+                    out.printf("  t=%5.1fs  first half delivered to the others: %s recovers%n",
+                            (System.nanoTime() - started) / 1e9, fault.receiver().id);
+                } catch (IOException | RuntimeException e) {
+                    out.println("  could not end the fault (tried again): " + e);
+                }
+            }
+        }, 10, 10, TimeUnit.MILLISECONDS);
+        return watcher;
     }
 
     /** Waits until every receiver has every transition and nothing is in flight, or the timeout. */

@@ -30,9 +30,9 @@ final class BenchCommand implements Callable<Integer> {
                             + " --alerts events to fleet.alerts (alternately the FIRING and the RESOLVED of --alerts/2"
                             + " alerts) at --rate per second and measures, per receiver, from an event handed to the"
                             + " producer to the receiver getting the request it accepts.",
-                    "%n--fault RECEIVER:MODE makes one receiver misbehave: errors = HTTP 500 while the first half is"
-                            + " produced, down = connection refused while the first half is produced, slow = every"
-                            + " answer 5 s late. The run waits (up to --timeout after the last event) until every"
+                    "%n--fault RECEIVER:MODE makes one receiver misbehave: errors = HTTP 500 and down = connection"
+                            + " refused for the first half of the run (until half of the events are produced and the"
+                            + " other receivers have accepted that many), slow = every answer 5 s late. The run waits (up to --timeout after the last event) until every"
                             + " receiver has every transition and nothing is in flight.",
                     "%nWrites --json with alerts, delivered, lost, duplicates, delivery_p50_ms, delivery_p99_ms and"
                             + " <receiver>_delivery_p99_ms. Exit 0 when nothing was lost or duplicated, 1 otherwise.%n"})

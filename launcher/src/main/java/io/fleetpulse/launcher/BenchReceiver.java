@@ -61,7 +61,7 @@ final class BenchReceiver implements AutoCloseable {
     record Fault(Kind receiver, Mode mode) {
 
         enum Mode {
-            /** HTTP 500 until recovered (the first half of the run). */
+            /** HTTP 500 until recovered (after the first half of the run). */
             ERRORS,
             /** Every answer five seconds late, the whole run. */
             SLOW,
@@ -223,6 +223,11 @@ final class BenchReceiver implements AutoCloseable {
     /** When the first accepted request for {@code transition} arrived (nanoTime), if one did. */
     Long acceptedAt(String transition) {
         return firstAccepted.get(transition);
+    }
+
+    /** How many transitions of fingerprints starting with {@code prefix} it has accepted. */
+    long acceptedWithPrefix(String prefix) {
+        return firstAccepted.keySet().stream().filter(t -> t.startsWith(prefix)).count();
     }
 
     /** Transitions accepted more than once, and how many times. */

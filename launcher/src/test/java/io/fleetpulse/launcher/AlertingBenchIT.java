@@ -43,7 +43,7 @@ class AlertingBenchIT {
     void shouldLoseNothingWhenPagerDutyAnswers500ForTheFirstHalf(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
 
-        CliRun run = CliRun.execute("bench", "alerting", "--alerts", "20", "--rate", "4", "--fault", "pagerduty:errors",
+        CliRun run = CliRun.execute("bench", "alerting", "--alerts", "20", "--rate", "10", "--fault", "pagerduty:errors",
                 "--timeout", "60s", "--json", json.toString());
 
         JsonNode figures = new ObjectMapper().readTree(json.toFile());
