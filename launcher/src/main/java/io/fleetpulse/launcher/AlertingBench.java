@@ -236,6 +236,10 @@ final class AlertingBench {
             if (now > deadline) {
                 return false;
             }
+            if (alerting.failure().toCompletableFuture().isDone()) {
+                out.println("  alerting failed (see the log); what is missing counts as lost");
+                return false;
+            }
             if (now >= nextProgress) {
                 out.printf("  t=%5.1fs  waiting  %s  in flight %s%n", (now - started) / 1e9,
                         received(receivers, producedAt), inFlight);
