@@ -34,7 +34,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fleetpulse}: one subcommand per service, plus simulate, demo, topics and notifications. */
+/** {@code fleetpulse}: one subcommand per service, plus simulate, demo, topics, notifications and bench. */
 @Command(name = "fleetpulse", mixinStandardHelpOptions = true, version = "FleetPulse 0.1.0",
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
