@@ -6,6 +6,7 @@ import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.Evidence;
+import io.fleetpulse.events.HealthScore;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -61,7 +62,38 @@ final class CopyRows {
     static final Format<DeadLetter> DEAD_LETTERS = new Format<>(DeadLetter.class, DEAD_LETTER_COLUMNS,
             CopyRows::invalidDeadLetter, CopyRows::appendDeadLetter);
 
+    /** Columns of {@code target_health}, in the order {@link #appendHealth} writes. */
+    static final List<String> HEALTH_COLUMNS = List.of("target_id", "window_start", "window_end", "score", "status",
+            "failing_checks", "reasons");
+
+    static final Format<HealthScore> HEALTH_SCORES = new Format<>(HealthScore.class, HEALTH_COLUMNS,
+            CopyRows::invalidHealth, CopyRows::appendHealth);
+
     private CopyRows() {
+    }
+
+    static Optional<String> invalidHealth(HealthScore h) {
+        if (h.getTargetId().isBlank()) {
+            return Optional.of("targetId is empty");
+        }
+        Optional<String> lists = java.util.stream.Stream.concat(
+                        h.getFailingChecks().stream().map(c -> text("failingChecks", c)),
+                        h.getReasons().stream().map(r -> text("reasons", r)))
+                .flatMap(Optional::stream).findFirst();
+        return firstProblem(lists, text("targetId", h.getTargetId()), time("windowStart", h.getWindowStart()),
+                time("windowEnd", h.getWindowEnd()));
+    }
+
+    static void appendHealth(StringBuilder out, long seq, HealthScore h) {
+        out.append(seq);
+        text(out, h.getTargetId());
+        time(out, h.getWindowStart());
+        time(out, h.getWindowEnd());
+        number(out, h.getScore());
+        text(out, h.getStatus().name());
+        text(out, json(h.getFailingChecks()));
+        text(out, json(h.getReasons()));
+        out.append('\n');
     }
 
     static Optional<String> invalidNotification(NotificationRecord n) {
@@ -257,11 +289,16 @@ final class CopyRows {
     }
 
     static String labelsJson(Map<String, String> labels) {
+        // Sorted, so the same labels always give the same text and a replay is seen as "unchanged".
+        return json(new TreeMap<>(labels));
+    }
+
+    /** Strings, lists and maps of strings as JSON text (a jsonb column). */
+    private static String json(Object value) {
         try {
-            // Sorted, so the same labels always give the same text and a replay is seen as "unchanged".
-            return JSON.writeValueAsString(new TreeMap<>(labels));
+            return JSON.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings always serialises", e);
+            throw new IllegalStateException("strings, lists and maps of strings always serialise", e);
         }
     }
 

@@ -28,7 +28,10 @@ public enum PartitionedTable {
             CopyRows.NOTIFICATIONS, List.of("notification_id", "attempt", "outcome", "decided_at")),
     /** Every service's dead letters (fleet.dlq); the sink never dead-letters a record of this topic again. */
     DEAD_LETTER("dead_letter", "failed_at", Granularity.MONTHLY, Topics.DLQ.name(),
-            CopyRows.DEAD_LETTERS, List.of("service", "source_topic", "source_partition", "source_offset", "failed_at"));
+            CopyRows.DEAD_LETTERS, List.of("service", "source_topic", "source_partition", "source_offset", "failed_at")),
+    /** The history of fleet.health: the latest score of each target per scoring window. */
+    TARGET_HEALTH("target_health", "window_start", Granularity.DAILY, Topics.HEALTH.name(),
+            CopyRows.HEALTH_SCORES, List.of("target_id", "window_start"));
 
     private final String parent;
     private final String column;

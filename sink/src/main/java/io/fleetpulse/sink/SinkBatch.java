@@ -26,6 +26,10 @@ final class SinkBatch {
     static final String STORED = "stored";
     static final String DEAD_LETTERED = "dead-lettered";
     static final String UNSTORABLE = "unstorable";
+    /** A tombstone of a compacted topic: moved past, nothing written. */
+    static final String TOMBSTONE = "tombstone";
+    private static final java.util.Set<String> COMPACTED = Topics.ALL.stream().filter(t -> t.compacted())
+            .map(t -> t.name()).collect(java.util.stream.Collectors.toUnmodifiableSet());
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SinkBatch.class);
 
     /** Each table's topic's value deserializer (they are stateless, so shared). */
@@ -58,7 +62,12 @@ final class SinkBatch {
         nextOffsets.merge(new TopicPartition(record.topic(), record.partition()), record.offset() + 1, Math::max);
         String topic = record.topic();
         if (record.value() == null) {
-            deadLetter(record, DeadLetters.INVALID, "null value (tombstone) on a topic of immutable records", now);
+            if (COMPACTED.contains(topic)) {
+                // A compacted topic's tombstone only says "no current value any more"; the table keeps history.
+                count(topic, TOMBSTONE);
+            } else {
+                deadLetter(record, DeadLetters.INVALID, "null value (tombstone) on a topic of immutable records", now);
+            }
             return;
         }
         PartitionedTable table = PartitionedTable.forTopic(topic)

@@ -67,6 +67,19 @@ class SinkBatchTest {
     }
 
     @Test
+    void shouldMovePastTombstonesOfACompactedTopicWithoutWritingOrDeadLetteringThem() {
+        String health = Topics.HEALTH.name();
+        SinkBatch batch = SinkBatch.decode(List.of(
+                record(health, 0, 7, null),
+                record(health, 0, 8, Topics.HEALTH.valueSerde().serializer().serialize(health, Records.health("a", T, 90)))), T);
+        assertEquals(List.of(), batch.deadLetters());
+        assertEquals(1, batch.rows().size());
+        assertEquals(PartitionedTable.TARGET_HEALTH, batch.rows().get(0).table());
+        assertEquals(Map.of(health, Map.of(SinkBatch.TOMBSTONE, 1L, SinkBatch.STORED, 1L)), batch.outcomes());
+        assertEquals(Map.of(new TopicPartition(health, 0), 9L), batch.nextOffsets());
+    }
+
+    @Test
     void shouldDeadLetterAnAggregateSentToTheAlertTopic() {
         byte[] window = Topics.AGGREGATES_1M.valueSerde().serializer().serialize(AGG, Records.window("a", T, 2));
         SinkBatch batch = SinkBatch.decode(List.of(record(ALERTS, 0, 0, window)), T);

@@ -200,6 +200,37 @@ class SinkIT {
     }
 
     @Test
+    void shouldKeepTheLatestHealthScoreOfEachTargetPerWindowInTargetHealth() {
+        Instant window = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        Instant before = window.minus(Duration.ofMinutes(1));
+        String bootstrap = kafka.bootstrapServers();
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-a", Records.health("health-a", before, 95));
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-a", Records.health("health-a", window, 70));
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-a", Records.health("health-a", window, 40)); // a rescore
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-gone", Records.health("health-gone", window, 99));
+        TopicProbe.sendRaw(bootstrap, Topics.HEALTH.name(), "health-gone".getBytes(StandardCharsets.UTF_8), null);
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        List<Map<String, Object>> rows = db.withHandle(h -> h.createQuery("SELECT window_start, score, status,"
+                + " failing_checks->>0 AS first_failing, tableoid::regclass::text AS p FROM target_health"
+                + " WHERE target_id = 'health-a' ORDER BY window_start").mapToMap().list());
+        assertEquals(2, rows.size(), "one row per window: " + rows);
+        assertEquals(95.0, rows.get(0).get("score"));
+        assertEquals(40.0, rows.get(1).get("score"), "the rescore of a window replaces it");
+        assertEquals("DEGRADED", rows.get(1).get("status"));
+        assertEquals("http", rows.get(1).get("first_failing"));
+        assertEquals("target_health_p" + DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC).format(window),
+                rows.get(1).get("p"), "a daily partition");
+        assertEquals(1L, (long) db.withHandle(h -> h.createQuery("SELECT count(*) FROM target_health"
+                + " WHERE target_id = 'health-gone'").mapTo(Long.class).one()), "a tombstone keeps the history");
+        assertTrue(sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", Topics.HEALTH.name())
+                .tag("outcome", SinkBatch.TOMBSTONE).counter().count() >= 1);
+        assertEquals(0, awaitDeadLetters(l -> l.getSourceTopic().equals(Topics.HEALTH.name()), 0).size(),
+                "tombstones of a compacted topic are no dead letters");
+    }
+
+    @Test
     void shouldKeepTheNotificationAuditAndEveryDeadLetterInTheirTables() {
         Instant decided = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         NotificationRecord throttled = NotificationRecord.newBuilder()
