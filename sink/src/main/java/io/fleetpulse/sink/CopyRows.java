@@ -7,6 +7,7 @@ import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.HealthScore;
+import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -69,7 +70,44 @@ final class CopyRows {
     static final Format<HealthScore> HEALTH_SCORES = new Format<>(HealthScore.class, HEALTH_COLUMNS,
             CopyRows::invalidHealth, CopyRows::appendHealth);
 
+    /** Columns of {@code targets} written from a record (not removed_at), in the order {@link #appendTarget} writes. */
+    static final List<String> TARGET_COLUMNS = List.of("target_id", "health_url", "metrics_url", "group_name", "labels",
+            "check_interval_ms", "metrics_interval_ms", "timeout_ms", "critical_checks", "absence_timeout_ms",
+            "updated_at");
+
+    static final Format<Target> TARGETS = new Format<>(Target.class, TARGET_COLUMNS, CopyRows::invalidTarget,
+            CopyRows::appendTarget);
+
     private CopyRows() {
+    }
+
+    static Optional<String> invalidTarget(Target t) {
+        if (t.getTargetId().isBlank()) {
+            return Optional.of("targetId is empty");
+        }
+        Optional<String> labels = t.getLabels().entrySet().stream()
+                .map(l -> text("labels key", l.getKey()).or(() -> text("labels[" + l.getKey() + "]", l.getValue())))
+                .flatMap(Optional::stream).findFirst();
+        Optional<String> critical = t.getCriticalChecks().stream().map(c -> text("criticalChecks", c))
+                .flatMap(Optional::stream).findFirst();
+        return firstProblem(labels, critical, text("targetId", t.getTargetId()), text("healthUrl", t.getHealthUrl()),
+                text("metricsUrl", t.getMetricsUrl()), text("group", t.getGroup()), time("updatedAt", t.getUpdatedAt()));
+    }
+
+    static void appendTarget(StringBuilder out, long seq, Target t) {
+        out.append(seq);
+        text(out, t.getTargetId());
+        text(out, t.getHealthUrl());
+        text(out, t.getMetricsUrl());
+        text(out, t.getGroup());
+        text(out, labelsJson(t.getLabels()));
+        number(out, t.getCheckIntervalMs());
+        number(out, t.getMetricsIntervalMs());
+        number(out, t.getTimeoutMs());
+        text(out, json(t.getCriticalChecks()));
+        number(out, t.getAbsenceTimeoutMs());
+        time(out, t.getUpdatedAt());
+        out.append('\n');
     }
 
     static Optional<String> invalidHealth(HealthScore h) {

@@ -48,6 +48,22 @@ final class Records {
                 .build();
     }
 
+    static io.fleetpulse.events.Target target(String target, String group, Instant updatedAt) {
+        return io.fleetpulse.events.Target.newBuilder()
+                .setTargetId(target)
+                .setHealthUrl("http://" + target + ":8080/health")
+                .setMetricsUrl(null)
+                .setGroup(group)
+                .setLabels(Map.of("zone", "eu-1"))
+                .setCheckIntervalMs(10_000)
+                .setMetricsIntervalMs(null)
+                .setTimeoutMs(2_000)
+                .setCriticalChecks(java.util.List.of("db"))
+                .setAbsenceTimeoutMs(60_000)
+                .setUpdatedAt(updatedAt)
+                .build();
+    }
+
     static AlertEvent alert(String fingerprint, String target, AlertState state, Instant occurredAt) {
         return AlertEvent.newBuilder()
                 .setFingerprint(fingerprint)

@@ -231,6 +231,37 @@ class SinkIT {
     }
 
     @Test
+    void shouldKeepEveryTargetVersionAndMarkDecommissionedTargetsRemoved() {
+        Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS).minus(Duration.ofHours(1));
+        String bootstrap = kafka.bootstrapServers();
+        byte[] goneKey = "inv-gone".getBytes(StandardCharsets.UTF_8);
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-a", Records.target("inv-a", "web", t0));
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-a", Records.target("inv-a", "api", t0.plusSeconds(60)));
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-gone", Records.target("inv-gone", "web", t0));
+        TopicProbe.sendRaw(bootstrap, Topics.TARGETS.name(), goneKey, null);
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-back", Records.target("inv-back", "web", t0));
+        TopicProbe.sendRaw(bootstrap, Topics.TARGETS.name(), "inv-back".getBytes(StandardCharsets.UTF_8), null);
+
+        startSink(Map.of());
+        awaitCaughtUp();
+        // Back after its removal: a version newer than the tombstone is current again.
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-back", Records.target("inv-back", "db", Instant.now().plusSeconds(5)));
+        awaitCaughtUp();
+        assertEquals(List.of("api", "web"), db.withHandle(h -> h.createQuery("SELECT group_name FROM targets"
+                + " WHERE target_id = 'inv-a' ORDER BY group_name").mapTo(String.class).list()), "every version");
+        Map<String, String> current = db.withHandle(h -> h.createQuery("SELECT target_id, group_name FROM current_targets"
+                + " WHERE target_id LIKE 'inv-%'").map((rs, ctx) -> Map.entry(rs.getString(1), rs.getString(2))).list())
+                .stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        assertEquals(Map.of("inv-a", "api", "inv-back", "db"), current);
+        Map<String, Object> gone = db.withHandle(h -> h.createQuery("SELECT labels->>'zone' AS zone,"
+                + " critical_checks->>0 AS critical, removed_at FROM targets WHERE target_id = 'inv-gone'").mapToMap().one());
+        assertEquals("eu-1", gone.get("zone"));
+        assertEquals("db", gone.get("critical"));
+        assertTrue(gone.get("removed_at") != null, "the tombstone set removed_at and kept the row");
+        assertEquals(0, awaitDeadLetters(l -> l.getSourceTopic().equals(Topics.TARGETS.name()), 0).size());
+    }
+
+    @Test
     void shouldKeepTheNotificationAuditAndEveryDeadLetterInTheirTables() {
         Instant decided = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         NotificationRecord throttled = NotificationRecord.newBuilder()

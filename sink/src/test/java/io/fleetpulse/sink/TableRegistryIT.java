@@ -21,8 +21,8 @@ class TableRegistryIT {
             Jdbi db = SinkDatabase.jdbi(url, postgres.user(), postgres.password());
             for (PartitionedTable table : PartitionedTable.values()) {
                 List<String> columns = db.withHandle(h -> h.createQuery("SELECT column_name FROM information_schema.columns"
-                        + " WHERE table_name = :t AND column_name <> 'ingested_at' ORDER BY ordinal_position")
-                        .bind("t", table.parent()).mapTo(String.class).list());
+                        + " WHERE table_name = :t AND column_name NOT IN ('ingested_at', :removedAt) ORDER BY ordinal_position")
+                        .bind("t", table.parent()).bind("removedAt", PartitionedTable.REMOVED_AT).mapTo(String.class).list());
                 assertEquals(table.format().columns(), columns, table.parent());
                 List<String> key = db.withHandle(h -> h.createQuery("SELECT a.attname FROM pg_index i"
                         + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
