@@ -85,12 +85,7 @@ final class CopyRows {
         if (t.getTargetId().isBlank()) {
             return Optional.of("targetId is empty");
         }
-        Optional<String> labels = t.getLabels().entrySet().stream()
-                .map(l -> text("labels key", l.getKey()).or(() -> text("labels[" + l.getKey() + "]", l.getValue())))
-                .flatMap(Optional::stream).findFirst();
-        Optional<String> critical = t.getCriticalChecks().stream().map(c -> text("criticalChecks", c))
-                .flatMap(Optional::stream).findFirst();
-        return firstProblem(labels, critical, text("targetId", t.getTargetId()), text("healthUrl", t.getHealthUrl()),
+        return firstProblem(labels(t.getLabels()), texts("criticalChecks", t.getCriticalChecks()), text("targetId", t.getTargetId()), text("healthUrl", t.getHealthUrl()),
                 text("metricsUrl", t.getMetricsUrl()), text("group", t.getGroup()), time("updatedAt", t.getUpdatedAt()));
     }
 
@@ -114,11 +109,8 @@ final class CopyRows {
         if (h.getTargetId().isBlank()) {
             return Optional.of("targetId is empty");
         }
-        Optional<String> lists = java.util.stream.Stream.concat(
-                        h.getFailingChecks().stream().map(c -> text("failingChecks", c)),
-                        h.getReasons().stream().map(r -> text("reasons", r)))
-                .flatMap(Optional::stream).findFirst();
-        return firstProblem(lists, text("targetId", h.getTargetId()), time("windowStart", h.getWindowStart()),
+        return firstProblem(texts("failingChecks", h.getFailingChecks()), texts("reasons", h.getReasons()),
+                text("targetId", h.getTargetId()), time("windowStart", h.getWindowStart()),
                 time("windowEnd", h.getWindowEnd()));
     }
 
@@ -261,10 +253,7 @@ final class CopyRows {
             return Optional.of("fingerprint is empty");
         }
         Evidence e = alert.getEvidence();
-        Optional<String> labels = alert.getLabels().entrySet().stream()
-                .map(l -> text("labels key", l.getKey()).or(() -> text("labels[" + l.getKey() + "]", l.getValue())))
-                .flatMap(Optional::stream).findFirst();
-        return firstProblem(labels,
+        return firstProblem(labels(alert.getLabels()),
                 text("fingerprint", alert.getFingerprint()),
                 text("ruleId", alert.getRuleId()),
                 text("targetId", alert.getTargetId()),
@@ -386,6 +375,18 @@ final class CopyRows {
             return Optional.of(field + " contains a NUL character, which PostgreSQL text cannot hold");
         }
         return Optional.empty();
+    }
+
+    /** The first key or value of {@code labels} PostgreSQL text cannot hold. */
+    private static Optional<String> labels(Map<String, String> labels) {
+        return labels.entrySet().stream()
+                .map(l -> text("labels key", l.getKey()).or(() -> text("labels[" + l.getKey() + "]", l.getValue())))
+                .flatMap(Optional::stream).findFirst();
+    }
+
+    /** The first of {@code values} PostgreSQL text cannot hold. */
+    private static Optional<String> texts(String field, List<String> values) {
+        return values.stream().map(v -> text(field, v)).flatMap(Optional::stream).findFirst();
     }
 
     private static Optional<String> time(String field, Instant value) {
