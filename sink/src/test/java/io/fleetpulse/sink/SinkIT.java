@@ -654,6 +654,8 @@ class SinkIT {
                 "sink.group.id", group,
                 "sink.poll.timeout", "100ms",
                 "sink.retry.backoff.max", "400ms"));
+        // Short, so each start does not create ten years of empty monthly targets partitions.
+        values.put("sink.retention.targets", "60d");
         values.putAll(overrides);
         return Settings.of(values, SinkService.KEYS);
     }
