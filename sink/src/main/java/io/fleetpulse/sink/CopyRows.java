@@ -6,6 +6,8 @@ import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.DeadLetter;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.Evidence;
+import io.fleetpulse.events.HealthScore;
+import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -61,7 +63,67 @@ final class CopyRows {
     static final Format<DeadLetter> DEAD_LETTERS = new Format<>(DeadLetter.class, DEAD_LETTER_COLUMNS,
             CopyRows::invalidDeadLetter, CopyRows::appendDeadLetter);
 
+    /** Columns of {@code target_health}, in the order {@link #appendHealth} writes. */
+    static final List<String> HEALTH_COLUMNS = List.of("target_id", "window_start", "window_end", "score", "status",
+            "failing_checks", "reasons");
+
+    static final Format<HealthScore> HEALTH_SCORES = new Format<>(HealthScore.class, HEALTH_COLUMNS,
+            CopyRows::invalidHealth, CopyRows::appendHealth);
+
+    /** Columns of {@code targets} written from a record (not removed_at), in the order {@link #appendTarget} writes. */
+    static final List<String> TARGET_COLUMNS = List.of("target_id", "health_url", "metrics_url", "group_name", "labels",
+            "check_interval_ms", "metrics_interval_ms", "timeout_ms", "critical_checks", "absence_timeout_ms",
+            "updated_at");
+
+    static final Format<Target> TARGETS = new Format<>(Target.class, TARGET_COLUMNS, CopyRows::invalidTarget,
+            CopyRows::appendTarget);
+
     private CopyRows() {
+    }
+
+    static Optional<String> invalidTarget(Target t) {
+        if (t.getTargetId().isBlank()) {
+            return Optional.of("targetId is empty");
+        }
+        return firstProblem(labels(t.getLabels()), texts("criticalChecks", t.getCriticalChecks()), text("targetId", t.getTargetId()), text("healthUrl", t.getHealthUrl()),
+                text("metricsUrl", t.getMetricsUrl()), text("group", t.getGroup()), time("updatedAt", t.getUpdatedAt()));
+    }
+
+    static void appendTarget(StringBuilder out, long seq, Target t) {
+        out.append(seq);
+        text(out, t.getTargetId());
+        text(out, t.getHealthUrl());
+        text(out, t.getMetricsUrl());
+        text(out, t.getGroup());
+        text(out, labelsJson(t.getLabels()));
+        number(out, t.getCheckIntervalMs());
+        number(out, t.getMetricsIntervalMs());
+        number(out, t.getTimeoutMs());
+        text(out, json(t.getCriticalChecks()));
+        number(out, t.getAbsenceTimeoutMs());
+        time(out, t.getUpdatedAt());
+        out.append('\n');
+    }
+
+    static Optional<String> invalidHealth(HealthScore h) {
+        if (h.getTargetId().isBlank()) {
+            return Optional.of("targetId is empty");
+        }
+        return firstProblem(texts("failingChecks", h.getFailingChecks()), texts("reasons", h.getReasons()),
+                text("targetId", h.getTargetId()), time("windowStart", h.getWindowStart()),
+                time("windowEnd", h.getWindowEnd()));
+    }
+
+    static void appendHealth(StringBuilder out, long seq, HealthScore h) {
+        out.append(seq);
+        text(out, h.getTargetId());
+        time(out, h.getWindowStart());
+        time(out, h.getWindowEnd());
+        number(out, h.getScore());
+        text(out, h.getStatus().name());
+        text(out, json(h.getFailingChecks()));
+        text(out, json(h.getReasons()));
+        out.append('\n');
     }
 
     static Optional<String> invalidNotification(NotificationRecord n) {
@@ -191,10 +253,7 @@ final class CopyRows {
             return Optional.of("fingerprint is empty");
         }
         Evidence e = alert.getEvidence();
-        Optional<String> labels = alert.getLabels().entrySet().stream()
-                .map(l -> text("labels key", l.getKey()).or(() -> text("labels[" + l.getKey() + "]", l.getValue())))
-                .flatMap(Optional::stream).findFirst();
-        return firstProblem(labels,
+        return firstProblem(labels(alert.getLabels()),
                 text("fingerprint", alert.getFingerprint()),
                 text("ruleId", alert.getRuleId()),
                 text("targetId", alert.getTargetId()),
@@ -257,11 +316,16 @@ final class CopyRows {
     }
 
     static String labelsJson(Map<String, String> labels) {
+        // Sorted, so the same labels always give the same text and a replay is seen as "unchanged".
+        return json(new TreeMap<>(labels));
+    }
+
+    /** Strings, lists and maps of strings as JSON text (a jsonb column). */
+    private static String json(Object value) {
         try {
-            // Sorted, so the same labels always give the same text and a replay is seen as "unchanged".
-            return JSON.writeValueAsString(new TreeMap<>(labels));
+            return JSON.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings always serialises", e);
+            throw new IllegalStateException("strings, lists and maps of strings always serialise", e);
         }
     }
 
@@ -311,6 +375,18 @@ final class CopyRows {
             return Optional.of(field + " contains a NUL character, which PostgreSQL text cannot hold");
         }
         return Optional.empty();
+    }
+
+    /** The first key or value of {@code labels} PostgreSQL text cannot hold. */
+    private static Optional<String> labels(Map<String, String> labels) {
+        return labels.entrySet().stream()
+                .map(l -> text("labels key", l.getKey()).or(() -> text("labels[" + l.getKey() + "]", l.getValue())))
+                .flatMap(Optional::stream).findFirst();
+    }
+
+    /** The first of {@code values} PostgreSQL text cannot hold. */
+    private static Optional<String> texts(String field, List<String> values) {
+        return values.stream().map(v -> text(field, v)).flatMap(Optional::stream).findFirst();
     }
 
     private static Optional<String> time(String field, Instant value) {

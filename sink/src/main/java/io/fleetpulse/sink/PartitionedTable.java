@@ -28,7 +28,16 @@ public enum PartitionedTable {
             CopyRows.NOTIFICATIONS, List.of("notification_id", "attempt", "outcome", "decided_at")),
     /** Every service's dead letters (fleet.dlq); the sink never dead-letters a record of this topic again. */
     DEAD_LETTER("dead_letter", "failed_at", Granularity.MONTHLY, Topics.DLQ.name(),
-            CopyRows.DEAD_LETTERS, List.of("service", "source_topic", "source_partition", "source_offset", "failed_at"));
+            CopyRows.DEAD_LETTERS, List.of("service", "source_topic", "source_partition", "source_offset", "failed_at")),
+    /** The history of fleet.health: the latest score of each target per scoring window. */
+    TARGET_HEALTH("target_health", "window_start", Granularity.DAILY, Topics.HEALTH.name(),
+            CopyRows.HEALTH_SCORES, List.of("target_id", "window_start")),
+    /** The inventory's history (fleet.targets): one row per target version; a tombstone sets removed_at. */
+    TARGETS("targets", "updated_at", Granularity.MONTHLY, Topics.TARGETS.name(), CopyRows.TARGETS,
+            List.of("target_id", "updated_at"));
+
+    /** The column a tombstone of {@link #TARGETS} sets; no record writes it, so it is not among the format's. */
+    static final String REMOVED_AT = "removed_at";
 
     private final String parent;
     private final String column;
@@ -54,6 +63,14 @@ public enum PartitionedTable {
     /** The table written from {@code topic}, if any. */
     static Optional<PartitionedTable> forTopic(String topic) {
         return Arrays.stream(values()).filter(t -> t.topic.equals(topic)).findFirst();
+    }
+
+    /**
+     * True if a tombstone of its topic marks the key's rows removed ({@link #REMOVED_AT}) instead of being
+     * skipped; such a table's first natural-key column is the record key.
+     */
+    boolean recordsRemovals() {
+        return this == TARGETS;
     }
 
     /** The topic its rows come from. */

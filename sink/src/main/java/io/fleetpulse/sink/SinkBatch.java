@@ -26,6 +26,10 @@ final class SinkBatch {
     static final String STORED = "stored";
     static final String DEAD_LETTERED = "dead-lettered";
     static final String UNSTORABLE = "unstorable";
+    /** A tombstone of a compacted topic: moved past, nothing written. */
+    static final String TOMBSTONE = "tombstone";
+    private static final java.util.Set<String> COMPACTED = Topics.ALL.stream().filter(t -> t.compacted())
+            .map(t -> t.name()).collect(java.util.stream.Collectors.toUnmodifiableSet());
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SinkBatch.class);
 
     /** Each table's topic's value deserializer (they are stateless, so shared). */
@@ -35,6 +39,7 @@ final class SinkBatch {
     static final String REJECTED = "rejected";
 
     private final List<Row> rows = new ArrayList<>();
+    private final List<Removal> removals = new ArrayList<>();
     private final Map<PartitionedTable, Integer> perTable = new java.util.EnumMap<>(PartitionedTable.class);
     private int records;
     private final Map<TopicPartition, Long> nextOffsets = new LinkedHashMap<>();
@@ -58,7 +63,18 @@ final class SinkBatch {
         nextOffsets.merge(new TopicPartition(record.topic(), record.partition()), record.offset() + 1, Math::max);
         String topic = record.topic();
         if (record.value() == null) {
-            deadLetter(record, DeadLetters.INVALID, "null value (tombstone) on a topic of immutable records", now);
+            java.util.Optional<PartitionedTable> removing = PartitionedTable.forTopic(topic)
+                    .filter(PartitionedTable::recordsRemovals);
+            if (removing.isPresent() && record.key() != null) {
+                removals.add(new Removal(removing.get(), new String(record.key(), java.nio.charset.StandardCharsets.UTF_8),
+                        Instant.ofEpochMilli(record.timestamp())));
+                count(topic, TOMBSTONE);
+            } else if (removing.isEmpty() && COMPACTED.contains(topic)) {
+                // A compacted topic's tombstone only says "no current value any more"; the table keeps history.
+                count(topic, TOMBSTONE);
+            } else {
+                deadLetter(record, DeadLetters.INVALID, "null value (tombstone) on a topic of immutable records", now);
+            }
             return;
         }
         PartitionedTable table = PartitionedTable.forTopic(topic)
@@ -145,6 +161,15 @@ final class SinkBatch {
     /** Every storable record as a staging row, in the order polled. */
     List<Row> rows() {
         return Collections.unmodifiableList(rows);
+    }
+
+    /** The tombstones that mark rows removed, in the order polled; written after the rows. */
+    List<Removal> removals() {
+        return Collections.unmodifiableList(removals);
+    }
+
+    /** A tombstone of {@code key} on the topic of {@code table}, at the record's timestamp. */
+    record Removal(PartitionedTable table, String key, Instant at) {
     }
 
     /** CSV rows of target_window_1m (tests). */

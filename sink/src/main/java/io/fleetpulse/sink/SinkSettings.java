@@ -16,7 +16,7 @@ import java.util.List;
 public record SinkSettings(String jdbcUrl, String user, String password, String groupId, int batchMaxRecords,
                            Duration pollTimeout, int premakeDays, Duration partitionsInterval, Duration retention1m,
                            Duration retention1h, Duration retentionAlerts, Duration retentionNotifications,
-                           Duration retentionDeadLetters, Duration retryBackoffMax, Duration connectTimeout,
+                           Duration retentionDeadLetters, Duration retentionHealth, Duration retentionTargets, Duration retryBackoffMax, Duration connectTimeout,
                            Duration socketTimeout, Duration readyTimeout, Duration partitionsLockTimeout) {
 
     public static final ConfigKey<String> JDBC_URL = ConfigKey.string("sink.jdbc.url", null,
@@ -46,6 +46,11 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
             Duration.ofDays(400), "how long notification keeps rows; whole monthly partitions older than this are dropped");
     public static final ConfigKey<Duration> RETENTION_DLQ = ConfigKey.duration("sink.retention.dlq",
             Duration.ofDays(90), "how long dead_letter keeps rows; whole monthly partitions older than this are dropped");
+    public static final ConfigKey<Duration> RETENTION_HEALTH = ConfigKey.duration("sink.retention.health",
+            Duration.ofDays(30), "how long target_health keeps rows; whole daily partitions older than this are dropped");
+    public static final ConfigKey<Duration> RETENTION_TARGETS = ConfigKey.duration("sink.retention.targets",
+            Duration.ofDays(3650), "how long targets keeps target versions, by updated_at; whole monthly partitions "
+                    + "older than this are dropped, even a target's only version, so keep it longer than targets go unedited");
     public static final ConfigKey<Duration> RETRY_BACKOFF_MAX = ConfigKey.duration("sink.retry.backoff.max",
             Duration.ofSeconds(10), "longest wait between retries of a failed batch (doubling from 100ms)");
 
@@ -67,7 +72,7 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
     /** The sink's own keys; {@link SinkService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(JDBC_URL, JDBC_USER, JDBC_PASSWORD, GROUP_ID,
             BATCH_MAX_RECORDS, POLL_TIMEOUT, PREMAKE_DAYS, PARTITIONS_INTERVAL, RETENTION_1M, RETENTION_1H, RETENTION_ALERTS,
-            RETENTION_NOTIFICATIONS, RETENTION_DLQ,
+            RETENTION_NOTIFICATIONS, RETENTION_DLQ, RETENTION_HEALTH, RETENTION_TARGETS,
             RETRY_BACKOFF_MAX, CONNECT_TIMEOUT, SOCKET_TIMEOUT, READY_TIMEOUT, PARTITIONS_LOCK_TIMEOUT);
 
     /** Monthly tables get the current month and this many after it. */
@@ -87,7 +92,7 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
                 settings.get(BATCH_MAX_RECORDS), settings.get(POLL_TIMEOUT), settings.get(PREMAKE_DAYS),
                 settings.get(PARTITIONS_INTERVAL), settings.get(RETENTION_1M), settings.get(RETENTION_1H),
                 settings.get(RETENTION_ALERTS), settings.get(RETENTION_NOTIFICATIONS), settings.get(RETENTION_DLQ),
-                settings.get(RETRY_BACKOFF_MAX), wholeSeconds(settings, CONNECT_TIMEOUT),
+                settings.get(RETENTION_HEALTH), settings.get(RETENTION_TARGETS), settings.get(RETRY_BACKOFF_MAX), wholeSeconds(settings, CONNECT_TIMEOUT),
                 wholeSeconds(settings, SOCKET_TIMEOUT), settings.get(READY_TIMEOUT), settings.get(PARTITIONS_LOCK_TIMEOUT));
     }
 
@@ -124,6 +129,8 @@ public record SinkSettings(String jdbcUrl, String user, String password, String 
                 case ALERT_EVENT -> new PartitionScheme(table, retentionAlerts, MONTHS_AHEAD);
                 case NOTIFICATION -> new PartitionScheme(table, retentionNotifications, MONTHS_AHEAD);
                 case DEAD_LETTER -> new PartitionScheme(table, retentionDeadLetters, MONTHS_AHEAD);
+                case TARGET_HEALTH -> new PartitionScheme(table, retentionHealth, premakeDays);
+                case TARGETS -> new PartitionScheme(table, retentionTargets, MONTHS_AHEAD);
             });
         }
         return List.copyOf(schemes);

@@ -67,6 +67,7 @@ final class SinkStore implements AutoCloseable {
             Map<PartitionedTable, MergeCounts> merged = new EnumMap<>(PartitionedTable.class);
             List<Rejected> rejected = new ArrayList<>();
             writeIsolating(tx, batch.rows(), false, merged, rejected);
+            markRemoved(tx, batch.removals());
             beforeCommit.accept(List.copyOf(rejected));
             tx.attach(OffsetDao.class).store(group, offsets);
             return new Written(merged, List.copyOf(rejected));
@@ -103,6 +104,21 @@ final class SinkStore implements AutoCloseable {
             int half = rows.size() / 2;
             writeIsolating(tx, rows.subList(0, half), true, merged, rejected);
             writeIsolating(tx, rows.subList(half, rows.size()), true, merged, rejected);
+        }
+    }
+
+    /**
+     * Sets removed_at on the versions each tombstone removes: those up to its time that were not removed yet, so a
+     * replay changes nothing and a version written after the tombstone (the target came back) stays current.
+     */
+    private static void markRemoved(Handle tx, List<SinkBatch.Removal> removals) {
+        for (SinkBatch.Removal removal : removals) {
+            PartitionedTable table = removal.table();
+            tx.createUpdate("UPDATE " + table.parent() + " SET " + PartitionedTable.REMOVED_AT + " = :at,"
+                            + " ingested_at = now() WHERE " + table.naturalKey().get(0) + " = :key AND " + table.column()
+                            + " <= :at AND " + PartitionedTable.REMOVED_AT + " IS NULL")
+                    .bind("at", java.time.OffsetDateTime.ofInstant(removal.at(), java.time.ZoneOffset.UTC))
+                    .bind("key", removal.key()).execute();
         }
     }
 

@@ -56,6 +56,20 @@ class CopyRowsTest {
     }
 
     @Test
+    void shouldWriteAHealthScoreWithItsListsAsJsonArrays() {
+        StringBuilder out = new StringBuilder();
+        CopyRows.appendHealth(out, 5, Records.health("srv-1", T, 62.5));
+        assertEquals("5,\"srv-1\",2026-11-23T10:15:00Z,2026-11-23T10:16:00Z,62.5,\"DEGRADED\","
+                + "\"[\"\"http\"\",\"\"tls \\\"\"expiry\\\"\"\"\"]\",\"[\"\"error rate 12% > 5%\"\"]\"\n", out.toString());
+        assertEquals(Optional.empty(), CopyRows.invalidHealth(Records.health("srv-1", T, 90)));
+        io.fleetpulse.events.HealthScore nul = Records.health("srv-1", T, 90);
+        nul.setReasons(java.util.List.of("ok", "bad\0"));
+        assertEquals(Optional.of("reasons contains a NUL character, which PostgreSQL text cannot hold"),
+                CopyRows.invalidHealth(nul));
+        assertEquals(Optional.of("targetId is empty"), CopyRows.invalidHealth(Records.health(" ", T, 90)));
+    }
+
+    @Test
     void shouldAcceptAnOrdinaryWindowAndAlert() {
         assertEquals(Optional.empty(), CopyRows.invalidWindow(Records.window("srv-1", T, 1)));
         assertEquals(Optional.empty(), CopyRows.invalidAlert(Records.alert("fp", "srv-1", AlertState.RESOLVED, T)));

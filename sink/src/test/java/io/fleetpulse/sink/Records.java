@@ -36,6 +36,34 @@ final class Records {
                 .build();
     }
 
+    static io.fleetpulse.events.HealthScore health(String target, Instant windowStart, double score) {
+        return io.fleetpulse.events.HealthScore.newBuilder()
+                .setTargetId(target)
+                .setScore(score)
+                .setStatus(score >= 80 ? io.fleetpulse.events.HealthStatus.HEALTHY : io.fleetpulse.events.HealthStatus.DEGRADED)
+                .setFailingChecks(java.util.List.of("http", "tls \"expiry\""))
+                .setReasons(java.util.List.of("error rate 12% > 5%"))
+                .setWindowStart(windowStart)
+                .setWindowEnd(windowStart.plus(Duration.ofMinutes(1)))
+                .build();
+    }
+
+    static io.fleetpulse.events.Target target(String target, String group, Instant updatedAt) {
+        return io.fleetpulse.events.Target.newBuilder()
+                .setTargetId(target)
+                .setHealthUrl("http://" + target + ":8080/health")
+                .setMetricsUrl(null)
+                .setGroup(group)
+                .setLabels(Map.of("zone", "eu-1"))
+                .setCheckIntervalMs(10_000)
+                .setMetricsIntervalMs(null)
+                .setTimeoutMs(2_000)
+                .setCriticalChecks(java.util.List.of("db"))
+                .setAbsenceTimeoutMs(60_000)
+                .setUpdatedAt(updatedAt)
+                .build();
+    }
+
     static AlertEvent alert(String fingerprint, String target, AlertState state, Instant occurredAt) {
         return AlertEvent.newBuilder()
                 .setFingerprint(fingerprint)

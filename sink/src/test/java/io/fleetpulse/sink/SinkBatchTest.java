@@ -67,6 +67,32 @@ class SinkBatchTest {
     }
 
     @Test
+    void shouldMovePastTombstonesOfACompactedTopicWithoutWritingOrDeadLetteringThem() {
+        String health = Topics.HEALTH.name();
+        SinkBatch batch = SinkBatch.decode(List.of(
+                record(health, 0, 7, null),
+                record(health, 0, 8, Topics.HEALTH.valueSerde().serializer().serialize(health, Records.health("a", T, 90)))), T);
+        assertEquals(List.of(), batch.deadLetters());
+        assertEquals(1, batch.rows().size());
+        assertEquals(PartitionedTable.TARGET_HEALTH, batch.rows().get(0).table());
+        assertEquals(Map.of(health, Map.of(SinkBatch.TOMBSTONE, 1L, SinkBatch.STORED, 1L)), batch.outcomes());
+        assertEquals(Map.of(new TopicPartition(health, 0), 9L), batch.nextOffsets());
+    }
+
+    @Test
+    void shouldTurnATargetTombstoneIntoARemovalAtItsTimestamp() {
+        String targets = Topics.TARGETS.name();
+        ConsumerRecord<byte[], byte[]> tombstone = new ConsumerRecord<>(targets, 1, 3, T.toEpochMilli(),
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0, "srv-9".getBytes(StandardCharsets.UTF_8),
+                null, new org.apache.kafka.common.header.internals.RecordHeaders(), java.util.Optional.empty());
+        SinkBatch batch = SinkBatch.decode(List.of(tombstone), T.plusSeconds(60));
+        assertEquals(List.of(new SinkBatch.Removal(PartitionedTable.TARGETS, "srv-9", T)), batch.removals());
+        assertEquals(List.of(), batch.rows());
+        assertEquals(List.of(), batch.deadLetters());
+        assertEquals(Map.of(new TopicPartition(targets, 1), 4L), batch.nextOffsets());
+    }
+
+    @Test
     void shouldDeadLetterAnAggregateSentToTheAlertTopic() {
         byte[] window = Topics.AGGREGATES_1M.valueSerde().serializer().serialize(AGG, Records.window("a", T, 2));
         SinkBatch batch = SinkBatch.decode(List.of(record(ALERTS, 0, 0, window)), T);

@@ -200,6 +200,68 @@ class SinkIT {
     }
 
     @Test
+    void shouldKeepTheLatestHealthScoreOfEachTargetPerWindowInTargetHealth() {
+        Instant window = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+        Instant before = window.minus(Duration.ofMinutes(1));
+        String bootstrap = kafka.bootstrapServers();
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-a", Records.health("health-a", before, 95));
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-a", Records.health("health-a", window, 70));
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-a", Records.health("health-a", window, 40)); // a rescore
+        TopicProbe.send(bootstrap, Topics.HEALTH, "health-gone", Records.health("health-gone", window, 99));
+        TopicProbe.sendRaw(bootstrap, Topics.HEALTH.name(), "health-gone".getBytes(StandardCharsets.UTF_8), null);
+
+        SinkService sink = startSink(Map.of());
+        awaitCaughtUp();
+        List<Map<String, Object>> rows = db.withHandle(h -> h.createQuery("SELECT window_start, score, status,"
+                + " failing_checks->>0 AS first_failing, tableoid::regclass::text AS p FROM target_health"
+                + " WHERE target_id = 'health-a' ORDER BY window_start").mapToMap().list());
+        assertEquals(2, rows.size(), "one row per window: " + rows);
+        assertEquals(95.0, rows.get(0).get("score"));
+        assertEquals(40.0, rows.get(1).get("score"), "the rescore of a window replaces it");
+        assertEquals("DEGRADED", rows.get(1).get("status"));
+        assertEquals("http", rows.get(1).get("first_failing"));
+        assertEquals("target_health_p" + DateTimeFormatter.ofPattern("yyyyMMdd").withZone(ZoneOffset.UTC).format(window),
+                rows.get(1).get("p"), "a daily partition");
+        assertEquals(1L, (long) db.withHandle(h -> h.createQuery("SELECT count(*) FROM target_health"
+                + " WHERE target_id = 'health-gone'").mapTo(Long.class).one()), "a tombstone keeps the history");
+        assertTrue(sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", Topics.HEALTH.name())
+                .tag("outcome", SinkBatch.TOMBSTONE).counter().count() >= 1);
+        assertEquals(0, awaitDeadLetters(l -> l.getSourceTopic().equals(Topics.HEALTH.name()), 0).size(),
+                "tombstones of a compacted topic are no dead letters");
+    }
+
+    @Test
+    void shouldKeepEveryTargetVersionAndMarkDecommissionedTargetsRemoved() {
+        Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS).minus(Duration.ofHours(1));
+        String bootstrap = kafka.bootstrapServers();
+        byte[] goneKey = "inv-gone".getBytes(StandardCharsets.UTF_8);
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-a", Records.target("inv-a", "web", t0));
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-a", Records.target("inv-a", "api", t0.plusSeconds(60)));
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-gone", Records.target("inv-gone", "web", t0));
+        TopicProbe.sendRaw(bootstrap, Topics.TARGETS.name(), goneKey, null);
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-back", Records.target("inv-back", "web", t0));
+        TopicProbe.sendRaw(bootstrap, Topics.TARGETS.name(), "inv-back".getBytes(StandardCharsets.UTF_8), null);
+
+        startSink(Map.of());
+        awaitCaughtUp();
+        // Back after its removal: a version newer than the tombstone is current again.
+        TopicProbe.send(bootstrap, Topics.TARGETS, "inv-back", Records.target("inv-back", "db", Instant.now().plusSeconds(5)));
+        awaitCaughtUp();
+        assertEquals(List.of("api", "web"), db.withHandle(h -> h.createQuery("SELECT group_name FROM targets"
+                + " WHERE target_id = 'inv-a' ORDER BY group_name").mapTo(String.class).list()), "every version");
+        Map<String, String> current = db.withHandle(h -> h.createQuery("SELECT target_id, group_name FROM current_targets"
+                + " WHERE target_id LIKE 'inv-%'").map((rs, ctx) -> Map.entry(rs.getString(1), rs.getString(2))).list())
+                .stream().collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
+        assertEquals(Map.of("inv-a", "api", "inv-back", "db"), current);
+        Map<String, Object> gone = db.withHandle(h -> h.createQuery("SELECT labels->>'zone' AS zone,"
+                + " critical_checks->>0 AS critical, removed_at FROM targets WHERE target_id = 'inv-gone'").mapToMap().one());
+        assertEquals("eu-1", gone.get("zone"));
+        assertEquals("db", gone.get("critical"));
+        assertTrue(gone.get("removed_at") != null, "the tombstone set removed_at and kept the row");
+        assertEquals(0, awaitDeadLetters(l -> l.getSourceTopic().equals(Topics.TARGETS.name()), 0).size());
+    }
+
+    @Test
     void shouldKeepTheNotificationAuditAndEveryDeadLetterInTheirTables() {
         Instant decided = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         NotificationRecord throttled = NotificationRecord.newBuilder()
@@ -592,6 +654,8 @@ class SinkIT {
                 "sink.group.id", group,
                 "sink.poll.timeout", "100ms",
                 "sink.retry.backoff.max", "400ms"));
+        // Short, so each start does not create ten years of empty monthly targets partitions.
+        values.put("sink.retention.targets", "60d");
         values.putAll(overrides);
         return Settings.of(values, SinkService.KEYS);
     }

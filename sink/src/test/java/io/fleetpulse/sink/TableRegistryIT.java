@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fleetpulse.testkit.PostgresFixture;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.List;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.Test;
@@ -21,8 +23,8 @@ class TableRegistryIT {
             Jdbi db = SinkDatabase.jdbi(url, postgres.user(), postgres.password());
             for (PartitionedTable table : PartitionedTable.values()) {
                 List<String> columns = db.withHandle(h -> h.createQuery("SELECT column_name FROM information_schema.columns"
-                        + " WHERE table_name = :t AND column_name <> 'ingested_at' ORDER BY ordinal_position")
-                        .bind("t", table.parent()).mapTo(String.class).list());
+                        + " WHERE table_name = :t AND column_name NOT IN ('ingested_at', :removedAt) ORDER BY ordinal_position")
+                        .bind("t", table.parent()).bind("removedAt", PartitionedTable.REMOVED_AT).mapTo(String.class).list());
                 assertEquals(table.format().columns(), columns, table.parent());
                 List<String> key = db.withHandle(h -> h.createQuery("SELECT a.attname FROM pg_index i"
                         + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
@@ -57,12 +59,49 @@ class TableRegistryIT {
                     + " ORDER BY error_rate DESC LIMIT 1").mapTo(String.class).one()));
             assertEquals(600.0, db.withHandle(h -> h.createQuery("SELECT extract(epoch FROM mttr) FROM rule_mttr"
                     + " WHERE rule_id = 'cpu-high'").mapTo(Double.class).one()), 1.0);
+            assertFleetViews(db);
             List<String> documented = documentedQueries();
             assertTrue(documented.size() >= 8, documented.toString());
             for (String query : documented) {
                 db.useHandle(h -> h.createQuery(query).mapToMap().list());
             }
         }
+    }
+
+    /** fleet_status, group_error_rate_hourly and flapping_rules (migration V8) compute what they say. */
+    private static void assertFleetViews(Jdbi db) {
+        db.useHandle(h -> {
+            h.execute("INSERT INTO targets (target_id, health_url, group_name, check_interval_ms, timeout_ms,"
+                    + " absence_timeout_ms, updated_at) VALUES"
+                    + " ('srv-1', 'http://a', 'web', 1, 1, 1, now() - interval '2 days'),"
+                    + " ('srv-1', 'http://a', 'api', 1, 1, 1, now() - interval '1 day'),"
+                    + " ('srv-2', 'http://b', 'web', 1, 1, 1, now() - interval '1 day')");
+            h.execute("INSERT INTO target_health (target_id, window_start, window_end, score, status) VALUES"
+                    + " ('srv-1', now() - interval '2 minutes', now() - interval '1 minute', 90, 'HEALTHY'),"
+                    + " ('srv-1', now() - interval '1 minute', now(), 30, 'CRITICAL')");
+            h.execute("INSERT INTO target_window_1h (target_id, window_start, window_end, checks, failures, error_rate,"
+                    + " samples) VALUES ('srv-1', date_trunc('hour', now()), date_trunc('hour', now()) + interval '1 hour',"
+                    + " 10, 5, 0.5, 1), ('srv-2', date_trunc('hour', now()), date_trunc('hour', now()) + interval '1 hour',"
+                    + " 30, 0, 0, 1), ('srv-3', date_trunc('hour', now()), date_trunc('hour', now()) + interval '1 hour',"
+                    + " 10, 10, 1, 1)");
+            for (int i = 1; i <= 3; i++) {
+                h.execute("INSERT INTO alert_event (fingerprint, rule_id, target_id, group_name, state, severity, summary,"
+                        + " evidence_signal, evidence_value, evidence_operator, evidence_threshold, evidence_samples,"
+                        + " starts_at, occurred_at) VALUES ('flap', 'disk-full', 'srv-2', 'web', 'FIRING', 'WARNING', 's',"
+                        + " 'disk', 1, '>', 0, 1, now(), now() - make_interval(mins => " + i + "))");
+            }
+        });
+        Map<String, Object> srv1 = db.withHandle(h -> h.createQuery("SELECT group_name, status, score FROM fleet_status"
+                + " WHERE target_id = 'srv-1'").mapToMap().one());
+        assertEquals(Map.of("group_name", "api", "status", "CRITICAL", "score", 30.0), srv1, "newest version, latest score");
+        assertEquals(Arrays.asList(null, null), db.withHandle(h -> h.createQuery("SELECT status, score FROM fleet_status"
+                + " WHERE target_id = 'srv-2'").map((rs, ctx) -> Arrays.asList(rs.getObject(1), rs.getObject(2))).one()));
+        Map<String, Double> rates = new java.util.HashMap<>();
+        db.useHandle(h -> h.createQuery("SELECT coalesce(group_name, '?') AS g, error_rate FROM group_error_rate_hourly"
+                + " WHERE hour = date_trunc('hour', now())").map((rs, ctx) -> rates.put(rs.getString(1), rs.getDouble(2))).list());
+        assertEquals(Map.of("api", 0.5, "web", 0.0, "?", 1.0), rates);
+        assertEquals(List.of("disk-full/srv-2/3"), db.withHandle(h -> h.createQuery("SELECT rule_id || '/' || target_id"
+                + " || '/' || fired FROM flapping_rules").mapTo(String.class).list()), "cpu-high fired never, srv-1 once");
     }
 
     /** Every statement of the sql block in docs/sink.md (the module runs from sink/, the docs are beside it). */
