@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,6 +28,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
+import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +59,7 @@ public final class StreamProcessorService extends ManagedService {
 
     private final StreamsProps streamsProps;
     private final TopologySettings topology;
+    private final Map<String, Object> extraStreamsProperties;
     private final AtomicReference<Throwable> threadDeath = new AtomicReference<>();
     private volatile KafkaStreams streams;
     private volatile ScheduledExecutorService kafkaMetersRefresh;
@@ -65,9 +68,18 @@ public final class StreamProcessorService extends ManagedService {
 
     /** Reads and checks every setting, the rules file included; opens nothing. */
     public StreamProcessorService(Settings settings) {
+        this(settings, Map.of());
+    }
+
+    /**
+     * As above, with Streams properties added on top of the service's own: a replay bounds its input this way
+     * (a timestamp extractor that skips what lies past {@code --to}), so the topology itself stays the live one.
+     */
+    public StreamProcessorService(Settings settings, Map<String, Object> extraStreamsProperties) {
         super("stream-processor", settings, Clock.systemUTC());
         this.streamsProps = StreamsProps.from(settings);
         this.topology = TopologySettings.from(settings);
+        this.extraStreamsProperties = Map.copyOf(extraStreamsProperties);
         registerCounters();
     }
 
@@ -75,6 +87,7 @@ public final class StreamProcessorService extends ManagedService {
     @Override
     protected void startUp(Instant deadline) throws InterruptedException {
         Properties props = streamsProps.properties(kafka());
+        props.putAll(extraStreamsProperties);
         Topology built = HealthTopology.build(new StreamsBuilder(new TopologyConfig(new StreamsConfig(props))), topology);
         KafkaStreams client = new KafkaStreams(built, props);
         client.setStateListener(this::onStateChange);
@@ -161,14 +174,30 @@ public final class StreamProcessorService extends ManagedService {
         status.put("rules", topology.rules().rules().stream().map(ThresholdRule::id).toList());
         status.put("recordsIn", c.recordsInByTopic());
         Map<String, Long> out = new LinkedHashMap<>();
-        out.put(Topics.AGGREGATES_1M.name(), c.windowsOut());
-        out.put(Topics.ALERTS.name(), c.alertsFired() + c.alertsResolved());
-        out.put(Topics.DLQ.name(), c.deadLettersByReason().values().stream().mapToLong(Long::longValue).sum());
+        out.put(topology.outputTopic(Topics.AGGREGATES_1M), c.windowsOut());
+        out.put(topology.outputTopic(Topics.ALERTS), c.alertsFired() + c.alertsResolved());
+        out.put(topology.outputTopic(Topics.DLQ), c.deadLettersByReason().values().stream().mapToLong(Long::longValue).sum());
         status.put("recordsOut", out);
         status.put("deadLettersByReason", c.deadLettersByReason());
         status.put("alertsFired", c.alertsFired());
         status.put("alertsResolved", c.alertsResolved());
         return status;
+    }
+
+    /**
+     * The topics the topology writes, as its description names them (prefixed for a replay), so what a replay must
+     * create follows the topology, whatever sinks it gains.
+     */
+    public Set<String> outputTopics() {
+        Set<String> topics = new TreeSet<>();
+        for (TopologyDescription.Subtopology sub : HealthTopology.build(new StreamsBuilder(), topology).describe().subtopologies()) {
+            for (TopologyDescription.Node node : sub.nodes()) {
+                if (node instanceof TopologyDescription.Sink sink && sink.topic() != null) {
+                    topics.add(sink.topic());
+                }
+            }
+        }
+        return topics;
     }
 
     /** The counters the topology keeps; what /status and /metrics show. */

@@ -4,10 +4,12 @@ import io.fleetpulse.runtime.config.ConfigException;
 import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.runtime.yaml.YamlFileException;
+import io.fleetpulse.schemas.Topic;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Everything {@link HealthTopology} needs, decided before it is built: the window grace and timing, the rules,
@@ -18,9 +20,11 @@ import java.util.Objects;
  *                                   {@link DeadLetterLimit}); not a configuration key yet, the default fits the
  *                                   broker's default {@code max.message.bytes}
  * @param timing                     the window engine's idle, absence and clock-skew bounds
+ * @param outputPrefix               put before the name of every topic the topology writes (a replay writes to
+ *                                   {@code replay-fleet.alerts}, which nothing pages from); empty for the live run
  */
 public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
-                               int deadLetterMaxOriginalBytes, WindowTiming timing) {
+                               int deadLetterMaxOriginalBytes, WindowTiming timing, String outputPrefix) {
 
     public static final ConfigKey<Duration> WINDOW_GRACE = ConfigKey.duration("streams.window.grace", Duration.ofSeconds(10),
             "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
@@ -44,7 +48,15 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
             "how far a record's observedAt may be ahead of its Kafka record timestamp; further ahead goes to fleet.dlq "
                     + "as invalid, so a broken clock cannot close its target's windows early");
 
-    public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, IDLE_TIMEOUT, ABSENCE_TIMEOUT, MAX_AHEAD, RULES_FILE);
+    public static final ConfigKey<String> OUTPUT_PREFIX = ConfigKey.string("streams.output.topic.prefix", "",
+            "put before the name of every topic the processor writes (fleet.aggregates.1m, fleet.aggregates.1h, "
+                    + "fleet.alerts, fleet.dlq); empty in production, replay- for fleetpulse replay, so that a replay "
+                    + "never reaches fleet.alerts; letters, digits, . _ -")
+            .defaultShownAs("empty");
+    private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._-]*");
+
+    public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, IDLE_TIMEOUT, ABSENCE_TIMEOUT, MAX_AHEAD, RULES_FILE,
+            OUTPUT_PREFIX);
 
     /**
      * @param idleTimeout    see {@link #IDLE_TIMEOUT}
@@ -75,10 +87,20 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         Objects.requireNonNull(rules, "rules");
         Objects.requireNonNull(counters, "counters");
         Objects.requireNonNull(timing, "timing");
+        Objects.requireNonNull(outputPrefix, "outputPrefix");
+        if (!TOPIC_PREFIX.matcher(outputPrefix).matches()) {
+            throw new IllegalArgumentException("a topic name prefix has only letters, digits, . _ -: '" + outputPrefix + "'");
+        }
         if (windowGrace.isNegative()) {
             throw new IllegalArgumentException("window grace must not be negative: " + windowGrace);
         }
         new DeadLetterLimit(deadLetterMaxOriginalBytes); // checks the bound
+    }
+
+    /** The live run's settings: output to the contract's own topic names. */
+    public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
+                            int deadLetterMaxOriginalBytes, WindowTiming timing) {
+        this(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, "");
     }
 
     public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
@@ -91,19 +113,28 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings withGrace(Duration grace) {
-        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing);
+        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing, outputPrefix);
     }
 
     public TopologySettings withRules(RuleBook newRules) {
-        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing);
+        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing, outputPrefix);
     }
 
     public TopologySettings withDeadLetterMaxOriginalBytes(int maxBytes) {
-        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing);
+        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing, outputPrefix);
     }
 
     public TopologySettings withTiming(WindowTiming newTiming) {
-        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming);
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming, outputPrefix);
+    }
+
+    public TopologySettings withOutputPrefix(String prefix) {
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, prefix);
+    }
+
+    /** The name the topology writes {@code topic} under: the contract's name behind {@link #outputPrefix}. */
+    public String outputTopic(Topic<?, ?> topic) {
+        return outputPrefix + topic.name();
     }
 
     /** Reads the rules file; a bad one is a {@link ConfigException} on {@code rules.file} listing every problem. */
@@ -117,6 +148,16 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         }
         return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters(),
                 DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES,
-                new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)));
+                new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)),
+                outputPrefix(settings));
+    }
+
+    private static String outputPrefix(Settings settings) {
+        String prefix = settings.get(OUTPUT_PREFIX);
+        if (!TOPIC_PREFIX.matcher(prefix).matches()) {
+            throw new ConfigException(OUTPUT_PREFIX.name(), "Invalid value '" + prefix + "' for " + OUTPUT_PREFIX.name()
+                    + ": a topic name prefix has only letters, digits, . _ -");
+        }
+        return prefix;
     }
 }
