@@ -13,7 +13,7 @@ import io.fleetpulse.stream.StreamProcessorService;
 import io.fleetpulse.stream.StreamsProps;
 import io.fleetpulse.stream.TopologySettings;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,9 +102,9 @@ public final class Replay {
 
     private final Config config;
     private final Request request;
-    private final PrintStream out;
+    private final PrintWriter out;
 
-    private Replay(Config config, Request request, PrintStream out) {
+    private Replay(Config config, Request request, PrintWriter out) {
         this.config = config;
         this.request = request;
         this.out = out;
@@ -114,7 +114,7 @@ public final class Replay {
      * Runs a replay of the stream processor configured by {@code config} and returns once it is done; progress goes
      * to {@code out}. Throws if the processor fails on the way.
      */
-    public static Summary run(Config config, Request request, PrintStream out) throws Exception {
+    public static Summary run(Config config, Request request, PrintWriter out) throws Exception {
         return new Replay(config, request, out).run();
     }
 

@@ -17,9 +17,8 @@ import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.stream.StreamProcessorService;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -100,11 +99,11 @@ class ReplayIT {
                         "web-3 high-error-rate FIRING", "web-3 target-down FIRING"),
                 liveAlerts.stream().map(a -> a.getTargetId() + " " + a.getRuleId() + " " + a.getState()).sorted().toList());
 
-        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        StringWriter printed = new StringWriter();
         Replay.Summary summary = Replay.run(Config.of(settings("replay-it-live")),
-                new Replay.Request(t0, to, "replay-", Duration.ofSeconds(10)), new PrintStream(printed, true, StandardCharsets.UTF_8));
+                new Replay.Request(t0, to, "replay-", Duration.ofSeconds(10)), new PrintWriter(printed, true));
 
-        String output = printed.toString(StandardCharsets.UTF_8);
+        String output = printed.toString();
         assertTrue(summary.applicationId().startsWith("replay-it-live-replay-"), summary.applicationId());
         assertTrue(output.contains("every input partition passed --to"), output);
         assertEquals(List.of("replay-fleet.aggregates.1h", "replay-fleet.aggregates.1m", "replay-fleet.alerts",
