@@ -30,6 +30,7 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +63,8 @@ public final class StreamProcessorService extends ManagedService {
     private final Map<String, Object> extraStreamsProperties;
     private final AtomicReference<Throwable> threadDeath = new AtomicReference<>();
     private volatile KafkaStreams streams;
+    private volatile ReadApi api;
+    private volatile String apiUrl;
     private volatile ScheduledExecutorService kafkaMetersRefresh;
     /** Set once start-up has seen RUNNING: from then on a dead client is a failure of the service, not of its start. */
     private volatile boolean supervising;
@@ -86,7 +89,20 @@ public final class StreamProcessorService extends ManagedService {
     /** Opens Streams and returns once it is RUNNING; throws if it dies on the way or the deadline passes first. */
     @Override
     protected void startUp(Instant deadline) throws InterruptedException {
+        // Bound first: the port it gets is this instance's application.server, which the other instances forward to.
+        StreamsProps.ApiAddress address = streamsProps.api();
+        ReadApi readApi;
+        try {
+            readApi = ReadApi.start(address.bindHost(), address.port());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot listen on " + address.bindHost() + ":" + address.port() + " ("
+                    + StreamsProps.API_PORT.name() + "): " + e.getMessage(), e);
+        }
+        api = readApi;
+        HostInfo advertised = new HostInfo(address.advertisedHost(), readApi.port());
+        apiUrl = "http://" + advertised.host() + ":" + advertised.port() + "/v1/";
         Properties props = streamsProps.properties(kafka());
+        props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised.host() + ":" + advertised.port());
         props.putAll(extraStreamsProperties);
         Topology built = HealthTopology.build(new StreamsBuilder(new TopologyConfig(new StreamsConfig(props))), topology);
         KafkaStreams client = new KafkaStreams(built, props);
@@ -96,6 +112,7 @@ public final class StreamProcessorService extends ManagedService {
                 DaemonThreads.named("fleetpulse-stream-processor-meters"));
         meters().bind(new KafkaStreamsMetrics(client, List.of(), kafkaMetersRefresh, KAFKA_METERS_REFRESH));
         streams = client;
+        readApi.serve(client, advertised);
         LOG.info("stream-processor: application id {}, rules {}", streamsProps.applicationId(), topology.rules());
         client.start();
         awaitRunning(client, deadline);
@@ -162,6 +179,14 @@ public final class StreamProcessorService extends ManagedService {
         if (kafkaMetersRefresh != null) {
             kafkaMetersRefresh.shutdownNow();
         }
+        if (api != null) {
+            api.close();
+        }
+    }
+
+    /** Where this instance's read API answers ({@code http://host:port/v1/}); null before start. */
+    public String apiUrl() {
+        return apiUrl;
     }
 
     @Override
@@ -171,6 +196,7 @@ public final class StreamProcessorService extends ManagedService {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("streams", client == null ? "not opened" : client.state().name());
         status.put("applicationId", streamsProps.applicationId());
+        status.put("apiUrl", apiUrl);
         status.put("rules", topology.rules().rules().stream().map(ThresholdRule::id).toList());
         status.put("recordsIn", c.recordsInByTopic());
         Map<String, Long> out = new LinkedHashMap<>();

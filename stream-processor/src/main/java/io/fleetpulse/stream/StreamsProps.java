@@ -14,7 +14,14 @@ import org.apache.kafka.streams.StreamsConfig;
  * service and for the topology tests alike.
  */
 public record StreamsProps(String applicationId, Path stateDir, int numThreads, Duration commitInterval,
-                           int rocksDbMemoryMiB) {
+                           int rocksDbMemoryMiB, ApiAddress api) {
+
+    /**
+     * Where the read API listens, and the host other instances reach it at (with the bound port, Streams'
+     * {@code application.server}, which is how an instance finds the one holding a target's state).
+     */
+    public record ApiAddress(String bindHost, int port, String advertisedHost) {
+    }
 
     public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("streams.application.id",
             "fleetpulse-stream-processor",
@@ -33,12 +40,22 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
             "off-heap memory in MiB that all RocksDB state stores of the process share: one block cache, also charged "
                     + "for the memtables (half of it at most) and the index and filter blocks");
 
+    public static final ConfigKey<String> API_HOST = ConfigKey.string("streams.api.host", "0.0.0.0",
+            "address the read API (GET /v1/targets, /v1/groups, /v1/alerts) listens on");
+    public static final ConfigKey<Integer> API_PORT = ConfigKey.integer("streams.api.port", 0, 0, 65535,
+            "port of the read API; 0 picks a free one (logged, and shown on /status as apiUrl): set a fixed one in "
+                    + "production");
+    public static final ConfigKey<String> API_ADVERTISED_HOST = ConfigKey.string("streams.api.advertised.host", "localhost",
+            "host name the other instances of the application reach this one's read API at (its application.server "
+                    + "is this host and the API's port)");
+
     public static final List<ConfigKey<?>> KEYS = List.of(APPLICATION_ID, STATE_DIR, NUM_THREADS, COMMIT_INTERVAL,
-            ROCKSDB_MEMORY);
+            ROCKSDB_MEMORY, API_HOST, API_PORT, API_ADVERTISED_HOST);
 
     public static StreamsProps from(Settings settings) {
         return new StreamsProps(settings.get(APPLICATION_ID), settings.get(STATE_DIR).toAbsolutePath(),
-                settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL), settings.get(ROCKSDB_MEMORY));
+                settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL), settings.get(ROCKSDB_MEMORY),
+                new ApiAddress(settings.get(API_HOST), settings.get(API_PORT), settings.get(API_ADVERTISED_HOST)));
     }
 
     /** Exactly-once Streams properties on top of the shared Kafka client settings. */
