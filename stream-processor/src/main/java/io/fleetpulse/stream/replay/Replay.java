@@ -217,13 +217,14 @@ public final class Replay {
         for (String name : outputs) {
             Topic<?, ?> contract = Topics.byName(name.substring(request.prefix().length())).orElseThrow(
                     () -> new IllegalStateException("the topology writes " + name + ", which is no prefixed contract topic"));
-            topics.add(prefixed(contract));
+            topics.add(prefixed(request.prefix(), contract));
         }
         new TopicProvisioner(admin).ensureTopics(topics, kafka.partitions(), kafka.replicationFactor());
     }
 
-    private <K, V> Topic<K, V> prefixed(Topic<K, V> t) {
-        return new Topic<>(request.prefix() + t.name(), t.keySerde(), t.valueSerde(), t.valueType(), t.compacted(),
+    /** {@code t} under {@code prefix + name}, with its serdes and retention: a replay's copy of a contract topic. */
+    public static <K, V> Topic<K, V> prefixed(String prefix, Topic<K, V> t) {
+        return new Topic<>(prefix + t.name(), t.keySerde(), t.valueSerde(), t.valueType(), t.compacted(),
                 t.retention(), t.perTarget());
     }
 

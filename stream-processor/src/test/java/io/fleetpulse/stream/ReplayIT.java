@@ -1,4 +1,4 @@
-package io.fleetpulse.stream.replay;
+package io.fleetpulse.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,7 +14,7 @@ import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
-import io.fleetpulse.stream.StreamProcessorService;
+import io.fleetpulse.stream.replay.Replay;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import java.io.PrintWriter;
@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -182,24 +181,13 @@ class ReplayIT {
     }
 
     private Map<String, String> settings(String applicationId) {
-        Map<String, String> values = new HashMap<>(Map.of(
-                "kafka.bootstrap.servers", kafka.bootstrapServers(),
-                "kafka.topic.partitions", "2",
-                "streams.application.id", applicationId,
-                "streams.state.dir", stateDir.toString(),
-                "streams.commit.interval", "200ms",
-                "streams.window.grace", "1s",
-                "streams.window.idle.timeout", "1s",
+        return StreamProcessorIT.values(kafka, applicationId, stateDir, Map.of("streams.window.idle.timeout", "1s",
                 // Longer than the test: no target of a silent partition is reported absent by the wall clock.
-                "streams.absence.timeout", "30m",
-                "ops.start.timeout", "60s"));
-        values.put("ops.stop.timeout", "20s");
-        return values;
+                "streams.absence.timeout", "30m"));
     }
 
     private static <K, V> Topic<K, V> prefixed(Topic<K, V> t) {
-        return new Topic<>("replay-" + t.name(), t.keySerde(), t.valueSerde(), t.valueType(), t.compacted(), t.retention(),
-                t.perTarget());
+        return Replay.prefixed("replay-", t);
     }
 
     private static <K, V> List<ConsumerRecord<K, V>> readUntil(Topic<K, V> topic, Predicate<List<ConsumerRecord<K, V>>> until) {
