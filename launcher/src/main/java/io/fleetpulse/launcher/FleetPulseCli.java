@@ -243,8 +243,11 @@ public final class FleetPulseCli implements Callable<Integer> {
                 Replay.Summary summary = Replay.run(Config.load(configFile, System.getenv()), request, out);
                 out.println(summary.describe());
                 return 0;
-            } catch (IllegalStateException e) {
-                spec.commandLine().getErr().println("fleetpulse replay: " + e.getMessage());
+            } catch (ConfigException e) {
+                throw e; // exit 2, like a service's bad setting
+            } catch (Exception e) {
+                // One line, not a stack: the processor failed, or the broker did not answer in time.
+                spec.commandLine().getErr().println("fleetpulse replay: " + StartupWait.describe(e));
                 return ServiceRunner.EXIT_FAILED;
             }
         }
