@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.AlertEvent;
-import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.DeadLetter;
@@ -12,6 +11,7 @@ import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.stream.replay.Replay;
@@ -36,7 +36,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.utils.Bytes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -75,8 +74,7 @@ class ReplayIT {
         record(t0);
 
         Map<String, String> values = settings("replay-it-live");
-        StreamProcessorService live = new StreamProcessorService(io.fleetpulse.runtime.config.Settings.of(values,
-                StreamProcessorService.KEYS));
+        StreamProcessorService live = new StreamProcessorService(Settings.of(values, StreamProcessorService.KEYS));
         List<TargetWindow> liveWindows;
         List<AlertEvent> liveAlerts;
         List<DeadLetter> liveDead;
