@@ -2,16 +2,18 @@ package io.fleetpulse.alerting;
 
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.events.Severity;
 import io.fleetpulse.runtime.DaemonThreads;
 import io.fleetpulse.runtime.ManagedService;
 import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
-import io.fleetpulse.schemas.UndecodableRecordException;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -33,15 +33,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToLongFunction;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -55,51 +57,50 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Consumes alert transitions from fleet.alerts and delivers each to every configured receiver (Slack, PagerDuty,
- * generic webhooks), at least once, auditing every attempt on fleet.notifications.
+ * generic webhooks), at least once, auditing every decision on fleet.notifications.
  *
- * <p>One consumer thread polls a batch, asks the {@link Router} who gets each event, and hands notifications to one
- * {@link DeliveryWorker} per receiver. While the batch is in flight its partitions are paused and the consumer keeps
- * polling (so it stays in the group however long retries take). Offsets are committed only when every notification of
- * the batch is settled (SENT, FAILED or already delivered) and its audit records are acknowledged; a crash in between
- * redelivers the batch, and the {@link DeliveredSet} keeps Slack and webhooks from seeing it twice.
+ * <p>Each receiver delivers on its own: a {@link ReceiverConsumer} per receiver reads fleet.alerts in its own
+ * consumer group ({@link AlertingSettings#groupOf}), keeps its own bounded set of notifications in flight, retried
+ * concurrently for hours by its {@link DeliveryWorker}, and commits up to its lowest unsettled offset. A receiver that
+ * is down, slow or rate-limited pauses only itself; the others go on at their normal latency.
  *
- * <p>The consumer loop is the service's core loop: when it dies (an exception, an audit or dead-letter record the
- * broker did not acknowledge, the member expelled from its group) the service turns FAILED with the batch in flight
- * uncommitted, and the process exits non-zero so that it is restarted and the batch redelivered.
+ * <p>Every receiver's loop is a core loop: when one dies (an exception from Kafka, the member expelled from its
+ * group) the service turns FAILED and the process exits non-zero so that it is restarted. Audit and dead-letter
+ * sends the broker does not acknowledge are retried, never fatal: what waits for them stays uncommitted. A receiver
+ * that keeps failing ({@link ReceiverHealth}) makes the service not ready, shows why on /status, raises
+ * {@code fleetpulse_alerting_receiver_failing} and sends one notice to a healthy receiver (and one when it recovers).
  */
 public final class AlertingService extends ManagedService {
 
     private static final Logger LOG = LoggerFactory.getLogger(AlertingService.class);
     private static final String NAME = "alerting";
     private static final String CLIENT_ID = "fleetpulse-alerting";
-    private static final int MAX_BATCH = 200;
-    private static final Duration IDLE_POLL = Duration.ofMillis(200);
-    private static final Duration BUSY_POLL = Duration.ofMillis(50);
+    private static final int MAX_POLL = 200;
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
     private static final Duration REBUILD_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration RESEND_FIRST = Duration.ofMillis(500);
+    private static final Duration RESEND_MAX = Duration.ofSeconds(30);
+    static final String FAILING_RULE = "fleetpulse.receiver.failing";
 
     /** Every key the service reads: ops and Kafka keys, then the alerting ones. */
     public static final List<ConfigKey<?>> KEYS = ManagedService.keysWith(AlertingSettings.KEYS);
 
     private final AlertingSettings alerting;
     private final DeliveredSet delivered;
-    private final Counter alertsConsumed;
     private final AtomicLong deadLettered = new AtomicLong();
-    private final AtomicLong batchesCommitted = new AtomicLong();
+    private final AtomicLong resends = new AtomicLong();
     private volatile boolean running;
-    private volatile boolean assigned;
     /** Filled once by startUp, read by /status and the counters; empty before. */
-    private volatile Map<String, DeliveryWorker> workers = Map.of();
+    private volatile List<ReceiverConsumer> consumers = List.of();
+    private volatile List<Thread> loops = List.of();
+    /** Failing receiver name → the receiver told about it, so the recovery notice goes to the same place. */
+    private final Map<String, ReceiverConsumer> toldAboutFailing = new HashMap<>();
+    private volatile Instant nextPrune;
 
     private KafkaProducer<byte[], byte[]> producer;
     private ExecutorService httpThreads;
+    private ScheduledExecutorService sender;
     private Router router;
-    private KafkaConsumer<byte[], byte[]> consumer;
-    private volatile Thread loop;
-    /** Touched only by the loop thread (including inside rebalance callbacks, which run on it). */
-    private Batch inFlight;
-    /** Set by the rebalance listener when the group expelled this member; the loop then dies. */
-    private Collection<TopicPartition> lost;
 
     public AlertingService(Settings settings) {
         this(settings, Clock.systemUTC());
@@ -109,11 +110,10 @@ public final class AlertingService extends ManagedService {
         super(NAME, settings, clock);
         this.alerting = AlertingSettings.from(settings);
         this.delivered = new DeliveredSet(alerting.groupId(), alerting.deliveredLookback());
-        this.alertsConsumed = Counter.builder(meters().name("alerts.consumed"))
-                .description("alert events read from fleet.alerts").register(meterRegistry());
-        Gauge.builder(meters().name("notifications.in.flight"), this, s -> s.workers.values().stream()
-                        .mapToInt(DeliveryWorker::inFlight).sum())
-                .description("notifications queued or being delivered").register(meterRegistry());
+        Gauge.builder(meters().name("notifications.in.flight"), this, s -> s.consumers.stream()
+                        .mapToInt(c -> c.worker().inFlight()).sum())
+                .description("notifications being delivered or waiting to be retried, all receivers")
+                .register(meterRegistry());
         Gauge.builder(meters().name("delivered.set.size"), delivered, DeliveredSet::size)
                 .description("notification ids remembered as delivered").register(meterRegistry());
     }
@@ -122,14 +122,17 @@ public final class AlertingService extends ManagedService {
     protected void startUp(Instant deadline) {
         List<Receiver> receivers = alerting.receivers();
         if (receivers.isEmpty()) {
-            LOG.warn("alerting has no receivers configured: alert events are read and counted, nothing is sent");
+            LOG.warn("alerting has no receivers configured: nothing is read from {} and nothing is sent",
+                    Topics.ALERTS.name());
         } else {
             LOG.info("alerting receivers: {}", receivers.stream().map(Receiver::describe).toList());
         }
         producer = new KafkaProducer<>(kafka().producer(CLIENT_ID + "-audit"), new ByteArraySerializer(),
                 new ByteArraySerializer());
         meters().bindKafkaClient(producer);
+        sender = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("fleetpulse-alerting-audit"));
         rebuildDeliveredSet(deadline);
+        nextPrune = clock().instant().plus(PRUNE_EVERY);
 
         httpThreads = Executors.newCachedThreadPool(DaemonThreads.named("fleetpulse-alerting-http"));
         HttpClient http = HttpClient.newBuilder()
@@ -138,20 +141,46 @@ public final class AlertingService extends ManagedService {
                 .executor(httpThreads)
                 .build();
         RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
-        Map<String, DeliveryWorker> byName = new LinkedHashMap<>();
-        for (Receiver receiver : receivers) {
-            byName.put(receiver.name(), new DeliveryWorker(receiver, alerting.groupId(), http, alerting.httpTimeout(), policy,
-                    TokenBucket.perSecond(alerting.ratePerSecond(receiver.type())), delivered, this::audit, clock(), meters()));
-        }
-        workers = Collections.unmodifiableMap(byName);
         router = new Router(receivers, alerting.groupId(), delivered::contains);
-
-        Map<String, Object> props = kafka().consumer(alerting.groupId(), CLIENT_ID);
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_BATCH);
-        consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        meters().bindKafkaClient(consumer);
+        startWhereTheSharedGroupStopped(receivers, deadline);
         running = true;
-        loop = startCoreThread("consumer", this::consume);
+        List<ReceiverConsumer> opened = new ArrayList<>();
+        for (Receiver receiver : receivers) {
+            ReceiverHealth health = new ReceiverHealth(alerting.failing());
+            Gauge.builder(meters().name("receiver.failing"), health, h -> h.isFailing() ? 1 : 0)
+                    .description("1 while the receiver keeps failing (alerting.receiver.failing.after.failures "
+                            + "attempts in a row, or failing for alerting.receiver.failing.after), else 0")
+                    .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id())
+                    .register(meterRegistry());
+            DeliveryWorker worker = new DeliveryWorker(receiver, alerting.groupId(), http, alerting.httpTimeout(),
+                    policy, TokenBucket.perSecond(alerting.ratePerSecond(receiver.type())), delivered, this::audit,
+                    DeliveryWorker.Scheduler.onThread("fleetpulse-alerting-deliver-" + receiver.name()), clock(),
+                    health, meters());
+            String group = alerting.groupOf(receiver);
+            Map<String, Object> props = kafka().consumer(group, CLIENT_ID + "-" + receiver.name());
+            props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(MAX_POLL, alerting.maxInFlight()));
+            // Cooperative: a member joining or leaving moves only the partitions that change owner, so the others'
+            // notifications keep retrying where they are instead of being handed over.
+            props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                    CooperativeStickyAssignor.class.getName());
+            KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer());
+            meters().bindKafkaClient(consumer);
+            ReceiverConsumer reader = new ReceiverConsumer(worker, consumer, group, alerting.maxInFlight(),
+                    alerting.revokeWait(), opened.isEmpty(), new Context());
+            FunctionCounter.builder(meters().name("alerts.consumed"), reader, ReceiverConsumer::consumed)
+                    .description("alert events read from fleet.alerts, by the receiver whose consumer read them")
+                    .tag("receiver", receiver.name()).tag("receiver_type", receiver.type().id())
+                    .register(meterRegistry());
+            opened.add(reader);
+        }
+        consumers = List.copyOf(opened);
+        Duration grace = ops().stopTimeout().multipliedBy(2).dividedBy(3);
+        List<Thread> started = new ArrayList<>();
+        for (ReceiverConsumer consumer : consumers) {
+            started.add(startCoreThread("deliver-" + consumer.worker().receiver().name(), () -> consumer.run(grace)));
+        }
+        loops = List.copyOf(started);
     }
 
     /** Reads fleet.notifications back, within what is left of ops.start.timeout (at most two minutes). */
@@ -168,74 +197,76 @@ public final class AlertingService extends ManagedService {
         }
     }
 
-    // ---------------------------------------------------------------- the consumer loop
-
-    /** The core loop: returns when shutDown asks it to; anything it throws fails the service (see ManagedService). */
-    private void consume() {
-        try {
-            consumer.subscribe(List.of(Topics.ALERTS.name()), new Rebalance());
-            Instant nextPrune = clock().instant().plus(PRUNE_EVERY);
-            while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(inFlight == null ? IDLE_POLL : BUSY_POLL);
-                if (lost != null) {
-                    throw new IllegalStateException("expelled from consumer group " + alerting.groupId()
-                            + " (partitions " + lost + " lost: no poll or heartbeat within the group's timeouts); "
-                            + "what was not committed is redelivered to their next owner");
-                }
-                if (!records.isEmpty()) {
-                    if (inFlight == null) {
-                        inFlight = dispatch(records);
-                        consumer.pause(consumer.assignment());
-                    } else {
-                        // Only a partition assigned mid-batch can deliver here; read it again after this batch.
-                        rewind(records);
-                    }
-                }
-                if (inFlight != null && inFlight.isDone()) {
-                    finish(inFlight);
-                }
-                if (clock().instant().isAfter(nextPrune)) {
-                    delivered.prune(clock().instant());
-                    nextPrune = clock().instant().plus(PRUNE_EVERY);
+    /**
+     * Before receivers had groups of their own, one group named {@code alerting.group.id} read fleet.alerts for all
+     * of them. A receiver group that has committed nothing yet starts at that group's offsets, not at the earliest
+     * record: fleet.alerts keeps 30 days and the delivered set only one, so an upgrade would post weeks of old alerts
+     * again. A group with offsets of its own is left alone, so this happens once.
+     */
+    private void startWhereTheSharedGroupStopped(List<Receiver> receivers, Instant deadline) {
+        if (receivers.isEmpty()) {
+            return;
+        }
+        long millis = Math.max(1_000, Math.min(30_000, Duration.between(Instant.now(), deadline).toMillis()));
+        try (Admin admin = Admin.create(kafka().admin(CLIENT_ID + "-offsets", (int) millis))) {
+            Map<TopicPartition, OffsetAndMetadata> shared = committed(admin, alerting.groupId(), millis);
+            if (shared.isEmpty()) {
+                return;
+            }
+            for (Receiver receiver : receivers) {
+                String group = alerting.groupOf(receiver);
+                if (committed(admin, group, millis).isEmpty()) {
+                    admin.alterConsumerGroupOffsets(group, shared).all().get(millis, TimeUnit.MILLISECONDS);
+                    LOG.info("receiver {} starts in its own group {} where group {} stopped: {}", receiver.name(),
+                            group, alerting.groupId(), shared);
                 }
             }
-            settleOnShutdown();
-        } finally {
-            assigned = false;
-            try {
-                consumer.close(Duration.ofSeconds(10));
-            } catch (RuntimeException e) {
-                LOG.warn("error closing the alerts consumer", e);
-            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not read or set the consumer groups' offsets on "
+                    + Topics.ALERTS.name() + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while setting the receivers' start offsets", e);
         }
     }
 
-    /** Routes each record of the batch and hands its notifications to the receivers' workers. */
-    private Batch dispatch(ConsumerRecords<byte[], byte[]> records) {
-        Batch batch = new Batch();
-        for (ConsumerRecord<byte[], byte[]> record : records) {
-            batch.offsets.put(new TopicPartition(record.topic(), record.partition()),
-                    new OffsetAndMetadata(record.offset() + 1));
-            alertsConsumed.increment();
-            AlertEvent event;
-            try {
-                event = Topics.ALERTS.valueSerde().deserializer().deserialize(record.topic(), record.value());
-            } catch (UndecodableRecordException e) {
-                batch.pending.add(deadLetter(record, DeadLetters.UNDECODABLE, e.getMessage()));
-                continue;
+    private static Map<TopicPartition, OffsetAndMetadata> committed(Admin admin, String group, long millis)
+            throws ExecutionException, TimeoutException, InterruptedException {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(millis, TimeUnit.MILLISECONDS)
+                .forEach((tp, offset) -> {
+                    if (offset != null && tp.topic().equals(Topics.ALERTS.name())) {
+                        offsets.put(tp, offset);
+                    }
+                });
+        return offsets;
+    }
+
+    /** What the receivers' loops ask of the service. */
+    private final class Context implements ReceiverConsumer.Context {
+
+        @Override
+        public Notification route(AlertEvent event, Receiver receiver) {
+            return router.route(event, receiver).orElse(null);
+        }
+
+        @Override
+        public CompletableFuture<?> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error) {
+            return AlertingService.this.deadLetter(record, reason, error);
+        }
+
+        @Override
+        public void tick(ReceiverConsumer consumer) {
+            Instant now = clock().instant();
+            ReceiverHealth.Change change = consumer.worker().health().evaluate(now);
+            if (change != ReceiverHealth.Change.NONE) {
+                onHealthChange(consumer, change, now);
             }
-            String invalid = invalidReason(event);
-            if (invalid != null) {
-                batch.pending.add(deadLetter(record, DeadLetters.INVALID, invalid));
-                continue;
-            }
-            Router.Routing routing = router.route(event);
-            routing.alreadyDelivered().forEach(n -> workers.get(n.receiver().name()).countSkipped());
-            for (Notification notification : routing.deliver()) {
-                batch.pending.add(workers.get(notification.receiver().name()).submit(notification));
+            if (consumer == consumers.get(0) && now.isAfter(nextPrune)) {
+                delivered.prune(now);
+                nextPrune = now.plus(PRUNE_EVERY);
             }
         }
-        return batch;
     }
 
     /** Why an event cannot be delivered, or null when it can. */
@@ -264,166 +295,152 @@ public final class AlertingService extends ManagedService {
                 Topics.DLQ.name(), reason, error);
         var letter = DeadLetters.of(NAME, record.topic(), record.partition(), record.offset(), record.key(),
                 record.value(), reason, error, clock().instant());
-        return send(new ProducerRecord<>(Topics.DLQ.name(), record.key(),
+        return sendUntilAcknowledged(new ProducerRecord<>(Topics.DLQ.name(), record.key(),
                 Topics.DLQ.valueSerde().serializer().serialize(Topics.DLQ.name(), letter)));
     }
 
     /** The audit log the workers write to: fleet.notifications keyed by fingerprint. */
     private CompletableFuture<?> audit(NotificationRecord record) {
-        return send(new ProducerRecord<>(Topics.NOTIFICATIONS.name(),
+        return sendUntilAcknowledged(new ProducerRecord<>(Topics.NOTIFICATIONS.name(),
                 record.getFingerprint().getBytes(StandardCharsets.UTF_8),
                 Topics.NOTIFICATIONS.valueSerde().serializer().serialize(Topics.NOTIFICATIONS.name(), record)));
     }
 
-    /** A send whose future completes when the broker has acknowledged it; never throws. */
-    private CompletableFuture<?> send(ProducerRecord<byte[], byte[]> record) {
+    /**
+     * A send whose future completes when the broker has acknowledged it. A send that fails (the topic gone, the
+     * broker unreachable past the producer's timeouts) is tried again with capped backoff until it succeeds, so it is
+     * never fatal; what waits for it stays uncommitted meanwhile. The future fails only when the service stops.
+     * Sends run on one thread of their own, so a producer blocked on metadata never holds up a delivery worker.
+     */
+    private CompletableFuture<?> sendUntilAcknowledged(ProducerRecord<byte[], byte[]> record) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
-        try {
-            producer.send(record, (metadata, e) -> {
-                if (e != null) {
-                    acked.completeExceptionally(e);
-                } else {
-                    acked.complete(null);
-                }
-            });
-        } catch (RuntimeException e) {
-            acked.completeExceptionally(e);
-        }
+        trySend(record, acked, 1, Duration.ZERO);
         return acked;
     }
 
-    /** Commits the batch if every notification settled and every audit record was acknowledged. */
-    private void finish(Batch batch) {
-        inFlight = null;
-        switch (batch.outcome()) {
-            case COMMIT -> {
-                consumer.commitSync(batch.offsets);
-                batchesCommitted.incrementAndGet();
-            }
-            case ABANDONED -> LOG.info("shutdown interrupted deliveries of a batch of {} partitions; not committed, "
-                    + "it is redelivered after restart", batch.offsets.size());
-            default -> throw new IllegalStateException("an audit or dead-letter record was not acknowledged; "
-                    + "stopping without committing so the batch is redelivered", batch.failure());
-        }
-        consumer.resume(consumer.assignment());
-    }
-
-    private void settleOnShutdown() {
-        if (inFlight == null) {
-            return;
-        }
-        // Two thirds of ops.stop.timeout for the deliveries in flight, the rest to commit and close.
-        if (!inFlight.await(ops().stopTimeout().multipliedBy(2).dividedBy(3))) {
-            workers.values().forEach(w -> w.shutdown(Duration.ZERO));
-            inFlight.await(Duration.ofSeconds(10));
-        }
-        if (inFlight.isDone()) {
-            finish(inFlight);
-        }
-    }
-
-    private void rewind(ConsumerRecords<byte[], byte[]> records) {
-        for (TopicPartition tp : records.partitions()) {
-            consumer.seek(tp, records.records(tp).get(0).offset());
-        }
-        consumer.pause(records.partitions());
-    }
-
-    private final class Rebalance implements ConsumerRebalanceListener {
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            assigned = true;
-            if (inFlight != null) {
-                consumer.pause(partitions);
-            }
-        }
-
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            // Still the owner here: settle and commit the batch so the next owner does not redo it.
-            if (inFlight != null && !partitions.isEmpty()) {
-                if (running) {
-                    inFlight.await(null);
-                } else {
-                    settleOnShutdown();
+    private void trySend(ProducerRecord<byte[], byte[]> record, CompletableFuture<Void> acked, int attempt,
+                         Duration delay) {
+        try {
+            sender.schedule(() -> {
+                if (acked.isDone()) {
                     return;
                 }
-                finish(inFlight);
-            }
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            // The group expelled this member: another owns the partitions, so committing would fail. The batch in
-            // flight is left uncommitted (its deliveries still finish and are audited) and the loop dies, so the
-            // process restarts instead of carrying on as a member that missed its deadlines.
-            assigned = false;
-            lost = List.copyOf(partitions);
-            inFlight = null;
+                try {
+                    producer.send(record, (metadata, e) -> {
+                        if (e == null) {
+                            acked.complete(null);
+                        } else {
+                            resendLater(record, acked, attempt, e);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    resendLater(record, acked, attempt, e);
+                }
+            }, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            acked.completeExceptionally(new IllegalStateException("alerting is stopping; " + record.topic()
+                    + " record not acknowledged", e));
         }
     }
 
-    /** One poll's worth of records in delivery. */
-    private static final class Batch {
-        enum Outcome { COMMIT, ABANDONED, BROKEN }
-
-        final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        final List<CompletableFuture<?>> pending = new ArrayList<>();
-
-        boolean isDone() {
-            return pending.stream().allMatch(CompletableFuture::isDone);
+    private void resendLater(ProducerRecord<byte[], byte[]> record, CompletableFuture<Void> acked, int attempt,
+                             Exception e) {
+        if (!running) {
+            acked.completeExceptionally(e);
+            return;
         }
+        resends.incrementAndGet();
+        long cap = Math.min(RESEND_MAX.toMillis(), RESEND_FIRST.toMillis() << Math.min(attempt - 1, 16));
+        Duration delay = Duration.ofMillis(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
+        if (attempt <= 3 || attempt % 20 == 0) {
+            LOG.warn("a {} record was not acknowledged ({}); sending it again in {} ms (attempt {})", record.topic(),
+                    e.toString(), delay.toMillis(), attempt + 1);
+        }
+        trySend(record, acked, attempt + 1, delay);
+    }
 
-        /** Waits until done, at most {@code timeout} (null: no limit); false if it timed out. */
-        boolean await(Duration timeout) {
-            CompletableFuture<Void> all = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new));
-            try {
-                if (timeout == null) {
-                    all.get();
-                } else {
-                    all.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-                }
-                return true;
-            } catch (ExecutionException e) {
-                return true; // done, with a failure finish() reports
-            } catch (TimeoutException e) {
-                return false;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
+    // ---------------------------------------------------------------- receiver health
+
+    /** Runs on the changed receiver's loop; synchronized, as loops of several receivers may change at once. */
+    private synchronized void onHealthChange(ReceiverConsumer changed, ReceiverHealth.Change change, Instant now) {
+        Receiver receiver = changed.worker().receiver();
+        ReceiverHealth.Snapshot health = changed.worker().health().snapshot();
+        if (change == ReceiverHealth.Change.FAILING) {
+            LOG.warn("receiver {} ({}) is failing since {}: {} failed attempts in a row, last: {}", receiver.name(),
+                    receiver.identity(), health.failingSince(), health.consecutiveFailures(), health.lastError());
+            consumers.stream().filter(c -> c != changed && !c.worker().health().isFailing()).findFirst()
+                    .ifPresentOrElse(told -> {
+                        toldAboutFailing.put(receiver.name(), told);
+                        told.worker().submit(Notification.of(failingNotice(receiver, health, AlertState.FIRING, now),
+                                alerting.groupId(), told.worker().receiver()));
+                    }, () -> LOG.warn("no healthy receiver to tell that {} is failing", receiver.name()));
+        } else {
+            LOG.info("receiver {} ({}) recovered", receiver.name(), receiver.identity());
+            ReceiverConsumer told = toldAboutFailing.remove(receiver.name());
+            if (told != null) {
+                told.worker().submit(Notification.of(failingNotice(receiver, health, AlertState.RESOLVED, now),
+                        alerting.groupId(), told.worker().receiver()));
             }
         }
+    }
 
-        Outcome outcome() {
-            if (failure() != null) {
-                return Outcome.BROKEN;
-            }
-            boolean abandoned = pending.stream().map(CompletableFuture::join)
-                    .anyMatch(r -> r == DeliveryWorker.Result.ABANDONED);
-            return abandoned ? Outcome.ABANDONED : Outcome.COMMIT;
-        }
-
-        Throwable failure() {
-            for (CompletableFuture<?> f : pending) {
-                if (f.isCompletedExceptionally()) {
-                    try {
-                        f.join();
-                    } catch (RuntimeException e) {
-                        return e.getCause() == null ? e : e.getCause();
-                    }
-                }
-            }
-            return null;
-        }
+    /**
+     * The notice that {@code failing} keeps failing, as an alert event of the deployment itself: one fingerprint per
+     * receiver, so PagerDuty folds repeats and the RESOLVED closes what the FIRING opened. Its error text was
+     * redacted by the failing receiver, so none of its secrets travel to the other.
+     */
+    static AlertEvent failingNotice(Receiver failing, ReceiverHealth.Snapshot health, AlertState state, Instant now) {
+        Instant since = health.failingSince() != null ? health.failingSince() : now;
+        String summary = state == AlertState.FIRING
+                ? "alert receiver " + failing.name() + " (" + failing.identity() + ") is failing since " + since
+                        + ": " + health.consecutiveFailures() + " failed attempts in a row, last: " + health.lastError()
+                : "alert receiver " + failing.name() + " (" + failing.identity() + ") delivers again";
+        return AlertEvent.newBuilder()
+                .setFingerprint("fleetpulse-receiver-failing-" + failing.identity().replace(':', '-'))
+                .setRuleId(FAILING_RULE)
+                .setTargetId("alerting/" + failing.name())
+                .setGroup("fleetpulse")
+                .setLabels(Map.of("receiver", failing.name(), "receiver_type", failing.type().id(),
+                        "receiver_id", failing.identity()))
+                .setState(state)
+                .setSeverity(Severity.WARNING)
+                .setSummary(summary)
+                .setEvidence(Evidence.newBuilder().setSignal("consecutive_failed_attempts")
+                        .setValue(health.consecutiveFailures()).setOperator(">=").setThreshold(1)
+                        .setWindowStart(since).setWindowEnd(now).build())
+                .setStartsAt(since)
+                .setEndsAt(state == AlertState.RESOLVED ? now : null)
+                .setOccurredAt(state == AlertState.FIRING ? since : now)
+                .build();
     }
 
     // ---------------------------------------------------------------- readiness and observation
 
-    /** Ready: the consumer loop runs and the group has given this member its partitions. */
+    /**
+     * Ready: every receiver's loop runs with its partitions assigned, and no receiver is failing (a failing one is
+     * "degraded": not ready, with the reason on /status).
+     */
     @Override
     protected boolean ready() {
-        return running && assigned && loop != null && loop.isAlive();
+        List<ReceiverConsumer> current = consumers;
+        List<Thread> threads = loops;
+        return running && threads.stream().allMatch(Thread::isAlive)
+                && current.stream().allMatch(ReceiverConsumer::isAssigned) && degraded().isEmpty();
+    }
+
+    /** Why the service is degraded: one line per failing receiver, secrets masked. */
+    private List<String> degraded() {
+        List<String> reasons = new ArrayList<>();
+        for (ReceiverConsumer consumer : consumers) {
+            ReceiverHealth.Snapshot health = consumer.worker().health().snapshot();
+            if (health.failing()) {
+                Receiver receiver = consumer.worker().receiver();
+                reasons.add("receiver " + receiver.name() + " (" + receiver.identity() + ") failing since "
+                        + health.failingSince() + ", " + health.consecutiveFailures() + " failed attempts in a row; "
+                        + "last error: " + health.lastError());
+            }
+        }
+        return reasons;
     }
 
     /** Notifications delivered to receivers of {@code receiverType} (slack, pagerduty, webhook). */
@@ -448,72 +465,98 @@ public final class AlertingService extends ManagedService {
 
     private long sum(String receiverType, ToLongFunction<DeliveryWorker> count) {
         String type = receiverType.toLowerCase(Locale.ROOT);
-        return workers.values().stream().filter(w -> w.receiver().type().id().equals(type)).mapToLong(count).sum();
+        return consumers.stream().map(ReceiverConsumer::worker).filter(w -> w.receiver().type().id().equals(type))
+                .mapToLong(count).sum();
     }
 
-    /** Receivers as configured (endpoints masked) with their counters; the kernel adds state and settings. */
+    /** Receivers as configured (endpoints masked) with their counters and health; the kernel adds the rest. */
     @Override
     protected Map<String, Object> details() {
         Map<String, Map<String, Long>> byType = new LinkedHashMap<>();
         List<Map<String, Object>> receivers = new ArrayList<>();
-        Map<String, DeliveryWorker> current = workers;
+        Map<String, ReceiverConsumer> byName = new HashMap<>();
+        List<ReceiverConsumer> current = consumers;
+        current.forEach(c -> byName.put(c.worker().receiver().name(), c));
         for (Receiver receiver : alerting.receivers()) {
             Map<String, Object> shown = new LinkedHashMap<>();
             shown.put("name", receiver.name());
             shown.put("type", receiver.type().id());
+            shown.put("id", receiver.identity());
             shown.put("endpoint", receiver.describe());
-            DeliveryWorker worker = current.get(receiver.name());
-            if (worker != null) {
+            shown.put("group", alerting.groupOf(receiver));
+            ReceiverConsumer consumer = byName.get(receiver.name());
+            if (consumer != null) {
+                DeliveryWorker worker = consumer.worker();
                 Map<String, Long> counts = byType.computeIfAbsent(receiver.type().id(), t -> new LinkedHashMap<>());
                 counts.merge("sent", worker.sentCount(), Long::sum);
                 counts.merge("retried", worker.retriedCount(), Long::sum);
                 counts.merge("failed", worker.failedCount(), Long::sum);
                 counts.merge("skipped", worker.skippedCount(), Long::sum);
-                shown.putAll(Map.of("sent", worker.sentCount(), "retried", worker.retriedCount(),
-                        "failed", worker.failedCount(), "skipped", worker.skippedCount(), "inFlight", worker.inFlight()));
+                shown.put("sent", worker.sentCount());
+                shown.put("retried", worker.retriedCount());
+                shown.put("failed", worker.failedCount());
+                shown.put("skipped", worker.skippedCount());
+                shown.put("inFlight", worker.inFlight());
+                shown.put("uncommitted", consumer.pending());
+                shown.put("partitions", consumer.partitions());
+                shown.put("consumed", consumer.consumed());
+                shown.put("commits", consumer.commits());
                 shown.put("lastError", Objects.toString(worker.lastError(), null));
+                ReceiverHealth.Snapshot health = worker.health().snapshot();
+                Map<String, Object> healthShown = new LinkedHashMap<>();
+                healthShown.put("failing", health.failing());
+                healthShown.put("failingSince", Objects.toString(health.failingSince(), null));
+                healthShown.put("consecutiveFailures", health.consecutiveFailures());
+                healthShown.put("lastError", health.lastError());
+                shown.put("health", healthShown);
             }
             receivers.add(shown);
         }
         Map<String, Object> details = new LinkedHashMap<>();
+        details.put("degraded", degraded());
         details.put("notifications", byType);
         details.put("receivers", receivers);
-        details.put("inFlight", current.values().stream().mapToInt(DeliveryWorker::inFlight).sum());
-        details.put("alertsConsumed", (long) alertsConsumed.count());
+        details.put("inFlight", current.stream().mapToInt(c -> c.worker().inFlight()).sum());
+        details.put("alertsConsumed", current.stream().mapToLong(ReceiverConsumer::consumed).max().orElse(0));
+        details.put("commits", current.stream().mapToLong(ReceiverConsumer::commits).sum());
         details.put("deadLettered", deadLettered.get());
-        details.put("batchesCommitted", batchesCommitted.get());
+        details.put("auditResends", resends.get());
         details.put("deliveredSetSize", delivered.size());
-        details.put("lastDeliveryError", current.values().stream().map(DeliveryWorker::lastError)
+        details.put("lastDeliveryError", current.stream().map(c -> c.worker().lastError())
                 .filter(Objects::nonNull).max(Comparator.comparing(DeliveryWorker.LastError::at))
                 .map(Object::toString).orElse(null));
         return details;
     }
 
     /**
-     * Finishes the batch in flight (within ops.stop.timeout), commits it, then closes in reverse order of
-     * opening: consumer loop, delivery workers, HTTP threads, producer (which flushes the audit records). Copes with
-     * a start that got only part of the way, and with a loop that already died.
+     * Stops every receiver's loop (each commits what settles within two thirds of ops.stop.timeout), then closes in
+     * reverse order of opening: HTTP threads, the audit sender, the producer (which flushes the audit records).
+     * Copes with a start that got only part of the way, and with loops that already died.
      */
     @Override
     protected void shutDown() {
-        running = false;
-        if (loop != null) {
+        List<ReceiverConsumer> current = consumers;
+        current.forEach(ReceiverConsumer::stop);
+        long deadline = System.nanoTime() + ops().stopTimeout().toNanos();
+        for (Thread loop : loops) {
             try {
-                loop.join(ops().stopTimeout().toMillis());
+                loop.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        } else if (consumer != null) {
-            consumer.close(Duration.ofSeconds(10)); // opened by a start that failed before the loop took it over
         }
-        workers.values().forEach(w -> w.shutdown(Duration.ofSeconds(1)));
+        running = false;
         if (httpThreads != null) {
             httpThreads.shutdownNow();
         }
         if (producer != null) {
             producer.close(Duration.ofSeconds(10));
         }
-        LOG.info("alerting stopped after {} alerts and {} committed batches", (long) alertsConsumed.count(),
-                batchesCommitted.get());
+        if (sender != null) {
+            sender.shutdownNow();
+        }
+        LOG.info("alerting stopped after {} alerts read and {} commits",
+                current.stream().mapToLong(ReceiverConsumer::consumed).max().orElse(0),
+                current.stream().mapToLong(ReceiverConsumer::commits).sum());
     }
 }

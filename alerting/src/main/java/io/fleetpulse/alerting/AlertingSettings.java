@@ -16,10 +16,13 @@ import java.util.Map;
  * Receivers are derived here: a receiver whose settings are absent is simply not configured.
  */
 record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Limits retryLimits,
-                        Map<ReceiverType, Double> ratesPerSecond, Duration httpTimeout, Duration deliveredLookback) {
+                        Map<ReceiverType, Double> ratesPerSecond, Duration httpTimeout, Duration deliveredLookback,
+                        int maxInFlight, Duration revokeWait, ReceiverHealth.Thresholds failing) {
 
     static final ConfigKey<String> GROUP_ID = ConfigKey.string("alerting.group.id", "fleetpulse-alerting",
-            "consumer group that reads fleet.alerts");
+            "deployment name: every receiver reads fleet.alerts in its own consumer group, this value + '.' + the "
+                    + "receiver's identity (e.g. fleetpulse-alerting.slack-3f2a9c0d1e7b4a65); also part of every "
+                    + "notification id and the deployment field of the audit");
     static final ConfigKey<URI> SLACK_WEBHOOK_URL = ConfigKey.url("alerting.slack.webhook.url", null,
             "Slack incoming-webhook URL; unset = no Slack receiver. Its path carries a token, so it is masked").secret();
     static final ConfigKey<URI> PAGERDUTY_URL = ConfigKey.url("alerting.pagerduty.url",
@@ -29,9 +32,10 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
     static final ConfigKey<List<String>> WEBHOOK_URLS = ConfigKey.list("alerting.webhook.urls", List.of(),
             "comma-separated generic webhook URLs, each gets the alert event as JSON; masked as they may carry tokens")
             .secret();
-    static final ConfigKey<Integer> RETRY_MAX_ATTEMPTS = ConfigKey.integer("alerting.retry.max.attempts", 6, 1, 100,
-            "HTTP attempts per notification before it is recorded FAILED; waiting for the rate limit and a 429 "
-                    + "whose Retry-After is honoured (within alerting.retry.after.budget) do not count");
+    static final ConfigKey<Duration> RETRY_BUDGET = ConfigKey.duration("alerting.retry.budget", Duration.ofHours(24),
+            "how long a notification is retried (408, 429, 5xx, network errors; capped backoff with full jitter) "
+                    + "before it is recorded FAILED; waiting for the rate limit and a 429 whose Retry-After is "
+                    + "honoured (within alerting.retry.after.budget) do not count");
     static final ConfigKey<Duration> RETRY_INITIAL_BACKOFF = ConfigKey.duration("alerting.retry.initial.backoff",
             Duration.ofMillis(500), "backoff cap before the 2nd attempt; doubles per attempt (full jitter)");
     static final ConfigKey<Duration> RETRY_MAX_BACKOFF = ConfigKey.duration("alerting.retry.max.backoff",
@@ -56,10 +60,25 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
             Duration.ofHours(24), "how far back fleet.notifications is read at start to rebuild the set of SENT "
                     + "notifications that must not be sent again; also how long sent ids are remembered");
 
+    static final ConfigKey<Integer> RECEIVER_MAX_IN_FLIGHT = ConfigKey.integer("alerting.receiver.max.in.flight",
+            100, 1, 10_000, "notifications one receiver delivers and retries at once; when they are all pending, "
+                    + "that receiver (and only it) stops reading until one settles");
+    static final ConfigKey<Duration> REVOKE_WAIT = ConfigKey.duration("alerting.rebalance.wait", Duration.ofSeconds(5),
+            "how long a rebalance waits for the in-flight notifications of revoked partitions before committing "
+                    + "what settled and leaving the rest to the partitions' next owner");
+    static final ConfigKey<Integer> FAILING_AFTER_FAILURES = ConfigKey.integer(
+            "alerting.receiver.failing.after.failures", 5, 1, 1_000_000, "consecutive failed attempts (throttled "
+                    + "ones not counted) after which a receiver is failing: /readyz not ready, the "
+                    + "receiver_failing gauge 1, a meta-notification to a healthy receiver");
+    static final ConfigKey<Duration> FAILING_AFTER = ConfigKey.duration("alerting.receiver.failing.after",
+            Duration.ofMinutes(2), "a receiver whose attempts have failed without a success for this long is "
+                    + "failing, however few attempts that was");
+
     /** The alerting keys only; {@link AlertingService#KEYS} adds the ops and Kafka keys. */
     static final List<ConfigKey<?>> KEYS = List.of(GROUP_ID, SLACK_WEBHOOK_URL, PAGERDUTY_URL, PAGERDUTY_ROUTING_KEY,
-            WEBHOOK_URLS, RETRY_MAX_ATTEMPTS, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RETRY_AFTER_BUDGET,
-            SLACK_RATE, PAGERDUTY_RATE, WEBHOOK_RATE, HTTP_TIMEOUT, DELIVERED_LOOKBACK);
+            WEBHOOK_URLS, RETRY_BUDGET, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RETRY_AFTER_BUDGET,
+            SLACK_RATE, PAGERDUTY_RATE, WEBHOOK_RATE, HTTP_TIMEOUT, DELIVERED_LOOKBACK, RECEIVER_MAX_IN_FLIGHT,
+            REVOKE_WAIT, FAILING_AFTER_FAILURES, FAILING_AFTER);
 
     /** Reads the receivers and the limits from {@code settings}, resolved once with {@link #KEYS} among its keys. */
     static AlertingSettings from(Settings settings) {
@@ -71,11 +90,18 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
                     + " (" + Durations.format(max) + ")");
         }
         return new AlertingSettings(settings.get(GROUP_ID), receivers(settings),
-                new RetryPolicy.Limits(settings.get(RETRY_MAX_ATTEMPTS), initial, max, settings.get(RETRY_AFTER_MAX),
+                new RetryPolicy.Limits(settings.get(RETRY_BUDGET), initial, max, settings.get(RETRY_AFTER_MAX),
                         settings.get(RETRY_AFTER_BUDGET)),
                 Map.of(ReceiverType.SLACK, settings.get(SLACK_RATE), ReceiverType.PAGERDUTY, settings.get(PAGERDUTY_RATE),
                         ReceiverType.WEBHOOK, settings.get(WEBHOOK_RATE)),
-                settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK));
+                settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK), settings.get(RECEIVER_MAX_IN_FLIGHT),
+                settings.get(REVOKE_WAIT), new ReceiverHealth.Thresholds(settings.get(FAILING_AFTER_FAILURES),
+                        settings.get(FAILING_AFTER)));
+    }
+
+    /** The consumer group in which {@code receiver} reads: the deployment's name and the receiver's identity. */
+    String groupOf(Receiver receiver) {
+        return groupId + "." + receiver.identity().replace(':', '-');
     }
 
     /** Requests per second to one receiver of {@code type}: each Slack webhook, routing key, webhook has its own. */

@@ -6,14 +6,10 @@ import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topics;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,37 +64,16 @@ final class DeliveredSet {
      * remembers every SENT notification id. Returns how many records were read.
      */
     long rebuild(Consumer<String, byte[]> consumer, Instant now, Duration timeout) {
-        List<TopicPartition> partitions = consumer.partitionsFor(Topics.NOTIFICATIONS.name()).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        if (partitions.isEmpty()) {
-            throw new IllegalStateException("topic " + Topics.NOTIFICATIONS.name() + " does not exist; create the "
-                    + "contract topics first (fleetpulse topics)");
-        }
-        consumer.assign(partitions);
-        long since = now.minus(lookback).toEpochMilli();
-        Map<TopicPartition, Long> query = new HashMap<>();
-        partitions.forEach(tp -> query.put(tp, since));
-        Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(query);
-        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-        for (TopicPartition tp : partitions) {
-            OffsetAndTimestamp start = starts.get(tp);
-            consumer.seek(tp, start == null ? ends.get(tp) : start.offset());
-        }
-        long read = 0;
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!caughtUp(consumer, partitions, ends)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("could not read " + Topics.NOTIFICATIONS.name() + " back "
-                        + Durations.format(lookback) + " within " + Durations.format(timeout)
-                        + " to rebuild the delivered set");
-            }
-            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                read++;
-                remember(record);
-            }
+        Instant since = now.minus(lookback);
+        long read;
+        try {
+            read = TopicReplay.read(consumer, Topics.NOTIFICATIONS.name(), since, timeout, this::remember);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(e.getMessage() + " (rebuilding the delivered set, "
+                    + Durations.format(lookback) + " back)", e);
         }
         LOG.info("delivered set rebuilt: {} sent notification ids from {} records of {} since {}",
-                size(), read, Topics.NOTIFICATIONS.name(), Instant.ofEpochMilli(since));
+                size(), read, Topics.NOTIFICATIONS.name(), since);
         return read;
     }
 
@@ -124,15 +99,5 @@ final class DeliveredSet {
     boolean isOwnDelivery(NotificationRecord notification) {
         return notification != null && notification.getOutcome() == NotificationOutcome.SENT
                 && notification.getReceiverId() != null && deployment.equals(notification.getDeployment());
-    }
-
-    private static boolean caughtUp(Consumer<?, ?> consumer, List<TopicPartition> partitions,
-                                    Map<TopicPartition, Long> ends) {
-        for (TopicPartition tp : partitions) {
-            if (consumer.position(tp) < ends.get(tp)) {
-                return false;
-            }
-        }
-        return true;
     }
 }

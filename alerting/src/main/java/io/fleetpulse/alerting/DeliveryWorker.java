@@ -15,33 +15,42 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers notifications to one receiver over HTTP, one at a time and in the order submitted (so a RESOLVED never
- * overtakes its FIRING), under the receiver's rate limit, retrying per {@link RetryPolicy}. Every attempt's
- * outcome is written to the audit log; the returned future completes once the notification is settled (SENT,
- * FAILED, or skipped as already delivered) and its audit records are acknowledged.
+ * Delivers notifications to one receiver over HTTP, many at once, each under the receiver's rate limit and retried
+ * per {@link RetryPolicy} for as long as its retry budget lasts (hours). Nothing blocks a thread while it waits: a
+ * token, a backoff or a Retry-After is a task scheduled for later, and requests go out with
+ * {@link HttpClient#sendAsync}, so a notification retrying for an afternoon holds a few objects, not a thread.
  *
- * <p>Each receiver has its own worker thread, so receivers send concurrently and one receiver's retries do not hold
- * up another's sends within a batch. They do hold up the next batch: the service commits and polls again only when
- * every notification of the batch is settled, so a slow or failing receiver delays every receiver's next
- * notifications, for as long as its retry budget lasts (attempts, backoffs and Retry-After waits, each bounded by
- * the alerting.retry.* settings). Independent queues per receiver are the outbox's job (the decide/deliver split).
+ * <p>Notifications of one alert (one fingerprint) go out in the order submitted, so a RESOLVED never overtakes its
+ * FIRING; notifications of different alerts do not wait for each other. Every attempt's outcome is written to the
+ * audit log, and a {@link Delivery} settles once the notification is SENT, FAILED or skipped as already delivered and
+ * its audit records are acknowledged. Each failed or successful attempt is reported to the receiver's
+ * {@link ReceiverHealth}.
+ *
+ * <p>How many are in flight is the caller's bound ({@link ReceiverConsumer}); a worker serves one receiver only, so
+ * one receiver's retries never hold up another's.
  */
 final class DeliveryWorker implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeliveryWorker.class);
     private static final int MAX_ERROR_BODY = 300;
+    /** Retries past these many of one notification are logged at debug: the audit has every one of them. */
+    private static final int LOGGED_RETRIES = 3;
 
     /** Where audit records go; the future completes when the record is durably written. */
     @FunctionalInterface
@@ -49,7 +58,31 @@ final class DeliveryWorker implements AutoCloseable {
         CompletableFuture<?> write(NotificationRecord record);
     }
 
-    /** How one notification ended. ABANDONED means shutdown interrupted it: it must be delivered again later. */
+    /** Runs short tasks later. The service's runs them on the worker's own thread; tests drive a virtual clock. */
+    interface Scheduler extends AutoCloseable {
+        /** Runs {@code task} after {@code delay}; throws RejectedExecutionException once closed. */
+        void after(Duration delay, Runnable task);
+
+        @Override
+        void close();
+
+        static Scheduler onThread(String threadName) {
+            ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named(threadName));
+            return new Scheduler() {
+                @Override
+                public void after(Duration delay, Runnable task) {
+                    executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+                }
+
+                @Override
+                public void close() {
+                    executor.shutdownNow();
+                }
+            };
+        }
+    }
+
+    /** How one notification ended. ABANDONED: a shutdown or rebalance stopped it; it must be delivered again later. */
     enum Result { SENT, FAILED, SKIPPED, ABANDONED }
 
     private final Receiver receiver;
@@ -60,15 +93,18 @@ final class DeliveryWorker implements AutoCloseable {
     private final TokenBucket bucket;
     private final DeliveredSet delivered;
     private final AuditLog audit;
+    private final Scheduler scheduler;
     private final Clock clock;
-    private final ExecutorService thread;
+    private final ReceiverHealth health;
+    /** The last delivery of each fingerprint still unsettled: the next one of that alert starts after it. */
+    private final Map<String, CompletableFuture<?>> lastOfAlert = new ConcurrentHashMap<>();
+    private final Set<Delivery> live = ConcurrentHashMap.newKeySet();
 
     private final Counter sent;
     private final Counter retried;
     private final Counter failed;
     private final Counter skipped;
     private final Timer duration;
-    private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicReference<LastError> lastError = new AtomicReference<>();
 
     /** The most recent failed attempt, already redacted. */
@@ -79,8 +115,9 @@ final class DeliveryWorker implements AutoCloseable {
         }
     }
 
-    DeliveryWorker(Receiver receiver, String deployment, HttpClient http, Duration timeout, RetryPolicy policy, TokenBucket bucket,
-                   DeliveredSet delivered, AuditLog audit, Clock clock, ServiceMeters meters) {
+    DeliveryWorker(Receiver receiver, String deployment, HttpClient http, Duration timeout, RetryPolicy policy,
+                   TokenBucket bucket, DeliveredSet delivered, AuditLog audit, Scheduler scheduler, Clock clock,
+                   ReceiverHealth health, ServiceMeters meters) {
         this.receiver = receiver;
         this.deployment = deployment;
         this.http = http;
@@ -89,8 +126,9 @@ final class DeliveryWorker implements AutoCloseable {
         this.bucket = bucket;
         this.delivered = delivered;
         this.audit = audit;
+        this.scheduler = scheduler;
         this.clock = clock;
-        this.thread = Executors.newSingleThreadExecutor(DaemonThreads.named("fleetpulse-alerting-deliver-" + receiver.name()));
+        this.health = health;
         this.sent = counter(meters, "sent");
         this.retried = counter(meters, "retried");
         this.failed = counter(meters, "failed");
@@ -113,17 +151,26 @@ final class DeliveryWorker implements AutoCloseable {
         return receiver;
     }
 
-    /** Queues {@code notification}; never blocks. */
-    CompletableFuture<Result> submit(Notification notification) {
-        Task task = new Task(notification);
-        inFlight.incrementAndGet();
-        task.settled.whenComplete((r, e) -> inFlight.decrementAndGet());
-        try {
-            thread.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            task.settled.complete(Result.ABANDONED);
+    ReceiverHealth health() {
+        return health;
+    }
+
+    /** Starts delivering {@code notification} (after the unsettled ones of the same alert); never blocks. */
+    Delivery submit(Notification notification) {
+        Delivery delivery = new Delivery(notification);
+        live.add(delivery);
+        CompletableFuture<?> done = delivery.settled.handle((r, e) -> null);
+        CompletableFuture<?> before = lastOfAlert.put(notification.event().getFingerprint(), done);
+        done.thenRun(() -> {
+            live.remove(delivery);
+            lastOfAlert.remove(notification.event().getFingerprint(), done);
+        });
+        if (before == null) {
+            delivery.later(Duration.ZERO, delivery::start);
+        } else {
+            before.thenRun(() -> delivery.later(Duration.ZERO, delivery::start));
         }
-        return task.settled;
+        return delivery;
     }
 
     /** Records a notification that was decided not to be sent because it already was. */
@@ -148,7 +195,7 @@ final class DeliveryWorker implements AutoCloseable {
     }
 
     int inFlight() {
-        return inFlight.get();
+        return live.size();
     }
 
     /** The last failed attempt (redacted), or null. */
@@ -156,105 +203,178 @@ final class DeliveryWorker implements AutoCloseable {
         return lastError.get();
     }
 
-    private final class Task implements Runnable {
+    /**
+     * One notification in delivery: its attempts run as scheduled steps, one after the other, so its fields are
+     * only touched by one step at a time.
+     */
+    final class Delivery {
         final Notification notification;
         final CompletableFuture<Result> settled = new CompletableFuture<>();
+        private final List<CompletableFuture<?>> audits = new ArrayList<>();
+        private volatile boolean abandoned;
+        private long startedNanos;
+        private int attempt;
+        private int counted;
+        private Instant firstAttemptAt;
+        private Duration paced = Duration.ZERO;
+        private Duration throttled = Duration.ZERO;
 
-        Task(Notification notification) {
+        Delivery(Notification notification) {
             this.notification = notification;
-        }
-
-        @Override
-        public void run() {
-            List<CompletableFuture<?>> audits = new ArrayList<>();
-            long started = System.nanoTime();
-            Result result;
-            try {
-                result = deliver(notification, audits);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                result = Result.ABANDONED;
-            } catch (RuntimeException e) {
-                // A bug, not a delivery problem: record it so the notification is left for replay, not lost.
-                LOG.error("unexpected error delivering {} to {}", notification.id(), receiver.name(), e);
-                try {
-                    audits.add(audit.write(record(notification, NotificationOutcome.FAILED, 1, OptionalInt.empty(),
-                            receiver.redact("internal error: " + e.getClass().getSimpleName()))));
-                } catch (RuntimeException auditFailed) {
-                    audits.add(CompletableFuture.failedFuture(auditFailed));
-                }
-                failed.increment();
-                result = Result.FAILED;
-            }
-            duration.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
-            Result outcome = result;
-            CompletableFuture.allOf(audits.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-                if (e != null) {
-                    settled.completeExceptionally(e);
-                } else {
-                    settled.complete(outcome);
+            // Whoever holds the future may cancel it (a rebalance handing the partition over): that abandons it too.
+            settled.whenComplete((r, e) -> {
+                if (settled.isCancelled()) {
+                    abandoned = true;
                 }
             });
         }
-    }
 
-    private Result deliver(Notification notification, List<CompletableFuture<?>> audits) throws InterruptedException {
-        // Checked again here, not only when routing: the same event may sit twice in one batch.
-        if (delivered.contains(notification.id())) {
-            skipped.increment();
-            return Result.SKIPPED;
+        /**
+         * Stops retrying: the notification settles ABANDONED at once, to be delivered again by whoever reads it
+         * next. A request already on the wire still records its outcome.
+         */
+        void abandon() {
+            abandoned = true;
+            settled.complete(Result.ABANDONED);
         }
-        // Waiting for a token or for a honoured Retry-After is pacing, not failing: neither uses up attempts.
-        int counted = 0;
-        Duration throttled = Duration.ZERO;
-        for (int attempt = 1; ; attempt++) {
-            bucket.acquire();
+
+        private void start() {
+            startedNanos = System.nanoTime();
+            // Checked here, not only when routing: the same event may be read twice before the first settles.
+            if (delivered.contains(notification.id())) {
+                skipped.increment();
+                settle(Result.SKIPPED);
+                return;
+            }
+            attempt();
+        }
+
+        private void attempt() {
+            if (abandoned) {
+                return;
+            }
+            // Waiting for a token is pacing, not failing: it does not use up the retry budget.
+            Duration wait = Duration.ofNanos(bucket.reserve());
+            if (firstAttemptAt != null) {
+                paced = paced.plus(wait);
+            }
+            later(wait, this::send);
+        }
+
+        private void send() {
+            if (abandoned) {
+                return;
+            }
+            if (firstAttemptAt == null) {
+                firstAttemptAt = clock.instant();
+            }
+            attempt++;
+            http.sendAsync(receiver.request(notification, timeout), HttpResponse.BodyHandlers.ofString())
+                    .whenComplete((response, error) -> later(Duration.ZERO, () -> {
+                        try {
+                            handle(response, error);
+                        } catch (RuntimeException e) {
+                            internalError(e);
+                        }
+                    }));
+        }
+
+        private void handle(HttpResponse<String> response, Throwable error) {
             OptionalInt status = OptionalInt.empty();
             Optional<String> retryAfter = Optional.empty();
-            String detail = null;
-            try {
-                HttpResponse<String> response = http.send(receiver.request(notification, timeout),
-                        HttpResponse.BodyHandlers.ofString());
+            String detail;
+            if (response != null) {
                 status = OptionalInt.of(response.statusCode());
                 retryAfter = response.headers().firstValue("Retry-After");
                 detail = excerpt(response.body());
-            } catch (IOException e) {
-                detail = describe(e);
+            } else {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                if (!(cause instanceof IOException io)) {
+                    internalError(cause);
+                    return;
+                }
+                detail = describe(io);
             }
-            RetryPolicy.Decision decision = policy.decide(counted + 1, throttled, status, retryAfter, detail,
-                    clock.instant());
+            Instant now = clock.instant();
+            Duration failing = Duration.between(firstAttemptAt, now).minus(paced).minus(throttled);
+            RetryPolicy.Decision decision = policy.decide(counted + 1, failing, throttled, status, retryAfter, detail,
+                    now);
             switch (decision.verdict()) {
                 case DELIVERED -> {
-                    delivered.add(notification.id(), clock.instant());
+                    delivered.add(notification.id(), now);
                     audits.add(audit.write(record(notification, NotificationOutcome.SENT, attempt, status, null)));
                     sent.increment();
-                    return Result.SENT;
+                    health.succeeded();
+                    settle(Result.SENT);
                 }
                 case RETRY -> {
-                    String error = errorText(decision, status, detail);
-                    audits.add(audit.write(record(notification, NotificationOutcome.RETRIED, attempt, status, error)));
+                    String text = errorText(decision, status, detail);
+                    // A honoured Retry-After is the receiver pacing us: THROTTLED, not a failed attempt.
+                    NotificationOutcome outcome = decision.throttled() ? NotificationOutcome.THROTTLED
+                            : NotificationOutcome.RETRIED;
+                    audits.add(audit.write(record(notification, outcome, attempt, status, text)));
                     retried.increment();
                     if (decision.throttled()) {
                         throttled = throttled.plus(decision.delay());
                     } else {
                         counted++;
-                        noteError(notification, error);
+                        noteError(notification, text);
                     }
-                    LOG.info("{}: attempt {} ({}/{} counted) for {} failed ({}); retrying in {}", receiver.name(),
-                            attempt, counted, policy.limits().maxAttempts(), notification.id(), error,
-                            Durations.format(decision.delay()));
-                    TimeUnit.MILLISECONDS.sleep(decision.delay().toMillis());
+                    if (counted <= LOGGED_RETRIES) {
+                        LOG.info("{}: attempt {} for {} failed ({}); retrying in {}", receiver.name(), attempt,
+                                notification.id(), text, Durations.format(decision.delay()));
+                    } else {
+                        LOG.debug("{}: attempt {} for {} failed ({}); retrying in {}", receiver.name(), attempt,
+                                notification.id(), text, Durations.format(decision.delay()));
+                    }
+                    if (abandoned) {
+                        settle(Result.ABANDONED);
+                    } else {
+                        later(decision.delay(), this::attempt);
+                    }
                 }
                 case GIVE_UP -> {
-                    String error = errorText(decision, status, detail);
-                    audits.add(audit.write(record(notification, NotificationOutcome.FAILED, attempt, status, error)));
+                    String text = errorText(decision, status, detail);
+                    audits.add(audit.write(record(notification, NotificationOutcome.FAILED, attempt, status, text)));
                     failed.increment();
-                    noteError(notification, error);
-                    LOG.warn("{}: giving up on {} after attempt {}: {}; recorded FAILED for replay", receiver.name(),
-                            notification.id(), attempt, error);
-                    return Result.FAILED;
+                    noteError(notification, text);
+                    LOG.warn("{}: giving up on {} after attempt {}: {}; recorded FAILED", receiver.name(),
+                            notification.id(), attempt, text);
+                    settle(Result.FAILED);
                 }
                 default -> throw new IllegalStateException("unknown verdict " + decision.verdict());
+            }
+        }
+
+        /** A bug, not a delivery problem: recorded FAILED so the notification can be re-sent, not lost silently. */
+        private void internalError(Throwable e) {
+            LOG.error("unexpected error delivering {} to {}", notification.id(), receiver.name(), e);
+            try {
+                audits.add(audit.write(record(notification, NotificationOutcome.FAILED, Math.max(1, attempt),
+                        OptionalInt.empty(), receiver.redact("internal error: " + e.getClass().getSimpleName()))));
+            } catch (RuntimeException auditFailed) {
+                audits.add(CompletableFuture.failedFuture(auditFailed));
+            }
+            failed.increment();
+            settle(Result.FAILED);
+        }
+
+        private void settle(Result result) {
+            duration.record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
+            CompletableFuture.allOf(audits.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+                if (e != null) {
+                    settled.completeExceptionally(e);
+                } else {
+                    settled.complete(result);
+                }
+            });
+        }
+
+        private void later(Duration delay, Runnable step) {
+            try {
+                scheduler.after(delay, step);
+            } catch (RejectedExecutionException e) {
+                abandon(); // the worker is closing
             }
         }
     }
@@ -267,6 +387,7 @@ final class DeliveryWorker implements AutoCloseable {
 
     private void noteError(Notification notification, String error) {
         lastError.set(new LastError(clock.instant(), notification.id(), error));
+        health.failed(clock.instant(), error);
     }
 
     private NotificationRecord record(Notification n, NotificationOutcome outcome, int attempt, OptionalInt status,
@@ -313,27 +434,10 @@ final class DeliveryWorker implements AutoCloseable {
         return text.toString();
     }
 
-    /**
-     * Stops taking work. Waits up to {@code grace} for queued notifications; what is still queued or running then is
-     * interrupted and completes as ABANDONED (not committed, so redelivered after restart).
-     */
-    void shutdown(Duration grace) {
-        thread.shutdown();
-        try {
-            if (!thread.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                for (Runnable never : thread.shutdownNow()) {
-                    ((Task) never).settled.complete(Result.ABANDONED);
-                }
-                thread.awaitTermination(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            thread.shutdownNow().forEach(never -> ((Task) never).settled.complete(Result.ABANDONED));
-        }
-    }
-
+    /** Abandons every notification in flight (see {@link Delivery#abandon}) and stops the worker's thread. */
     @Override
     public void close() {
-        shutdown(Duration.ZERO);
+        live.forEach(Delivery::abandon);
+        scheduler.close();
     }
 }

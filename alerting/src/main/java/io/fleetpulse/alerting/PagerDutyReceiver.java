@@ -5,7 +5,11 @@ import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Locale;
 
 /**
@@ -16,6 +20,8 @@ record PagerDutyReceiver(String name, URI url, String routingKey) implements Rec
 
     /** The Events API rejects longer summaries. */
     static final int MAX_SUMMARY = 1024;
+    /** PagerDuty rejects a longer dedup_key; a fingerprint is 32 characters, anything else is hashed to fit. */
+    static final int MAX_DEDUP_KEY = 255;
 
     @Override
     public ReceiverType type() {
@@ -48,12 +54,25 @@ record PagerDutyReceiver(String name, URI url, String routingKey) implements Rec
         return describe();
     }
 
+    /** The fingerprint, or when longer than PagerDuty allows, a stable hash of it (so trigger and resolve agree). */
+    static String dedupKey(String fingerprint) {
+        if (fingerprint.length() <= MAX_DEDUP_KEY) {
+            return fingerprint;
+        }
+        try {
+            byte[] sha = MessageDigest.getInstance("SHA-256").digest(fingerprint.getBytes(StandardCharsets.UTF_8));
+            return "sha256:" + HexFormat.of().formatHex(sha);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+    }
+
     /** A trigger for FIRING, a resolve (which needs only the key and dedup_key) for RESOLVED. */
     static ObjectNode payload(AlertEvent event, String routingKey) {
         ObjectNode body = AlertFormat.JSON.createObjectNode()
                 .put("routing_key", routingKey)
                 .put("event_action", event.getState() == AlertState.RESOLVED ? "resolve" : "trigger")
-                .put("dedup_key", event.getFingerprint());
+                .put("dedup_key", dedupKey(event.getFingerprint()));
         if (event.getState() == AlertState.RESOLVED) {
             return body;
         }

@@ -1,7 +1,9 @@
 package io.fleetpulse.alerting;
 
+import io.fleetpulse.runtime.text.Durations;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.function.DoubleSupplier;
@@ -12,10 +14,13 @@ import java.util.function.DoubleSupplier;
  *
  * <ul>
  *   <li>2xx: delivered.</li>
- *   <li>408, 429, 5xx and network errors: retried, up to {@code maxAttempts} counted attempts in all.</li>
- *   <li>A 429 with a usable {@code Retry-After} is the receiver pacing us, not failing: its wait is
- *       {@link Decision#throttled() throttled} and the attempt is not counted, as long as the notification's
- *       Retry-After waits stay within {@code retryAfterBudget}; past it a 429 counts like any other failure.</li>
+ *   <li>408, 429, 5xx and network errors: retried for as long as the notification's failing time stays within
+ *       {@code budget} (hours: a receiver down for an afternoon still gets its pages once it is back); the last
+ *       wait is cut to end at the budget, and a failure at or past it is given up.</li>
+ *   <li>Failing time is the time since the first attempt minus pacing: a 429 with a usable {@code Retry-After} is
+ *       the receiver pacing us, not failing, so its wait is {@link Decision#throttled() throttled} and not counted,
+ *       as long as the notification's Retry-After waits stay within {@code retryAfterBudget}; past it a 429 counts
+ *       like any other failure. Waiting for a rate-limit token is pacing too (the caller leaves it out).</li>
  *   <li>Any other status (400, 401, 403, 404, 3xx ...): permanent, retrying cannot fix the request.</li>
  *   <li>Waits are exponential backoff with full jitter: uniform in [0, min(maxBackoff, initial·2^(attempt-1))],
  *       which spreads retries of many clients instead of synchronising them. On 429 and 503 a
@@ -24,7 +29,8 @@ import java.util.function.DoubleSupplier;
  */
 final class RetryPolicy {
 
-    record Limits(int maxAttempts, Duration initialBackoff, Duration maxBackoff, Duration retryAfterMax,
+    /** @param budget how long a notification may keep failing before it is recorded FAILED (alerting.retry.budget) */
+    record Limits(Duration budget, Duration initialBackoff, Duration maxBackoff, Duration retryAfterMax,
                   Duration retryAfterBudget) {
     }
 
@@ -55,14 +61,16 @@ final class RetryPolicy {
     }
 
     /**
-     * @param attempt    this attempt's number among those that count against {@code maxAttempts}: 1 + the counted
-     *                   failures before it (throttled ones are not counted)
+     * @param attempt    this attempt's number among the failing ones: 1 + the counted failures before it (throttled
+     *                   ones are not counted); it sets the backoff cap
+     * @param failing    how long this notification has been failing: since its first attempt, minus pacing (token
+     *                   waits and honoured Retry-After waits)
      * @param throttled  the Retry-After waits this notification already did on 429s
      * @param status     the HTTP status, empty when the request failed without one (connect error, timeout)
      * @param retryAfter the response's Retry-After header, if any
      * @param error      description of the failure when there was no status
      */
-    Decision decide(int attempt, Duration throttled, OptionalInt status, Optional<String> retryAfter, String error,
+    Decision decide(int attempt, Duration failing, Duration throttled, OptionalInt status, Optional<String> retryAfter, String error,
                     Instant now) {
         if (status.isPresent() && status.getAsInt() >= 200 && status.getAsInt() < 300) {
             return new Decision(Verdict.DELIVERED, Duration.ZERO, null);
@@ -78,10 +86,13 @@ final class RetryPolicy {
             return new Decision(Verdict.RETRY, asked.get(), why + " (throttled: Retry-After honoured, not counted "
                     + "as an attempt)", true);
         }
-        if (attempt >= limits.maxAttempts()) {
-            return new Decision(Verdict.GIVE_UP, Duration.ZERO, why + " (gave up after " + attempt + " attempts)");
+        Duration left = limits.budget().minus(failing);
+        if (left.isNegative() || left.isZero()) {
+            return new Decision(Verdict.GIVE_UP, Duration.ZERO, why + " (gave up after " + attempt + " attempts "
+                    + "failing for " + Durations.format(failing.truncatedTo(ChronoUnit.SECONDS)) + ", the retry budget)");
         }
-        return new Decision(Verdict.RETRY, asked.orElseGet(() -> backoff(attempt)), why);
+        Duration wait = asked.orElseGet(() -> backoff(attempt));
+        return new Decision(Verdict.RETRY, wait.compareTo(left) > 0 ? left : wait, why);
     }
 
     private Duration clamp(Duration asked) {

@@ -4,6 +4,7 @@ import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
@@ -45,5 +46,14 @@ final class Router {
             (delivered.test(notification.id()) ? skipped : deliver).add(notification);
         }
         return new Routing(List.copyOf(deliver), List.copyOf(skipped));
+    }
+
+    /** What one receiver's delivery worker does with {@code event}: its notification, or empty when it is not to go. */
+    Optional<Notification> route(AlertEvent event, Receiver receiver) {
+        if (event.getState() != AlertState.FIRING && event.getState() != AlertState.RESOLVED) {
+            return Optional.empty();
+        }
+        Notification notification = Notification.of(event, deployment, receiver);
+        return delivered.test(notification.id()) ? Optional.empty() : Optional.of(notification);
     }
 }

@@ -18,6 +18,10 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
     static final String COLOR_WARNING = "#F5A623";
     static final String COLOR_INFO = "#4A90E2";
     static final String COLOR_RESOLVED = "#2EB67D";
+    /** Slack's limits: a message's text (it truncates past 40 000), a section's text, a field's text. */
+    static final int MAX_TEXT = 4_000;
+    static final int MAX_SECTION = 3_000;
+    static final int MAX_FIELD = 2_000;
 
     @Override
     public ReceiverType type() {
@@ -52,8 +56,8 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
     static ObjectNode payload(AlertEvent event) {
         boolean firing = event.getState() == AlertState.FIRING;
         ObjectNode message = AlertFormat.JSON.createObjectNode();
-        message.put("text", "[" + event.getState() + "] " + event.getSeverity() + " " + event.getTargetId() + ": "
-                + event.getSummary() + " (rule " + event.getRuleId() + ")");
+        message.put("text", clip("[" + event.getState() + "] " + event.getSeverity() + " " + event.getTargetId()
+                + ": " + event.getSummary() + " (rule " + event.getRuleId() + ")", MAX_TEXT));
 
         ObjectNode attachment = message.putArray("attachments").addObject();
         attachment.put("color", firing ? colorOf(event) : COLOR_RESOLVED);
@@ -76,8 +80,9 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
 
         ObjectNode context = blocks.addObject().put("type", "context");
         context.putArray("elements").addObject().put("type", "mrkdwn")
-                .put("text", "fingerprint `" + escape(event.getFingerprint()) + "`"
-                        + (event.getLabels().isEmpty() ? "" : " · labels " + escape(event.getLabels().toString())));
+                .put("text", clip("fingerprint `" + escape(event.getFingerprint()) + "`"
+                        + (event.getLabels().isEmpty() ? "" : " · labels " + escape(event.getLabels().toString())),
+                        MAX_SECTION));
         return message;
     }
 
@@ -90,11 +95,24 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
     }
 
     private static void mrkdwnSection(ObjectNode block, String text) {
-        block.put("type", "section").putObject("text").put("type", "mrkdwn").put("text", text);
+        block.put("type", "section").putObject("text").put("type", "mrkdwn").put("text", clip(text, MAX_SECTION));
     }
 
     private static void field(ArrayNode fields, String title, String value) {
-        fields.addObject().put("type", "mrkdwn").put("text", "*" + title + "*\n" + escape(value));
+        fields.addObject().put("type", "mrkdwn").put("text", clip("*" + title + "*\n" + escape(value), MAX_FIELD));
+    }
+
+    /**
+     * {@code text} cut to {@code max} characters with a note of how much was left out: Slack rejects a block whose
+     * text is over its limit (invalid_blocks), and a page must never be rejected for being long.
+     */
+    static String clip(String text, int max) {
+        if (text.length() <= max) {
+            return text;
+        }
+        String note = "… (" + "%d more characters)";
+        int keep = max - String.format(note, text.length()).length();
+        return text.substring(0, keep) + String.format(note, text.length() - keep);
     }
 
     /** Slack's mrkdwn treats these three as control characters; everything else passes as is. */

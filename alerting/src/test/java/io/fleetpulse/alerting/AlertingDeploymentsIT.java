@@ -20,10 +20,15 @@ import io.fleetpulse.testkit.TopicProbe;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -105,6 +110,60 @@ class AlertingDeploymentsIT {
                 .distinct().count(), "every SENT record names its deployment and receiver identity: " + sent);
         assertEquals(4, sent.stream().map(n -> n.getDeployment() + " " + n.getReceiverId()).distinct().count(),
                 "two deployments × two receivers");
+    }
+
+    @Test
+    void shouldStartEachReceiverWhereTheSharedGroupOfTheVersionBeforeStopped() throws Exception {
+        // What the version with one group for every receiver leaves: its group committed past what it delivered.
+        for (int i = 0; i < EVENTS; i++) {
+            AlertEvent old = TestAlerts.firing("fp-old-" + i);
+            TopicProbe.send(kafka.bootstrapServers(), Topics.ALERTS, old.getFingerprint(), old);
+        }
+        Map<TopicPartition, OffsetAndMetadata> end = endOfAlerts();
+        try (Admin admin = kafka.admin()) {
+            admin.alterConsumerGroupOffsets("it-upgrade", end).all().get();
+        }
+
+        AlertingService upgraded = start("it-upgrade", receiversA, "/services/T1/B1/tokenA", "routing-key-upgrade");
+        AlertEvent fresh = TestAlerts.firing("fp-after-upgrade");
+        TopicProbe.send(kafka.bootstrapServers(), Topics.ALERTS, fresh.getFingerprint(), fresh);
+        await(() -> upgraded.sentCount("slack") == 1 && upgraded.sentCount("pagerduty") == 1, "the new alert", upgraded);
+        Map<TopicPartition, OffsetAndMetadata> endNow = endOfAlerts();
+        for (Object shown : (List<?>) upgraded.status().get("receivers")) {
+            String group = String.valueOf(((Map<?, ?>) shown).get("group"));
+            await(() -> endNow.equals(committedOnAlerts(group)), group + " to commit it all", upgraded);
+        }
+
+        assertEquals(0, receiversA.countRequestsMatching(postRequestedFor(urlMatching(".*"))
+                .withRequestBody(containing("fp-old-")).build()).getCount(), "nothing from before the upgrade again");
+        assertEquals(0, upgraded.skippedCount("slack") + upgraded.skippedCount("pagerduty"),
+                "not even read: the receivers' groups started where the shared one stopped");
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> committedOnAlerts(String group) {
+        try (Admin admin = kafka.admin()) {
+            Map<TopicPartition, OffsetAndMetadata> committed = new HashMap<>();
+            admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().forEach((tp, offset) -> {
+                if (offset != null && tp.topic().equals(Topics.ALERTS.name())) {
+                    committed.put(tp, new OffsetAndMetadata(offset.offset()));
+                }
+            });
+            return committed;
+        } catch (Exception e) {
+            throw new IllegalStateException("offsets of " + group, e);
+        }
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> endOfAlerts() throws Exception {
+        try (Admin admin = kafka.admin()) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < 2; p++) {
+                latest.put(new TopicPartition(Topics.ALERTS.name(), p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, OffsetAndMetadata> end = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> end.put(tp, new OffsetAndMetadata(info.offset())));
+            return end;
+        }
     }
 
     private static NotificationRecord v1Sent(AlertEvent event, String kind) {

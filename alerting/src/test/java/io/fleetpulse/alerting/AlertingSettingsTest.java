@@ -37,7 +37,7 @@ class AlertingSettingsTest {
     @Test
     void shouldReadRetryAndRateSettingsWithTheirDefaults() {
         AlertingSettings defaults = settings(Map.of());
-        assertEquals(new RetryPolicy.Limits(6, Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(60),
+        assertEquals(new RetryPolicy.Limits(Duration.ofHours(24), Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofSeconds(60),
                 Duration.ofMinutes(15)), defaults.retryLimits());
         assertEquals(1.0, defaults.ratePerSecond(ReceiverType.SLACK), "Slack's ~1 message a second per webhook");
         assertEquals(2.0, defaults.ratePerSecond(ReceiverType.PAGERDUTY));
@@ -45,6 +45,12 @@ class AlertingSettingsTest {
         assertEquals(5.0, settings(Map.of("alerting.slack.rate.per.second", "5")).ratePerSecond(ReceiverType.SLACK));
         assertEquals("fleetpulse-alerting", defaults.groupId());
         assertEquals(Duration.ofHours(24), defaults.deliveredLookback());
+        assertEquals(100, defaults.maxInFlight());
+        assertEquals(Duration.ofSeconds(5), defaults.revokeWait());
+        assertEquals(new ReceiverHealth.Thresholds(5, Duration.ofMinutes(2)), defaults.failing());
+        SlackReceiver slack = new SlackReceiver("slack", java.net.URI.create("https://hooks.slack.com/services/T/B/x"));
+        assertEquals("fleetpulse-alerting." + slack.identity().replace(':', '-'), defaults.groupOf(slack),
+                "each receiver reads in its own group, named by the deployment and the receiver's identity");
     }
 
     @Test
@@ -72,8 +78,10 @@ class AlertingSettingsTest {
 
     @Test
     void shouldRejectOutOfRangeRetrySettings() {
-        assertEquals("alerting.retry.max.attempts", assertThrows(ConfigException.class, () -> settings(
-                Map.of("alerting.retry.max.attempts", "0"))).key());
+        assertEquals("alerting.retry.budget", assertThrows(ConfigException.class, () -> settings(
+                Map.of("alerting.retry.budget", "0s"))).key());
+        assertEquals("alerting.receiver.max.in.flight", assertThrows(ConfigException.class, () -> settings(
+                Map.of("alerting.receiver.max.in.flight", "0"))).key());
         assertEquals("alerting.retry.initial.backoff", assertThrows(ConfigException.class, () -> settings(
                 Map.of("alerting.retry.initial.backoff", "1m", "alerting.retry.max.backoff", "30s"))).key());
         assertEquals("alerting.slack.rate.per.second", assertThrows(ConfigException.class, () -> settings(
@@ -92,9 +100,9 @@ class AlertingSettingsTest {
     @Test
     void shouldRejectAMisspelledAlertingKeySuggestingTheRightOne() {
         ConfigException e = assertThrows(ConfigException.class, () -> Settings.of(Map.of(
-                "alerting.retry.max.attemps", "3"), AlertingService.KEYS));
-        assertEquals("alerting.retry.max.attemps", e.key());
-        assertTrue(e.getMessage().contains("alerting.retry.max.attempts"), e.getMessage());
+                "alerting.retry.budgte", "3h"), AlertingService.KEYS));
+        assertEquals("alerting.retry.budgte", e.key());
+        assertTrue(e.getMessage().contains("alerting.retry.budget"), e.getMessage());
     }
 
     @Test
@@ -102,7 +110,7 @@ class AlertingSettingsTest {
         List<String> names = AlertingService.KEYS.stream().map(k -> k.name()).toList();
         assertTrue(names.contains("kafka.bootstrap.servers"), names.toString());
         assertTrue(names.containsAll(List.of("alerting.group.id", "alerting.slack.webhook.url", "alerting.pagerduty.url",
-                "alerting.pagerduty.routing.key", "alerting.webhook.urls", "alerting.retry.max.attempts",
+                "alerting.pagerduty.routing.key", "alerting.webhook.urls", "alerting.retry.budget",
                 "alerting.retry.initial.backoff", "alerting.retry.max.backoff", "alerting.retry.after.budget",
                 "alerting.slack.rate.per.second", "alerting.pagerduty.rate.per.second",
                 "alerting.webhook.rate.per.second")), names.toString());

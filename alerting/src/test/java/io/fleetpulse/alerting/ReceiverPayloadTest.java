@@ -73,6 +73,41 @@ class ReceiverPayloadTest {
     }
 
     @Test
+    void shouldKeepAPagerDutyDedupKeyWithinItsLimitAndTheSameForTriggerAndResolve() {
+        AlertEvent longKey = TestAlerts.firing("k".repeat(300));
+        String trigger = PagerDutyReceiver.payload(longKey, ROUTING_KEY).path("dedup_key").asText();
+        String resolve = PagerDutyReceiver.payload(TestAlerts.resolved(longKey), ROUTING_KEY).path("dedup_key").asText();
+        assertTrue(trigger.length() <= PagerDutyReceiver.MAX_DEDUP_KEY, trigger);
+        assertEquals(trigger, resolve);
+        assertEquals("fp-short", PagerDutyReceiver.payload(TestAlerts.firing("fp-short"), ROUTING_KEY)
+                .path("dedup_key").asText(), "a fingerprint that fits is the dedup_key as is");
+    }
+
+    @Test
+    void shouldTruncateLongSlackTextWithACountInsteadOfBeingRejected() {
+        AlertEvent huge = AlertEvent.newBuilder(TestAlerts.firing("fp-huge")).setSummary("y".repeat(10_000))
+                .setLabels(java.util.Map.of("blob", "z".repeat(5_000))).build();
+        JsonNode message = SlackReceiver.payload(huge);
+
+        String text = message.path("text").asText();
+        assertTrue(text.length() <= SlackReceiver.MAX_TEXT, "text " + text.length());
+        assertTrue(text.matches("(?s).*… \\(\\d+ more characters\\)$"), text.substring(text.length() - 40));
+        for (JsonNode block : message.path("attachments").get(0).path("blocks")) {
+            if (block.has("text")) {
+                assertTrue(block.path("text").path("text").asText().length() <= SlackReceiver.MAX_SECTION);
+            }
+            for (JsonNode field : block.path("fields")) {
+                assertTrue(field.path("text").asText().length() <= SlackReceiver.MAX_FIELD);
+            }
+            for (JsonNode element : block.path("elements")) {
+                assertTrue(element.path("text").asText().length() <= SlackReceiver.MAX_SECTION);
+            }
+        }
+        assertEquals("abcdefgh… (44 more characters)", SlackReceiver.clip("abcdefghijklmnopqrstuvwxyz".repeat(2), 30));
+        assertEquals("short", SlackReceiver.clip("short", 10));
+    }
+
+    @Test
     void shouldBuildASlackMessageWithTextAndAColouredAttachment() {
         JsonNode firing = SlackReceiver.payload(TestAlerts.firing("fp-9"));
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class RetryPolicyTest {
 
     private static final Instant NOW = Instant.parse("2024-05-01T12:00:00Z");
-    private static final RetryPolicy.Limits DEFAULTS = new RetryPolicy.Limits(6, Duration.ofMillis(500),
+    private static final RetryPolicy.Limits DEFAULTS = new RetryPolicy.Limits(Duration.ofHours(24), Duration.ofMillis(500),
             Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofMinutes(15));
 
     private final RetryPolicy alwaysMax = new RetryPolicy(DEFAULTS, () -> 0.999_999_999);
@@ -63,7 +63,7 @@ class RetryPolicyTest {
             assertEquals(Duration.ofMillis(1000), decision.delay(), "backoff of attempt 2 at full jitter");
             assertEquals("HTTP " + status, decision.why());
         }
-        RetryPolicy.Decision network = alwaysMax.decide(1, Duration.ZERO, OptionalInt.empty(), Optional.empty(),
+        RetryPolicy.Decision network = alwaysMax.decide(1, Duration.ZERO, Duration.ZERO, OptionalInt.empty(), Optional.empty(),
                 "ConnectException: refused", NOW);
         assertEquals(Verdict.RETRY, network.verdict());
         assertEquals("ConnectException: refused", network.why());
@@ -79,11 +79,22 @@ class RetryPolicyTest {
     }
 
     @Test
-    void shouldGiveUpAfterTheLastAttempt() {
-        assertEquals(Verdict.RETRY, decide(5, 500, null).verdict());
-        RetryPolicy.Decision last = decide(6, 500, null);
+    void shouldKeepRetryingForHoursAndGiveUpOnlyOnceTheBudgetIsSpent() {
+        RetryPolicy.Decision afterHundreds = failingFor(600, Duration.ofHours(23).plusMinutes(59));
+        assertEquals(Verdict.RETRY, afterHundreds.verdict(), "no count of attempts ends it within the budget");
+        assertEquals(Duration.ofSeconds(30), afterHundreds.delay(), "capped backoff");
+
+        RetryPolicy.Decision lastWait = failingFor(601, Duration.ofHours(24).minusSeconds(10));
+        assertEquals(Verdict.RETRY, lastWait.verdict());
+        assertEquals(Duration.ofSeconds(10), lastWait.delay(), "the last wait ends at the budget, not past it");
+
+        RetryPolicy.Decision last = failingFor(602, Duration.ofHours(24));
         assertEquals(Verdict.GIVE_UP, last.verdict());
-        assertEquals("HTTP 500 (gave up after 6 attempts)", last.why());
+        assertEquals("HTTP 500 (gave up after 602 attempts failing for 1d, the retry budget)", last.why());
+    }
+
+    private RetryPolicy.Decision failingFor(int attempt, Duration failing) {
+        return alwaysMax.decide(attempt, failing, Duration.ZERO, OptionalInt.of(500), Optional.empty(), null, NOW);
     }
 
     @Test
@@ -112,15 +123,19 @@ class RetryPolicyTest {
         assertEquals(Duration.ofSeconds(7), throttled.delay());
         assertTrue(throttled.why().startsWith("HTTP 429 (throttled"), throttled.why());
 
-        RetryPolicy.Decision pastBudget = alwaysMax.decide(6, Duration.ofMinutes(15).minusSeconds(6),
+        RetryPolicy.Decision pastBudget = alwaysMax.decide(6, Duration.ofHours(1), Duration.ofMinutes(15).minusSeconds(6),
                 OptionalInt.of(429), Optional.of("7"), null, NOW);
-        assertEquals(Verdict.GIVE_UP, pastBudget.verdict(), "a receiver throttling for ever is bounded");
+        assertFalse(pastBudget.throttled(), "past the Retry-After budget a 429 counts as failing time");
+        RetryPolicy.Decision throttledForEver = alwaysMax.decide(6, Duration.ofHours(24),
+                Duration.ofMinutes(15), OptionalInt.of(429), Optional.of("7"), null, NOW);
+        assertEquals(Verdict.GIVE_UP, throttledForEver.verdict(), "a receiver throttling for ever is bounded");
         assertFalse(decide(2, 429, null).throttled(), "a 429 without Retry-After is a failure with backoff");
         assertFalse(decide(2, 503, "7").throttled(), "a 503 is a failure even when it says when to come back");
         assertEquals(Duration.ofSeconds(7), decide(2, 503, "7").delay());
     }
 
     private RetryPolicy.Decision decide(int attempt, int status, String retryAfter) {
-        return alwaysMax.decide(attempt, Duration.ZERO, OptionalInt.of(status), Optional.ofNullable(retryAfter), null, NOW);
+        return alwaysMax.decide(attempt, Duration.ZERO, Duration.ZERO, OptionalInt.of(status),
+                Optional.ofNullable(retryAfter), null, NOW);
     }
 }

@@ -41,6 +41,19 @@ final class TestAlerts {
                 .build();
     }
 
+    /** The first fingerprint in {@code body} made of {@code prefix} and digits, e.g. fp-kill-12. */
+    static String fingerprintIn(String body, String prefix) {
+        int at = body.indexOf(prefix);
+        if (at < 0) {
+            throw new AssertionError("no " + prefix + "N in " + body);
+        }
+        int end = at + prefix.length();
+        while (end < body.length() && Character.isDigit(body.charAt(end))) {
+            end++;
+        }
+        return body.substring(at, end);
+    }
+
     static AlertEvent resolved(AlertEvent firing) {
         return AlertEvent.newBuilder(firing)
                 .setState(AlertState.RESOLVED)

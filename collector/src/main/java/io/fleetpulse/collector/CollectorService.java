@@ -20,9 +20,7 @@ import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,12 +57,14 @@ public final class CollectorService extends ManagedService {
 
     private final CollectorSettings collector;
     private final Inventory inventory;
+    private final HealthChecks healthChecks;
 
     private final Map<PollScheduler.Kind, Map<CheckStatus, Counter>> polls = new EnumMap<>(PollScheduler.Kind.class);
     private final Map<PollScheduler.Kind, Timer> pollLatency = new EnumMap<>(PollScheduler.Kind.class);
     private final Map<String, Counter> produced = new HashMap<>();
     private final Map<String, Counter> produceErrors = new HashMap<>();
     private final Counter metricsPollFailures;
+    private final Timer schedulingLag;
     /** Last http status per target, touched only on the event loop; a change is worth a log line. */
     private final Map<String, CheckStatus> lastHttpStatus = new HashMap<>();
 
@@ -76,7 +76,7 @@ public final class CollectorService extends ManagedService {
 
     private volatile RecordPublisher publisher;
     private volatile Vertx vertx;
-    private volatile WebClient client;
+    private volatile HttpClient client;
     private volatile PollScheduler scheduler;
 
     /** Reads and checks every setting and the whole inventory; a bad one throws {@link ConfigException} naming it. */
@@ -89,6 +89,7 @@ public final class CollectorService extends ManagedService {
         this.collector = CollectorSettings.from(settings);
         this.inventory = Inventory.load(collector.inventory(), collector.pollInterval(), collector.pollTimeout(),
                 clock.instant());
+        this.healthChecks = new HealthChecks(collector.bodyLimits(), collector.certificateLines());
 
         MeterRegistry registry = meterRegistry();
         for (PollScheduler.Kind kind : PollScheduler.Kind.values()) {
@@ -111,6 +112,9 @@ public final class CollectorService extends ManagedService {
                     .description("records that could not be produced, by topic").tag("topic", topic.name())
                     .register(registry));
         }
+        schedulingLag = Timer.builder(meters().name("poll.scheduling.lag"))
+                .description("how late polls start: actual minus planned start (waiting for a free slot, a busy loop)")
+                .register(registry);
         metricsPollFailures = Counter.builder(meters().name("metrics.poll.failures"))
                 .description("metrics polls that produced no sample").register(registry);
         Gauge.builder(meters().name("targets"), inventory.targets(), List::size)
@@ -148,13 +152,10 @@ public final class CollectorService extends ManagedService {
         // Vert.x catches what a handler throws and would only log it: the poll's target would stay busy (never polled
         // again) or the scheduler's state half-updated. That is a dead core loop, so the service fails.
         vertx.exceptionHandler(cause -> fail("the poll event loop raised " + StartupWait.describe(cause), cause));
-        client = WebClient.create(vertx, new WebClientOptions()
-                        .setUserAgent("fleetpulse-collector")
-                        .setFollowRedirects(false)
-                        .setKeepAlive(true),
-                // Pools are per host:port; a whole fleet may sit behind one (a simulator, a proxy).
-                new PoolOptions().setHttp1MaxSize(collector.maxConcurrentPolls()));
-        scheduler = new PollScheduler(vertx, client, clock(), collector.maxConcurrentPolls(), this::polled);
+        client = TargetHttpClient.createHttpClient(vertx, collector.maxConcurrentPolls(), collector.tlsTrustPem());
+        scheduler = new PollScheduler(vertx,
+                new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(),
+                collector.pollJitter(), lagMs -> schedulingLag.record(lagMs, TimeUnit.MILLISECONDS), this::polled);
         await(scheduler.start(inventory.targets()), remaining(deadline));
         LOG.info("collector '{}' polling {} targets", collector.collectorId(), inventory.targets().size());
     }
@@ -180,7 +181,7 @@ public final class CollectorService extends ManagedService {
         pollLatency.get(kind).record(elapsedNanos, TimeUnit.NANOSECONDS);
         String id = target.getTargetId();
         if (kind == PollScheduler.Kind.HEALTH) {
-            List<CheckResult> results = HealthChecks.toCheckResults(id, collector.collectorId(), observedAt, outcome);
+            List<CheckResult> results = healthChecks.toCheckResults(id, collector.collectorId(), observedAt, outcome);
             CheckResult http = results.get(0);
             polls.get(kind).get(http.getStatus()).increment();
             CheckStatus previous = lastHttpStatus.put(id, http.getStatus());
@@ -194,7 +195,7 @@ public final class CollectorService extends ManagedService {
         if (outcome instanceof HttpOutcome.Response response && HealthChecks.httpStatus(response.statusCode()) == CheckStatus.OK) {
             try {
                 publisher.publish(Topics.METRICS, id, MetricsParser.parse(id, collector.collectorId(), observedAt,
-                        response.body()), observedAt);
+                        response.body(), collector.bodyLimits()), observedAt);
                 status = CheckStatus.OK;
             } catch (MetricsParser.MalformedMetricsException e) {
                 LOG.debug("metrics of {} rejected: {}", id, e.getMessage());

@@ -5,6 +5,7 @@ import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.runtime.text.Durations;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,9 +19,14 @@ import java.util.List;
  * @param pollInterval       a target's interval when neither it nor the inventory's {@code defaults} sets one
  * @param pollTimeout        likewise for the timeout; never longer than the interval
  * @param maxConcurrentPolls requests in flight at once
+ * @param pollJitter         how far each poll may move from its even spacing, as a fraction of the interval
+ * @param bodyLimits         how much of a target's answer is read and kept
+ * @param certificateLines   when an HTTPS target's certificate expiry is WARN and CRITICAL
+ * @param tlsTrustPem        the certificates trusted for HTTPS targets instead of the JVM's authorities, or null
  */
 public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
-                                int maxConcurrentPolls) {
+                                int maxConcurrentPolls, double pollJitter, BodyLimits bodyLimits,
+                                HealthChecks.CertificateLines certificateLines, Path tlsTrustPem) {
 
     public static final ConfigKey<Path> INVENTORY = ConfigKey.path(Inventory.CONFIG_KEY, null,
             "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
@@ -31,13 +37,43 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             Duration.ofSeconds(10), "how often a target is polled unless its inventory entry or defaults say otherwise; "
                     + "at least " + Durations.format(Inventory.MIN_INTERVAL));
     public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.duration("collector.poll.timeout",
-            Duration.ofSeconds(2), "how long a poll may take before it counts as TIMEOUT, unless the inventory says "
-                    + "otherwise; at most collector.poll.interval");
+            Duration.ofSeconds(2), "how long a poll may take in total (connect, headers and the whole body) before it "
+                    + "counts as TIMEOUT and its connection is closed, unless the inventory says otherwise; at most "
+                    + "collector.poll.interval");
     public static final ConfigKey<Integer> MAX_CONCURRENT_POLLS = ConfigKey.integer("collector.max.concurrent.polls", 256,
             1, 100_000, "requests in flight at once; further polls wait their turn");
 
+    public static final ConfigKey<Double> POLL_JITTER = ConfigKey.decimal("collector.poll.jitter", 0.1, 0, 0.5,
+            "how far each poll may move, at random, from its target's even spacing, as a fraction of the interval (0.1: "
+                    + "up to 1 s either way at 10 s); applied on every cycle so targets never fall into step, without "
+                    + "drift (a target is still polled once per interval on average)");
+    public static final ConfigKey<Integer> MAX_BODY_BYTES = ConfigKey.integer("collector.poll.max.body.bytes",
+            BodyLimits.DEFAULTS.maxBodyBytes(), 1024, 8 * 1024 * 1024, "the most bytes of a health or metrics body "
+                    + "read; a larger body is ERROR and its connection closed as soon as it passes the cap. At most 8 MiB: "
+                    + "bodies are parsed on the poll event loop, in time linear in their size");
+    public static final ConfigKey<Integer> MAX_CHECKS = ConfigKey.integer("collector.health.max.checks",
+            BodyLimits.DEFAULTS.maxChecks(), 1, 10_000, "the most checks and components of one health body published "
+                    + "as check results; the rest are summed up in one ERROR check named 'checks'");
+    public static final ConfigKey<Integer> MAX_NAME_LENGTH = ConfigKey.integer("collector.max.name.length",
+            BodyLimits.DEFAULTS.maxNameLength(), 8, 1_000, "the longest check, component or extra metric name kept, "
+                    + "in characters; a longer check name is cut, a longer metric name dropped");
+    public static final ConfigKey<Integer> MAX_EXTRA_METRICS = ConfigKey.integer("collector.metrics.max.extra",
+            BodyLimits.DEFAULTS.maxExtraMetrics(), 0, 10_000, "the most metrics of one metrics body kept beyond the "
+                    + "named ones (MetricSample.extra); the rest are dropped");
+
+    public static final ConfigKey<Integer> TLS_WARN_DAYS = ConfigKey.integer("collector.tls.warn.days",
+            HealthChecks.CertificateLines.DEFAULTS.warnDays(), 1, 3650, "an HTTPS target whose certificate expires in fewer "
+                    + "days than this has its 'tls' check WARN");
+    public static final ConfigKey<Integer> TLS_CRITICAL_DAYS = ConfigKey.integer("collector.tls.critical.days",
+            HealthChecks.CertificateLines.DEFAULTS.criticalDays(), 0, 3650, "an HTTPS target whose certificate expires in "
+                    + "fewer days than this has its 'tls' check CRITICAL; at most collector.tls.warn.days");
+    public static final ConfigKey<Path> TLS_TRUST_PEM = ConfigKey.path("collector.tls.trust.pem", null,
+            "a PEM file of the certificates (authorities or self-signed servers) trusted for HTTPS targets, instead of "
+                    + "the JVM's default authorities; unset: the JVM's").defaultShownAs("the JVM's authorities");
+
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
-    public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS);
+    public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS,
+            POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM,            MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS);
 
     /**
      * Reads the collector's keys and checks them against each other.
@@ -60,7 +96,21 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
                     + ": expected at most '" + POLL_INTERVAL.name() + "' (" + Durations.format(interval)
                     + "), or polls of one target would pile up");
         }
-        return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS));
+        BodyLimits limits = new BodyLimits(settings.get(MAX_BODY_BYTES), settings.get(MAX_CHECKS),
+                settings.get(MAX_NAME_LENGTH), settings.get(MAX_EXTRA_METRICS));
+        int warnDays = settings.get(TLS_WARN_DAYS);
+        int criticalDays = settings.get(TLS_CRITICAL_DAYS);
+        if (criticalDays > warnDays) {
+            throw new ConfigException(TLS_CRITICAL_DAYS.name(), "'" + TLS_CRITICAL_DAYS.name() + "' is " + criticalDays
+                    + ": expected at most '" + TLS_WARN_DAYS.name() + "' (" + warnDays + ")");
+        }
+        Path trustPem = settings.get(TLS_TRUST_PEM);
+        if (trustPem != null && !Files.isReadable(trustPem)) {
+            throw new ConfigException(TLS_TRUST_PEM.name(), "'" + TLS_TRUST_PEM.name() + "' is " + trustPem
+                    + ": no readable file there");
+        }
+        return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS),
+                settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem);
     }
 
     private static String localHostName() {

@@ -1,38 +1,71 @@
 package io.fleetpulse.collector;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * Turns one health poll into check results: always one named {@value #HTTP_CHECK} for the request itself,
- * then one per entry of the body's {@code checks} array.
+ * Turns one health poll into check results: always one named {@value #HTTP_CHECK} for the request itself, then one
+ * per check or component the body reports, each named as the body names it, so the inventory's
+ * {@code critical-checks} can make any of them critical.
+ *
+ * <p>Body formats understood (both may appear in one body):
+ * <ul>
+ *   <li>FleetPulse's: {@code {"status":"UP","checks":[{"name":"disk","status":"WARN","message":"85% used"}]}}
+ *       ({@code checks} may also be an object of name to status or to {@code {"status":..}});</li>
+ *   <li>Spring Boot actuator's: {@code {"status":"UP","components":{"db":{"status":"DOWN","details":{..}}}}}; a
+ *       component's own sub-components are summed up in its status, as the actuator does, not published apart.</li>
+ * </ul>
  *
  * <p>{@value #HTTP_CHECK}: OK for 2xx, CRITICAL for 5xx, ERROR for any other code or a 2xx body that is not a JSON
- * object, TIMEOUT or UNREACHABLE when no response came. Only the {@value #HTTP_CHECK} check carries a latency: the
- * body's checks were not timed by us.
+ * object, TIMEOUT or UNREACHABLE when no response came. A 2xx whose body's overall {@code status} is failing (DOWN,
+ * OUT_OF_SERVICE, ...) or warning is CRITICAL or WARN, unless a failing check or component of the same body explains
+ * it: the overall status is the target's aggregate of its components, and mirroring it onto {@value #HTTP_CHECK}
+ * (critical for nearly every target) would make every component critical and the inventory's per-component
+ * criticality meaningless. Only the {@value #HTTP_CHECK} check carries a latency: the body's checks were not timed by
+ * us.
+ *
+ * <p>Over HTTPS, one more check named {@value #TLS_CHECK} follows {@value #HTTP_CHECK}: the days until the server's
+ * certificate expires, WARN and CRITICAL below the {@link CertificateLines}.
+ *
+ * <p>What one body can publish is bounded by {@link BodyLimits}: at most {@code maxChecks} checks and components
+ * (the rest summed up in one ERROR check named {@value #CHECKS_CAP_CHECK}), names cut to {@code maxNameLength}, and
+ * messages cut to {@value #MAX_MESSAGE} characters.
  */
 final class HealthChecks {
 
     static final String HTTP_CHECK = "http";
+    static final String CHECKS_CAP_CHECK = "checks";
+    static final String BODY_PREFIX = "body:";
     static final int MAX_MESSAGE = 500;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String TLS_CHECK = "tls";
 
-    private HealthChecks() {
+    /** An HTTPS target's certificate is WARN with fewer than {@code warnDays} left, CRITICAL with fewer than critical. */
+    record CertificateLines(int warnDays, int criticalDays) {
+        static final CertificateLines DEFAULTS = new CertificateLines(21, 7);
     }
 
-    static List<CheckResult> toCheckResults(String targetId, String collectorId, Instant observedAt, HttpOutcome outcome) {
-        List<CheckResult> results = new ArrayList<>();
+    private final BodyLimits limits;
+    private final CertificateLines certificateLines;
+
+    HealthChecks(BodyLimits limits, CertificateLines certificateLines) {
+        this.limits = limits;
+        this.certificateLines = certificateLines;
+    }
+
+    List<CheckResult> toCheckResults(String targetId, String collectorId, Instant observedAt, HttpOutcome outcome) {
+        Emitter out = new Emitter(targetId, collectorId, observedAt);
         if (outcome instanceof HttpOutcome.Failure failure) {
-            results.add(result(targetId, collectorId, observedAt, HTTP_CHECK, failure.status(), null, failure.message()));
-            return results;
+            out.add(HTTP_CHECK, failure.status(), null, failure.message());
+            return out.results;
         }
         HttpOutcome.Response response = (HttpOutcome.Response) outcome;
         int code = response.statusCode();
@@ -40,30 +73,54 @@ final class HealthChecks {
         String bodyProblem = null;
         if (response.body() != null && !response.body().isBlank()) {
             try {
-                body = JSON.readTree(response.body());
+                body = BodyLimits.JSON.readTree(response.body());
                 if (!body.isObject()) {
                     bodyProblem = "the body is JSON but not an object";
                     body = null;
                 }
-            } catch (JsonProcessingException e) {
+            } catch (JacksonException e) {
                 bodyProblem = "the body is not JSON: " + excerpt(response.body());
             }
         }
+        List<CheckResult> bodyChecks = body == null ? List.of() : bodyChecks(out.withoutResults(), body);
         CheckStatus status = httpStatus(code);
         String message = "HTTP " + code + " in " + Math.round(response.latencyMs()) + " ms";
+        String overallText = body != null && body.path("status").isValueNode() ? body.get("status").asText() : null;
         if (status == CheckStatus.OK && bodyProblem != null) {
             status = CheckStatus.ERROR;
             message = "HTTP " + code + " but " + bodyProblem;
         } else if (status == CheckStatus.ERROR) {
-            message = "HTTP " + code + " is neither success (2xx) nor server error (5xx)";
-        } else if (status == CheckStatus.CRITICAL && body != null && body.path("status").isTextual()) {
-            message = message + ", status " + body.get("status").asText();
+            message = "HTTP " + code + (code >= 300 && code < 400 ? " is a redirect" + location(response) + ", not followed"
+                    : " is neither success (2xx) nor server error (5xx)");
+        } else if (status == CheckStatus.CRITICAL && overallText != null) {
+            message = message + ", status " + excerpt(overallText);
+        } else if (status == CheckStatus.OK && overallText != null) {
+            CheckStatus overall = bodyStatus(overallText);
+            boolean explained = bodyChecks.stream().anyMatch(c -> c.getStatus() != CheckStatus.OK
+                    && !c.getCheckName().equals(CHECKS_CAP_CHECK));
+            if (overall != CheckStatus.OK && explained) {
+                message = message + ", status " + excerpt(overallText) + " (from its checks)";
+            } else if (overall != CheckStatus.OK) {
+                status = overall == CheckStatus.WARN ? CheckStatus.WARN
+                        : overall == CheckStatus.ERROR ? CheckStatus.ERROR : CheckStatus.CRITICAL;
+                message = "HTTP " + code + " but the body says status '" + excerpt(overallText) + "'";
+            }
         }
-        results.add(result(targetId, collectorId, observedAt, HTTP_CHECK, status, response.latencyMs(), message));
-        if (body != null && body.has("checks")) {
-            results.addAll(bodyChecks(targetId, collectorId, observedAt, body.get("checks")));
+        out.add(HTTP_CHECK, status, response.latencyMs(), message);
+        if (response.certificateNotAfter() != null) {
+            certificate(out, response.certificateNotAfter(), observedAt);
         }
-        return results;
+        out.results.addAll(bodyChecks);
+        return out.results;
+    }
+
+    /** The {@value #TLS_CHECK} check: whole days until the certificate expires, against the warn and critical lines. */
+    private void certificate(Emitter out, Instant notAfter, Instant observedAt) {
+        long days = Math.floorDiv(Duration.between(observedAt, notAfter).toSeconds(), 86_400);
+        CheckStatus status = days < certificateLines.criticalDays() ? CheckStatus.CRITICAL
+                : days < certificateLines.warnDays() ? CheckStatus.WARN : CheckStatus.OK;
+        out.add(TLS_CHECK, status, null, (days < 0 ? "certificate expired " + -days + " days ago" : "certificate expires in "
+                + days + " days") + " (" + notAfter + ")");
     }
 
     /** OK for 2xx, CRITICAL for 5xx, ERROR for the rest (redirects are not followed; 4xx means a wrong URL). */
@@ -74,61 +131,137 @@ final class HealthChecks {
         return code >= 500 && code < 600 ? CheckStatus.CRITICAL : CheckStatus.ERROR;
     }
 
-    /** The target's own verdict on one check: OK/UP/PASS, WARN/DEGRADED, CRITICAL/DOWN/FAIL; anything else ERROR. */
+    /**
+     * The target's own verdict on one check, in any case, with '-' or ' ' for '_': OK/UP/PASS/HEALTHY/GREEN,
+     * WARN/DEGRADED/YELLOW, CRITICAL/DOWN/FAIL/UNHEALTHY/OUT_OF_SERVICE/RED; anything else ERROR.
+     */
     static CheckStatus bodyStatus(String text) {
-        return switch (text.strip().toUpperCase(Locale.ROOT)) {
-            case "OK", "UP", "PASS", "PASSED", "HEALTHY" -> CheckStatus.OK;
-            case "WARN", "WARNING", "DEGRADED" -> CheckStatus.WARN;
-            case "CRITICAL", "DOWN", "FAIL", "FAILED", "UNHEALTHY" -> CheckStatus.CRITICAL;
+        return switch (text.strip().toUpperCase(Locale.ROOT).replace('-', '_').replace(' ', '_')) {
+            case "OK", "UP", "PASS", "PASSED", "HEALTHY", "GREEN" -> CheckStatus.OK;
+            case "WARN", "WARNING", "DEGRADED", "YELLOW" -> CheckStatus.WARN;
+            case "CRITICAL", "DOWN", "FAIL", "FAILED", "UNHEALTHY", "OUT_OF_SERVICE", "OFFLINE", "RED" -> CheckStatus.CRITICAL;
             case "TIMEOUT" -> CheckStatus.TIMEOUT;
             case "UNREACHABLE" -> CheckStatus.UNREACHABLE;
             default -> CheckStatus.ERROR;
         };
     }
 
-    private static List<CheckResult> bodyChecks(String targetId, String collectorId, Instant observedAt, JsonNode checks) {
-        List<CheckResult> results = new ArrayList<>();
-        if (!checks.isArray()) {
-            results.add(result(targetId, collectorId, observedAt, "checks", CheckStatus.ERROR, null,
-                    "the body's 'checks' is not an array"));
-            return results;
+    private List<CheckResult> bodyChecks(Emitter out, JsonNode body) {
+        int listed = 0;
+        if (body.has("checks")) {
+            listed += entries(out, body.get("checks"), "checks", true);
         }
-        for (int i = 0; i < checks.size(); i++) {
-            JsonNode check = checks.get(i);
-            String name = check.path("name").isValueNode() ? check.path("name").asText().strip() : "";
-            if (name.isEmpty()) {
-                // Kept, not dropped: a malformed entry is itself something the target's owner should see.
-                results.add(result(targetId, collectorId, observedAt, "checks[" + i + "]", CheckStatus.ERROR, null,
-                        "malformed check entry (no name): " + excerpt(check.toString())));
-                continue;
-            }
-            JsonNode statusNode = check.path("status");
-            String statusText = statusNode.isValueNode() ? statusNode.asText() : "";
-            CheckStatus status = bodyStatus(statusText);
-            String message = check.path("message").isValueNode() ? check.get("message").asText() : null;
-            if (status == CheckStatus.ERROR && !statusText.strip().equalsIgnoreCase("ERROR")) {
-                message = "unknown status '" + statusText + "'" + (message == null ? "" : ": " + message);
-            }
-            results.add(result(targetId, collectorId, observedAt, name, status, null, message));
+        if (body.has("components")) {
+            listed += entries(out, body.get("components"), "components", false);
         }
-        return results;
+        if (listed > limits.maxChecks()) {
+            // One summary, not thousands of records: the owner learns the body is too big, the topic stays bounded.
+            out.add(CHECKS_CAP_CHECK, CheckStatus.ERROR, null, "the body lists " + listed + " checks and components; "
+                    + "published the first " + limits.maxChecks() + " (" + CollectorSettings.MAX_CHECKS.name() + ")");
+        }
+        return out.results;
     }
 
-    private static CheckResult result(String targetId, String collectorId, Instant observedAt, String name,
-                                      CheckStatus status, Double latencyMs, String message) {
-        return CheckResult.newBuilder()
-                .setTargetId(targetId)
-                .setCheckName(name)
-                .setStatus(status)
-                .setLatencyMs(latencyMs)
-                .setMessage(message == null ? null : excerpt(message))
-                .setObservedAt(observedAt)
-                .setCollectorId(collectorId)
-                .build();
+    /** Publishes the entries of {@code checks} or {@code components}, within the cap; returns how many it lists. */
+    private int entries(Emitter out, JsonNode node, String field, boolean arrayAllowed) {
+        if (node.isArray() && arrayAllowed) {
+            for (int i = 0; i < node.size(); i++) {
+                JsonNode entry = node.get(i);
+                String name = entry.path("name").isValueNode() ? entry.path("name").asText().strip() : "";
+                if (!out.roomFor(limits.maxChecks())) {
+                    continue;
+                }
+                if (name.isEmpty()) {
+                    // Kept, not dropped: a malformed entry is itself something the target's owner should see.
+                    out.add(field + "[" + i + "]", CheckStatus.ERROR, null,
+                            "malformed check entry (no name): " + excerpt(entry.toString()));
+                } else {
+                    entry(out, name, entry);
+                }
+            }
+            return node.size();
+        }
+        if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> entry : node.properties()) {
+                if (out.roomFor(limits.maxChecks())) {
+                    entry(out, entry.getKey().strip().isEmpty() ? field + "[]" : entry.getKey().strip(), entry.getValue());
+                }
+            }
+            return node.size();
+        }
+        out.add(field, CheckStatus.ERROR, null, "the body's '" + field + "' is not "
+                + (arrayAllowed ? "an array or an object" : "an object"));
+        return 0;
     }
 
+    /** One check or component: a bare status word, or an object with {@code status} and perhaps a message. */
+    private void entry(Emitter out, String rawName, JsonNode entry) {
+        String name = name(rawName);
+        JsonNode statusNode = entry.isValueNode() ? entry : entry.path("status");
+        String statusText = statusNode.isValueNode() ? statusNode.asText() : "";
+        CheckStatus status = bodyStatus(statusText);
+        String message = entry.path("message").isValueNode() ? entry.get("message").asText()
+                : entry.path("details").isContainerNode() ? entry.get("details").toString() : null;
+        if (status == CheckStatus.ERROR && !statusText.strip().equalsIgnoreCase("ERROR")) {
+            message = (statusText.isBlank() ? "no status" : "unknown status '" + excerpt(statusText) + "'")
+                    + (message == null ? "" : ": " + message);
+        }
+        out.add(name, status, null, message);
+    }
+
+    /**
+     * A name cut to the cap, so a target cannot make records huge through its check names; a body's own "http" is
+     * renamed, so it can never be taken for (or mask) the collector's check of the request.
+     */
+    private String name(String raw) {
+        String name = raw.equalsIgnoreCase(HTTP_CHECK) ? BODY_PREFIX + raw : raw;
+        int max = limits.maxNameLength();
+        return name.length() <= max ? name : name.substring(0, max - 1) + "…";
+    }
+
+    private static String location(HttpOutcome.Response response) {
+        return response.location() == null ? "" : " to " + excerpt(response.location());
+    }
+
+    /** Builds the results of one poll, all with the same target, collector and event time. */
+    private static final class Emitter {
+        private final String targetId;
+        private final String collectorId;
+        private final Instant observedAt;
+        private final List<CheckResult> results = new ArrayList<>();
+
+        Emitter(String targetId, String collectorId, Instant observedAt) {
+            this.targetId = targetId;
+            this.collectorId = collectorId;
+            this.observedAt = observedAt;
+        }
+
+        Emitter withoutResults() {
+            return new Emitter(targetId, collectorId, observedAt);
+        }
+
+        boolean roomFor(int max) {
+            return results.size() < max;
+        }
+
+        void add(String name, CheckStatus status, Double latencyMs, String message) {
+            results.add(CheckResult.newBuilder()
+                    .setTargetId(targetId)
+                    .setCheckName(name)
+                    .setStatus(status)
+                    .setLatencyMs(latencyMs)
+                    .setMessage(message == null ? null : excerpt(message))
+                    .setObservedAt(observedAt)
+                    .setCollectorId(collectorId)
+                    .build());
+        }
+    }
+
+    /** One line of at most {@value #MAX_MESSAGE} characters; cut before the whitespace regex runs, so it is cheap. */
     static String excerpt(String text) {
-        String oneLine = text.strip().replaceAll("\\s+", " ");
-        return oneLine.length() <= MAX_MESSAGE ? oneLine : oneLine.substring(0, MAX_MESSAGE) + "…";
+        String head = text.length() <= 2 * MAX_MESSAGE ? text : text.substring(0, 2 * MAX_MESSAGE);
+        String oneLine = head.strip().replaceAll("\\s+", " ");
+        return oneLine.length() <= MAX_MESSAGE && head.length() == text.length() ? oneLine
+                : oneLine.substring(0, Math.min(oneLine.length(), MAX_MESSAGE)) + "…";
     }
 }

@@ -7,14 +7,23 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
 import java.nio.channels.ClosedChannelException;
+import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
 /** What one HTTP poll of a target came back with: a response, or the reason there was none. */
 sealed interface HttpOutcome {
 
-    /** A complete response; {@code latencyMs} from sending the request to having the whole body. */
-    record Response(int statusCode, String body, double latencyMs) implements HttpOutcome {
+    /**
+     * A complete response; {@code latencyMs} from sending the request to having the whole body; {@code location}
+     * the Location header (where a redirect points), or null; {@code certificateNotAfter} when the server's TLS
+     * certificate expires, or null over plain HTTP.
+     */
+    record Response(int statusCode, String body, double latencyMs, String location, Instant certificateNotAfter)
+            implements HttpOutcome {
+        Response(int statusCode, String body, double latencyMs) {
+            this(statusCode, body, latencyMs, null, null);
+        }
     }
 
     /** No usable response: TIMEOUT, UNREACHABLE or ERROR, and why. */

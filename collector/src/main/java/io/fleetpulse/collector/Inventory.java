@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * defaults: { interval: 10s, timeout: 2s, group: default }
+ * groups:                                              # optional: per-group overrides of defaults
+ *   db: { interval: 5s, critical-checks: [http, db] }
  * targets:
  *   - id: srv-001
  *     health: http://127.0.0.1:8500/srv-001/health
@@ -33,6 +35,7 @@ import java.util.regex.Pattern;
  *     group: web                                       # optional
  *     labels: { role: api, region: eu }                # optional
  *     interval: 5s                                     # optional, at least 100ms
+ *     metrics-interval: 30s                            # optional, default: the interval
  *     timeout: 2s                                      # optional, at most the interval
  *     critical-checks: [http]                          # optional
  *     absence-timeout: 60s                             # optional, default max(60s, 3 x interval)
@@ -40,6 +43,8 @@ import java.util.regex.Pattern;
  *
  * {@code defaults} may set interval, timeout, group, labels (merged under each target's), critical-checks and
  * absence-timeout; what it leaves out falls back to {@code collector.poll.interval} / {@code collector.poll.timeout}.
+ * An entry of {@code groups} may set the same (but group) for the targets of that group: a target's own value wins
+ * over its group's, its group's over {@code defaults}' (labels merge in that order).
  * Durations are written in the one FleetPulse syntax ({@link Durations}: {@code 500ms}, {@code 30s}, {@code 7d},
  * {@code PT30S}).
  */
@@ -52,11 +57,13 @@ public record Inventory(String source, List<Target> targets) {
     static final Duration MIN_ABSENCE_TIMEOUT = Duration.ofSeconds(60);
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,199}");
-    private static final List<String> TOP_KEYS = List.of("defaults", "targets");
-    private static final List<String> DEFAULT_KEYS = List.of("interval", "timeout", "group", "labels", "critical-checks",
-            "absence-timeout");
+    private static final List<String> TOP_KEYS = List.of("defaults", "groups", "targets");
+    private static final List<String> DEFAULT_KEYS = List.of("interval", "metrics-interval", "timeout", "group", "labels",
+            "critical-checks", "absence-timeout");
+    private static final List<String> GROUP_KEYS = List.of("interval", "metrics-interval", "timeout", "labels",
+            "critical-checks", "absence-timeout");
     private static final List<String> TARGET_KEYS = List.of("id", "health", "metrics", "group", "labels", "interval",
-            "timeout", "critical-checks", "absence-timeout");
+            "metrics-interval", "timeout", "critical-checks", "absence-timeout");
 
     public Inventory {
         targets = List.copyOf(targets);
@@ -93,14 +100,16 @@ public record Inventory(String source, List<Target> targets) {
     /** Where a timing was set, from the bottom up. */
     private static final int BY_SETTINGS = 0;
     private static final int BY_DEFAULTS = 1;
-    private static final int BY_TARGET = 2;
+    private static final int BY_GROUP = 2;
+    private static final int BY_TARGET = 3;
 
     /** A timing, the level that set it, and its node there (null when the service's settings did). */
     private record Timing(Duration value, int level, YamlNode node) {
     }
 
-    /** What {@code defaults} sets, with the service's settings beneath. */
-    private record Defaults(Timing interval, Timing timeout, Timing absence, String group, Map<String, String> labels,
+    /** What one level (defaults, a group, a target) sets, over what it inherits down to the service's settings. */
+    private record Defaults(Timing interval, Timing metricsInterval, Timing timeout, Timing absence, String group,
+                            Map<String, String> labels,
                             List<String> criticalChecks) {
     }
 
@@ -123,6 +132,8 @@ public record Inventory(String source, List<Target> targets) {
             }
             root.allowOnly(TOP_KEYS);
             Defaults defaults = defaults(root.get("defaults"));
+            Map<String, Defaults> groups = new HashMap<>();
+            root.get("groups").entries().forEach((name, group) -> groups.put(name.strip(), group(group, name.strip(), defaults)));
             YamlNode list = root.require("targets");
             List<YamlNode> items = list.items();
             if (list.isList() && items.isEmpty()) {
@@ -131,7 +142,7 @@ public record Inventory(String source, List<Target> targets) {
             List<Target> targets = new ArrayList<>();
             Map<String, Integer> firstLineOfId = new HashMap<>();
             for (YamlNode item : items) {
-                Target target = target(item, defaults);
+                Target target = target(item, defaults, groups);
                 YamlNode id = item.get("id");
                 String idText = id.isScalar() ? id.text("").strip() : "";
                 Integer earlier = idText.isEmpty() ? null : firstLineOfId.putIfAbsent(idText, id.line());
@@ -146,31 +157,53 @@ public record Inventory(String source, List<Target> targets) {
 
         private Defaults defaults(YamlNode node) {
             node.allowOnly(DEFAULT_KEYS);
-            Timing interval = timing(node.get("interval"), BY_DEFAULTS, new Timing(serviceInterval, BY_SETTINGS, null));
-            Timing timeout = timing(node.get("timeout"), BY_DEFAULTS, new Timing(serviceTimeout, BY_SETTINGS, null));
-            Timing absence = timing(node.get("absence-timeout"), BY_DEFAULTS, new Timing(null, BY_SETTINGS, null));
-            checkTimings(BY_DEFAULTS, interval, timeout, absence);
-            return new Defaults(interval, timeout, absence, name(node.get("group"), "default"), labels(node.get("labels"),
-                    Map.of()), names(node.get("critical-checks"), List.of()));
+            Timing unset = new Timing(null, BY_SETTINGS, null);
+            Defaults settings = new Defaults(new Timing(serviceInterval, BY_SETTINGS, null), unset,
+                    new Timing(serviceTimeout, BY_SETTINGS, null), unset, "default", Map.of(), List.of());
+            return overlay(node, BY_DEFAULTS, settings, name(node.get("group"), "default"));
         }
 
-        private Target target(YamlNode node, Defaults defaults) {
+        /** A group's overrides over {@code defaults}; a mistake is reported once, where the group sets it. */
+        private Defaults group(YamlNode node, String name, Defaults defaults) {
+            if (!node.isMap()) {
+                node.problem("expected the group's overrides: a map of " + String.join(", ", GROUP_KEYS));
+                return defaults;
+            }
+            node.allowOnly(GROUP_KEYS);
+            return overlay(node, BY_GROUP, defaults, name);
+        }
+
+        /**
+         * What {@code node} sets at {@code level} (defaults, a group, a target) over what it inherits from
+         * {@code base}: timings checked where this level sets them, labels merged over the base's.
+         */
+        private Defaults overlay(YamlNode node, int level, Defaults base, String group) {
+            Timing interval = timing(node.get("interval"), level, base.interval());
+            Timing metrics = timing(node.get("metrics-interval"), level, base.metricsInterval());
+            Timing timeout = timing(node.get("timeout"), level, base.timeout());
+            Timing absence = timing(node.get("absence-timeout"), level, base.absence());
+            checkTimings(level, interval, timeout, absence);
+            checkMetricsInterval(level, metrics, timeout);
+            Map<String, String> labels = new LinkedHashMap<>(base.labels());
+            labels.putAll(labels(node.get("labels"), Map.of()));
+            return new Defaults(interval, metrics, timeout, absence, group, labels,
+                    names(node.get("critical-checks"), base.criticalChecks()));
+        }
+
+        private Target target(YamlNode node, Defaults topDefaults, Map<String, Defaults> groups) {
             if (!node.isMap()) {
                 node.problem("expected a target: a map with at least 'id' and 'health'");
                 return null;
             }
             node.allowOnly(TARGET_KEYS);
+            String group = name(node.get("group"), topDefaults.group());
             String id = id(node.require("id"));
             String health = url(node.require("health"));
             String metrics = url(node.get("metrics"));
-            Map<String, String> labels = new LinkedHashMap<>(defaults.labels());
-            labels.putAll(labels(node.get("labels"), Map.of()));
-            Timing interval = timing(node.get("interval"), BY_TARGET, defaults.interval());
-            Timing timeout = timing(node.get("timeout"), BY_TARGET, defaults.timeout());
-            Timing absence = timing(node.get("absence-timeout"), BY_TARGET, defaults.absence());
-            checkTimings(BY_TARGET, interval, timeout, absence);
-            String group = name(node.get("group"), defaults.group());
-            List<String> critical = names(node.get("critical-checks"), defaults.criticalChecks());
+            Defaults own = overlay(node, BY_TARGET, groups.getOrDefault(group, topDefaults), group);
+            Timing interval = own.interval();
+            Timing metricsInterval = own.metricsInterval();
+            Timing absence = own.absence();
             if (id == null || health == null) {
                 return null; // already a problem; the file is refused as a whole
             }
@@ -181,10 +214,11 @@ public record Inventory(String source, List<Target> targets) {
                     .setHealthUrl(health)
                     .setMetricsUrl(metrics)
                     .setGroup(group)
-                    .setLabels(labels)
+                    .setLabels(own.labels())
                     .setCheckIntervalMs(interval.value().toMillis())
-                    .setTimeoutMs(timeout.value().toMillis())
-                    .setCriticalChecks(critical)
+                    .setMetricsIntervalMs(metricsInterval.value() == null ? null : metricsInterval.value().toMillis())
+                    .setTimeoutMs(own.timeout().value().toMillis())
+                    .setCriticalChecks(own.criticalChecks())
                     .setAbsenceTimeoutMs(absenceTimeout.toMillis())
                     .setUpdatedAt(updatedAt)
                     .build();
@@ -196,20 +230,32 @@ public record Inventory(String source, List<Target> targets) {
          * service's own settings were checked by {@link CollectorSettings}.
          */
         private static void checkTimings(int level, Timing interval, Timing timeout, Timing absence) {
+            checkInterval(level, interval, timeout, "interval", "polls of one target would pile up");
+            if (absence.value() != null && (absence.level() == level || interval.level() == level)
+                    && absence.value().compareTo(interval.value()) <= 0) {
+                (absence.level() == level ? absence : interval).node().problem("the absence-timeout "
+                        + Durations.format(absence.value()) + " must be longer than the interval "
+                        + Durations.format(interval.value()));
+            }
+        }
+
+        /** As {@link #checkTimings} for the metrics interval, when one is set. */
+        private static void checkMetricsInterval(int level, Timing metrics, Timing timeout) {
+            if (metrics.value() != null) {
+                checkInterval(level, metrics, timeout, "metrics-interval", "metrics polls of one target would pile up");
+            }
+        }
+
+        /** An interval of at least the minimum and no shorter than the timeout, where this level set either. */
+        private static void checkInterval(int level, Timing interval, Timing timeout, String name, String why) {
             if (interval.level() == level && interval.value().compareTo(MIN_INTERVAL) < 0) {
                 interval.node().problem(Durations.format(interval.value()) + " is shorter than the minimum "
                         + Durations.format(MIN_INTERVAL));
             }
             if ((interval.level() == level || timeout.level() == level) && timeout.value().compareTo(interval.value()) > 0) {
                 (timeout.level() == level ? timeout : interval).node().problem("the timeout "
-                        + Durations.format(timeout.value()) + " is longer than the interval "
-                        + Durations.format(interval.value()) + "; polls of one target would pile up");
-            }
-            if (absence.value() != null && (absence.level() == level || interval.level() == level)
-                    && absence.value().compareTo(interval.value()) <= 0) {
-                (absence.level() == level ? absence : interval).node().problem("the absence-timeout "
-                        + Durations.format(absence.value()) + " must be longer than the interval "
-                        + Durations.format(interval.value()));
+                        + Durations.format(timeout.value()) + " is longer than the " + name + " "
+                        + Durations.format(interval.value()) + "; " + why);
             }
         }
 

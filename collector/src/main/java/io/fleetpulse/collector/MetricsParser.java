@@ -1,8 +1,7 @@
 package io.fleetpulse.collector;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.runtime.text.Numbers;
 import java.time.Instant;
@@ -13,7 +12,8 @@ import java.util.Map;
  * Turns a metrics endpoint's JSON object into a {@link MetricSample}: the snake_case keys below become its fields,
  * any other numeric key goes to {@code extra}, and non-numeric values (a version string, nested objects) are ignored.
  * A known key with a value that is not a number of the right kind rejects the whole sample, so a broken exporter is
- * noticed rather than half-read.
+ * noticed rather than half-read. {@code extra} keeps at most {@link BodyLimits#maxExtraMetrics()} entries (the first
+ * in the body) and no name longer than {@link BodyLimits#maxNameLength()}, so one exporter cannot blow up a record.
  */
 final class MetricsParser {
 
@@ -24,16 +24,14 @@ final class MetricsParser {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private MetricsParser() {
     }
 
-    static MetricSample parse(String targetId, String collectorId, Instant observedAt, String body) {
+    static MetricSample parse(String targetId, String collectorId, Instant observedAt, String body, BodyLimits limits) {
         JsonNode root;
         try {
-            root = body == null || body.isBlank() ? null : JSON.readTree(body);
-        } catch (JsonProcessingException e) {
+            root = body == null || body.isBlank() ? null : BodyLimits.JSON.readTree(body);
+        } catch (JacksonException e) {
             throw new MalformedMetricsException("the body is not JSON: " + HealthChecks.excerpt(body));
         }
         if (root == null || !root.isObject()) {
@@ -65,7 +63,8 @@ final class MetricsParser {
                 case "llm_cost_usd" -> sample.setLlmCostUsd(decimal(key, value));
                 case "users" -> sample.setUsers(count(key, value));
                 default -> {
-                    if (value.isNumber() && Double.isFinite(value.asDouble())) {
+                    if (value.isNumber() && Double.isFinite(value.asDouble()) && extra.size() < limits.maxExtraMetrics()
+                            && key.length() <= limits.maxNameLength()) {
                         extra.put(key, value.asDouble());
                     }
                 }

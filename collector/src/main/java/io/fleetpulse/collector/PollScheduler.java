@@ -5,28 +5,28 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Queue;
+import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * Polls every target's health and metrics endpoints on its interval, without ever blocking the event loop.
  *
- * <p>All state lives on one Vert.x context, so it needs no locks. First polls are spread at random over each
- * target's interval, so a thousand targets do not fire in lockstep. At most {@code maxConcurrent} requests are in
- * flight; the rest wait in a queue. A target whose previous poll of the same kind is still running is skipped for
- * that tick (counted), so a slow target cannot pile up requests.
+ * <p>All state lives on one Vert.x context, so it needs no locks. When each endpoint is due is a {@link PollPlan} (the
+ * health endpoint every {@code checkIntervalMs}, the metrics endpoint every {@code metricsIntervalMs}, else as often):
+ * first polls spread at random over each interval, and every later one jittered too, so a thousand targets never
+ * fire in lockstep. One timer wakes the scheduler at the next due start. At most {@code maxConcurrent} requests are in
+ * flight; the rest wait, the most overdue (earliest planned start) first. A target whose previous poll of the same
+ * kind is still running is skipped for that start (counted), so a slow target cannot pile up requests;
+ * {@link TargetHttpClient}'s hard deadline frees every slot within the target's timeout, however slowly the target
+ * answers. Each poll's scheduling lag (actual minus planned start) goes to {@code schedulingLagMs}.
  */
 final class PollScheduler {
 
@@ -37,7 +37,11 @@ final class PollScheduler {
         void polled(Target target, Kind kind, Instant observedAt, HttpOutcome outcome, long elapsedNanos);
     }
 
-    private record Poll(Target target, Kind kind) {
+    /** What the plan plans: one endpoint of one target, each on its own interval. */
+    private record Planned(Target target, Kind kind) {
+    }
+
+    private record Poll(Target target, Kind kind, long plannedMs, long order) {
         String url() {
             return kind == Kind.HEALTH ? target.getHealthUrl() : target.getMetricsUrl();
         }
@@ -49,16 +53,19 @@ final class PollScheduler {
 
     private final Vertx vertx;
     private final Context context;
-    private final WebClient client;
+    private final TargetHttpClient client;
     private final Clock clock;
     private final int maxConcurrent;
     private final Listener listener;
-    private final SplittableRandom jitter = new SplittableRandom();
+    private final LongConsumer schedulingLagMs;
 
     // Touched only on the context.
-    private final List<Long> timers = new ArrayList<>();
-    private final Queue<Poll> waiting = new ArrayDeque<>();
+    private final PollPlan<Planned> plan;
+    private final PriorityQueue<Poll> waiting = new PriorityQueue<>((a, b) -> a.plannedMs() != b.plannedMs()
+            ? Long.compare(a.plannedMs(), b.plannedMs()) : Long.compare(a.order(), b.order()));
     private final Set<String> busy = new HashSet<>();
+    private long wakeTimer = -1;
+    private long enqueued;
     private boolean stopping;
     private Promise<Void> drained;
 
@@ -68,24 +75,36 @@ final class PollScheduler {
     private final AtomicLong skipped = new AtomicLong();
     private volatile boolean started;
 
-    PollScheduler(Vertx vertx, WebClient client, Clock clock, int maxConcurrent, Listener listener) {
+    /**
+     * @param jitterFraction  how far each start may move from its anchor, as a fraction of the interval (0 to 0.5)
+     * @param schedulingLagMs told each poll's lag as it is sent, on the context
+     */
+    PollScheduler(Vertx vertx, TargetHttpClient client, Clock clock, int maxConcurrent, double jitterFraction,
+                  LongConsumer schedulingLagMs, Listener listener) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.client = client;
         this.clock = clock;
         this.maxConcurrent = maxConcurrent;
         this.listener = listener;
+        this.schedulingLagMs = schedulingLagMs;
+        this.plan = new PollPlan<>(jitterFraction, new SplittableRandom());
     }
 
-    /** Schedules every target; returns once the timers are set. */
+    /** Schedules every target; returns once the plan is set. */
     Future<Void> start(List<Target> targets) {
         Promise<Void> scheduled = Promise.promise();
         context.runOnContext(v -> {
+            long now = nowMs();
             for (Target target : targets) {
-                long interval = target.getCheckIntervalMs();
-                long firstIn = 1 + jitter.nextLong(interval);
-                timers.add(vertx.setPeriodic(firstIn, interval, id -> due(target)));
+                plan.add(new Planned(target, Kind.HEALTH), target.getCheckIntervalMs(), now);
+                if (target.getMetricsUrl() != null) {
+                    Long metricsInterval = target.getMetricsIntervalMs();
+                    plan.add(new Planned(target, Kind.METRICS), metricsInterval != null ? metricsInterval
+                            : target.getCheckIntervalMs(), now);
+                }
             }
+            wakeAtNextDue();
             started = true;
             scheduled.complete();
         });
@@ -104,7 +123,7 @@ final class PollScheduler {
         return queued.get();
     }
 
-    /** Ticks on which a target was not polled because its previous poll of the same kind had not finished. */
+    /** Starts at which a target was not polled because its previous poll of the same kind had not finished. */
     long skipped() {
         return skipped.get();
     }
@@ -114,8 +133,10 @@ final class PollScheduler {
         Promise<Void> done = Promise.promise();
         context.runOnContext(v -> {
             stopping = true;
-            timers.forEach(vertx::cancelTimer);
-            timers.clear();
+            if (wakeTimer >= 0) {
+                vertx.cancelTimer(wakeTimer);
+            }
+            plan.clear();
             waiting.forEach(p -> busy.remove(p.key()));
             waiting.clear();
             queued.set(0);
@@ -128,18 +149,33 @@ final class PollScheduler {
         return done.future();
     }
 
-    private void due(Target target) {
-        enqueue(new Poll(target, Kind.HEALTH));
-        if (target.getMetricsUrl() != null) {
-            enqueue(new Poll(target, Kind.METRICS));
-        }
-        drain();
+    /** The scheduler's own time line: monotonic, so a wall-clock step neither bunches nor stalls polls. */
+    private static long nowMs() {
+        return System.nanoTime() / 1_000_000;
     }
 
-    private void enqueue(Poll poll) {
+    private void wakeAtNextDue() {
+        long next = plan.nextDueMs();
+        if (stopping || next == Long.MAX_VALUE) {
+            return;
+        }
+        wakeTimer = vertx.setTimer(Math.max(1, next - nowMs()), id -> tick());
+    }
+
+    private void tick() {
+        wakeTimer = -1;
         if (stopping) {
             return;
         }
+        for (PollPlan.Due<Planned> due : plan.takeDue(nowMs())) {
+            enqueue(due.item().target(), due.item().kind(), due.plannedMs());
+        }
+        drain();
+        wakeAtNextDue();
+    }
+
+    private void enqueue(Target target, Kind kind, long plannedMs) {
+        Poll poll = new Poll(target, kind, plannedMs, enqueued++);
         if (!busy.add(poll.key())) {
             skipped.incrementAndGet();
             return;
@@ -157,27 +193,13 @@ final class PollScheduler {
 
     private void send(Poll poll) {
         inFlight.incrementAndGet();
-        long timeoutMs = poll.target().getTimeoutMs();
+        schedulingLagMs.accept(Math.max(0, nowMs() - poll.plannedMs()));
         // Event time is when we asked, not when the answer came: a slow answer describes the moment of asking.
         Instant observedAt = clock.instant();
         long startNanos = System.nanoTime();
-        Future<HttpResponse<Buffer>> response;
-        try {
-            response = client.getAbs(poll.url())
-                    .timeout(timeoutMs)
-                    .connectTimeout(timeoutMs)
-                    .putHeader("accept", "application/json")
-                    .send();
-        } catch (RuntimeException e) {
-            response = Future.failedFuture(e); // a URL Vert.x cannot parse although the inventory accepted it
-        }
-        response.onComplete(result -> {
-            long elapsed = System.nanoTime() - startNanos;
-            HttpOutcome outcome = result.succeeded()
-                    ? new HttpOutcome.Response(result.result().statusCode(), result.result().bodyAsString(), elapsed / 1e6)
-                    : HttpOutcome.classify(result.cause(), timeoutMs);
-            finish(poll, observedAt, outcome, elapsed);
-        });
+        // The client's hard deadline guarantees the outcome, so the slot is always given back.
+        client.get(poll.url(), poll.target().getTimeoutMs())
+                .onSuccess(outcome -> finish(poll, observedAt, outcome, System.nanoTime() - startNanos));
     }
 
     private void finish(Poll poll, Instant observedAt, HttpOutcome outcome, long elapsedNanos) {

@@ -15,6 +15,7 @@ import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.simulator.FleetSpec;
+import io.fleetpulse.simulator.Hostility;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.testkit.KafkaFixture;
@@ -48,7 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The collector against a real broker and a simulated fleet over real HTTP: srv-001 healthy, srv-002 forced down,
- * srv-003 closing connections, srv-004 answering after 3 s (timeout 1 s), "ghost" on a port nobody listens on, and
+ * srv-003 closing connections, srv-004 answering after 3 s (timeout 1 s), srv-005 with its database component down
+ * while HTTP answers 200, srv-006 trickling its body one byte a second, "ghost" on a port nobody listens on, and
  * "babbler" answering every request with bytes that are not HTTP.
  */
 class CollectorIT {
@@ -56,8 +58,8 @@ class CollectorIT {
     private static final Duration WAIT = Duration.ofSeconds(15);
     private static final int PARTITIONS = 3;
     /** The main collector's targets; other tests run collectors of their own on the same topics. */
-    private static final Set<String> MAIN_TARGETS = Set.of("srv-001", "srv-002", "srv-003", "srv-004", "ghost",
-            "babbler");
+    private static final Set<String> MAIN_TARGETS = Set.of("srv-001", "srv-002", "srv-003", "srv-004", "srv-005",
+            "srv-006", "ghost", "babbler");
 
     @TempDir
     static Path dir;
@@ -71,7 +73,8 @@ class CollectorIT {
     static void startCollectorOnASmallTroubledFleet() throws Exception {
         kafka = KafkaFixture.start();
         kafka.createContractTopics(PARTITIONS);
-        fleet = SimulatedFleet.start(FleetSpec.of(4).withScript(IncidentScript.parse("slow:srv-004@0s+1h")));
+        fleet = SimulatedFleet.start(FleetSpec.of(6).withScript(IncidentScript.parse("slow:srv-004@0s+1h,component:srv-005@0s+1h")));
+        fleet.setHostile("srv-006", Hostility.SLOW_BODY);
         fleet.setDown("srv-002", true);
         fleet.setUnreachable("srv-003", true);
         Path inventory = dir.resolve("inventory.yaml");
@@ -107,7 +110,7 @@ class CollectorIT {
         assertEquals(fleet.metricsUrl("srv-001"), srv001.getMetricsUrl());
         assertEquals(1000, srv001.getCheckIntervalMs());
         assertEquals(1000, srv001.getTimeoutMs());
-        assertEquals(List.of("http"), srv001.getCriticalChecks());
+        assertEquals(List.of("http", "db"), srv001.getCriticalChecks());
         assertEquals("web", srv001.getGroup());
         targets.stream().filter(r -> MAIN_TARGETS.contains(r.key())).forEach(r -> assertEquals("it-collector", new String(
                 r.headers().lastHeader(InventorySync.OWNER_HEADER).value(), StandardCharsets.UTF_8)));
@@ -179,9 +182,28 @@ class CollectorIT {
                 seen -> has(seen, "srv-004", "http", CheckStatus.TIMEOUT));
 
         CheckResult timeout = first(checks, "srv-004", "http");
-        assertEquals("no response within 1000 ms", timeout.getMessage());
+        assertEquals("no complete response within 1000 ms (waiting for the status line)", timeout.getMessage());
         assertTrue(checks.stream().map(ConsumerRecord::value).noneMatch(c -> c.getTargetId().equals("srv-004")
                 && c.getStatus() == CheckStatus.OK), "a 3 s answer never counts with a 1 s timeout");
+    }
+
+    @Test
+    void shouldReportAFailingComponentAsItsOwnCriticalCheckWhileHttpIsOk() {
+        List<ConsumerRecord<String, CheckResult>> checks = read(Topics.CHECKS,
+                seen -> has(seen, "srv-005", "http", CheckStatus.OK) && has(seen, "srv-005", "db", CheckStatus.CRITICAL));
+
+        assertEquals("database: connection refused", first(checks, "srv-005", "db").getMessage());
+        assertTrue(checks.stream().map(ConsumerRecord::value).noneMatch(c -> c.getTargetId().equals("srv-005")
+                && c.getCheckName().equals("disk") && c.getStatus() != CheckStatus.OK), "the other components stay OK");
+    }
+
+    @Test
+    void shouldEndAPollOfATargetThatTricklesItsBodyAtTheDeadline() {
+        List<ConsumerRecord<String, CheckResult>> checks = read(Topics.CHECKS,
+                seen -> has(seen, "srv-006", "http", CheckStatus.TIMEOUT));
+
+        assertTrue(first(checks, "srv-006", "http").getMessage().startsWith(
+                "no complete response within 1000 ms (reading the body, "), first(checks, "srv-006", "http").getMessage());
     }
 
     @Test
@@ -196,12 +218,13 @@ class CollectorIT {
         assertTrue((long) status.get("checksProduced") > 0, status.toString());
         assertTrue((long) status.get("metricsProduced") > 0, status.toString());
         assertTrue((long) status.get("metricsPollFailures") > 0, status.toString());
-        assertEquals(6L, status.get("targetsPublished"));
+        assertEquals(8L, status.get("targetsPublished"));
         assertEquals(0L, status.get("produceErrors"));
         assertTrue((long) status.get("pollsSkipped") > 0, "the slow target's ticks are skipped while it is in flight");
         String scrape = ((PrometheusMeterRegistry) collector.meterRegistry()).scrape();
         assertTrue(scrape.contains("fleetpulse_collector_polls_total{kind=\"health\",outcome=\"TIMEOUT\"}"), scrape);
         assertTrue(scrape.contains("fleetpulse_collector_poll_latency_seconds_bucket{kind=\"health\",le="), scrape);
+        assertTrue(scrape.contains("fleetpulse_collector_poll_scheduling_lag_seconds_bucket{le="), scrape);
         assertTrue(scrape.contains("# HELP fleetpulse_collector_targets targets in this collector's inventory"), scrape);
         assertTrue(scrape.contains("kafka_producer_record_send_total"), "the producer's client metrics are bound");
         assertTrue(scrape.contains("jvm_memory_used_bytes"), scrape);

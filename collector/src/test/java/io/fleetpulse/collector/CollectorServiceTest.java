@@ -55,6 +55,13 @@ class CollectorServiceTest {
         assertEquals("collector.poll.interval", refused(with(base, "collector.poll.interval", "often")).key());
         assertEquals("collector.poll.interval", refused(with(base, "collector.poll.interval", "50ms")).key());
         assertEquals("collector.max.concurrent.polls", refused(with(base, "collector.max.concurrent.polls", "0")).key());
+        assertEquals("collector.poll.max.body.bytes", refused(with(base, "collector.poll.max.body.bytes", "10")).key());
+        assertEquals("collector.health.max.checks", refused(with(base, "collector.health.max.checks", "0")).key());
+        assertEquals("collector.poll.jitter", refused(with(base, "collector.poll.jitter", "0.9")).key());
+        assertEquals("collector.tls.critical.days", refused(with(with(base, "collector.tls.warn.days", "5"),
+                "collector.tls.critical.days", "6")).key());
+        assertEquals("collector.tls.trust.pem", refused(with(base, "collector.tls.trust.pem",
+                dir.resolve("no-such.pem").toString())).key());
         ConfigException timeout = refused(with(with(base, "collector.poll.interval", "1s"), "collector.poll.timeout", "5s"));
         assertEquals("collector.poll.timeout", timeout.key());
         assertEquals("'collector.poll.timeout' is 5s: expected at most 'collector.poll.interval' (1s), or polls of one "
@@ -112,10 +119,12 @@ class CollectorServiceTest {
     void shouldReadItsTypedSettingsOnce() throws Exception {
         Path file = inventory("targets:\n  - { id: a, health: \"http://a/health\" }\n");
         CollectorSettings settings = CollectorSettings.from(Settings.of(Map.of("collector.inventory", file.toString(),
-                "collector.id", " c-1 ", "collector.poll.interval", "1m", "collector.max.concurrent.polls", "8"),
-                CollectorService.KEYS));
+                "collector.id", " c-1 ", "collector.poll.interval", "1m", "collector.max.concurrent.polls", "8",
+                "collector.poll.max.body.bytes", "4096", "collector.health.max.checks", "5", "collector.max.name.length",
+                "20", "collector.metrics.max.extra", "3"), CollectorService.KEYS));
 
-        assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(2), 8), settings);
+        assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(2), 8, 0.1,
+                new BodyLimits(4096, 5, 20, 3), new HealthChecks.CertificateLines(21, 7), null), settings);
     }
 
     @Test

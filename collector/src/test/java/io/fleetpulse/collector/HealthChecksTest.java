@@ -17,7 +17,7 @@ class HealthChecksTest {
     private static final Instant AT = Instant.parse("2025-03-01T12:00:00.250Z");
 
     private static List<CheckResult> map(HttpOutcome outcome) {
-        return HealthChecks.toCheckResults("srv-001", "c1", AT, outcome);
+        return new HealthChecks(BodyLimits.DEFAULTS, HealthChecks.CertificateLines.DEFAULTS).toCheckResults("srv-001", "c1", AT, outcome);
     }
 
     private static HttpOutcome.Response response(int code, String body) {
@@ -132,12 +132,114 @@ class HealthChecksTest {
     }
 
     @Test
-    void shouldFlagAChecksFieldThatIsNotAnArray() {
-        List<CheckResult> results = map(response(200, "{\"checks\":{\"disk\":\"OK\"}}"));
+    void shouldReadChecksGivenAsAnObjectAndFlagOneThatIsNeither() {
+        List<CheckResult> asObject = map(response(200, "{\"checks\":{\"disk\":\"OK\",\"cache\":{\"status\":\"warn\"}}}"));
+        List<CheckResult> asText = map(response(200, "{\"checks\":\"all fine\"}"));
 
-        assertEquals(CheckStatus.OK, results.get(0).getStatus());
-        assertEquals("checks", results.get(1).getCheckName());
-        assertEquals(CheckStatus.ERROR, results.get(1).getStatus());
+        assertEquals(List.of("http", "disk", "cache"), names(asObject));
+        assertEquals(List.of(CheckStatus.OK, CheckStatus.OK, CheckStatus.WARN), statuses(asObject));
+        assertEquals("checks", asText.get(1).getCheckName());
+        assertEquals(CheckStatus.ERROR, asText.get(1).getStatus());
+        assertEquals("the body's 'checks' is not an array or an object", asText.get(1).getMessage());
+    }
+
+    @Test
+    void shouldMakeEachActuatorComponentItsOwnCheckWithItsOwnStatus() {
+        List<CheckResult> results = map(response(200, """
+                {"status":"DOWN","components":{
+                   "db":{"status":"DOWN","details":{"error":"connection refused"}},
+                   "diskSpace":{"status":"UP","details":{"free":123}},
+                   "redis":{"status":"Out-Of-Service"},
+                   "mail":{"status":"unknown"},
+                   "queue":{"status":"UP","components":{"primary":{"status":"DOWN"}}}}}"""));
+
+        assertEquals(List.of("http", "db", "diskSpace", "redis", "mail", "queue"), names(results));
+        assertEquals(List.of(CheckStatus.OK, CheckStatus.CRITICAL, CheckStatus.OK, CheckStatus.CRITICAL, CheckStatus.ERROR,
+                CheckStatus.OK), statuses(results), "nested components are summed up by their parent, as the actuator does");
+        assertEquals("HTTP 200 in 13 ms, status DOWN (from its checks)", results.get(0).getMessage(),
+                "the failing components explain the overall DOWN: http stays OK so that only critical components page");
+        assertEquals("{\"error\":\"connection refused\"}", results.get(1).getMessage());
+        assertEquals("unknown status 'unknown'", results.get(4).getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"DOWN, CRITICAL", "down, CRITICAL", "OUT_OF_SERVICE, CRITICAL", "out of service, CRITICAL",
+            "Degraded, WARN", "warning, WARN", "UNKNOWN, ERROR", "UP, OK", "up, OK"})
+    void shouldNotCallA200WhoseBodySaysItIsDownOk(String overall, CheckStatus expected) {
+        CheckResult http = map(response(200, "{\"status\":\"" + overall + "\"}")).get(0);
+        CheckResult withHealthyChecks = map(response(200, "{\"status\":\"" + overall
+                + "\",\"components\":{\"db\":{\"status\":\"UP\"}}}")).get(0);
+
+        assertEquals(expected, http.getStatus(), http.getMessage());
+        assertEquals(expected, withHealthyChecks.getStatus(), "healthy components do not explain a failing overall status");
+        if (expected != CheckStatus.OK) {
+            assertEquals("HTTP 200 but the body says status '" + overall + "'", http.getMessage());
+        }
+    }
+
+    @Test
+    void shouldCapTheChecksOfOneBodyAndTheirNames() {
+        StringBuilder body = new StringBuilder("{\"status\":\"UP\",\"components\":{");
+        for (int i = 0; i < 5000; i++) {
+            body.append(i == 0 ? "" : ",").append("\"c").append(i).append("\":{\"status\":\"UP\"}");
+        }
+        body.append("},\"checks\":[{\"name\":\"").append("n".repeat(10_000)).append("\",\"status\":\"OK\"}]}");
+        HealthChecks capped = new HealthChecks(new BodyLimits(1 << 20, 10, 20, 5), HealthChecks.CertificateLines.DEFAULTS);
+
+        List<CheckResult> results = capped.toCheckResults("srv-001", "c1", AT, response(200, body.toString()));
+
+        assertEquals(12, results.size(), "http, ten checks, one summary");
+        assertEquals("n".repeat(19) + "…", results.get(1).getCheckName(), "checks come first, names are cut");
+        CheckResult summary = results.get(11);
+        assertEquals("checks", summary.getCheckName());
+        assertEquals(CheckStatus.ERROR, summary.getStatus());
+        assertEquals("the body lists 5001 checks and components; published the first 10 (collector.health.max.checks)",
+                summary.getMessage());
+        assertEquals(CheckStatus.OK, results.get(0).getStatus(), "a cut list is not a failing target");
+    }
+
+    @Test
+    void shouldRenameABodyCheckCalledHttpSoItCannotPassForTheRequestsCheck() {
+        List<CheckResult> results = map(response(200, "{\"checks\":[{\"name\":\"HTTP\",\"status\":\"DOWN\"}]}"));
+
+        assertEquals(List.of("http", "body:HTTP"), names(results));
+        assertEquals(CheckStatus.CRITICAL, results.get(1).getStatus());
+    }
+
+    @Test
+    void shouldNameWhereARedirectPointsAndNotFollowIt() {
+        CheckResult redirect = map(new HttpOutcome.Response(302, "", 3, "http://127.0.0.1/srv-001/health", null)).get(0);
+
+        assertEquals(CheckStatus.ERROR, redirect.getStatus());
+        assertEquals("HTTP 302 is a redirect to http://127.0.0.1/srv-001/health, not followed", redirect.getMessage());
+    }
+
+    @Test
+    void shouldReportHtmlInsteadOfJsonAsOneError() {
+        List<CheckResult> results = map(response(200, "<!DOCTYPE html><html><body>Welcome to nginx!</body></html>"));
+
+        assertEquals(1, results.size());
+        assertEquals(CheckStatus.ERROR, results.get(0).getStatus());
+        assertTrue(results.get(0).getMessage().startsWith("HTTP 200 but the body is not JSON: <!DOCTYPE html>"),
+                results.get(0).getMessage());
+    }
+
+    @Test
+    void shouldRefuseADeeplyNestedBodyQuickly() {
+        String deep = "{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000);
+
+        CheckResult http = map(response(200, deep)).get(0);
+
+        assertEquals(CheckStatus.ERROR, http.getStatus());
+        assertTrue(http.getMessage().startsWith("HTTP 200 but the body is not JSON"), http.getMessage());
+    }
+
+    private static List<String> names(List<CheckResult> results) {
+        return results.stream().map(CheckResult::getCheckName).toList();
+    }
+
+    private static List<CheckStatus> statuses(List<CheckResult> results) {
+        return results.stream().map(CheckResult::getStatus).toList();
     }
 
     @Test
@@ -146,5 +248,7 @@ class HealthChecksTest {
         CheckResult result = map(response(200, longText)).get(0);
 
         assertTrue(result.getMessage().length() < HealthChecks.MAX_MESSAGE + 40, "length " + result.getMessage().length());
+        assertEquals(HealthChecks.MAX_MESSAGE + 1, HealthChecks.excerpt("y ".repeat(1_000_000)).length(),
+                "cut before collapsing whitespace, so a huge body costs no more than a short one");
     }
 }

@@ -100,6 +100,91 @@ class InventoryTest {
     }
 
     @Test
+    void shouldApplyAGroupsOverridesBetweenDefaultsAndTheTarget() {
+        Inventory inventory = parse("""
+                defaults: { interval: 30s, timeout: 3s, labels: { env: prod }, critical-checks: [http] }
+                groups:
+                  db: { interval: 5s, timeout: 1s, labels: { tier: data }, critical-checks: [http, db] }
+                  web: { labels: { tier: front } }
+                targets:
+                  - { id: a, health: "http://a/health", group: db }
+                  - { id: b, health: "http://b/health", group: db, interval: 10s, critical-checks: [db], labels: { tier: x } }
+                  - { id: c, health: "http://c/health", group: web }
+                  - { id: d, health: "http://d/health", group: batch }
+                """);
+
+        Target a = inventory.targets().get(0);
+        assertEquals(5_000, a.getCheckIntervalMs());
+        assertEquals(1_000, a.getTimeoutMs());
+        assertEquals(List.of("http", "db"), a.getCriticalChecks(), "the group's criticality of its components");
+        assertEquals(Map.of("env", "prod", "tier", "data"), a.getLabels());
+        Target b = inventory.targets().get(1);
+        assertEquals(10_000, b.getCheckIntervalMs(), "the target's own value wins over its group's");
+        assertEquals(1_000, b.getTimeoutMs());
+        assertEquals(List.of("db"), b.getCriticalChecks());
+        assertEquals(Map.of("env", "prod", "tier", "x"), b.getLabels());
+        Target c = inventory.targets().get(2);
+        assertEquals(30_000, c.getCheckIntervalMs(), "a group that sets no interval keeps the defaults'");
+        assertEquals(List.of("http"), c.getCriticalChecks());
+        assertEquals("web", c.getGroup());
+        Target d = inventory.targets().get(3);
+        assertEquals(30_000, d.getCheckIntervalMs(), "a group without overrides is just a name");
+        assertEquals("batch", d.getGroup());
+    }
+
+    @Test
+    void shouldReportAGroupsMistakeOnceWhereTheGroupMakesIt() {
+        List<String> problems = problemLines("""
+                defaults: { timeout: 3s }
+                groups:
+                  db: { interval: 1s, colour: blue }
+                targets:
+                  - { id: a, health: "http://a/health", group: db }
+                  - { id: b, health: "http://b/health", group: db }
+                """);
+
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("inventory.yaml:3:19: groups.db.interval: the timeout 3s is "
+                + "longer than the interval 1s")), problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("inventory.yaml:3:23: groups.db.colour: unknown key")),
+                problems.toString());
+    }
+
+    @Test
+    void shouldReadAMetricsIntervalOfItsOwnFromTheTargetItsGroupOrDefaults() {
+        Inventory inventory = parse("""
+                defaults: { interval: 10s, metrics-interval: 60s }
+                groups:
+                  fast: { metrics-interval: 20s }
+                targets:
+                  - { id: a, health: "http://a/health", metrics: "http://a/metrics" }
+                  - { id: b, health: "http://b/health", group: fast }
+                  - { id: c, health: "http://c/health", group: fast, metrics-interval: 5s }
+                """);
+        Inventory bare = parse("targets:\n  - { id: d, health: \"http://d/health\" }\n");
+
+        assertEquals(List.of(60_000L, 20_000L, 5_000L), inventory.targets().stream().map(Target::getMetricsIntervalMs).toList());
+        assertEquals(10_000, inventory.targets().get(0).getCheckIntervalMs(), "the health interval is its own");
+        assertNull(bare.targets().get(0).getMetricsIntervalMs(), "unset: metrics are polled as often as health");
+    }
+
+    @Test
+    void shouldRefuseAMetricsIntervalTooShortOrShorterThanTheTimeout() {
+        List<String> problems = problemLines("""
+                defaults: { timeout: 3s }
+                targets:
+                  - { id: a, health: "http://a/health", metrics-interval: 50ms }
+                  - { id: b, health: "http://b/health", metrics-interval: 1s }
+                """);
+
+        assertEquals(3, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("targets[0].metrics-interval: 50ms is shorter than the minimum 100ms"),
+                problems.toString());
+        assertTrue(problems.stream().anyMatch(p -> p.contains("targets[1].metrics-interval: the timeout 3s is longer than "
+                + "the metrics-interval 1s")), problems.toString());
+    }
+
+    @Test
     void shouldAcceptEveryDurationOfTheOneSyntax() {
         Inventory inventory = parse("""
                 defaults: { absence-timeout: 7d }
@@ -142,7 +227,7 @@ class InventoryTest {
                 "inventory.yaml:3:13: targets[0].health: 'ftp://files/health' is not an absolute http:// or https:// URL",
                 "inventory.yaml:6:5: targets[1].critical_checks: unknown key 'critical_checks' (did you mean "
                         + "'critical-checks'?); allowed here: absence-timeout, critical-checks, group, health, id, "
-                        + "interval, labels, metrics, timeout",
+                        + "interval, labels, metrics, metrics-interval, timeout",
                 "inventory.yaml:7:5: targets[2]: missing required key 'id'",
                 "inventory.yaml:11:14: targets[3].timeout: the timeout 5s is longer than the interval 1s; polls of one "
                         + "target would pile up",
@@ -206,7 +291,7 @@ class InventoryTest {
         assertEquals(List.of(
                 "inventory.yaml:1:23: defaults.interval: 50ms is shorter than the minimum 100ms",
                 "inventory.yaml:1:44: defaults.colour: unknown key 'colour'; allowed here: absence-timeout, "
-                        + "critical-checks, group, interval, labels, timeout",
+                        + "critical-checks, group, interval, labels, metrics-interval, timeout",
                 "inventory.yaml:1:75: defaults.absence-timeout: 'soon' is not a positive duration such as 30s, 5m, 1h, 7d",
                 "inventory.yaml:5:72: targets[2].absence-timeout: the absence-timeout 1s must be longer than the "
                         + "interval 1s"), lines);

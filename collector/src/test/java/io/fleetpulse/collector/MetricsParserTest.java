@@ -19,7 +19,7 @@ class MetricsParserTest {
     private static final Instant AT = Instant.parse("2025-03-01T12:00:00Z");
 
     private static MetricSample parse(String body) {
-        return MetricsParser.parse("srv-001", "c1", AT, body);
+        return MetricsParser.parse("srv-001", "c1", AT, body, BodyLimits.DEFAULTS);
     }
 
     @Test
@@ -51,6 +51,28 @@ class MetricsParserTest {
         assertEquals(0.153, sample.getLlmCostUsd());
         assertEquals(240, sample.getUsers());
         assertEquals(Map.of("queue_depth", 7.5, "load_avg_1m", 1.25), sample.getExtra(), "strings and objects are ignored");
+    }
+
+    @Test
+    void shouldKeepAtMostTheCappedNumberOfExtraMetricsAndNoHugeNames() {
+        StringBuilder body = new StringBuilder("{\"cpu_percent\": 1, \"" + "x".repeat(50) + "\": 1");
+        for (int i = 0; i < 10_000; i++) {
+            body.append(", \"m").append(i).append("\": ").append(i);
+        }
+        body.append("}");
+
+        MetricSample sample = MetricsParser.parse("srv-001", "c1", AT, body.toString(), new BodyLimits(1 << 20, 10, 20, 3));
+
+        assertEquals(Map.of("m0", 0.0, "m1", 1.0, "m2", 2.0), sample.getExtra(), "the first three, the 50-char name dropped");
+        assertEquals(1.0, sample.getCpuPercent(), "the named fields are never capped");
+    }
+
+    @Test
+    void shouldRejectNumbersThatAreNotNumbers() {
+        assertThrows(MetricsParser.MalformedMetricsException.class, () -> parse("{\"cpu_percent\": \"high\"}"));
+        assertThrows(MetricsParser.MalformedMetricsException.class, () -> parse("{\"cpu_percent\": 1e999}"));
+        assertThrows(MetricsParser.MalformedMetricsException.class, () -> parse("{\"cpu_percent\": NaN}"));
+        assertThrows(MetricsParser.MalformedMetricsException.class, () -> parse("{\"disk_free_bytes\": 1" + "0".repeat(500) + "}"));
     }
 
     @Test

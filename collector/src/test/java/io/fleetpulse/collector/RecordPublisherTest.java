@@ -25,7 +25,7 @@ class RecordPublisherTest {
         Map<String, Object> props = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1",
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 100);
         Instant at = Instant.parse("2025-03-01T12:00:00Z");
-        CheckResult check = HealthChecks.toCheckResults("srv-001", "c1", at,
+        CheckResult check = new HealthChecks(BodyLimits.DEFAULTS, HealthChecks.CertificateLines.DEFAULTS).toCheckResults("srv-001", "c1", at,
                 new HttpOutcome.Failure(CheckStatus.TIMEOUT, "no response")).get(0);
 
         try (RecordPublisher publisher = new RecordPublisher(props, (topic, error) -> {

@@ -11,6 +11,7 @@ import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.sink.SinkQueries;
+import io.fleetpulse.stream.RuleBook;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,6 +60,10 @@ public final class Demo {
     /** The folders and files under the data folder that make up the kept history; {@code --fresh} removes these only. */
     private static final List<String> KEPT = List.of("kafka", "streams", "postgres", "inventory.yaml", "postgres.log");
     private static final String PORTS_FILE = "demo.properties";
+    /** The demo's absence timeout, and when its pushing agent goes silent and for how long. */
+    static final Duration DEMO_ABSENCE_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration AGENT_SILENT_FROM = Duration.ofSeconds(20);
+    static final Duration AGENT_SILENT_FOR = Duration.ofSeconds(90);
 
     /**
      * What a demo run is asked to do. {@code duration} null means until {@link #requestStop()} (Ctrl-C).
@@ -215,6 +220,8 @@ public final class Demo {
             settings.put("sink.jdbc.password", db.password());
             settings.put("streams.state.dir", dataDir.resolve("streams").toString());
             settings.put("streams.window.grace", "5s");
+            // Short enough that the demo's silent agent is reported well within a 3-minute run.
+            settings.put("streams.absence.timeout", DEMO_ABSENCE_TIMEOUT.toSeconds() + "s");
             settings.putAll(receivers(opened));
 
             IncidentScript script = options.incidents();
@@ -233,7 +240,8 @@ public final class Demo {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
                 new TopicProvisioner(admin).ensureTopics(Topics.ALL, 6, (short) 1);
             }
-            PipelineTally tally = new PipelineTally(kafka.bootstrapServers());
+            RuleBook rules = RuleBook.defaults();
+            PipelineTally tally = new PipelineTally(kafka.bootstrapServers(), ruleId -> rules.kind(ruleId).orElse("unknown"));
             opened.push(tally);
             checkStop();
 
@@ -243,6 +251,12 @@ public final class Demo {
             // A service that fails ends the run as Ctrl-C would, and the demo then exits non-zero.
             pipeline.onFailure(this::requestStop);
             checkStop();
+            if (!script.isEmpty()) {
+                PushingAgent agent = PushingAgent.start(kafka.bootstrapServers(), Duration.ofSeconds(2),
+                        AGENT_SILENT_FROM, AGENT_SILENT_FROM.plus(AGENT_SILENT_FOR));
+                opened.push(agent);
+                out.println("Pushing agent " + PushingAgent.TARGET_ID + ": " + agent.describe());
+            }
             running = true; // from here a stop request ends the loop below and gets the orderly stop and summary
             out.println("Kafka: " + kafka.bootstrapServers() + "   PostgreSQL: " + db.jdbcUrl()
                     + " (user postgres, password postgres): consume the topics or query the tables while it runs");
@@ -277,7 +291,7 @@ public final class Demo {
             DemoSummary summary = new DemoSummary(options.servers(),
                     (System.nanoTime() - started) / 1e9,
                     tally.records(Topics.CHECKS), tally.records(Topics.METRICS), tally.windows(),
-                    tally.alertsFired(), tally.alertsResolved(),
+                    tally.alertsFired(), tally.alertsResolved(), tally.firedByKind(),
                     alerting.sentCount("slack"), alerting.sentCount("pagerduty"),
                     SinkQueries.rowCounts(db.dataSource()), tally.deadLetters(), tally.deadLettersByReason(),
                     peakHeapMb(), dataDir.toString(), kafkaKept || postgresKept,

@@ -13,7 +13,7 @@ import java.util.Map;
  * {@code *InTopics} counts are what the tables and topics hold, earlier runs on a kept data folder included.
  */
 public record DemoSummary(int servers, double seconds, long checks, long metrics, long windows, long alertsFired,
-                          long alertsResolved, long slackNotifications, long pagerDutyNotifications,
+                          long alertsResolved, Map<String, Long> alertsFiredByKind, long slackNotifications, long pagerDutyNotifications,
                           Map<String, Long> postgresRows, long deadLetters, Map<String, Long> deadLettersByReason,
                           double peakHeapMb, String dataDir, boolean resumed, long checksInTopics, long metricsInTopics) {
 
@@ -23,7 +23,7 @@ public record DemoSummary(int servers, double seconds, long checks, long metrics
         json.put("duration_seconds", Math.round(seconds * 10) / 10.0);
         json.put("events", Map.of("checks", checks, "metrics", metrics));
         json.put("windows", windows);
-        json.put("alerts", Map.of("fired", alertsFired, "resolved", alertsResolved));
+        json.put("alerts", Map.of("fired", alertsFired, "resolved", alertsResolved, "fired_by_kind", alertsFiredByKind));
         json.put("notifications", Map.of("slack", slackNotifications, "pagerduty", pagerDutyNotifications));
         json.put("postgres_rows", postgresRows);
         json.put("dlq", deadLetters);
@@ -44,13 +44,13 @@ public record DemoSummary(int servers, double seconds, long checks, long metrics
                 FleetPulse demo summary (%d servers, %.0f s%s)
                   events        checks %d, metrics %d
                   windows       %d one-minute aggregates
-                  alerts        %d fired, %d resolved
+                  alerts        %d fired %s, %d resolved
                   notifications Slack %d, PagerDuty %d
                   postgres      %s%s
                   dlq           %d %s
                   peak heap     %.0f MB""",
                 servers, seconds, resumed ? ", resumed on kept data" : "", checks, metrics, windows, alertsFired,
-                alertsResolved, slackNotifications, pagerDutyNotifications, postgresRows,
+                alertsFiredByKind, alertsResolved, slackNotifications, pagerDutyNotifications, postgresRows,
                 resumed ? " rows in the tables, earlier runs included (topics hold " + checksInTopics + " checks, "
                         + metricsInTopics + " metrics in all)" : "",
                 deadLetters, deadLettersByReason.isEmpty() ? "" : deadLettersByReason, peakHeapMb);

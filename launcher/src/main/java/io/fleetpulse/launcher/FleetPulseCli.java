@@ -1,5 +1,6 @@
 package io.fleetpulse.launcher;
 
+import io.fleetpulse.alerting.FailedNotifications;
 import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.OpsSettings;
 import io.fleetpulse.runtime.Service;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
@@ -33,11 +35,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fleetpulse}: one subcommand per service, plus simulate, demo and topics. */
+/** {@code fleetpulse}: one subcommand per service, plus simulate, demo, topics and notifications. */
 @Command(name = "fleetpulse", mixinStandardHelpOptions = true, version = "FleetPulse 0.1.0",
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
-                FleetPulseCli.ReplayCommand.class,
+                FleetPulseCli.ReplayCommand.class, FleetPulseCli.NotificationsCommand.class,
                 FleetPulseCli.ConfigReferenceCommand.class, CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 
@@ -411,6 +413,81 @@ public final class FleetPulseCli implements Callable<Integer> {
                     System.out.printf("%-22s %-12s %-20s %s%n", t.name(), key, t.valueType().getSimpleName(), kept);
                 }
                 return 0;
+            }
+        }
+    }
+
+    @Command(name = "notifications", mixinStandardHelpOptions = true,
+            description = "The notification audit (fleet.notifications): re-send what was recorded FAILED.",
+            subcommands = {NotificationsCommand.Retry.class})
+    static final class NotificationsCommand implements Callable<Integer> {
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            return usageError(spec);
+        }
+
+        @Command(name = "retry", mixinStandardHelpOptions = true,
+                description = {"Re-sends the notifications this alerting deployment recorded FAILED and has not SENT"
+                        + " since, to receivers still configured with the same URL or routing key.",
+                        "Reads the same --config as the alerting service (alerting.group.id names the deployment)."
+                                + " Each outcome is audited on fleet.notifications under the original id, so the"
+                                + " service counts a re-sent notification as delivered and a second run re-sends"
+                                + " nothing twice. Exit 0 when every one was re-sent, 1 when some failed again or"
+                                + " their alert events are gone from fleet.alerts."})
+        static final class Retry implements Callable<Integer> {
+
+            @CommandLine.Spec
+            CommandLine.Model.CommandSpec spec;
+
+            @Option(names = "--config", paramLabel = "FILE", description = "the alerting service's properties file; FLEETPULSE_* environment variables override it")
+            Path configFile;
+
+            @Option(names = "--receiver", paramLabel = "R", description = "only this receiver's (its name: slack, pagerduty, webhook-2)")
+            String receiver;
+
+            @Option(names = "--since", paramLabel = "T", defaultValue = "24h",
+                    description = "FAILED since T: an instant (2024-05-01T12:00:00Z) or a duration ago (6h) (default ${DEFAULT-VALUE})")
+            String since;
+
+            @Option(names = "--within", defaultValue = "1m",
+                    description = "how long each is retried now before it is recorded FAILED again (default ${DEFAULT-VALUE})")
+            Duration within;
+
+            @Override
+            public Integer call() throws Exception {
+                Instant from = sinceInstant();
+                Settings settings = ServiceKind.ALERTING.settings(Config.load(configFile, System.getenv()));
+                PrintWriter out = spec.commandLine().getOut();
+                FailedNotifications.Report report;
+                try {
+                    report = FailedNotifications.resend(settings, receiver, from, within, out);
+                } catch (IllegalArgumentException e) {
+                    throw invalid(spec, "--receiver", e.getMessage());
+                } catch (IllegalStateException e) {
+                    spec.commandLine().getErr().println("fleetpulse notifications retry: " + e.getMessage());
+                    return 1;
+                }
+                out.printf("%d FAILED since %s: %d re-sent, %d failed again, %d not found%n", report.failed(), from,
+                        report.resent(), report.failedAgain(), report.notFound());
+                out.flush();
+                return report.failedAgain() + report.notFound() == 0 ? 0 : 1;
+            }
+
+            private Instant sinceInstant() {
+                try {
+                    return Instant.parse(since);
+                } catch (DateTimeParseException notAnInstant) {
+                    try {
+                        return Instant.now().minus(Durations.parsePositive(since));
+                    } catch (IllegalArgumentException e) {
+                        throw invalid(spec, "--since", "'" + since + "' is neither an instant such as "
+                                + "2024-05-01T12:00:00Z nor " + Durations.SYNTAX);
+                    }
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
@@ -49,10 +50,17 @@ public final class PipelineTally implements AutoCloseable {
     private final AtomicLong fired = new AtomicLong();
     private final AtomicLong resolved = new AtomicLong();
     private final Map<String, AtomicLong> deadLetters = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> firedByKind = new ConcurrentHashMap<>();
+    private final Function<String, String> kindOfRule;
     private volatile boolean running = true;
 
-    /** Starts counting at the current end of every topic; the topics must exist. */
-    public PipelineTally(String bootstrapServers) throws Exception {
+    /**
+     * Starts counting at the current end of every topic; the topics must exist.
+     *
+     * @param kindOfRule the rule kind of a rule id, for counting fired alerts by kind
+     */
+    public PipelineTally(String bootstrapServers, Function<String, String> kindOfRule) throws Exception {
+        this.kindOfRule = kindOfRule;
         this.admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers));
         this.consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -103,7 +111,12 @@ public final class PipelineTally implements AutoCloseable {
             windows.incrementAndGet();
         } else if (topic.equals(Topics.ALERTS.name())) {
             AlertEvent alert = Topics.ALERTS.valueSerde().deserializer().deserialize(topic, record.value());
-            (alert.getState() == AlertState.RESOLVED ? resolved : fired).incrementAndGet();
+            if (alert.getState() == AlertState.RESOLVED) {
+                resolved.incrementAndGet();
+            } else {
+                fired.incrementAndGet();
+                firedByKind.computeIfAbsent(kindOfRule.apply(alert.getRuleId()), k -> new AtomicLong()).incrementAndGet();
+            }
         } else if (topic.equals(Topics.DLQ.name())) {
             DeadLetter dead = Topics.DLQ.valueSerde().deserializer().deserialize(topic, record.value());
             deadLetters.computeIfAbsent(dead.getReason(), r -> new AtomicLong()).incrementAndGet();
@@ -146,8 +159,17 @@ public final class PipelineTally implements AutoCloseable {
         return resolved.get();
     }
 
+    /** FIRING events by the kind of their rule (threshold, error_rate, absence, ...). */
+    public Map<String, Long> firedByKind() {
+        return snapshot(firedByKind);
+    }
+
     public Map<String, Long> deadLettersByReason() {
-        return new TreeMap<>(deadLetters.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get())));
+        return snapshot(deadLetters);
+    }
+
+    private static Map<String, Long> snapshot(Map<String, AtomicLong> counts) {
+        return new TreeMap<>(counts.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().get())));
     }
 
     public long deadLetters() {

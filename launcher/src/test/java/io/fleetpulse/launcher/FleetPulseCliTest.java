@@ -36,7 +36,7 @@ class FleetPulseCliTest {
     void shouldOfferOneSubcommandPerServiceAndTheTools() {
         var subcommands = FleetPulseCli.commandLine().getSubcommands().keySet();
         for (String name : new String[] {"collector", "stream-processor", "sink", "alerting", "simulate", "demo", "topics",
-                "replay"}) {
+                "replay", "notifications"}) {
             assertTrue(subcommands.contains(name), () -> "missing subcommand " + name + " in " + subcommands);
         }
     }
@@ -63,7 +63,8 @@ class FleetPulseCliTest {
 
     @Test
     void shouldWriteTheSummaryWithTheDocumentedFields(@TempDir Path dir) throws Exception {
-        DemoSummary summary = new DemoSummary(50, 121.5, 1000, 500, 40, 3, 2, 5, 5,
+        DemoSummary summary = new DemoSummary(50, 121.5, 1000, 500, 40, 3, 2,
+                Map.of("threshold", 2L, "absence", 1L), 5, 5,
                 Map.of("target_window_1m", 40L, "alert_event", 5L), 0, Map.of(), 300, "/data/demo", true, 3000, 1500);
         Path file = dir.resolve("s.json");
 
@@ -75,6 +76,8 @@ class FleetPulseCliTest {
         assertEquals(40, json.at("/windows").asLong());
         assertEquals(3, json.at("/alerts/fired").asLong());
         assertEquals(2, json.at("/alerts/resolved").asLong());
+        assertEquals(2, json.at("/alerts/fired_by_kind/threshold").asLong());
+        assertEquals(1, json.at("/alerts/fired_by_kind/absence").asLong());
         assertEquals(5, json.at("/notifications/slack").asLong());
         assertEquals(5, json.at("/notifications/pagerduty").asLong());
         assertEquals(40, json.at("/postgres_rows/target_window_1m").asLong());
@@ -186,6 +189,24 @@ class FleetPulseCliTest {
         assertEquals(2, run.exit());
         assertOneLineNaming(run.err(), "--sevrers");
         assertTrue(run.err().contains("--servers"), run.err());
+    }
+
+    @Test
+    void shouldRejectANotificationsRetrySinceThatIsNeitherAnInstantNorADuration() {
+        CliRun run = CliRun.execute("notifications", "retry", "--since", "yesterday");
+
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--since");
+        assertTrue(run.err().contains("2024-05-01T12:00:00Z"), run.err());
+    }
+
+    @Test
+    void shouldRejectRetryingAReceiverThatIsNotConfiguredBeforeReadingAnything() {
+        CliRun run = CliRun.execute("notifications", "retry", "--receiver", "opsgenie", "--since", "2h");
+
+        assertEquals(2, run.exit());
+        assertOneLineNaming(run.err(), "--receiver");
+        assertTrue(run.err().contains("no receiver named opsgenie"), run.err());
     }
 
     private static void assertOneLineNaming(String err, String option) {

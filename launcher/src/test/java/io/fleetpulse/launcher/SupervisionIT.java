@@ -7,13 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.PostgresFixture;
-import io.fleetpulse.testkit.TopicProbe;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +22,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.apache.kafka.clients.admin.MemberToRemove;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,15 +106,21 @@ class SupervisionIT {
         try (KafkaFixture kafka = KafkaFixture.start()) {
             ServiceProcess alerting = ServiceProcess.startReady(ServiceKind.ALERTING, Map.of(
                     "kafka.bootstrap.servers", kafka.bootstrapServers(), "kafka.topic.partitions", "2",
-                    // the dead letter's send gives up in seconds, not after the producer's minutes of defaults
-                    "kafka.client.max.block.ms", "2000", "kafka.client.request.timeout.ms", "3000",
-                    "kafka.client.delivery.timeout.ms", "5000"), dir);
-            deleteTopic(kafka, Topics.DLQ.name());
-            TopicProbe.sendRaw(kafka.bootstrapServers(), Topics.ALERTS.name(), "k".getBytes(StandardCharsets.UTF_8),
-                    "not an alert".getBytes(StandardCharsets.UTF_8));
+                    // one receiver, so one delivery loop; nothing is sent to it
+                    "alerting.webhook.urls", "http://127.0.0.1:9/never-called",
+                    // a static member can be removed from its group by an admin, as the coordinator removes one
+                    // that stopped polling; its loop then dies (audit and dead-letter failures are retried instead)
+                    "kafka.client.group.instance.id", "alerting-1"), dir);
+            try (Admin admin = kafka.admin()) {
+                String group = admin.listConsumerGroups().all().get().stream().map(ConsumerGroupListing::groupId)
+                        .filter(g -> g.startsWith("fleetpulse-alerting.webhook-")).findFirst().orElseThrow();
+                admin.removeMembersFromConsumerGroup(group, new RemoveMembersFromConsumerGroupOptions(
+                        List.of(new MemberToRemove("alerting-1")))).all().get();
+            }
 
             assertEquals(1, alerting.awaitExit(Duration.ofSeconds(60)), alerting.output());
-            assertTrue(alerting.output().contains("alerting failed: consumer died"), alerting.output());
+            assertTrue(alerting.output().contains("alerting failed: deliver-webhook died"), alerting.output());
+            assertTrue(alerting.output().contains("expelled from consumer group"), alerting.output());
         }
     }
 

@@ -29,7 +29,13 @@ public record Incident(Kind kind, String serverId, Duration startOffset, Duratio
         /** Down for {@link #FLAP_HALF_PERIOD}, up for as long, and so on; down first. */
         FLAPPING("flap"),
         /** Every response is delayed by {@link SimulatedFleet#SLOW_DELAY}. */
-        SLOW("slow");
+        SLOW("slow"),
+        /**
+         * A partial failure: the {@value VirtualServer#DB_CHECK} component reports CRITICAL while the health endpoint
+         * still answers 200 and every other check stays OK (the body's overall status says DOWN, as an actuator's
+         * would).
+         */
+        COMPONENT_DOWN("component");
 
         private final String scriptName;
 

@@ -12,7 +12,7 @@ import java.util.stream.Collectors;
 
 /**
  * The faults a simulated fleet goes through, as data: {@code outage:srv-003@20s+40s,cpu:srv-007@10s+60s}.
- * Each part is {@code kind:server@start+duration}; kinds are outage, unreachable, cpu, disk, flap and slow;
+ * Each part is {@code kind:server@start+duration}; kinds are outage, unreachable, cpu, disk, flap, slow and component;
  * durations are written {@code 500ms}, {@code 20s}, {@code 2m} or {@code 1h}, measured from the fleet's start.
  */
 public final class IncidentScript {
@@ -73,7 +73,7 @@ public final class IncidentScript {
             throw new IllegalArgumentException(where + ": " + missing + "; " + FORM);
         }
         Incident.Kind kind = Incident.Kind.fromText(m.group(1)).orElseThrow(() -> new IllegalArgumentException(
-                where + ": unknown kind '" + m.group(1) + "'; kinds are outage, unreachable, cpu, disk, flap, slow"));
+                where + ": unknown kind '" + m.group(1) + "'; kinds are outage, unreachable, cpu, disk, flap, slow, component"));
         Duration start = parseDuration(m.group(3), where, "start");
         Duration duration = parseDuration(m.group(4), where, "duration");
         if (duration.isZero()) {
@@ -103,8 +103,10 @@ public final class IncidentScript {
     }
 
     /**
-     * The demo's script for a fleet of {@code servers}: an outage, a CPU spike, a filling disk, a flapping server and a
-     * slow one, each on its own server, spread over the fleet (fewer when the fleet has fewer than five servers).
+     * The demo's script for a fleet of {@code servers}: an outage, a CPU spike, a filling disk, a flapping server, a
+     * slow one and a partial failure (its {@code db} component down while HTTP answers 200), each on its own server,
+     * spread over the fleet (fewer when the fleet has fewer than six servers). The partial failure goes to the first
+     * server after the outage's that has no incident, so the other five keep the servers they always had.
      * Every incident is over 80 s after start, so with targets polled every 5 s alerts have fired and resolved
      * within two minutes. The disk passes 80 % used about 45 s in and 90 % about 60 s in (depending on its
      * baseline), and is cleaned up at 75 s.
@@ -120,12 +122,24 @@ public final class IncidentScript {
                 new Template(Incident.Kind.CPU_SPIKE, Duration.ofSeconds(15), Duration.ofSeconds(50)),
                 new Template(Incident.Kind.DISK_FILL, Duration.ofSeconds(5), Duration.ofSeconds(70)),
                 new Template(Incident.Kind.FLAPPING, Duration.ofSeconds(30), Duration.ofSeconds(50)),
-                new Template(Incident.Kind.SLOW, Duration.ofSeconds(25), Duration.ofSeconds(35)));
+                new Template(Incident.Kind.SLOW, Duration.ofSeconds(25), Duration.ofSeconds(35)),
+                new Template(Incident.Kind.COMPONENT_DOWN, Duration.ofSeconds(10), Duration.ofSeconds(50)));
+        int spread = templates.size() - 1;
         int count = Math.min(servers, templates.size());
         List<Incident> incidents = new ArrayList<>();
+        List<Integer> used = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            // Small fleets take consecutive servers; larger ones spread the incidents (srv-002, -004, ... for ten).
-            int zeroBased = servers <= templates.size() ? (i + 1) % servers : (i * servers / templates.size() + 1) % servers;
+            int zeroBased;
+            if (i < spread) {
+                // Small fleets take consecutive servers; larger ones spread the incidents (srv-002, -004, ... for ten).
+                zeroBased = servers <= spread ? (i + 1) % servers : (i * servers / spread + 1) % servers;
+            } else {
+                zeroBased = (used.get(0) + 1) % servers; // next to the outage (srv-003 for ten), skipping busy servers
+                while (used.contains(zeroBased)) {
+                    zeroBased = (zeroBased + 1) % servers;
+                }
+            }
+            used.add(zeroBased);
             Template t = templates.get(i);
             incidents.add(new Incident(t.kind(), SimulatedFleet.serverId(zeroBased + 1, servers), t.start(), t.duration()));
         }
@@ -192,24 +206,33 @@ public final class IncidentScript {
      *
      * @param diskFill progress of a disk filling up, 0 to 1, or a negative number when no disk is filling
      */
-    public record Condition(boolean down, boolean unreachable, boolean slow, boolean cpuSpike, double diskFill) {
+    public record Condition(boolean down, boolean unreachable, boolean slow, boolean cpuSpike, double diskFill,
+                            boolean componentDown) {
 
-        public static final Condition NORMAL = new Condition(false, false, false, false, -1);
+        public static final Condition NORMAL = new Condition(false, false, false, false, -1, false);
+
+        /** As before the partial-failure incident existed: no component down. */
+        public Condition(boolean down, boolean unreachable, boolean slow, boolean cpuSpike, double diskFill) {
+            this(down, unreachable, slow, cpuSpike, diskFill, false);
+        }
 
         Condition with(Incident incident, Duration elapsed) {
             return switch (incident.kind()) {
-                case OUTAGE -> new Condition(true, unreachable, slow, cpuSpike, diskFill);
-                case UNREACHABLE -> new Condition(down, true, slow, cpuSpike, diskFill);
-                case SLOW -> new Condition(down, unreachable, true, cpuSpike, diskFill);
-                case CPU_SPIKE -> new Condition(down, unreachable, slow, true, diskFill);
-                case FLAPPING -> new Condition(down || incident.isFlapDownAt(elapsed), unreachable, slow, cpuSpike, diskFill);
+                case OUTAGE -> new Condition(true, unreachable, slow, cpuSpike, diskFill, componentDown);
+                case UNREACHABLE -> new Condition(down, true, slow, cpuSpike, diskFill, componentDown);
+                case SLOW -> new Condition(down, unreachable, true, cpuSpike, diskFill, componentDown);
+                case CPU_SPIKE -> new Condition(down, unreachable, slow, true, diskFill, componentDown);
+                case FLAPPING -> new Condition(down || incident.isFlapDownAt(elapsed), unreachable, slow, cpuSpike, diskFill,
+                        componentDown);
                 case DISK_FILL -> new Condition(down, unreachable, slow, cpuSpike,
-                        Math.max(diskFill, incident.progressAt(elapsed)));
+                        Math.max(diskFill, incident.progressAt(elapsed)), componentDown);
+                case COMPONENT_DOWN -> new Condition(down, unreachable, slow, cpuSpike, diskFill, true);
             };
         }
 
         Condition withOverrides(boolean forcedDown, boolean forcedUnreachable, boolean forcedSlow) {
-            return new Condition(down || forcedDown, unreachable || forcedUnreachable, slow || forcedSlow, cpuSpike, diskFill);
+            return new Condition(down || forcedDown, unreachable || forcedUnreachable, slow || forcedSlow, cpuSpike, diskFill,
+                    componentDown);
         }
 
         public boolean diskFilling() {

@@ -42,6 +42,14 @@ public final class SimulatedFleet implements AutoCloseable {
 
     /** How long a SLOW server takes to answer: longer than the collector's default 2 s timeout. */
     public static final Duration SLOW_DELAY = Duration.ofSeconds(3);
+    /** How often a {@link Hostility#SLOW_BODY} server sends its next byte. */
+    public static final Duration TRICKLE_PERIOD = Duration.ofSeconds(1);
+    /** The size of a {@link Hostility#HUGE_BODY} body: 50 MiB. */
+    public static final long HUGE_BODY_BYTES = 50L * 1024 * 1024;
+    /** Components of a {@link Hostility#MANY_COMPONENTS} health body (series of its metrics body). */
+    public static final int MANY_COMPONENTS = 5_000;
+    /** Characters of each check name of a {@link Hostility#HUGE_NAMES} body. */
+    public static final int HUGE_NAME_LENGTH = 20_000;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> ROLES = List.of("web", "api", "worker", "batch");
@@ -52,6 +60,7 @@ public final class SimulatedFleet implements AutoCloseable {
     private final Map<String, VirtualServer> servers;
     private final Instant startedAt;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final HostileResponder hostile;
     private HttpServer server;
 
     private SimulatedFleet(FleetSpec spec, Vertx vertx, Map<String, VirtualServer> servers) {
@@ -59,6 +68,7 @@ public final class SimulatedFleet implements AutoCloseable {
         this.vertx = vertx;
         this.servers = servers;
         this.startedAt = spec.clock().instant();
+        this.hostile = new HostileResponder(vertx);
     }
 
     /**
@@ -136,6 +146,16 @@ public final class SimulatedFleet implements AutoCloseable {
         require(serverId).forceSlow(slow);
     }
 
+    /** Makes both endpoints of the server answer the {@link Hostility} way until cleared with {@code null}. */
+    public void setHostile(String serverId, Hostility hostility) {
+        require(serverId).forceHostile(hostility);
+    }
+
+    /** Body bytes all hostile answers have written so far: a client that stops reading early keeps this small. */
+    public long hostileBodyBytesWritten() {
+        return hostile.bodyBytesWritten();
+    }
+
     /** The metrics {@code serverId} reports now (incidents applied), as its endpoint would serve them. */
     public MetricReading readingNow(String serverId) {
         VirtualServer s = require(serverId);
@@ -145,7 +165,8 @@ public final class SimulatedFleet implements AutoCloseable {
 
     /**
      * Writes the collector's inventory YAML for every server: health and metrics URLs, a group by role, labels,
-     * {@code critical-checks: [http]}, and {@code interval} / {@code timeout} as the defaults.
+     * {@code critical-checks: [http, db]} (the request itself and the database component), and {@code interval} /
+     * {@code timeout} as the defaults.
      */
     public void writeInventory(Path file, Duration interval, Duration timeout) {
         try {
@@ -179,7 +200,7 @@ public final class SimulatedFleet implements AutoCloseable {
                     .append("    metrics: ").append(metricsUrl(id)).append('\n')
                     .append("    group: ").append(role).append('\n')
                     .append("    labels: { role: ").append(role).append(", zone: ").append(zone).append(", env: simulated }\n")
-                    .append("    critical-checks: [http]\n");
+                    .append("    critical-checks: [http, ").append(VirtualServer.DB_CHECK).append("]\n");
             index++;
         }
         return yaml.toString();
@@ -212,6 +233,10 @@ public final class SimulatedFleet implements AutoCloseable {
         if (target == null || parts.length != 3 || !(parts[2].equals("health") || parts[2].equals("metrics"))) {
             respond(request.response(), new VirtualServer.Response(404,
                     Map.of("error", "no such endpoint; try /{id}/health or /{id}/metrics")));
+            return;
+        }
+        if (target.hostility() != null) {
+            hostile.respond(request, target.hostility(), parts[2].equals("health"));
             return;
         }
         Duration elapsed = elapsed();

@@ -9,6 +9,9 @@ import java.util.Map;
 /** One simulated server: its metrics model, its manual overrides, and what its two endpoints answer. */
 final class VirtualServer {
 
+    /** The component a {@link Incident.Kind#COMPONENT_DOWN} incident takes down; reported by every server. */
+    static final String DB_CHECK = "db";
+
     /** What an endpoint answers: an HTTP status and a JSON body. */
     record Response(int status, Map<String, Object> body) {
     }
@@ -18,6 +21,7 @@ final class VirtualServer {
     private volatile boolean forcedDown;
     private volatile boolean forcedUnreachable;
     private volatile boolean forcedSlow;
+    private volatile Hostility hostility;
 
     VirtualServer(String id, long seed) {
         this.id = id;
@@ -38,6 +42,15 @@ final class VirtualServer {
 
     void forceSlow(boolean slow) {
         forcedSlow = slow;
+    }
+
+    void forceHostile(Hostility how) {
+        hostility = how;
+    }
+
+    /** How this server misbehaves on purpose, or null. */
+    Hostility hostility() {
+        return hostility;
     }
 
     /** The script's condition with this server's manual overrides on top. */
@@ -62,16 +75,21 @@ final class VirtualServer {
             body.put("status", "DOWN");
             body.put("server", id);
             body.put("checks", List.of(check("disk", "CRITICAL", "server down: disk not reachable"),
-                    check("services", "CRITICAL", "server down: no service answers")));
+                    check("services", "CRITICAL", "server down: no service answers"),
+                    check(DB_CHECK, "CRITICAL", "server down: database not reachable")));
             return new Response(503, body);
         }
         MetricReading reading = reading(elapsed, condition);
         String disk = reading.diskStatus();
         String services = reading.servicesStatus();
-        body.put("status", disk.equals("OK") && services.equals("OK") ? "UP" : "DEGRADED");
+        // A database down takes the server's overall status down, as an actuator's would; the collector attributes it
+        // to the db check, so the http check stays OK and only the criticality of db decides.
+        body.put("status", condition.componentDown() ? "DOWN" : disk.equals("OK") && services.equals("OK") ? "UP" : "DEGRADED");
         body.put("server", id);
         body.put("checks", List.of(check("disk", disk, reading.diskMessage()),
-                check("services", services, reading.servicesMessage())));
+                check("services", services, reading.servicesMessage()),
+                condition.componentDown() ? check(DB_CHECK, "CRITICAL", "database: connection refused")
+                        : check(DB_CHECK, "OK", "database answers")));
         return new Response(200, body);
     }
 

@@ -95,8 +95,8 @@ class IncidentScriptTest {
     void shouldPutTheDemoOutageOnSrv002AndSpreadTheRestOverTenServers() {
         IncidentScript demo = IncidentScript.demo(10);
 
-        assertEquals("disk:srv-006@5s+70s,cpu:srv-004@15s+50s,outage:srv-002@20s+40s,slow:srv-010@25s+35s,"
-                + "flap:srv-008@30s+50s", demo.toString());
+        assertEquals("disk:srv-006@5s+70s,component:srv-003@10s+50s,cpu:srv-004@15s+50s,outage:srv-002@20s+40s,"
+                + "slow:srv-010@25s+35s,flap:srv-008@30s+50s", demo.toString());
     }
 
     @Test
@@ -108,7 +108,7 @@ class IncidentScriptTest {
             demo.requireServersIn(fleet);
             Set<String> used = new HashSet<>();
             demo.incidents().forEach(i -> assertTrue(used.add(i.serverId()), "two incidents on " + i.serverId()));
-            assertEquals(Math.min(servers, 5), demo.incidents().size(), "incidents for " + servers + " servers");
+            assertEquals(Math.min(servers, 6), demo.incidents().size(), "incidents for " + servers + " servers");
             // Polled every 5 s, a rule with a 30 s recovery still resolves before the two-minute mark.
             assertTrue(demo.end().compareTo(Duration.ofSeconds(80)) <= 0, "ends at " + demo.end());
             assertEquals(Kind.OUTAGE, demo.incidents().stream().filter(i -> i.kind() == Kind.OUTAGE).findFirst()

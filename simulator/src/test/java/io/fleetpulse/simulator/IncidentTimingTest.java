@@ -80,11 +80,13 @@ class IncidentTimingTest {
         assertTrue(demo.conditionAt("srv-002", s(30)).down(), "outage");
         assertTrue(demo.conditionAt("srv-004", s(30)).cpuSpike(), "cpu spike");
         assertTrue(demo.conditionAt("srv-010", s(30)).slow(), "slow");
+        assertTrue(demo.conditionAt("srv-003", s(30)).componentDown(), "partial failure: db down");
+        assertFalse(demo.conditionAt("srv-003", s(30)).down(), "partial failure: the server itself is up");
         assertTrue(demo.conditionAt("srv-008", s(30)).down(), "flapping, down first");
         assertFalse(demo.conditionAt("srv-008", s(40)).down(), "flapping, then up");
         assertTrue(disk.reading(s(70), demo.conditionAt("srv-006", s(70))).diskPercent() > MetricReading.DISK_CRITICAL_PERCENT,
                 "disk nearly full");
-        for (String id : java.util.List.of("srv-002", "srv-004", "srv-006", "srv-008", "srv-010")) {
+        for (String id : java.util.List.of("srv-002", "srv-003", "srv-004", "srv-006", "srv-008", "srv-010")) {
             assertEquals(Condition.NORMAL, demo.conditionAt(id, s(80)), id + " is back to normal");
         }
     }

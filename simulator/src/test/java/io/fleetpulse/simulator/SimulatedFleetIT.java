@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -47,7 +48,7 @@ class SimulatedFleetIT {
                 assertEquals(200, health.statusCode());
                 JsonNode body = JSON.readTree(health.body());
                 assertEquals("UP", body.get("status").asText());
-                assertEquals(Set.of("disk", "services"), names(body.get("checks")));
+                assertEquals(Set.of("disk", "services", "db"), names(body.get("checks")));
                 body.get("checks").forEach(c -> assertEquals("OK", c.get("status").asText(), c.toString()));
 
                 HttpResponse<String> metrics = get(fleet.metricsUrl(id));
@@ -162,7 +163,78 @@ class SimulatedFleetIT {
                 assertTrue(yaml.contains("  - id: " + id + "\n    health: " + fleet.healthUrl(id) + "\n    metrics: "
                         + fleet.metricsUrl(id) + "\n"), yaml);
             }
-            assertEquals(4, yaml.lines().filter(l -> l.contains("critical-checks: [http]")).count());
+            assertEquals(4, yaml.lines().filter(l -> l.contains("critical-checks: [http, db]")).count());
+        }
+    }
+
+    @Test
+    void shouldReportItsDatabaseDownWhileHttpStillAnswers200DuringAComponentIncident() throws Exception {
+        try (SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(2).withScript(IncidentScript.parse("component:srv-002@0s+1h")))) {
+            HttpResponse<String> health = get(fleet.healthUrl("srv-002"));
+
+            assertEquals(200, health.statusCode(), "a partial failure: the endpoint itself answers");
+            JsonNode body = JSON.readTree(health.body());
+            assertEquals("DOWN", body.get("status").asText());
+            Map<String, String> statuses = StreamSupport.stream(body.get("checks").spliterator(), false)
+                    .collect(Collectors.toMap(c -> c.get("name").asText(), c -> c.get("status").asText()));
+            assertEquals(Map.of("disk", "OK", "services", "OK", "db", "CRITICAL"), statuses);
+            assertEquals(200, get(fleet.metricsUrl("srv-002")).statusCode());
+            assertEquals("UP", JSON.readTree(get(fleet.healthUrl("srv-001")).body()).get("status").asText());
+        }
+    }
+
+    @Test
+    void shouldAnswerEachHostileWayOnBothEndpointsUntilCleared() throws Exception {
+        try (SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(6))) {
+            fleet.setHostile("srv-001", Hostility.HTML);
+            fleet.setHostile("srv-002", Hostility.SERVER_ERROR);
+            fleet.setHostile("srv-003", Hostility.REDIRECT_LOOP);
+            fleet.setHostile("srv-004", Hostility.MANY_COMPONENTS);
+            fleet.setHostile("srv-005", Hostility.HUGE_NAMES);
+            fleet.setHostile("srv-006", Hostility.INVALID_NUMBERS);
+
+            HttpResponse<String> html = get(fleet.healthUrl("srv-001"));
+            assertEquals(200, html.statusCode());
+            assertTrue(html.body().startsWith("<!DOCTYPE html>"), html.body());
+            assertEquals(500, get(fleet.metricsUrl("srv-002")).statusCode());
+            HttpResponse<String> redirect = get(fleet.healthUrl("srv-003"));
+            assertEquals(302, redirect.statusCode());
+            assertEquals(fleet.healthUrl("srv-003"), redirect.headers().firstValue("location").orElseThrow());
+            assertEquals(SimulatedFleet.MANY_COMPONENTS, JSON.readTree(get(fleet.healthUrl("srv-004")).body())
+                    .get("components").size());
+            JsonNode hugeNames = JSON.readTree(get(fleet.healthUrl("srv-005")).body());
+            assertTrue(hugeNames.get("checks").get(0).get("name").asText().length() > SimulatedFleet.HUGE_NAME_LENGTH);
+            assertEquals("high", JSON.readTree(get(fleet.metricsUrl("srv-006")).body()).get("cpu_percent").asText());
+
+            fleet.setHostile("srv-001", null);
+            assertEquals("UP", JSON.readTree(get(fleet.healthUrl("srv-001")).body()).get("status").asText());
+        }
+    }
+
+    @Test
+    void shouldStreamAHugeBodyWholeAndTrickleASlowOneByteByByte() throws Exception {
+        try (SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(2))) {
+            fleet.setHostile("srv-001", Hostility.HUGE_BODY);
+            fleet.setHostile("srv-002", Hostility.SLOW_BODY);
+
+            HttpResponse<java.io.InputStream> huge = http.send(request(fleet.healthUrl("srv-001"), Duration.ofSeconds(30)),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            long size;
+            try (java.io.InputStream body = huge.body()) {
+                size = body.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            assertTrue(size > SimulatedFleet.HUGE_BODY_BYTES, "size " + size);
+
+            HttpResponse<java.io.InputStream> slow = http.send(request(fleet.healthUrl("srv-002"), Duration.ofSeconds(5)),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            assertEquals(200, slow.statusCode(), "headers come at once");
+            try (java.io.InputStream body = slow.body()) {
+                long started = System.nanoTime();
+                assertEquals('{', body.read());
+                assertEquals(' ', body.read(), "then one byte per trickle period");
+                long tookMs = (System.nanoTime() - started) / 1_000_000;
+                assertTrue(tookMs >= SimulatedFleet.TRICKLE_PERIOD.toMillis() - 200, "second byte after " + tookMs + " ms");
+            }
         }
     }
 

@@ -5,15 +5,18 @@ import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.events.Target;
+import io.fleetpulse.runtime.text.Durations;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Record;
@@ -27,7 +30,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <ul>
  *   <li>{@link #observe}: a signal sample feeds every rule watching it. A per-check signal keeps one state per check
- *       name, so a check that keeps failing fires even while the other checks of the same poll pass.</li>
+ *       name, so a check that keeps failing fires even while the other checks of the same poll pass. During a rule's
+ *       warm-up after the target first appeared, its values are ignored.</li>
+ *   <li>{@link #tick}: time moved on to {@code now}; PENDING and FIRING alerts of rules with {@code stale_after} whose
+ *       series had no value for that long resolve ("stale") or turn into "no data" alerts.</li>
  *   <li>{@link #removeTarget}: a decommissioned target's firing alerts resolve ("target removed"), its state goes.</li>
  *   <li>{@link #sweepAtStart}: once per task, before anything else: migrates format-1 state and resolves the alerts of
  *       rules that are no longer in the rule book ("rule removed").</li>
@@ -35,6 +41,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * A FIRING alert stores its fingerprint, severity, group and labels; its resolve carries those, not the current
  * rule's or inventory's.
+ *
+ * <p>The engine knows no rule kinds: every kind compiles to a {@link ThresholdRule} on some {@link Signal}, so a new
+ * kind needs a compiler in {@link RuleBook} (and maybe a new signal), not a change here.
  */
 final class AlertEngine {
 
@@ -43,13 +52,24 @@ final class AlertEngine {
     static final String DEFAULT_GROUP = "default";
     static final String RULE_REMOVED = "rule removed";
     static final String TARGET_REMOVED = "target removed";
+    static final String STALE = "stale";
+    /** The evidence signal of a stale resolve or a "no data" alert: seconds since the series' last value. */
+    static final String NO_DATA_SIGNAL = "no_data_seconds";
     /** Format-1 state of a rule that no longer exists has no severity left to resolve with. */
     private static final Severity LEGACY_SEVERITY = Severity.WARNING;
 
     private final RuleBook rules;
     private final KeyValueStore<String, AlertRecord> alerts;
     private final KeyValueStore<String, Target> inventory;
+    private final KeyValueStore<String, Long> firstSeen;
     private final PipelineCounters counters;
+    /**
+     * When each PENDING or FIRING alert of a rule with staleness goes stale (its last value + {@code stale_after}),
+     * in memory and ordered by that time, so a tick finds the due ones without a store scan; rebuilt by the start
+     * sweep. An entry is checked against the store before it acts, so a stale entry costs nothing but the check.
+     */
+    private final NavigableSet<Due> staleDue = new TreeSet<>();
+    private final Map<String, Long> dueOf = new HashMap<>();
     /**
      * Keys of migrated format-1 alerts of per-check rules that still fire: their one state covered every check of the
      * target, so every check's samples keep feeding it until it resolves. Rebuilt by each start's sweep.
@@ -57,11 +77,22 @@ final class AlertEngine {
     private final Set<String> allChecksAlerts = new HashSet<>();
     private boolean swept;
 
+    /** An alert key and when it goes stale (epoch ms). */
+    private record Due(long at, String key) implements Comparable<Due> {
+        @Override
+        public int compareTo(Due o) {
+            int byTime = Long.compare(at, o.at);
+            return byTime != 0 ? byTime : key.compareTo(o.key);
+        }
+    }
+
+    /** @param firstSeen targetId to the event time (epoch ms) of its first sample, for the rules' warm-up */
     AlertEngine(RuleBook rules, KeyValueStore<String, AlertRecord> alerts, KeyValueStore<String, Target> inventory,
-                PipelineCounters counters) {
+                KeyValueStore<String, Long> firstSeen, PipelineCounters counters) {
         this.rules = rules;
         this.alerts = alerts;
         this.inventory = inventory;
+        this.firstSeen = firstSeen;
         this.counters = counters;
     }
 
@@ -73,17 +104,59 @@ final class AlertEngine {
     /** Feeds one sample of {@code targetId} to the rules that watch it. */
     List<AlertEvent> observe(String targetId, SignalSample sample) {
         List<AlertEvent> out = new ArrayList<>(0);
+        Instant appeared = rules.hasWarmUp() ? appeared(targetId, sample.at()) : null;
         for (ThresholdRule listed : rules.rulesFor(sample.signal())) {
-            if (!listed.selects(sample.check())) {
+            if (!listed.selects(sample.check()) || warmingUp(listed, appeared, sample.at())) {
                 continue;
             }
             ThresholdRule rule = rules.effective(listed, targetId, () -> groupOf(targetId));
             String check = rule.perCheck() ? sample.check() : null;
             String key = AlertRecord.key(targetId, rule.id(), check);
             AlertRecord stored = alerts.get(key);
-            persist(key, stored, step(rule, targetId, check, stored, sample, out));
+            AlertRecord next = step(rule, targetId, check, stored, sample, out);
+            if (rule.stale() != null) {
+                // Only rules with staleness keep it: it makes every value of a PENDING or FIRING alert a store write.
+                Instant last = stored == null ? null : stored.lastSeen();
+                next = next.seenAt(last != null && last.isAfter(sample.at()) ? last : sample.at(), false);
+            }
+            persist(key, stored, next);
+            scheduleStale(key, next, rule);
             if (rule.perCheck() && !allChecksAlerts.isEmpty()) {
                 feedAllChecksAlert(rule, targetId, sample, out);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Time has moved on to {@code now} (the task's event time): every PENDING or FIRING alert of a rule with
+     * {@code stale_after} whose series has had no value since {@code now - stale_after} goes stale, at the instant it
+     * did (last value + {@code stale_after}). {@code on_stale: resolve}: a FIRING alert resolves (reason "stale"),
+     * a PENDING one ends quietly. {@code on_stale: absent}: both fire as "no data" under the rule's fingerprint.
+     */
+    List<AlertEvent> tick(Instant now) {
+        List<AlertEvent> out = new ArrayList<>(0);
+        while (!staleDue.isEmpty() && staleDue.first().at() <= now.toEpochMilli()) {
+            Due due = staleDue.pollFirst();
+            dueOf.remove(due.key());
+            AlertRecord record = alerts.get(due.key());
+            ThresholdRule rule = record == null ? null : rules.rule(record.ruleId()).orElse(null);
+            if (rule == null || rule.stale() == null || record.noData() || !pendingOrFiring(record)) {
+                continue;
+            }
+            Instant staleAt = record.lastValueAt().plus(rule.stale().after());
+            if (staleAt.isAfter(now)) {
+                scheduleStale(due.key(), record, rule);
+            } else if (rule.stale().toAbsence()) {
+                AlertRecord noData = noData(rule, record, staleAt, out);
+                alerts.put(due.key(), noData);
+            } else {
+                if (record.firing()) {
+                    out.add(described(resolvedBy(record, STALE + " (no value for "
+                            + Durations.format(rule.stale().after()) + ")", noDataEvidence(rule), staleAt),
+                            rule, record.check(), null));
+                }
+                alerts.delete(due.key());
             }
         }
         return out;
@@ -99,7 +172,9 @@ final class AlertEngine {
             }
             alerts.delete(entry.key);
             allChecksAlerts.remove(entry.key);
+            unscheduleStale(entry.key);
         }
+        firstSeen.delete(targetId); // a target added again warms up again
         return out;
     }
 
@@ -144,6 +219,7 @@ final class AlertEngine {
                 if (!record.equals(entry.value)) {
                     alerts.put(key, record);
                 }
+                scheduleStale(key, record, rule.get());
             }
         }
         return out;
@@ -164,7 +240,9 @@ final class AlertEngine {
             if (stored == null) {
                 return AlertRecord.unfired(rule.id(), targetId, check, machine.snapshot());
             }
-            return escalated(rule, stored.withMachine(machine.snapshot()), sample, out);
+            AlertRecord next = stored.withMachine(machine.snapshot());
+            return stored.noData() && next.firing() ? dataReturned(rule, next, sample, out)
+                    : escalated(rule, next, sample, out);
         }
         AlertStateMachine.Transition t = transition.get();
         if (t.state() == AlertState.FIRING) {
@@ -199,13 +277,110 @@ final class AlertEngine {
         if (tier.severity().compareTo(firing.severity()) <= 0) {
             return firing;
         }
+        return announcedAgain(rule, firing, sample, tier, out);
+    }
+
+    /**
+     * A "no data" alert's series has a value again and it is not recovered: a value meeting the firing condition
+     * announces it again as the rule's own alert (FIRING, same fingerprint, the rule's summary), with the higher of its
+     * severity and the value's tier; a value on its way to recovery (inside the recovery {@code for}, or in the
+     * hysteresis band) announces nothing, the resolve will.
+     */
+    private AlertRecord dataReturned(ThresholdRule rule, AlertRecord firing, SignalSample sample, List<AlertEvent> out) {
+        if (!rule.fire().holdsFor(sample.value())) {
+            return firing; // the caller marks it as having data again
+        }
+        return announcedAgain(rule, firing, sample, rule.tierFor(sample.value()), out);
+    }
+
+    /** FIRING again under the same fingerprint and {@code startsAt}, at the higher of its severity and {@code tier}'s. */
+    private AlertRecord announcedAgain(ThresholdRule rule, AlertRecord firing, SignalSample sample,
+                                       ThresholdRule.Tier tier, List<AlertEvent> out) {
+        Severity severity = firing.severity() != null && firing.severity().compareTo(tier.severity()) > 0
+                ? firing.severity() : tier.severity();
         AlertRecord next = new AlertRecord(firing.fingerprint(), firing.ruleId(), firing.targetId(), firing.check(),
-                tier.severity(), firing.group(), firing.labels(), firing.machine());
+                severity, firing.group(), firing.labels(), firing.machine(), firing.lastSeen(), false);
         counters.alertFired();
         out.add(described(event(next, AlertState.FIRING, rule.summary(firing.targetId(), firing.check(), sample.value()),
                 evidence(sample, sample.value(), tier.condition(), sample.observations()),
                 firing.machine().startsAt(), null, sample.at()), rule, firing.check(), sample.value()));
         return next;
+    }
+
+    /**
+     * A PENDING or FIRING alert that went stale at {@code staleAt} under {@code on_stale: absent}: FIRING as "no data",
+     * keeping the identity a FIRING alert fired with, or taking one now for a PENDING alert.
+     */
+    private AlertRecord noData(ThresholdRule listed, AlertRecord record, Instant staleAt, List<AlertEvent> out) {
+        String targetId = record.targetId();
+        ThresholdRule rule = rules.effective(listed, targetId, () -> groupOf(targetId));
+        AlertStateMachine.Snapshot m = record.machine();
+        AlertRecord fired;
+        if (record.firing()) {
+            fired = new AlertRecord(record.fingerprint(), record.ruleId(), targetId, record.check(), record.severity(),
+                    record.group(), record.labels(), m, record.lastSeen(), true);
+        } else {
+            Target target = inventory.get(targetId);
+            Map<String, String> labels = labels(rule, target, record.check());
+            AlertStateMachine.Snapshot firing = new AlertStateMachine.Snapshot(AlertState.FIRING, m.conditionSince(),
+                    m.conditionObservations(), staleAt, null, 0);
+            fired = new AlertRecord(Fingerprint.of(rule.id(), targetId, labels), rule.id(), targetId, record.check(),
+                    rule.severity(), target == null ? DEFAULT_GROUP : target.getGroup(), labels, firing,
+                    record.lastSeen(), true);
+        }
+        counters.alertFired();
+        String summary = targetId + " sent no " + rule.signal().ruleName()
+                + (record.check() == null ? "" : " for check " + record.check()) + " for "
+                + Durations.format(rule.stale().after()) + " (" + rule.id() + ")";
+        Instant startsAt = fired.machine().startsAt() == null ? staleAt : fired.machine().startsAt();
+        out.add(described(event(fired, AlertState.FIRING, summary, noDataEvidence(rule), startsAt, null, staleAt),
+                rule, record.check(), null));
+        return fired;
+    }
+
+    private static Evidence noDataEvidence(ThresholdRule rule) {
+        double seconds = rule.stale().after().toMillis() / 1000.0;
+        return Evidence.newBuilder().setSignal(NO_DATA_SIGNAL).setValue(seconds).setOperator(">=")
+                .setThreshold(seconds).setSamples(0).build();
+    }
+
+    private static boolean pendingOrFiring(AlertRecord record) {
+        return record.machine().state() == AlertState.PENDING || record.machine().state() == AlertState.FIRING;
+    }
+
+    /** Indexes when the alert goes stale, if its rule has staleness and it is PENDING or FIRING on fresh data. */
+    private void scheduleStale(String key, AlertRecord record, ThresholdRule rule) {
+        unscheduleStale(key);
+        if (rule.stale() == null || record.noData() || !pendingOrFiring(record) || record.lastValueAt() == null) {
+            return;
+        }
+        long at = record.lastValueAt().plus(rule.stale().after()).toEpochMilli();
+        dueOf.put(key, at);
+        staleDue.add(new Due(at, key));
+    }
+
+    private void unscheduleStale(String key) {
+        Long at = dueOf.remove(key);
+        if (at != null) {
+            staleDue.remove(new Due(at, key));
+        }
+    }
+
+    /**
+     * When the rules first saw the target (event time), recorded on its first sample; an earlier sample arriving
+     * later moves it back, so the order records arrive in does not lengthen the warm-up.
+     */
+    private Instant appeared(String targetId, Instant at) {
+        Long first = firstSeen.get(targetId);
+        if (first == null || at.toEpochMilli() < first) {
+            firstSeen.put(targetId, at.toEpochMilli());
+            return at;
+        }
+        return Instant.ofEpochMilli(first);
+    }
+
+    private static boolean warmingUp(ThresholdRule rule, Instant appeared, Instant at) {
+        return appeared != null && !rule.warmUp().isZero() && at.isBefore(appeared.plus(rule.warmUp()));
     }
 
     private void feedAllChecksAlert(ThresholdRule rule, String targetId, SignalSample sample, List<AlertEvent> out) {
@@ -278,16 +453,21 @@ final class AlertEngine {
      * {@code rule_removed == 1} (also for a rule that no longer watches the alert's check).
      */
     private AlertEvent administrativeResolve(AlertRecord fired, String reason, Instant at) {
-        counters.alertResolved();
         String signal = reason.equals(TARGET_REMOVED) ? "target_removed" : "rule_removed";
         Evidence evidence = Evidence.newBuilder().setSignal(signal).setValue(1).setOperator("==")
                 .setThreshold(1).setSamples(0).build();
+        AlertEvent event = resolvedBy(fired, reason, evidence, at);
+        rules.rule(fired.ruleId()).ifPresent(rule -> described(event, rule, fired.check(), null));
+        return event;
+    }
+
+    /** A RESOLVED event of a firing alert whose summary ends with {@code reason}. */
+    private AlertEvent resolvedBy(AlertRecord fired, String reason, Evidence evidence, Instant at) {
+        counters.alertResolved();
         String summary = fired.targetId() + " resolved (" + fired.ruleId()
                 + (fired.check() == null ? "" : ", check " + fired.check()) + "): " + reason;
         Instant startsAt = fired.machine().startsAt() == null ? at : fired.machine().startsAt();
-        AlertEvent event = event(fired, AlertState.RESOLVED, summary, evidence, startsAt, at, at);
-        rules.rule(fired.ruleId()).ifPresent(rule -> described(event, rule, fired.check(), null));
-        return event;
+        return event(fired, AlertState.RESOLVED, summary, evidence, startsAt, at, at);
     }
 
     /**

@@ -29,26 +29,58 @@ import org.apache.kafka.common.serialization.Serdes;
  *                 whose one state covered every check of the target)
  * @param severity what it fired with; null while it has not fired
  * @param group    the target's inventory group when it fired; null while it has not fired
+ * @param lastSeen event time of the last value that fed this alert, for staleness; null when not known (format 2)
+ * @param noData   whether the alert fires as "no data": it went stale with {@code on_stale: absent}
  */
 record AlertRecord(String fingerprint, String ruleId, String targetId, String check, Severity severity, String group,
-                   Map<String, String> labels, AlertStateMachine.Snapshot machine) {
+                   Map<String, String> labels, AlertStateMachine.Snapshot machine, Instant lastSeen, boolean noData) {
 
-    /** Binary, versioned; written to the store's changelog on every change. Reads formats 1 and 2; writes 2 (1 only for a record read as 1). */
+    /**
+     * Binary, versioned; written to the store's changelog on every change. Reads formats 1, 2 and 3; writes 3 (1 only
+     * for a record read as 1).
+     */
     static final Serde<AlertRecord> SERDE = Serdes.serdeFrom(
             (topic, r) -> r == null ? null : r.toBytes(),
             (topic, bytes) -> bytes == null ? null : fromBytes(bytes));
 
     static final byte FORMAT_1 = 1;
-    static final byte FORMAT = 2;
+    static final byte FORMAT_2 = 2;
+    static final byte FORMAT = 3;
 
     AlertRecord {
         Objects.requireNonNull(machine, "machine");
         labels = Collections.unmodifiableSortedMap(new TreeMap<>(labels == null ? Map.of() : labels));
     }
 
+    AlertRecord(String fingerprint, String ruleId, String targetId, String check, Severity severity, String group,
+                Map<String, String> labels, AlertStateMachine.Snapshot machine) {
+        this(fingerprint, ruleId, targetId, check, severity, group, labels, machine, null, false);
+    }
+
     /** A state that has not fired (INACTIVE or PENDING): no identity to remember beyond who it is. */
     static AlertRecord unfired(String ruleId, String targetId, String check, AlertStateMachine.Snapshot machine) {
         return new AlertRecord(null, ruleId, targetId, check, null, null, Map.of(), machine);
+    }
+
+    /**
+     * When the alert's series last had a value: as stored, else (format 2) the latest instant the machine knows, so
+     * an alert written before staleness existed goes stale from there.
+     */
+    Instant lastValueAt() {
+        if (lastSeen != null) {
+            return lastSeen;
+        }
+        Instant latest = null;
+        for (Instant t : new Instant[] {machine.conditionSince(), machine.startsAt(), machine.recoverySince()}) {
+            if (t != null && (latest == null || t.isAfter(latest))) {
+                latest = t;
+            }
+        }
+        return latest;
+    }
+
+    AlertRecord seenAt(Instant at, boolean stillNoData) {
+        return new AlertRecord(fingerprint, ruleId, targetId, check, severity, group, labels, machine, at, stillNoData);
     }
 
     /**
@@ -78,7 +110,7 @@ record AlertRecord(String fingerprint, String ruleId, String targetId, String ch
     }
 
     AlertRecord withMachine(AlertStateMachine.Snapshot next) {
-        return new AlertRecord(fingerprint, ruleId, targetId, check, severity, group, labels, next);
+        return new AlertRecord(fingerprint, ruleId, targetId, check, severity, group, labels, next, lastSeen, noData);
     }
 
     private byte[] toBytes() {
@@ -105,6 +137,8 @@ record AlertRecord(String fingerprint, String ruleId, String targetId, String ch
             }
             writeMachine(out, machine);
             out.writeLong(machine.recentHits());
+            writeInstant(out, lastSeen);
+            out.writeBoolean(noData);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -119,7 +153,7 @@ record AlertRecord(String fingerprint, String ruleId, String targetId, String ch
                 String fingerprint = readNullable(in);
                 return new AlertRecord(fingerprint, null, null, null, null, null, Map.of(), readMachine(in));
             }
-            if (format != FORMAT) {
+            if (format != FORMAT && format != FORMAT_2) {
                 throw new SerializationException("unknown alert state format " + format);
             }
             String fingerprint = readNullable(in);
@@ -136,8 +170,10 @@ record AlertRecord(String fingerprint, String ruleId, String targetId, String ch
             AlertStateMachine.Snapshot m = readMachine(in);
             AlertStateMachine.Snapshot machine = new AlertStateMachine.Snapshot(m.state(), m.conditionSince(),
                     m.conditionObservations(), m.startsAt(), m.recoverySince(), m.recoveryObservations(), in.readLong());
+            Instant lastSeen = format == FORMAT ? readInstant(in) : null;
+            boolean noData = format == FORMAT && in.readBoolean();
             return new AlertRecord(fingerprint, ruleId, targetId, check,
-                    severity == null ? null : Severity.valueOf(severity), group, labels, machine);
+                    severity == null ? null : Severity.valueOf(severity), group, labels, machine, lastSeen, noData);
         } catch (IOException | IllegalArgumentException e) {
             throw new SerializationException("corrupt alert state", e);
         }

@@ -34,7 +34,7 @@ import org.apache.kafka.streams.state.Stores;
  *        └► accepted ► window-engine (per-target event time, wall-clock idle closing) │
  *             ├► late ───────────────────────────────────────────────────────────────┴► cut to fit ► fleet.dlq
  *             ├► closed 1-minute windows ► fleet.aggregates.1m, window signals ─┐
- *             ├► closed 1-hour windows ► fleet.aggregates.1h                    │
+ *             ├► closed 1-hour windows ► fleet.aggregates.1h, window signals ───┤
  *             ├► silence signals ───────────────────────────────────────────────┤
  *             └► accepted checks and samples ► point signals ───────────────────┴► evaluate-rules ► fleet.alerts
  * fleet.targets (raw bytes) ► targets-intake ──rejected──► fleet.dlq
@@ -62,6 +62,8 @@ public final class HealthTopology {
     public static final String ALERT_STORE = "alert-states";
     /** The task's share of fleet.targets: group and labels of each target, for its alerts. */
     public static final String INVENTORY_STORE = "target-inventory";
+    /** When the rules first saw each target (event time), for the rules' warm-up. */
+    public static final String FIRST_SEEN_STORE = "alert-first-seen";
 
     private HealthTopology() {
     }
@@ -76,6 +78,8 @@ public final class HealthTopology {
         builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(FIRST_SEEN_STORE), Serdes.String(), Serdes.Long()).withCachingEnabled());
 
         Map<String, KStream<Bytes, Intake<CheckResult>>> checks = intake(builder, "checks", Topics.CHECKS,
                 CheckResult::getTargetId, CheckResult::getObservedAt, ValueContract::violation, settings);
@@ -111,8 +115,9 @@ public final class HealthTopology {
         KStream<String, TargetWindow> windows =
                 engine.get("engine-windows-1m").mapValues(EngineOutput::window, Named.as("to-target-window"));
         windows.to(settings.outputTopic(Topics.AGGREGATES_1M), produced(Topics.AGGREGATES_1M, "aggregates-1m-sink"));
-        engine.get("engine-windows-1h").mapValues(EngineOutput::window, Named.as("to-target-window-1h"))
-                .to(settings.outputTopic(Topics.AGGREGATES_1H), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
+        KStream<String, TargetWindow> hourWindows =
+                engine.get("engine-windows-1h").mapValues(EngineOutput::window, Named.as("to-target-window-1h"));
+        hourWindows.to(settings.outputTopic(Topics.AGGREGATES_1H), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
 
         engine.get("engine-checks").flatMapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
                 .merge(engine.get("engine-metrics").flatMapValues(out -> SignalSample.fromMetrics(out.sample()),
@@ -120,8 +125,10 @@ public final class HealthTopology {
                 .merge(windows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
                 .merge(engine.get("engine-silence").mapValues(EngineOutput::signal, Named.as("silence-signals")),
                         Named.as("all-signals"))
+                .merge(hourWindows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals-1h")),
+                        Named.as("all-signals-1h"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
-                        Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE)
+                        Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
                 .to(settings.outputTopic(Topics.ALERTS), produced(Topics.ALERTS, "alerts-sink"));
 
         inventory(builder, limit, settings);
@@ -163,7 +170,7 @@ public final class HealthTopology {
                 .to(settings.outputTopic(Topics.DLQ), produced(Topics.DLQ, "targets-dlq-sink"));
         targets.get("targets-accepted")
                 .process(() -> new InventoryProcessor(settings.rules(), settings.counters()),
-                        Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE)
+                        Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
                 .to(settings.outputTopic(Topics.ALERTS), produced(Topics.ALERTS, "inventory-alerts-sink"));
     }
 

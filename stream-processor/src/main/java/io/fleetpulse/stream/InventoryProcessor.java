@@ -33,7 +33,8 @@ final class InventoryProcessor implements Processor<Bytes, TargetIntake.Entry, S
     public void init(ProcessorContext<String, AlertEvent> context) {
         this.context = context;
         this.inventory = context.getStateStore(HealthTopology.INVENTORY_STORE);
-        this.engine = new AlertEngine(rules, context.getStateStore(HealthTopology.ALERT_STORE), inventory, counters);
+        this.engine = new AlertEngine(rules, context.getStateStore(HealthTopology.ALERT_STORE), inventory,
+                context.getStateStore(HealthTopology.FIRST_SEEN_STORE), counters);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.fleetpulse.stream;
 
 import io.fleetpulse.events.Severity;
+import io.fleetpulse.runtime.text.Durations;
+import io.fleetpulse.runtime.text.Numbers;
 import io.fleetpulse.runtime.yaml.YamlFileException;
 import io.fleetpulse.runtime.yaml.YamlNode;
 import io.fleetpulse.runtime.yaml.YamlReader;
@@ -44,21 +46,37 @@ import java.util.stream.Collectors;
  * {@code check: db} (check signals only) watches one check name; without it every check of a target is watched, each
  * with its own state and alert.
  *
- * <p>A new rule kind is a new value of {@code kind}: read its fields in a method like {@link #threshold} and give the
- * evaluator a rule type for it.
+ * <p>Kinds: {@code threshold} (as above), {@code error_rate} ({@code window: 1m | 1h}, {@code value}) and
+ * {@code absence} (optional {@code after}). Each compiles to the one rule model, {@link ThresholdRule}. A new kind is a
+ * value of {@link #KINDS} with its own fields in {@link #FIELDS_BY_KIND} and a compiler like {@link #errorRate} that
+ * returns its signal, check and firing condition; the options every rule has are read once for all kinds, and the
+ * engine that runs the rules stays as it is.
  */
 public final class RuleBook {
 
     /** The rules bundled with the service, used when {@code rules.file} is not set. */
     public static final String DEFAULT_RESOURCE = "/io/fleetpulse/stream/default-rules.yaml";
 
+    /** Fields every kind has; each kind adds its own ({@link #FIELDS_BY_KIND}). */
     private static final List<String> RULE_FIELDS =
-            List.of("id", "kind", "signal", "check", "op", "value", "for", "m_of_n", "min_samples", "recovery",
-                    "severity", "escalate", "summary", "description", "runbook", "labels", "overrides");
+            List.of("id", "kind", "for", "recovery", "severity", "summary", "description", "runbook", "labels",
+                    "overrides", "warm_up", "stale_after", "on_stale");
+    private static final List<String> VALUE_FIELDS = List.of("m_of_n", "min_samples", "escalate");
+    private static final Map<String, List<String>> FIELDS_BY_KIND = Map.of(
+            ThresholdRule.THRESHOLD, fields(VALUE_FIELDS, List.of("signal", "check", "op", "value")),
+            ThresholdRule.ERROR_RATE, fields(VALUE_FIELDS, List.of("window", "op", "value")),
+            // One silence report per absence: M of N, several samples or higher tiers could never apply.
+            ThresholdRule.ABSENCE, fields(List.of("after")));
+    private static final List<String> ALL_FIELDS =
+            FIELDS_BY_KIND.values().stream().flatMap(List::stream).distinct().sorted().toList();
+    private static final String STALE_RESOLVE = "resolve";
+    private static final String STALE_ABSENT = "absent";
+    private static final List<String> STALE_ACTIONS = List.of(STALE_RESOLVE, STALE_ABSENT);
     private static final List<String> OVERRIDE_FIELDS = List.of("target", "group", "value", "for", "severity", "recovery");
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
-    private static final List<String> KINDS = List.of("threshold");
+    private static final List<String> KINDS =
+            List.of(ThresholdRule.THRESHOLD, ThresholdRule.ERROR_RATE, ThresholdRule.ABSENCE);
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
     private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
     private static final List<String> RUNBOOK_PLACEHOLDERS = List.of("target", "check");
@@ -74,6 +92,7 @@ public final class RuleBook {
     private final Map<String, ThresholdRule> byId = new HashMap<>();
     /** Rule id to the rule as a target's or a group's override has it. */
     private final Map<String, Overrides> overrides;
+    private final boolean hasWarmUp;
 
     /** A rule's variants for named targets and groups: same id, other values. */
     private record Overrides(Map<String, ThresholdRule> byTarget, Map<String, ThresholdRule> byGroup) {
@@ -93,6 +112,14 @@ public final class RuleBook {
         }
         index.replaceAll((s, list) -> List.copyOf(list));
         this.bySignal = index;
+        this.hasWarmUp = rules.stream().anyMatch(rule -> !rule.warmUp().isZero());
+    }
+
+    @SafeVarargs
+    private static List<String> fields(List<String>... kindFields) {
+        List<String> all = new ArrayList<>(RULE_FIELDS);
+        Arrays.stream(kindFields).forEach(all::addAll);
+        return List.copyOf(all);
     }
 
     public static RuleBook of(List<ThresholdRule> rules) {
@@ -146,6 +173,34 @@ public final class RuleBook {
         return o.byGroup().isEmpty() ? rule : o.byGroup().getOrDefault(group.get(), rule);
     }
 
+    /**
+     * How the rule with this id was written ({@code threshold}, {@code error_rate}, {@code absence}, ...), e.g. to
+     * count alerts by kind: an {@code AlertEvent}'s {@code ruleId} looked up here.
+     */
+    public Optional<String> kind(String ruleId) {
+        return rule(ruleId).map(ThresholdRule::kind);
+    }
+
+    /** Whether some rule has a warm-up, so the engine must know when each target first appeared. */
+    public boolean hasWarmUp() {
+        return hasWarmUp;
+    }
+
+    /**
+     * Problems of absence rules against the window engine's {@code absenceTimeout}: the silence is reported once,
+     * when it reaches the timeout, so an {@code after} longer than that could never be met. Empty when none.
+     */
+    public List<String> absenceProblems(Duration absenceTimeout) {
+        double timeoutSeconds = absenceTimeout.toMillis() / 1000.0;
+        return rules.stream()
+                .filter(r -> r.kind().equals(ThresholdRule.ABSENCE) && r.fire().threshold() > timeoutSeconds)
+                .map(r -> "rule " + r.id() + ": after " + Numbers.format(r.fire().threshold())
+                        + " s is longer than streams.absence.timeout (" + Durations.format(absenceTimeout)
+                        + "); the window engine reports a silence once, when it reaches that timeout, so the rule "
+                        + "could never fire: raise streams.absence.timeout or shorten after")
+                .toList();
+    }
+
     /** The rule with this id, if the book has it. */
     public Optional<ThresholdRule> rule(String id) {
         return Optional.ofNullable(byId.get(id));
@@ -164,7 +219,7 @@ public final class RuleBook {
         Map<String, Overrides> overrides = new HashMap<>();
         Map<String, Integer> firstLineOfId = new HashMap<>();
         for (YamlNode node : root.require("rules").items()) {
-            Optional<ThresholdRule> parsed = threshold(node);
+            Optional<ThresholdRule> parsed = rule(node);
             Overrides variants = overrides(node, parsed.orElse(null));
             parsed.ifPresent(rule -> {
                 Integer first = firstLineOfId.putIfAbsent(rule.id(), node.get("id").line());
@@ -226,9 +281,7 @@ public final class RuleBook {
             }
             ThresholdRule variant;
             try {
-                variant = new ThresholdRule(base.id(), base.signal(), base.check(), fire, fireFor, base.mOfN(),
-                        base.minSamples(), recovery, recoveryFor, severity, base.escalations(), base.summaryTemplate(),
-                        base.labels(), base.descriptionTemplate(), base.runbookTemplate());
+                variant = base.withDecision(fire, fireFor, severity, recovery, recoveryFor);
             } catch (IllegalArgumentException e) {
                 item.problem(e.getMessage());
                 continue;
@@ -242,28 +295,39 @@ public final class RuleBook {
         return new Overrides(byTarget, byGroup);
     }
 
-    /** One {@code kind: threshold} rule; empty when it has a problem (recorded on its node). */
-    private static Optional<ThresholdRule> threshold(YamlNode node) {
+    /**
+     * What a kind compiles to before the options every rule has: the signal, the check it selects and the firing
+     * condition (op or value null when absent or wrong, a problem then), and the summary used when none is written.
+     */
+    private record Compiled(Signal signal, String check, Comparison op, Double value, String defaultSummary) {
+    }
+
+    /** One rule of any kind, compiled to the one rule model; empty when it has a problem (recorded on its node). */
+    private static Optional<ThresholdRule> rule(YamlNode node) {
         if (node.isAbsent()) {
             node.problem("expected a rule (a map of id, kind, signal, op, value, ...), found nothing");
             return Optional.empty();
         }
-        node.allowOnly(RULE_FIELDS);
         if (!node.isMap()) {
+            node.allowOnly(RULE_FIELDS);
             return Optional.empty();
         }
+        String kind = node.require("kind").oneOf(KINDS, null);
+        node.allowOnly(kind == null ? ALL_FIELDS : FIELDS_BY_KIND.get(kind));
         YamlNode idNode = node.require("id");
         String id = idNode.requiredText();
         if (!id.isEmpty() && !ID.matcher(id).matches()) {
             idNode.problem("'" + id + "' must start with a letter or digit and use only letters, digits, '-', '_', '.'");
         }
-        String kind = node.require("kind").oneOf(KINDS, null);
-        String signalName = node.require("signal").oneOf(SIGNALS, null);
-        Signal signal = signalName == null ? null : Signal.fromRuleName(signalName).orElseThrow();
+        Compiled compiled = kind == null ? null : switch (kind) {
+            case ThresholdRule.ERROR_RATE -> errorRate(node);
+            case ThresholdRule.ABSENCE -> absence(node);
+            default -> threshold(node);
+        };
+        Signal signal = compiled == null ? null : compiled.signal();
         boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
-        String check = check(node.get("check"), signal, perCheck);
-        Comparison op = comparison(node.require("op"));
-        Double value = number(node.require("value"));
+        Comparison op = compiled == null ? null : compiled.op();
+        Double value = compiled == null ? null : compiled.value();
         Duration fireFor = node.get("for").duration(Duration.ZERO);
         ThresholdRule.MOfN mOfN = mOfN(node.get("m_of_n"), fireFor);
         int minSamples = minSamples(node.get("min_samples"), signal);
@@ -286,7 +350,7 @@ public final class RuleBook {
         List<ThresholdRule.Tier> escalations = escalations(node.get("escalate"), fire, severity);
         YamlNode summaryNode = node.get("summary");
         String summary = summaryNode.exists() ? summaryNode.requiredText()
-                : "{target}: " + (signalName == null ? "" : signalName) + " is {value} (threshold {threshold})";
+                : compiled == null ? "" : compiled.defaultSummary();
         checkPlaceholders(summaryNode, summary, PLACEHOLDERS, signal, perCheck);
         YamlNode descriptionNode = node.get("description");
         String description = descriptionNode.exists() ? descriptionNode.requiredText() : null;
@@ -298,11 +362,67 @@ public final class RuleBook {
         }
         checkPlaceholders(runbookNode, runbook, RUNBOOK_PLACEHOLDERS, signal, perCheck);
         TreeMap<String, String> labels = labels(node.get("labels"));
+        Duration warmUp = node.get("warm_up").duration(Duration.ZERO);
+        ThresholdRule.Staleness stale = staleness(node);
         if (id.isEmpty() || kind == null || signal == null || fire == null || severity == null) {
             return Optional.empty();
         }
-        return Optional.of(new ThresholdRule(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor,
-                severity, escalations, summary, labels, description, runbook));
+        return Optional.of(new ThresholdRule(id, signal, compiled.check(), fire, fireFor, mOfN, minSamples, recovery,
+                recoveryFor, severity, escalations, summary, labels, description, runbook, kind, warmUp, stale));
+    }
+
+    /** {@code kind: threshold}: any signal, its own {@code op} and {@code value}. */
+    private static Compiled threshold(YamlNode node) {
+        String signalName = node.require("signal").oneOf(SIGNALS, null);
+        Signal signal = signalName == null ? null : Signal.fromRuleName(signalName).orElseThrow();
+        boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
+        return new Compiled(signal, check(node.get("check"), signal, perCheck), comparison(node.require("op")),
+                number(node.require("value")),
+                "{target}: " + (signalName == null ? "" : signalName) + " is {value} (threshold {threshold})");
+    }
+
+    /**
+     * {@code kind: error_rate}: the failed share of a closed window's checks, {@code window: 1m} (default) or
+     * {@code 1h}, against {@code op} (default {@code >}) and {@code value}, a fraction from 0 to 1.
+     */
+    private static Compiled errorRate(YamlNode node) {
+        YamlNode windowNode = node.get("window");
+        String window = windowNode.oneOf(List.of("1m", "1h"), "1m");
+        YamlNode opNode = node.get("op");
+        Comparison op = opNode.exists() ? comparison(opNode) : Comparison.GT;
+        double value = node.require("value").number(Double.NaN, 0, 1);
+        return new Compiled(window.equals("1h") ? Signal.ERROR_RATE_1H : Signal.ERROR_RATE_1M, null, op,
+                Double.isNaN(value) ? null : value,
+                "{target} failed {value} of its checks over " + window + " (threshold {threshold})");
+    }
+
+    /**
+     * {@code kind: absence}: the target sent nothing. Compiled onto {@link Signal#SILENCE_SECONDS}, which the window
+     * engine reports once a target has been silent for {@code streams.absence.timeout}: without {@code after} any
+     * reported silence fires ({@code > 0}); with it, a silence of at least {@code after} ({@code >= after} in
+     * seconds). The silence is reported once, so an {@code after} longer than the timeout could never fire
+     * ({@link #absenceProblems} refuses it at start).
+     */
+    private static Compiled absence(YamlNode node) {
+        YamlNode afterNode = node.get("after");
+        Duration after = afterNode.exists() ? afterNode.positiveDuration(null) : null;
+        return new Compiled(Signal.SILENCE_SECONDS, null, after == null ? Comparison.GT : Comparison.GE,
+                after == null ? 0.0 : after.toMillis() / 1000.0, "{target} sent nothing for {value} s");
+    }
+
+    /** {@code stale_after: 5m} and {@code on_stale: resolve | absent}; null without {@code stale_after}. */
+    private static ThresholdRule.Staleness staleness(YamlNode node) {
+        YamlNode onStale = node.get("on_stale");
+        String action = onStale.oneOf(STALE_ACTIONS, STALE_RESOLVE);
+        YamlNode after = node.get("stale_after");
+        if (!after.exists()) {
+            if (onStale.exists()) {
+                onStale.problem("on_stale says what happens once an alert is stale; set stale_after too");
+            }
+            return null;
+        }
+        Duration d = after.positiveDuration(null);
+        return d == null ? null : new ThresholdRule.Staleness(d, action.equals(STALE_ABSENT));
     }
 
     /** Every {@code {name}} of {@code text} must be one of {@code allowed}; {@code {check}} only on check signals. */

@@ -17,6 +17,14 @@ import org.apache.kafka.streams.processor.api.Record;
  *
  * <p>At start the engine resolves the alerts of rules that left the rule book: on the first record, or by wall clock
  * {@link #STARTUP_SWEEP_DELAY} after the task starts, whichever comes first, so it happens with no input at all.
+ *
+ * <p>After every sample the engine is ticked with the task's event time (the highest {@code at} of the samples it has
+ * been fed), which is what makes alerts go stale. Event time, not the wall clock, so a replay of the same records
+ * makes the same stale decisions at the same instants. It still moves when the partition is silent: the window
+ * engine then carries its event time on at wall-clock pace and sends {@code silence_seconds} samples at that time.
+ * A wall-clock punctuation would add nothing, since the event time only moves with a sample. The event time is not
+ * stored: after a restart it starts again at the first sample, so staleness due during the outage is decided on the
+ * first sample after it.
  */
 final class RuleEvaluator implements Processor<String, SignalSample, String, AlertEvent> {
 
@@ -30,6 +38,7 @@ final class RuleEvaluator implements Processor<String, SignalSample, String, Ale
     private ProcessorContext<String, AlertEvent> context;
     private AlertEngine engine;
     private Cancellable startupSweep;
+    private Instant eventTime = Instant.EPOCH;
 
     RuleEvaluator(RuleBook rules, String alertStoreName, PipelineCounters counters) {
         this.rules = rules;
@@ -41,7 +50,8 @@ final class RuleEvaluator implements Processor<String, SignalSample, String, Ale
     public void init(ProcessorContext<String, AlertEvent> context) {
         this.context = context;
         this.engine = new AlertEngine(rules, context.getStateStore(alertStoreName),
-                context.getStateStore(HealthTopology.INVENTORY_STORE), counters);
+                context.getStateStore(HealthTopology.INVENTORY_STORE),
+                context.getStateStore(HealthTopology.FIRST_SEEN_STORE), counters);
         // Forwarding is not allowed in init, hence a punctuation that runs once.
         this.startupSweep = context.schedule(STARTUP_SWEEP_DELAY, PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }
@@ -49,7 +59,12 @@ final class RuleEvaluator implements Processor<String, SignalSample, String, Ale
     @Override
     public void process(Record<String, SignalSample> record) {
         sweep(context.currentSystemTimeMs());
-        forward(engine.observe(record.key(), record.value()));
+        SignalSample sample = record.value();
+        forward(engine.observe(record.key(), sample));
+        if (sample.at().isAfter(eventTime)) {
+            eventTime = sample.at();
+            forward(engine.tick(eventTime));
+        }
     }
 
     private void sweep(long wallClockMs) {

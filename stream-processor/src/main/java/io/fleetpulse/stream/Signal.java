@@ -21,6 +21,8 @@ public enum Signal {
     /** Failures / checks of a closed 1-minute window; only for windows that had checks. */
     ERROR_RATE_1M("error_rate_1m"),
     LATENCY_P95_MS_1M("latency_p95_ms_1m"),
+    /** Failures / checks of a closed 1-hour window (merged from its minutes); only for windows that had checks. */
+    ERROR_RATE_1H("error_rate_1h"),
     /**
      * Seconds a target has sent nothing, from the window engine: reported once when it reaches the absence timeout
      * ({@code streams.absence.timeout}), and as 0 when the target's next record arrives.

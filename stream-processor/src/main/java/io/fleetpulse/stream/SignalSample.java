@@ -4,6 +4,7 @@ import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.TargetWindow;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,14 +60,18 @@ public record SignalSample(Signal signal, double value, Instant at, Instant wind
         return out;
     }
 
-    /** Window signals exist only for windows that had checks: a window of metrics alone says nothing about errors. */
+    /**
+     * Window signals exist only for windows that had checks: a window of metrics alone says nothing about errors. A
+     * 1-hour window gives {@link Signal#ERROR_RATE_1H}, a 1-minute one its error rate and p95 latency.
+     */
     public static List<SignalSample> fromWindow(TargetWindow w) {
         List<SignalSample> out = new ArrayList<>(2);
         if (w.getChecks() > 0) {
             int checks = (int) Math.min(Integer.MAX_VALUE, w.getChecks());
-            out.add(new SignalSample(Signal.ERROR_RATE_1M, w.getErrorRate(), w.getWindowEnd(), w.getWindowStart(),
-                    w.getWindowEnd(), checks));
-            if (w.getLatencyP95Ms() != null) {
+            boolean hour = Duration.between(w.getWindowStart(), w.getWindowEnd()).equals(HealthTopology.HOUR_WINDOW_SIZE);
+            out.add(new SignalSample(hour ? Signal.ERROR_RATE_1H : Signal.ERROR_RATE_1M, w.getErrorRate(),
+                    w.getWindowEnd(), w.getWindowStart(), w.getWindowEnd(), checks));
+            if (!hour && w.getLatencyP95Ms() != null) {
                 out.add(new SignalSample(Signal.LATENCY_P95_MS_1M, w.getLatencyP95Ms(), w.getWindowEnd(),
                         w.getWindowStart(), w.getWindowEnd(), checks));
             }

@@ -12,8 +12,23 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * One validated {@code kind: threshold} rule: fire when {@link #signal()} meets {@link #fire()} for {@link #fireFor()},
- * resolve when it meets {@link #recovery()} for {@link #recoveryFor()}. Built by {@link RuleBook}.
+ * One validated rule, whatever its {@link #kind()}: fire when {@link #signal()} meets {@link #fire()} for
+ * {@link #fireFor()}, resolve when it meets {@link #recovery()} for {@link #recoveryFor()}. Built by {@link RuleBook}.
+ *
+ * <p>This is the one rule model: every kind of the rules file compiles to it, and {@link AlertEngine} runs it with
+ * {@code observe(sample)} and {@code tick(now)} without knowing the kind. {@code threshold} is the model as written;
+ * {@code error_rate} with {@code window: 1m | 1h} is a threshold on {@link Signal#ERROR_RATE_1M} or
+ * {@link Signal#ERROR_RATE_1H}; {@code absence} with {@code after} is a threshold on the window engine's
+ * {@link Signal#SILENCE_SECONDS}. A new kind (anomaly, predictive) plugs in the same way: {@link RuleBook} reads its
+ * fields and compiles it onto a signal (a new one if it needs one, produced where the other signals are, e.g. a
+ * deviation score computed upstream of the engine), so the engine, the state machine and the stored state stay as they
+ * are.
+ *
+ * @param kind       how the rule was written ({@link #THRESHOLD}, {@link #ERROR_RATE}, {@link #ABSENCE}, ...); it
+ *                   changes nothing in how the rule runs, {@link RuleBook#kind} tells it to whoever counts alerts
+ * @param warmUp     how long after a target first appears (its first sample reaching the rules) the rule ignores its
+ *                   values, so a target that is still starting does not page; zero for none
+ * @param stale      null, or what becomes of a PENDING or FIRING alert that has had no fresh value for a while
  *
  * @param check      for a {@linkplain #perCheck() per-check signal}, the one check name the rule watches; null watches
  *                   every check, each with its own state and alert
@@ -28,11 +43,16 @@ import java.util.TreeMap;
 public record ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor, MOfN mOfN,
                             int minSamples, Condition recovery, Duration recoveryFor, Severity severity,
                             List<Tier> escalations, String summaryTemplate, Map<String, String> labels,
-                            String descriptionTemplate, String runbookTemplate) {
+                            String descriptionTemplate, String runbookTemplate, String kind, Duration warmUp,
+                            Staleness stale) {
+
+    public static final String THRESHOLD = "threshold";
+    public static final String ERROR_RATE = "error_rate";
+    public static final String ABSENCE = "absence";
 
     /** Signals that stand on several observations (a closed window's checks), where {@code min_samples} applies. */
     public static final Set<Signal> WINDOW_SIGNALS = Collections.unmodifiableSet(
-            EnumSet.of(Signal.ERROR_RATE_1M, Signal.LATENCY_P95_MS_1M));
+            EnumSet.of(Signal.ERROR_RATE_1M, Signal.LATENCY_P95_MS_1M, Signal.ERROR_RATE_1H));
 
     /**
      * Signals that come from one check result: each check name of a target is a series of its own, so a failing
@@ -50,6 +70,11 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
         Objects.requireNonNull(recoveryFor, "recoveryFor");
         Objects.requireNonNull(severity, "severity");
         Objects.requireNonNull(summaryTemplate, "summaryTemplate");
+        Objects.requireNonNull(kind, "kind");
+        warmUp = warmUp == null ? Duration.ZERO : warmUp;
+        if (warmUp.isNegative()) {
+            throw new IllegalArgumentException("rule " + id + ": warm-up must not be negative: " + warmUp);
+        }
         if (minSamples < 1) {
             throw new IllegalArgumentException("rule " + id + ": min samples must be at least 1: " + minSamples);
         }
@@ -72,11 +97,45 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
         labels = Collections.unmodifiableSortedMap(new TreeMap<>(labels == null ? Map.of() : labels));
     }
 
+    /** A {@code kind: threshold} rule without warm-up or staleness. */
+    public ThresholdRule(String id, Signal signal, String check, Condition fire, Duration fireFor, MOfN mOfN,
+                         int minSamples, Condition recovery, Duration recoveryFor, Severity severity,
+                         List<Tier> escalations, String summaryTemplate, Map<String, String> labels,
+                         String descriptionTemplate, String runbookTemplate) {
+        this(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor, severity, escalations,
+                summaryTemplate, labels, descriptionTemplate, runbookTemplate, THRESHOLD, Duration.ZERO, null);
+    }
+
     /** A rule on every check (or on a signal that has no checks). */
     public ThresholdRule(String id, Signal signal, Condition fire, Duration fireFor, Condition recovery,
                          Duration recoveryFor, Severity severity, String summaryTemplate, Map<String, String> labels) {
         this(id, signal, null, fire, fireFor, null, 1, recovery, recoveryFor, severity, List.of(), summaryTemplate,
                 labels, null, null);
+    }
+
+    /** The same rule with another firing condition, {@code for}, severity and recovery: an override's variant. */
+    public ThresholdRule withDecision(Condition newFire, Duration newFireFor, Severity newSeverity,
+                                      Condition newRecovery, Duration newRecoveryFor) {
+        return new ThresholdRule(id, signal, check, newFire, newFireFor, mOfN, minSamples, newRecovery, newRecoveryFor,
+                newSeverity, escalations, summaryTemplate, labels, descriptionTemplate, runbookTemplate, kind, warmUp,
+                stale);
+    }
+
+    /**
+     * What becomes of a PENDING or FIRING alert whose series has had no value for {@code after} (measured on the
+     * task's event time, see {@link AlertEngine#tick}).
+     *
+     * @param toAbsence false: a FIRING alert resolves (reason "stale") and a PENDING one ends quietly; true: both turn
+     *                  into a FIRING "no data" alert under the rule's fingerprint, which the series' next value
+     *                  resolves or turns back into the rule's own alert
+     */
+    public record Staleness(Duration after, boolean toAbsence) {
+        public Staleness {
+            Objects.requireNonNull(after, "after");
+            if (after.isNegative() || after.isZero()) {
+                throw new IllegalArgumentException("stale after must be positive: " + after);
+            }
+        }
     }
 
     /** A severity and the condition a value must meet for it. */

@@ -146,6 +146,11 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         } catch (YamlFileException e) {
             throw new ConfigException(RULES_FILE.name(), "Invalid rules file (" + RULES_FILE.name() + "): " + e.getMessage());
         }
+        List<String> absence = rules.absenceProblems(settings.get(ABSENCE_TIMEOUT));
+        if (!absence.isEmpty()) {
+            throw new ConfigException(RULES_FILE.name(), "Invalid rules file (" + RULES_FILE.name() + "): "
+                    + String.join("; ", absence));
+        }
         return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters(),
                 DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES,
                 new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)),

@@ -150,6 +150,35 @@ class AlertStateMachineTest {
     }
 
     @Test
+    void shouldKeepWhenItLastSawAValueAndWhetherItFiresAsNoDataThroughTheSerde() {
+        fire();
+        AlertRecord noData = new AlertRecord("abc123", "cpu-high", "web-1", null, Severity.WARNING, "edge", Map.of(),
+                machine.snapshot(), T0.plusSeconds(40), true);
+
+        AlertRecord read = AlertRecord.SERDE.deserializer().deserialize("t", AlertRecord.SERDE.serializer().serialize("t", noData));
+
+        assertEquals(noData, read);
+        assertEquals(T0.plusSeconds(40), read.lastValueAt());
+    }
+
+    @Test
+    void shouldReadAFormat2RecordWithoutLastSeenAsStaleFromTheMachinesLatestInstant() {
+        fire(); // FIRING since 20 s
+        AlertRecord stored = new AlertRecord("abc123", "cpu-high", "web-1", null, Severity.WARNING, "edge", Map.of(),
+                machine.snapshot());
+        byte[] format3 = AlertRecord.SERDE.serializer().serialize("t", stored);
+        // Format 2 is format 3 without the two trailing fields (last seen absent: 1 byte; no data: 1 byte).
+        byte[] format2 = java.util.Arrays.copyOf(format3, format3.length - 2);
+        format2[0] = AlertRecord.FORMAT_2;
+
+        AlertRecord read = AlertRecord.SERDE.deserializer().deserialize("t", format2);
+
+        assertEquals(stored, read);
+        assertNull(read.lastSeen());
+        assertEquals(machine.snapshot().startsAt(), read.lastValueAt());
+    }
+
+    @Test
     void shouldReadAFormat1RecordAsLegacyWithItsFingerprintAndMachine() {
         fire();
         byte[] format1 = LegacyAlertState.format1("abc123", machine.snapshot());

@@ -32,7 +32,8 @@ class BoundedRocksDbMemoryTest {
             List<Path> optionFiles = optionFiles();
             List<String> stores = optionFiles.stream().map(p -> p.getParent().getFileName().toString()).sorted().toList();
             assertEquals(List.of(HealthTopology.ALERT_STORE, HealthTopology.TARGET_STORE, HealthTopology.WINDOW_STORE,
-                    HealthTopology.HOUR_WINDOW_STORE, HealthTopology.INVENTORY_STORE).stream().sorted().toList(), stores);
+                    HealthTopology.HOUR_WINDOW_STORE, HealthTopology.INVENTORY_STORE, HealthTopology.FIRST_SEEN_STORE)
+                    .stream().sorted().toList(), stores);
             for (Path file : optionFiles) {
                 String options = Files.readString(file);
                 assertTrue(options.contains("max_write_buffer_number=" + BoundedRocksDbMemory.MAX_WRITE_BUFFERS), file.toString());

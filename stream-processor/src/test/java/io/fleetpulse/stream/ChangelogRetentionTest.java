@@ -52,7 +52,7 @@ class ChangelogRetentionTest {
     void shouldKeepTheOtherStoresCompactedWithoutRetention() throws ReflectiveOperationException {
         Map<String, Map<String, String>> configs = changelogConfigs(TopologySettings.defaults());
 
-        assertEquals(5, configs.size(), configs.toString()); // with target-inventory
+        assertEquals(6, configs.size(), configs.toString()); // with target-inventory and alert-first-seen
         configs.forEach((topic, config) -> {
             if (!topic.equals(MINUTES_CHANGELOG) && !topic.equals(HOURS_CHANGELOG)) {
                 assertEquals("compact", config.get("cleanup.policy"), topic);

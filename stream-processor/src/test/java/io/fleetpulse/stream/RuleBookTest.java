@@ -1,6 +1,7 @@
 package io.fleetpulse.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,7 +85,7 @@ class RuleBookTest {
                     severity: urgent
                     summary: "{target} at {level}"
                     lables: { team: infra }
-                  - kind: absence
+                  - kind: anomaly
                     signal: cpu_percent
                     op: ">"
                     value: 1
@@ -95,17 +97,17 @@ class RuleBookTest {
         assertEquals(List.of(
                 "rules.yaml:5:9: rules[0].op: '=>' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")",
                 "rules.yaml:10:13: rules[1].signal: 'disk_precent' is not one of check_failed, check_latency_ms, cpu_percent, "
-                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m, silence_seconds "
+                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m, error_rate_1h, silence_seconds "
                         + "(did you mean 'disk_percent'?)",
                 "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
                 "rules.yaml:13:10: rules[1].for: '15' is not " + Durations.SYNTAX,
                 "rules.yaml:14:15: rules[1].severity: 'urgent' is not one of info, warning, critical",
                 "rules.yaml:15:14: rules[1].summary: unknown placeholder '{level}'; use {target}, {check}, {value}, {threshold}",
                 "rules.yaml:16:5: rules[1].lables: unknown key 'lables' (did you mean 'labels'?); allowed here: "
-                        + "check, description, escalate, for, id, kind, labels, m_of_n, min_samples, op, overrides, recovery, "
-                        + "runbook, severity, signal, summary, value",
+                        + "check, description, escalate, for, id, kind, labels, m_of_n, min_samples, on_stale, op, overrides, "
+                        + "recovery, runbook, severity, signal, stale_after, summary, value, warm_up",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
-                "rules.yaml:17:11: rules[2].kind: 'absence' is not one of threshold",
+                "rules.yaml:17:11: rules[2].kind: 'anomaly' is not one of threshold, error_rate, absence",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
                         + "for, op, value",
                 "rules.yaml:23:20: rules[2].labels.team: label 'team' must have a non-empty name and a plain value"),
@@ -196,6 +198,166 @@ class RuleBookTest {
         assertEquals("rules.file", e.key());
         assertEquals("Invalid rules file (rules.file): " + file + ":2:5: rules[0]: missing required key 'severity'",
                 e.getMessage());
+    }
+
+    @Test
+    void shouldCompileEveryKindToTheOneRuleModel() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: errors-minute
+                    kind: error_rate
+                    value: 0.5
+                    severity: warning
+                  - id: errors-hour
+                    kind: error_rate
+                    window: 1h
+                    op: ">="
+                    value: 0.2
+                    min_samples: 30
+                    severity: critical
+                  - id: silent
+                    kind: absence
+                    severity: critical
+                  - id: silent-long
+                    kind: absence
+                    after: 90s
+                    severity: critical
+                  - id: legacy-silent
+                    kind: threshold
+                    signal: silence_seconds
+                    op: ">"
+                    value: 0
+                    severity: info
+                """, "kinds");
+
+        ThresholdRule minute = book.rule("errors-minute").orElseThrow();
+        assertEquals(Signal.ERROR_RATE_1M, minute.signal(), "window defaults to 1m");
+        assertEquals(new Condition(Comparison.GT, 0.5), minute.fire(), "op defaults to >");
+        assertEquals(new Condition(Comparison.LE, 0.5), minute.recovery());
+        assertEquals("web-1 failed 0.75 of its checks over 1m (threshold 0.5)", minute.summary("web-1", null, 0.75));
+        ThresholdRule hour = book.rule("errors-hour").orElseThrow();
+        assertEquals(Signal.ERROR_RATE_1H, hour.signal());
+        assertEquals(30, hour.minSamples(), "an hour's error rate stands on its checks");
+        ThresholdRule silent = book.rule("silent").orElseThrow();
+        assertEquals(Signal.SILENCE_SECONDS, silent.signal());
+        assertEquals(new Condition(Comparison.GT, 0), silent.fire(), "without after: any reported silence");
+        assertEquals(new Condition(Comparison.LE, 0), silent.recovery(), "the 0 sent when the target returns");
+        assertEquals(new Condition(Comparison.GE, 90), book.rule("silent-long").orElseThrow().fire());
+        assertEquals(List.of("silent", "silent-long", "legacy-silent"),
+                book.rulesFor(Signal.SILENCE_SECONDS).stream().map(ThresholdRule::id).toList(),
+                "a threshold on silence_seconds still works next to the absence kind");
+        assertEquals(Optional.of("error_rate"), book.kind("errors-hour"));
+        assertEquals(Optional.of("absence"), book.kind("silent"));
+        assertEquals(Optional.of("threshold"), book.kind("legacy-silent"));
+        assertEquals(Optional.empty(), book.kind("gone"));
+        assertFalse(book.hasWarmUp());
+    }
+
+    @Test
+    void shouldTellTheKindOfEveryBundledRule() {
+        RuleBook book = RuleBook.defaults();
+
+        assertEquals(Map.of("target-down", "threshold", "high-error-rate", "error_rate", "cpu-high", "threshold",
+                        "disk-almost-full", "threshold", "target-absent", "absence"),
+                book.rules().stream().collect(java.util.stream.Collectors.toMap(ThresholdRule::id, ThresholdRule::kind)));
+    }
+
+    @Test
+    void shouldReadWarmUpAndStalenessOnEveryKind() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: cpu
+                    kind: threshold
+                    signal: cpu_percent
+                    op: ">"
+                    value: 90
+                    severity: warning
+                    warm_up: 2m
+                    stale_after: 5m
+                    overrides: [ { target: gpu-box, value: 98 } ]
+                  - id: errors
+                    kind: error_rate
+                    value: 0.5
+                    severity: warning
+                    stale_after: 3m
+                    on_stale: absent
+                  - id: silent
+                    kind: absence
+                    severity: critical
+                    warm_up: 1m
+                """, "options");
+
+        ThresholdRule cpu = book.rule("cpu").orElseThrow();
+        assertEquals(Duration.ofMinutes(2), cpu.warmUp());
+        assertEquals(new ThresholdRule.Staleness(Duration.ofMinutes(5), false), cpu.stale(), "on_stale defaults to resolve");
+        ThresholdRule gpuBox = book.effective(cpu, "gpu-box", () -> "default");
+        assertEquals(98, gpuBox.fire().threshold());
+        assertEquals(cpu.stale(), gpuBox.stale(), "an override keeps the rule's options");
+        assertEquals(cpu.warmUp(), gpuBox.warmUp());
+        assertEquals(new ThresholdRule.Staleness(Duration.ofMinutes(3), true), book.rule("errors").orElseThrow().stale());
+        assertEquals(Duration.ofMinutes(1), book.rule("silent").orElseThrow().warmUp());
+        assertEquals(Duration.ZERO, book.rule("errors").orElseThrow().warmUp());
+        assertTrue(book.hasWarmUp());
+    }
+
+    @Test
+    void shouldReportTheProblemsOfEachKindAtTheirPlace() {
+        assertEquals(List.of(
+                "k:4:5: rules[0].signal: unknown key 'signal'; allowed here: description, escalate, for, id, kind, labels, "
+                        + "m_of_n, min_samples, on_stale, op, overrides, recovery, runbook, severity, stale_after, summary, "
+                        + "value, warm_up, window",
+                "k:5:13: rules[0].window: '5m' is not one of 1m, 1h (did you mean '1m'?)",
+                "k:6:12: rules[0].value: '1.5' is not a number from 0.0 to 1.0",
+                "k:10:5: rules[1].op: unknown key 'op' (did you mean 'id'?); allowed here: after, description, for, id, "
+                        + "kind, labels, on_stale, overrides, recovery, runbook, severity, stale_after, summary, warm_up",
+                "k:11:5: rules[1].m_of_n: unknown key 'm_of_n'; allowed here: after, description, for, id, kind, labels, "
+                        + "on_stale, overrides, recovery, runbook, severity, stale_after, summary, warm_up",
+                "k:12:12: rules[1].after: '0s' is not a positive duration such as 30s, 5m, 1h, 7d",
+                "k:14:14: rules[1].warm_up: 'soon' is not " + Durations.SYNTAX,
+                "k:15:15: rules[1].on_stale: on_stale says what happens once an alert is stale; set stale_after too",
+                "k:21:15: rules[2].on_stale: 'page' is not one of resolve, absent"),
+                messages(() -> RuleBook.parse("""
+                        rules:
+                          - id: errors
+                            kind: error_rate
+                            signal: error_rate_1m
+                            window: 5m
+                            value: 1.5
+                            severity: warning
+                          - id: silent
+                            kind: absence
+                            op: ">"
+                            m_of_n: { m: 1, n: 2 }
+                            after: 0s
+                            severity: critical
+                            warm_up: soon
+                            on_stale: absent
+                          - id: cpu
+                            kind: threshold
+                            signal: cpu_percent
+                            op: ">"
+                            value: 90
+                            on_stale: page
+                            stale_after: 1m
+                            severity: warning
+                        """, "k")));
+    }
+
+    @Test
+    void shouldRefuseAtStartAnAbsenceAfterLongerThanTheAbsenceTimeout(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("rules.yaml");
+        Files.writeString(file, "rules:\n  - id: silent\n    kind: absence\n    after: 5m\n    severity: critical\n");
+        Settings twoMinutes = Settings.of(Map.of("rules.file", file.toString()), StreamProcessorService.KEYS);
+
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologySettings.from(twoMinutes));
+
+        assertEquals("rules.file", e.key());
+        assertEquals("Invalid rules file (rules.file): rule silent: after 300 s is longer than streams.absence.timeout "
+                + "(2m); the window engine reports a silence once, when it reaches that timeout, so the rule could "
+                + "never fire: raise streams.absence.timeout or shorten after", e.getMessage());
+        TopologySettings tenMinutes = TopologySettings.from(Settings.of(Map.of("rules.file", file.toString(),
+                "streams.absence.timeout", "10m"), StreamProcessorService.KEYS));
+        assertEquals(new Condition(Comparison.GE, 300), tenMinutes.rules().rule("silent").orElseThrow().fire());
     }
 
     private static List<String> messages(org.junit.jupiter.api.function.Executable parse) {
@@ -293,7 +455,7 @@ class RuleBookTest {
         assertEquals(List.of(
                 "t:8:13: rules[0].m_of_n: use either 'for' (the condition holds on every value for a duration) or "
                         + "'m_of_n', not both",
-                "t:9:18: rules[0].min_samples: only a window signal (error_rate_1m, latency_p95_ms_1m) stands on several "
+                "t:9:18: rules[0].min_samples: only a window signal (error_rate_1h, error_rate_1m, latency_p95_ms_1m) stands on several "
                         + "observations; cpu_percent has one per value, so the rule could never fire",
                 "t:16:18: rules[1].m_of_n.m: 6 of 5: m must not be more than n",
                 "t:16:27: rules[1].m_of_n.k: unknown key 'k' (did you mean 'm'?); allowed here: m, n",

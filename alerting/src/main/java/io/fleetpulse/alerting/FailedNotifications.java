@@ -1,0 +1,248 @@
+package io.fleetpulse.alerting;
+
+import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.NotificationOutcome;
+import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.runtime.DaemonThreads;
+import io.fleetpulse.runtime.KafkaSettings;
+import io.fleetpulse.runtime.ServiceMeters;
+import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.schemas.Topics;
+import java.io.PrintWriter;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * Re-sends the notifications one deployment recorded FAILED (behind {@code fleetpulse notifications retry}): finds
+ * them on the fleet.notifications audit, finds their alert events on fleet.alerts, and delivers each once more
+ * through a {@link DeliveryWorker} of its receiver, auditing the outcome as any delivery is. Ids are the original
+ * ones, so a re-sent notification counts as delivered for the service's delivered set, and a second run re-sends
+ * nothing that the first delivered.
+ *
+ * <p>Only FAILED notifications not later SENT are taken, of this deployment ({@code alerting.group.id}) and of a
+ * receiver still configured with the same identity (the same URL or routing key).
+ */
+public final class FailedNotifications {
+
+    private static final String CLIENT_ID = "fleetpulse-notifications-retry";
+    private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
+    /** How far before a notification's alert transition its event may have been written to fleet.alerts. */
+    private static final Duration EVENT_SLACK = Duration.ofHours(1);
+
+    /** What a run did; {@code lines} says it per notification, secrets masked. */
+    public record Report(int failed, int resent, int failedAgain, int notFound, List<String> lines) {
+    }
+
+    private FailedNotifications() {
+    }
+
+    /**
+     * @param settings resolved with {@link AlertingService#KEYS}: the deployment's own configuration
+     * @param receiver only this receiver's (its configured name), or null for every receiver
+     * @param since    FAILED records decided at or after this
+     * @param within   how long each one is retried now before it is recorded FAILED again
+     */
+    public static Report resend(Settings settings, String receiver, Instant since, Duration within,
+                                PrintWriter progress) throws InterruptedException {
+        AlertingSettings alerting = AlertingSettings.from(settings);
+        KafkaSettings kafka = KafkaSettings.from(settings);
+        Map<String, Receiver> receivers = new LinkedHashMap<>();
+        for (Receiver r : alerting.receivers()) {
+            if (receiver == null || r.name().equals(receiver)) {
+                receivers.put(r.identity(), r);
+            }
+        }
+        if (receiver != null && receivers.isEmpty()) {
+            throw new IllegalArgumentException("no receiver named " + receiver + " is configured (configured: "
+                    + alerting.receivers().stream().map(Receiver::name).toList() + ")");
+        }
+        Map<String, NotificationRecord> failed = failedSince(kafka, alerting.groupId(), receivers.keySet(), since);
+        Map<String, AlertEvent> events = eventsOf(kafka, failed.values());
+        List<String> lines = new ArrayList<>();
+        int notFound = 0;
+        for (NotificationRecord record : failed.values()) {
+            if (!events.containsKey(record.getNotificationId())) {
+                notFound++;
+                lines.add(record.getNotificationId() + " " + record.getReceiver() + " not found on "
+                        + Topics.ALERTS.name() + " (past its retention?)");
+            }
+        }
+        int[] outcomes = deliver(kafka, alerting, receivers, failed, events, within, lines);
+        lines.forEach(progress::println);
+        progress.flush();
+        return new Report(failed.size(), outcomes[0], outcomes[1], notFound, List.copyOf(lines));
+    }
+
+    /** The FAILED records since {@code since} of this deployment and these receivers, not SENT since, by id. */
+    private static Map<String, NotificationRecord> failedSince(KafkaSettings kafka, String deployment,
+                                                               Set<String> receiverIds, Instant since) {
+        Map<String, NotificationRecord> failed = new LinkedHashMap<>();
+        Set<String> sent = new HashSet<>();
+        try (KafkaConsumer<String, byte[]> reader = reader(kafka, "audit")) {
+            TopicReplay.read(reader, Topics.NOTIFICATIONS.name(), since, READ_TIMEOUT, record -> {
+                NotificationRecord n = decode(record, Topics.NOTIFICATIONS.valueSerde().deserializer()::deserialize);
+                if (n == null || !deployment.equals(n.getDeployment()) || !receiverIds.contains(n.getReceiverId())) {
+                    return;
+                }
+                if (n.getOutcome() == NotificationOutcome.SENT) {
+                    sent.add(n.getNotificationId());
+                    failed.remove(n.getNotificationId());
+                } else if (n.getOutcome() == NotificationOutcome.FAILED && !sent.contains(n.getNotificationId())
+                        && !n.getDecidedAt().isBefore(since)) {
+                    failed.put(n.getNotificationId(), n);
+                }
+            });
+        }
+        return failed;
+    }
+
+    /** The alert event behind each FAILED record, by notification id. */
+    private static Map<String, AlertEvent> eventsOf(KafkaSettings kafka, Collection<NotificationRecord> failed) {
+        Map<String, List<String>> idsByTransition = new LinkedHashMap<>();
+        Instant earliest = null;
+        for (NotificationRecord n : failed) {
+            String[] parts = n.getNotificationId().split("\\|");
+            if (parts.length < 3) {
+                continue;
+            }
+            idsByTransition.computeIfAbsent(parts[0] + "|" + parts[1] + "|" + parts[2], k -> new ArrayList<>())
+                    .add(n.getNotificationId());
+            Instant at = Instant.ofEpochMilli(Long.parseLong(parts[2]));
+            earliest = earliest == null || at.isBefore(earliest) ? at : earliest;
+        }
+        Map<String, AlertEvent> events = new LinkedHashMap<>();
+        if (earliest == null) {
+            return events;
+        }
+        try (KafkaConsumer<String, byte[]> reader = reader(kafka, "alerts")) {
+            TopicReplay.read(reader, Topics.ALERTS.name(), earliest.minus(EVENT_SLACK), READ_TIMEOUT, record -> {
+                AlertEvent event = decode(record, Topics.ALERTS.valueSerde().deserializer()::deserialize);
+                if (event != null && event.getOccurredAt() != null) {
+                    String transition = event.getFingerprint() + "|" + event.getState() + "|"
+                            + event.getOccurredAt().toEpochMilli();
+                    idsByTransition.getOrDefault(transition, List.of()).forEach(id -> events.put(id, event));
+                }
+            });
+        }
+        return events;
+    }
+
+    /** Delivers every found notification once more; returns {SENT, FAILED} counts and adds a line per one. */
+    private static int[] deliver(KafkaSettings kafka, AlertingSettings alerting, Map<String, Receiver> receivers,
+                                 Map<String, NotificationRecord> failed, Map<String, AlertEvent> events,
+                                 Duration within, List<String> lines) throws InterruptedException {
+        int[] counts = new int[2];
+        if (events.isEmpty()) {
+            return counts;
+        }
+        ExecutorService httpThreads = Executors.newCachedThreadPool(DaemonThreads.named(CLIENT_ID + "-http"));
+        RetryPolicy.Limits configured = alerting.retryLimits();
+        RetryPolicy policy = new RetryPolicy(new RetryPolicy.Limits(within, configured.initialBackoff(),
+                configured.maxBackoff(), configured.retryAfterMax(), configured.retryAfterBudget()),
+                () -> ThreadLocalRandom.current().nextDouble());
+        DeliveredSet delivered = new DeliveredSet(alerting.groupId(), alerting.deliveredLookback());
+        ServiceMeters meters = ServiceMeters.create("alerting");
+        Map<String, DeliveryWorker> workers = new LinkedHashMap<>();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.producer(CLIENT_ID),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(alerting.httpTimeout())
+                    .followRedirects(HttpClient.Redirect.NEVER).executor(httpThreads).build();
+            DeliveryWorker.AuditLog audit = record -> {
+                CompletableFuture<Void> acked = new CompletableFuture<>();
+                producer.send(new ProducerRecord<>(Topics.NOTIFICATIONS.name(),
+                        record.getFingerprint().getBytes(StandardCharsets.UTF_8),
+                        Topics.NOTIFICATIONS.valueSerde().serializer().serialize(Topics.NOTIFICATIONS.name(), record)),
+                        (metadata, e) -> {
+                            if (e == null) {
+                                acked.complete(null);
+                            } else {
+                                acked.completeExceptionally(e);
+                            }
+                        });
+                return acked;
+            };
+            Map<String, DeliveryWorker.Delivery> deliveries = new LinkedHashMap<>();
+            for (Map.Entry<String, AlertEvent> found : events.entrySet()) {
+                NotificationRecord record = failed.get(found.getKey());
+                Receiver receiver = receivers.get(record.getReceiverId());
+                DeliveryWorker worker = workers.computeIfAbsent(receiver.identity(), id -> new DeliveryWorker(receiver,
+                        alerting.groupId(), http, alerting.httpTimeout(), policy,
+                        TokenBucket.perSecond(alerting.ratePerSecond(receiver.type())), delivered, audit,
+                        DeliveryWorker.Scheduler.onThread(CLIENT_ID + "-" + receiver.name()), Clock.systemUTC(),
+                        new ReceiverHealth(alerting.failing()), meters));
+                deliveries.put(found.getKey(), worker.submit(Notification.of(found.getValue(), alerting.groupId(),
+                        receiver)));
+            }
+            long waitMillis = within.plus(alerting.httpTimeout()).plusSeconds(30).toMillis();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+            for (Map.Entry<String, DeliveryWorker.Delivery> entry : deliveries.entrySet()) {
+                DeliveryWorker.Result result = await(entry.getValue(), deadline);
+                String receiverName = failed.get(entry.getKey()).getReceiver();
+                if (result == DeliveryWorker.Result.SENT || result == DeliveryWorker.Result.SKIPPED) {
+                    counts[0]++;
+                    lines.add(entry.getKey() + " " + receiverName + " re-sent");
+                } else {
+                    counts[1]++;
+                    DeliveryWorker.LastError last = workers.get(failed.get(entry.getKey()).getReceiverId()).lastError();
+                    lines.add(entry.getKey() + " " + receiverName + " failed again"
+                            + (last == null ? "" : ": " + last.error()));
+                }
+            }
+        } finally {
+            workers.values().forEach(DeliveryWorker::close);
+            httpThreads.shutdownNow();
+        }
+        return counts;
+    }
+
+    private static DeliveryWorker.Result await(DeliveryWorker.Delivery delivery, long deadlineNanos)
+            throws InterruptedException {
+        try {
+            return delivery.settled.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return DeliveryWorker.Result.FAILED;
+        }
+    }
+
+    private static KafkaConsumer<String, byte[]> reader(KafkaSettings kafka, String what) {
+        Map<String, Object> props = kafka.common(CLIENT_ID + "-" + what);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static <T> T decode(ConsumerRecord<String, byte[]> record, BiFunction<String, byte[], T> decoder) {
+        try {
+            return record.value() == null ? null : decoder.apply(record.topic(), record.value());
+        } catch (SerializationException e) {
+            return null; // not ours to dead-letter here: this only looks things up
+        }
+    }
+}
