@@ -36,9 +36,29 @@ class FleetPulseCliTest {
     void shouldOfferOneSubcommandPerServiceAndTheTools() {
         var subcommands = FleetPulseCli.commandLine().getSubcommands().keySet();
         for (String name : new String[] {"collector", "stream-processor", "sink", "alerting", "simulate", "demo", "topics",
-                "notifications"}) {
+                "replay", "notifications"}) {
             assertTrue(subcommands.contains(name), () -> "missing subcommand " + name + " in " + subcommands);
         }
+    }
+
+    @Test
+    void shouldRefuseAReplayWhoseRangeIsEmptyBeforeTouchingKafka() {
+        CliRun run = CliRun.execute("replay", "--from", "2024-05-01T10:00:00Z", "--to", "2024-05-01T10:00:00Z");
+
+        assertEquals(2, run.exit());
+        assertTrue(run.err().contains("'--to'") && run.err().contains("must be before"), run.err());
+    }
+
+    @Test
+    void shouldRefuseAReplayTimeThatIsNoUtcTimeAndAnEmptyPrefix() {
+        CliRun badTime = CliRun.execute("replay", "--from", "yesterday", "--to", "2024-05-01T10:00:00Z");
+        CliRun noPrefix = CliRun.execute("replay", "--from", "2024-05-01T09:00:00Z", "--to", "2024-05-01T10:00:00Z",
+                "--prefix", "");
+
+        assertEquals(2, badTime.exit());
+        assertTrue(badTime.err().contains("'yesterday' is not a UTC time"), badTime.err());
+        assertEquals(2, noPrefix.exit());
+        assertTrue(noPrefix.err().contains("'--prefix'") && noPrefix.err().contains("live topics"), noPrefix.err());
     }
 
     @Test

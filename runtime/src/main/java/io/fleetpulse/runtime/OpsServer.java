@@ -60,7 +60,8 @@ public final class OpsServer implements AutoCloseable {
         respond(exchange, ok ? 200 : 503, "text/plain", ok ? "ok\n" : "not ready\n");
     }
 
-    private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+    /** Sends {@code body} as the whole response; also for the other small HTTP endpoints of a service. */
+    public static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.sendResponseHeaders(status, bytes.length);

@@ -47,7 +47,8 @@ import org.apache.kafka.streams.state.Stores;
  *
  * Every input is keyed by targetId and co-partitioned, so nothing is repartitioned. Every node and store is named:
  * the names are part of the deployed state (changelog topics), and {@code topology-description.txt} pins them.
- * The windowing itself is {@link WindowEngine}.
+ * The windowing itself is {@link WindowEngine}. Every sink writes to {@link TopologySettings#outputTopic}: the contract's
+ * topic, or a prefixed copy of it for a replay; nothing else differs between the live run and a replay.
  */
 public final class HealthTopology {
 
@@ -124,18 +125,18 @@ public final class HealthTopology {
                         Named.as("metrics-dead-letters")), Named.as("dead-letters"))
                 .merge(engine.get("engine-late").map((key, out) -> fitted(limit, out.late()),
                         Named.as("late-dead-letters")), Named.as("all-dead-letters"))
-                .to(Topics.DLQ.name(), produced(Topics.DLQ, "dlq-sink"));
+                .to(settings.outputTopic(Topics.DLQ), produced(Topics.DLQ, "dlq-sink"));
 
         KStream<String, TargetWindow> windows =
                 engine.get("engine-windows-1m").mapValues(EngineOutput::window, Named.as("to-target-window"));
-        windows.to(Topics.AGGREGATES_1M.name(), produced(Topics.AGGREGATES_1M, "aggregates-1m-sink"));
+        windows.to(settings.outputTopic(Topics.AGGREGATES_1M), produced(Topics.AGGREGATES_1M, "aggregates-1m-sink"));
         KStream<String, TargetWindow> hourWindows =
                 engine.get("engine-windows-1h").mapValues(EngineOutput::window, Named.as("to-target-window-1h"));
-        hourWindows.to(Topics.AGGREGATES_1H.name(), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
+        hourWindows.to(settings.outputTopic(Topics.AGGREGATES_1H), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
         // A null score is a removed target's: a tombstone on the compacted fleet.health.
         KStream<String, EngineOutput> health = engine.get("engine-health");
         health.mapValues(EngineOutput::health, Named.as("to-health-score"))
-                .to(Topics.HEALTH.name(), produced(Topics.HEALTH, "health-sink"));
+                .to(settings.outputTopic(Topics.HEALTH), produced(Topics.HEALTH, "health-sink"));
 
         engine.get("engine-checks").flatMapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
                 .merge(engine.get("engine-metrics").flatMapValues(out -> SignalSample.fromMetrics(out.sample()),
@@ -149,7 +150,7 @@ public final class HealthTopology {
                         : List.of(SignalSample.fromHealth(out.health())), Named.as("health-signals")), Named.as("signals-with-health"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
                         Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
-                .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "alerts-sink"));
+                .to(settings.outputTopic(Topics.ALERTS), produced(Topics.ALERTS, "alerts-sink"));
 
         return builder.build();
     }
@@ -186,11 +187,11 @@ public final class HealthTopology {
                 .branch((key, entry) -> entry.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));
         targets.get("targets-rejected").map((key, entry) -> fitted(limit, entry.deadLetter()), Named.as("targets-dead-letters"))
-                .to(Topics.DLQ.name(), produced(Topics.DLQ, "targets-dlq-sink"));
+                .to(settings.outputTopic(Topics.DLQ), produced(Topics.DLQ, "targets-dlq-sink"));
         targets.get("targets-accepted")
                 .process(() -> new InventoryProcessor(settings.rules(), settings.counters()),
                         Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
-                .to(Topics.ALERTS.name(), produced(Topics.ALERTS, "inventory-alerts-sink"));
+                .to(settings.outputTopic(Topics.ALERTS), produced(Topics.ALERTS, "inventory-alerts-sink"));
         return targets.get("targets-accepted");
     }
 

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,7 +30,9 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
+import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,24 +62,50 @@ public final class StreamProcessorService extends ManagedService {
 
     private final StreamsProps streamsProps;
     private final TopologySettings topology;
+    private final Map<String, Object> extraStreamsProperties;
     private final AtomicReference<Throwable> threadDeath = new AtomicReference<>();
     private volatile KafkaStreams streams;
+    private volatile ReadApi api;
+    private volatile String apiUrl;
     private volatile ScheduledExecutorService kafkaMetersRefresh;
     /** Set once start-up has seen RUNNING: from then on a dead client is a failure of the service, not of its start. */
     private volatile boolean supervising;
 
     /** Reads and checks every setting, the rules file included; opens nothing. */
     public StreamProcessorService(Settings settings) {
+        this(settings, Map.of());
+    }
+
+    /**
+     * As above, with Streams properties added on top of the service's own: a replay bounds its input this way
+     * (a timestamp extractor that skips what lies past {@code --to}), so the topology itself stays the live one.
+     */
+    public StreamProcessorService(Settings settings, Map<String, Object> extraStreamsProperties) {
         super("stream-processor", settings, Clock.systemUTC());
         this.streamsProps = StreamsProps.from(settings);
         this.topology = TopologySettings.from(settings);
+        this.extraStreamsProperties = Map.copyOf(extraStreamsProperties);
         registerCounters();
     }
 
     /** Opens Streams and returns once it is RUNNING; throws if it dies on the way or the deadline passes first. */
     @Override
     protected void startUp(Instant deadline) throws InterruptedException {
+        // Bound first: the port it gets is this instance's application.server, which the other instances forward to.
+        StreamsProps.ApiAddress address = streamsProps.api();
+        ReadApi readApi;
+        try {
+            readApi = ReadApi.start(address.bindHost(), address.port());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot listen on " + address.bindHost() + ":" + address.port() + " ("
+                    + StreamsProps.API_PORT.name() + "): " + e.getMessage(), e);
+        }
+        api = readApi;
+        HostInfo advertised = new HostInfo(address.advertisedHost(), readApi.port());
+        apiUrl = "http://" + advertised.host() + ":" + advertised.port() + "/v1/";
         Properties props = streamsProps.properties(kafka());
+        props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised.host() + ":" + advertised.port());
+        props.putAll(extraStreamsProperties);
         Topology built = HealthTopology.build(new StreamsBuilder(new TopologyConfig(new StreamsConfig(props))), topology);
         KafkaStreams client = new KafkaStreams(built, props);
         client.setStateListener(this::onStateChange);
@@ -85,6 +114,7 @@ public final class StreamProcessorService extends ManagedService {
                 DaemonThreads.named("fleetpulse-stream-processor-meters"));
         meters().bind(new KafkaStreamsMetrics(client, List.of(), kafkaMetersRefresh, KAFKA_METERS_REFRESH));
         streams = client;
+        readApi.serve(client, advertised);
         LOG.info("stream-processor: application id {}, rules {}", streamsProps.applicationId(), topology.rules());
         client.start();
         awaitRunning(client, deadline);
@@ -151,6 +181,14 @@ public final class StreamProcessorService extends ManagedService {
         if (kafkaMetersRefresh != null) {
             kafkaMetersRefresh.shutdownNow();
         }
+        if (api != null) {
+            api.close();
+        }
+    }
+
+    /** Where this instance's read API answers ({@code http://host:port/v1/}); null before start. */
+    public String apiUrl() {
+        return apiUrl;
     }
 
     @Override
@@ -160,18 +198,35 @@ public final class StreamProcessorService extends ManagedService {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("streams", client == null ? "not opened" : client.state().name());
         status.put("applicationId", streamsProps.applicationId());
+        status.put("apiUrl", apiUrl);
         status.put("rules", topology.rules().rules().stream().map(ThresholdRule::id).toList());
         status.put("recordsIn", c.recordsInByTopic());
         Map<String, Long> out = new LinkedHashMap<>();
-        out.put(Topics.AGGREGATES_1M.name(), c.windowsOut());
-        out.put(Topics.HEALTH.name(), Arrays.stream(HealthStatus.values()).mapToLong(c::healthScores).sum());
-        out.put(Topics.ALERTS.name(), c.alertsFired() + c.alertsResolved());
-        out.put(Topics.DLQ.name(), c.deadLettersByReason().values().stream().mapToLong(Long::longValue).sum());
+        out.put(topology.outputTopic(Topics.AGGREGATES_1M), c.windowsOut());
+        out.put(topology.outputTopic(Topics.HEALTH), Arrays.stream(HealthStatus.values()).mapToLong(c::healthScores).sum());
+        out.put(topology.outputTopic(Topics.ALERTS), c.alertsFired() + c.alertsResolved());
+        out.put(topology.outputTopic(Topics.DLQ), c.deadLettersByReason().values().stream().mapToLong(Long::longValue).sum());
         status.put("recordsOut", out);
         status.put("deadLettersByReason", c.deadLettersByReason());
         status.put("alertsFired", c.alertsFired());
         status.put("alertsResolved", c.alertsResolved());
         return status;
+    }
+
+    /**
+     * The topics the topology writes, as its description names them (prefixed for a replay), so what a replay must
+     * create follows the topology, whatever sinks it gains.
+     */
+    public Set<String> outputTopics() {
+        Set<String> topics = new TreeSet<>();
+        for (TopologyDescription.Subtopology sub : HealthTopology.build(new StreamsBuilder(), topology).describe().subtopologies()) {
+            for (TopologyDescription.Node node : sub.nodes()) {
+                if (node instanceof TopologyDescription.Sink sink && sink.topic() != null) {
+                    topics.add(sink.topic());
+                }
+            }
+        }
+        return topics;
     }
 
     /** The counters the topology keeps; what /status and /metrics show. */

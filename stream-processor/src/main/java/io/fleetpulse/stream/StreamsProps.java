@@ -16,11 +16,18 @@ import org.apache.kafka.streams.StreamsConfig;
  * service and for the topology tests alike.
  */
 public record StreamsProps(String applicationId, Path stateDir, int numThreads, Duration commitInterval,
-                           int rocksDbMemoryMiB, int cacheMiB) {
+                           int rocksDbMemoryMiB, int cacheMiB, ApiAddress api) {
 
     /** The other producers' batching (see {@link KafkaSettings#producer}), which Streams' own producer defaults lack. */
     private static final List<String> PRODUCER_TUNING = List.of(ProducerConfig.LINGER_MS_CONFIG,
             ProducerConfig.BATCH_SIZE_CONFIG, ProducerConfig.COMPRESSION_TYPE_CONFIG);
+
+    /**
+     * Where the read API listens, and the host other instances reach it at (with the bound port, Streams'
+     * {@code application.server}, which is how an instance finds the one holding a target's state).
+     */
+    public record ApiAddress(String bindHost, int port, String advertisedHost) {
+    }
 
     public static final ConfigKey<String> APPLICATION_ID = ConfigKey.string("streams.application.id",
             "fleetpulse-stream-processor",
@@ -44,13 +51,23 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
                     + "window and clock entries are read and rewritten on every record, and the cache turns that into one "
                     + "store write and one changelog record per entry and commit; 0 turns caching off");
 
+    public static final ConfigKey<String> API_HOST = ConfigKey.string("streams.api.host", "0.0.0.0",
+            "address the read API (GET /v1/targets, /v1/groups, /v1/alerts) listens on");
+    public static final ConfigKey<Integer> API_PORT = ConfigKey.integer("streams.api.port", 0, 0, 65535,
+            "port of the read API; 0 picks a free one (logged, and shown on /status as apiUrl): set a fixed one in "
+                    + "production");
+    public static final ConfigKey<String> API_ADVERTISED_HOST = ConfigKey.string("streams.api.advertised.host", "localhost",
+            "host name the other instances of the application reach this one's read API at (its application.server "
+                    + "is this host and the API's port)");
+
     public static final List<ConfigKey<?>> KEYS = List.of(APPLICATION_ID, STATE_DIR, NUM_THREADS, COMMIT_INTERVAL,
-            ROCKSDB_MEMORY, CACHE_MEMORY);
+            ROCKSDB_MEMORY, CACHE_MEMORY, API_HOST, API_PORT, API_ADVERTISED_HOST);
 
     public static StreamsProps from(Settings settings) {
         return new StreamsProps(settings.get(APPLICATION_ID), settings.get(STATE_DIR).toAbsolutePath(),
                 settings.get(NUM_THREADS), settings.get(COMMIT_INTERVAL), settings.get(ROCKSDB_MEMORY),
-                settings.get(CACHE_MEMORY));
+                settings.get(CACHE_MEMORY),
+                new ApiAddress(settings.get(API_HOST), settings.get(API_PORT), settings.get(API_ADVERTISED_HOST)));
     }
 
     /** Exactly-once Streams properties on top of the shared Kafka client settings. */

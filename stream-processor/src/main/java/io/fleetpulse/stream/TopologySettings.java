@@ -5,10 +5,12 @@ import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.runtime.text.Numbers;
 import io.fleetpulse.runtime.yaml.YamlFileException;
+import io.fleetpulse.schemas.Topic;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Everything {@link HealthTopology} needs, decided before it is built: the window grace and timing, the rules,
@@ -20,9 +22,12 @@ import java.util.Objects;
  *                                   broker's default {@code max.message.bytes}
  * @param timing                     the window engine's idle, absence and clock-skew bounds
  * @param health                     the health score's weights and lines ({@link HealthScorer})
+ * @param outputPrefix               put before the name of every topic the topology writes (a replay writes to
+ *                                   {@code replay-fleet.alerts}, which nothing pages from); empty for the live run
  */
 public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
-                               int deadLetterMaxOriginalBytes, WindowTiming timing, HealthScorer.Weights health) {
+                               int deadLetterMaxOriginalBytes, WindowTiming timing, HealthScorer.Weights health,
+                               String outputPrefix) {
 
     public static final ConfigKey<Duration> WINDOW_GRACE = ConfigKey.duration("streams.window.grace", Duration.ofSeconds(10),
             "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
@@ -46,6 +51,14 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
             "how far a record's observedAt may be ahead of its Kafka record timestamp; further ahead goes to fleet.dlq "
                     + "as invalid, so a broken clock cannot close its target's windows early");
 
+    public static final ConfigKey<String> OUTPUT_PREFIX = ConfigKey.string("streams.output.topic.prefix", "",
+            "put before the name of every topic the processor writes (fleet.aggregates.1m, fleet.aggregates.1h, fleet.health, "
+                    + "fleet.alerts, fleet.dlq); empty in production, replay- for fleetpulse replay, so that a replay "
+                    + "never reaches fleet.alerts; letters, digits, . _ -")
+            .defaultShownAs("empty");
+    private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._-]*");
+
+
     public static final ConfigKey<Double> HEALTH_WARN_WEIGHT = ConfigKey.decimal("streams.health.warn.weight", 0.5, 0, 1,
             "what a WARN check counts for in a window's health pass rate (an OK check counts 1, any other status 0)");
     public static final ConfigKey<Double> HEALTH_ERROR_RATE_POINTS = ConfigKey.decimal("streams.health.error.rate.points",
@@ -63,7 +76,7 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
 
     public static final List<ConfigKey<?>> KEYS = List.of(WINDOW_GRACE, IDLE_TIMEOUT, ABSENCE_TIMEOUT, MAX_AHEAD, RULES_FILE,
             HEALTH_WARN_WEIGHT, HEALTH_ERROR_RATE_POINTS, HEALTH_SATURATION_LINE, HEALTH_SATURATION_POINTS,
-            HEALTH_HEALTHY_LINE, HEALTH_CRITICAL_LINE);
+            HEALTH_HEALTHY_LINE, HEALTH_CRITICAL_LINE, OUTPUT_PREFIX);
 
     /** The health weights and lines the keys default to. */
     public static HealthScorer.Weights defaultHealth() {
@@ -115,15 +128,25 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         Objects.requireNonNull(counters, "counters");
         Objects.requireNonNull(timing, "timing");
         Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(outputPrefix, "outputPrefix");
+        if (!TOPIC_PREFIX.matcher(outputPrefix).matches()) {
+            throw new IllegalArgumentException("a topic name prefix has only letters, digits, . _ -: '" + outputPrefix + "'");
+        }
         if (windowGrace.isNegative()) {
             throw new IllegalArgumentException("window grace must not be negative: " + windowGrace);
         }
         new DeadLetterLimit(deadLetterMaxOriginalBytes); // checks the bound
     }
 
+    /** The live run's settings (output to the contract's own topic names) with the default health weights. */
+    public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
+                            int deadLetterMaxOriginalBytes, WindowTiming timing) {
+        this(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, defaultHealth(), "");
+    }
+
     public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
         this(windowGrace, rules, counters, DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES, WindowTiming.defaults(),
-                defaultHealth());
+                defaultHealth(), "");
     }
 
     /** Default grace, the bundled rules and fresh counters. */
@@ -132,23 +155,32 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings withGrace(Duration grace) {
-        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing, health);
+        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing, health, outputPrefix);
     }
 
     public TopologySettings withRules(RuleBook newRules) {
-        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing, health);
+        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing, health, outputPrefix);
     }
 
     public TopologySettings withDeadLetterMaxOriginalBytes(int maxBytes) {
-        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing, health);
+        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing, health, outputPrefix);
     }
 
     public TopologySettings withTiming(WindowTiming newTiming) {
-        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming, health);
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming, health, outputPrefix);
     }
 
     public TopologySettings withHealth(HealthScorer.Weights newHealth) {
-        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, newHealth);
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, newHealth, outputPrefix);
+    }
+
+    public TopologySettings withOutputPrefix(String prefix) {
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, health, prefix);
+    }
+
+    /** The name the topology writes {@code topic} under: the contract's name behind {@link #outputPrefix}. */
+    public String outputTopic(Topic<?, ?> topic) {
+        return outputPrefix + topic.name();
     }
 
     /** Reads the rules file; a bad one is a {@link ConfigException} on {@code rules.file} listing every problem. */
@@ -168,6 +200,15 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters(),
                 DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES,
                 new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)),
-                healthFrom(settings));
+                healthFrom(settings), outputPrefix(settings));
+    }
+
+    private static String outputPrefix(Settings settings) {
+        String prefix = settings.get(OUTPUT_PREFIX);
+        if (!TOPIC_PREFIX.matcher(prefix).matches()) {
+            throw new ConfigException(OUTPUT_PREFIX.name(), "Invalid value '" + prefix + "' for " + OUTPUT_PREFIX.name()
+                    + ": a topic name prefix has only letters, digits, . _ -");
+        }
+        return prefix;
     }
 }

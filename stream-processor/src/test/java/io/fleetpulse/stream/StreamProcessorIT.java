@@ -329,6 +329,11 @@ class StreamProcessorIT {
 
     /** The service on {@code kafka}'s broker, with the topics the fixture made (2 partitions), committing often. */
     static Settings settings(KafkaFixture kafka, String applicationId, Path stateDir, Map<String, String> overrides) {
+        return Settings.of(values(kafka, applicationId, stateDir, overrides), StreamProcessorService.KEYS);
+    }
+
+    /** The values {@link #settings} resolves, for what takes a configuration rather than settings (a replay). */
+    static Map<String, String> values(KafkaFixture kafka, String applicationId, Path stateDir, Map<String, String> overrides) {
         Map<String, String> values = new HashMap<>(Map.of(
                 "kafka.bootstrap.servers", kafka.bootstrapServers(),
                 "kafka.topic.partitions", "2",
@@ -339,7 +344,7 @@ class StreamProcessorIT {
                 "ops.start.timeout", "60s",
                 "ops.stop.timeout", "20s"));
         values.putAll(overrides);
-        return Settings.of(values, StreamProcessorService.KEYS);
+        return values;
     }
 
     private static void sendChecks(Instant t0, CheckStatus status, int... seconds) {
