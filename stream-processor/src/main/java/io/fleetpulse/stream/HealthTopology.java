@@ -74,15 +74,18 @@ public final class HealthTopology {
     }
 
     public static Topology build(StreamsBuilder builder, TopologySettings settings) {
+        // Cached: every signal sample reads its rules' states (most of them absent), several samples per record.
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE));
+                Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(TARGET_STORE), Serdes.String(), TargetClock.SERDE)
                 .withCachingEnabled());
         builder.addStateStore(windowStore(WINDOW_STORE, WINDOW_SIZE, settings));
         builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings));
+        // Cached: read for every closed minute (its critical checks) and for the rules' group overrides.
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde()));
+                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde())
+                .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(FIRST_SEEN_STORE), Serdes.String(), Serdes.Long()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(

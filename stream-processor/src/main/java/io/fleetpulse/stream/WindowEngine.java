@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -80,6 +82,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     static final long HOUR_MS = Duration.ofHours(1).toMillis();
     /** How often the wall clock is looked at; the idle and absence timeouts are what it is compared with. */
     static final Duration PUNCTUATE_EVERY = Duration.ofSeconds(1);
+    /**
+     * Clocks, and open 1-minute accumulators, held as objects per task and store (about 1 KiB each; beyond this the
+     * least recently used are read from the store again). Hours are not held: a merged hour can be a 100 KiB histogram,
+     * and it is touched once a minute, not on every record.
+     */
+    static final int HOT_ENTRIES_MAX = 20_000;
 
     private final long graceMs;
     private final long idleMs;
@@ -91,8 +99,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private final HealthScorer scorer;
 
     private ProcessorContext<String, EngineOutput> context;
-    private KeyValueStore<String, TargetClock> targets;
-    private KeyValueStore<String, WindowAccumulator> minutes;
+    private KeyValueStore<String, TargetClock> targetStore;
+    /** The clocks and open minutes, as objects: each record reads and rewrites both (see {@link HotEntries}). */
+    private HotEntries<TargetClock> targets;
+    private HotEntries<WindowAccumulator> minutes;
     private KeyValueStore<String, WindowAccumulator> hours;
     private KeyValueStore<String, Target> inventory;
     private KeyValueStore<String, HealthScore> health;
@@ -108,6 +118,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
      */
     private long taskProgressMs = Long.MIN_VALUE;
     private final long maxProgressStepMs;
+    /** How early an idle deadline may be indexed (see {@link #index}): half the idle timeout. */
+    private final long idleSlackMs;
+    /** How early a target's last-seen time may be indexed (see {@link #index}): an eighth of the absence timeout. */
+    private final long presenceSlackMs;
     private final TreeSet<Due> idleDeadlines = new TreeSet<>();
     private final Map<String, Long> idleDeadlineOf = new HashMap<>();
     private final TreeSet<Due> presentBySeenAt = new TreeSet<>();
@@ -128,6 +142,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         this.idleMs = timing.idleTimeout().toMillis();
         this.absenceMs = timing.absenceTimeout().toMillis();
         this.maxProgressStepMs = absenceMs / 2;
+        this.idleSlackMs = idleMs / 2;
+        this.presenceSlackMs = absenceMs / 8;
         this.targetStoreName = targetStoreName;
         this.minuteStoreName = minuteStoreName;
         this.hourStoreName = hourStoreName;
@@ -142,8 +158,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     @Override
     public void init(ProcessorContext<String, EngineOutput> context) {
         this.context = context;
-        this.targets = context.getStateStore(targetStoreName);
-        this.minutes = context.getStateStore(minuteStoreName);
+        this.targetStore = context.getStateStore(targetStoreName);
+        // Fresh on every init: a revived task's stores were restored from the changelogs.
+        this.targets = new HotEntries<>(targetStore, HOT_ENTRIES_MAX);
+        this.minutes = new HotEntries<>(context.getStateStore(minuteStoreName), HOT_ENTRIES_MAX);
         this.hours = context.getStateStore(hourStoreName);
         this.inventory = context.getStateStore(HealthTopology.INVENTORY_STORE);
         this.health = context.getStateStore(HealthTopology.HEALTH_STORE);
@@ -156,7 +174,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         idleDeadlineOf.clear();
         presentBySeenAt.clear();
         presentSeenAtOf.clear();
-        try (KeyValueIterator<String, TargetClock> all = targets.all()) {
+        try (KeyValueIterator<String, TargetClock> all = targetStore.all()) {
             while (all.hasNext()) {
                 KeyValue<String, TargetClock> entry = all.next();
                 taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.eventTimeMs());
@@ -279,7 +297,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     }
 
     private void closeMinute(String target, long start, boolean scored) {
-        WindowAccumulator acc = close(minutes, target, start, MINUTE_MS, (window, closed) -> {
+        WindowAccumulator acc = close(minutes::get, minutes::delete, target, start, MINUTE_MS, (window, closed) -> {
             forward(target, EngineOutput.minute(window), window.getWindowEnd().toEpochMilli());
             if (scored) {
                 Target listed = inventory.get(target);
@@ -295,7 +313,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     }
 
     private void closeHour(String target, long start) {
-        close(hours, target, start, HOUR_MS,
+        close(hours::get, hours::delete, target, start, HOUR_MS,
                 (window, closed) -> forward(target, EngineOutput.hour(window), window.getWindowEnd().toEpochMilli()));
     }
 
@@ -303,12 +321,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
      * Takes the window's accumulator out of its store and gives its final result to {@code closed}; returns the
      * accumulator, null if the window held nothing.
      */
-    private WindowAccumulator close(KeyValueStore<String, WindowAccumulator> store, String target, long start, long size,
-                                    BiConsumer<TargetWindow, WindowAccumulator> closed) {
+    private static WindowAccumulator close(Function<String, WindowAccumulator> get, Consumer<String> delete, String target,
+                                           long start, long size, BiConsumer<TargetWindow, WindowAccumulator> closed) {
         String key = windowKey(start, target);
-        WindowAccumulator acc = store.get(key);
+        WindowAccumulator acc = get.apply(key);
         if (acc != null) {
-            store.delete(key);
+            delete.accept(key);
             closed.accept(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + size)), acc);
         }
         return acc;
@@ -355,10 +373,17 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     /** Wall clock: closes the windows of idle targets, and reports silence when the whole task has gone quiet. */
     private void punctuate(long now) {
         while (!idleDeadlines.isEmpty() && idleDeadlines.first().at() <= now) {
-            String target = idleDeadlines.pollFirst().target();
+            Due due = idleDeadlines.pollFirst();
+            String target = due.target();
             idleDeadlineOf.remove(target);
             TargetClock clock = targets.get(target);
             if (clock == null) {
+                continue;
+            }
+            long deadline = idleDeadline(clock);
+            if (deadline > due.at()) {
+                // Indexed early (see index): back in at its true deadline, so due targets still close in that order.
+                indexIdle(target, deadline);
                 continue;
             }
             long carriedOn = clock.eventTimeMs() + (now - idleSince(clock));
@@ -366,7 +391,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             if (next != clock) {
                 targets.put(target, next);
             }
-            index(target, next);
+            indexIdle(target, idleDeadline(next));
         }
         long taskQuietFor = now - taskArrivalWallMs;
         if (taskQuietFor >= idleMs && taskProgressMs != Long.MIN_VALUE) {
@@ -382,8 +407,15 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private void reportSilent(long taskTime) {
         List<String> silent = new ArrayList<>();
         while (!presentBySeenAt.isEmpty() && presentBySeenAt.first().at() <= taskTime - absenceMs) {
-            String target = presentBySeenAt.pollFirst().target();
+            Due due = presentBySeenAt.pollFirst();
+            String target = due.target();
             presentSeenAtOf.remove(target);
+            TargetClock clock = targets.get(target);
+            if (clock != null && clock.seenAtTaskTimeMs() > due.at() && !clock.absent() && !clock.removed()) {
+                // Indexed early (see index): back in at when it was really last seen, which keeps the order.
+                indexPresent(target, clock.seenAtTaskTimeMs());
+                continue;
+            }
             silent.add(target);
         }
         for (String target : silent) {
@@ -400,26 +432,67 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         }
     }
 
-    /** Puts the target in the in-memory indexes where its clock says it belongs. */
+    /**
+     * Puts the target in the in-memory indexes where its clock says it belongs, or earlier: an entry may stand for a
+     * time up to {@link #idleSlackMs} (idle deadline) or {@link #presenceSlackMs} (last seen) before the true one, so
+     * most records of a target leave both indexes alone instead of taking it out and putting it back (four O(log n)
+     * steps). An entry that comes due early is checked against the clock and put back at its true time, and the due
+     * ones are still taken in order of their true times: the outputs are exactly those of an exact index.
+     */
     private void index(String target, TargetClock clock) {
-        Long oldDeadline = idleDeadlineOf.remove(target);
-        if (oldDeadline != null) {
-            idleDeadlines.remove(new Due(oldDeadline, target));
-        }
         long earliestEnd = clock.earliestOpenEnd(MINUTE_MS, HOUR_MS);
-        if (earliestEnd != Long.MAX_VALUE) {
-            // When its event time, carried on at wall-clock pace, passes that end + grace + idle timeout.
-            long deadline = idleSince(clock) + Math.max(0, earliestEnd + graceMs + idleMs - clock.eventTimeMs());
+        Long indexed = idleDeadlineOf.get(target);
+        if (earliestEnd == Long.MAX_VALUE) {
+            unindexIdle(target);
+        } else {
+            long deadline = idleDeadline(clock);
+            if (indexed == null || deadline < indexed || deadline >= indexed + 2 * idleSlackMs) {
+                // Early by the slack: a deadline that keeps moving within it (a replay, a burst) leaves the entry be.
+                unindexIdle(target);
+                indexIdle(target, deadline - idleSlackMs);
+            }
+        }
+        Long seenAt = presentSeenAtOf.get(target);
+        if (clock.absent() || clock.removed()) {
+            unindexPresent(target);
+        } else if (seenAt == null || clock.seenAtTaskTimeMs() < seenAt || clock.seenAtTaskTimeMs() >= seenAt + presenceSlackMs) {
+            unindexPresent(target);
+            indexPresent(target, clock.seenAtTaskTimeMs());
+        }
+    }
+
+    /** When the target's event time, carried on at wall-clock pace, passes its earliest open end + grace + idle timeout. */
+    private long idleDeadline(TargetClock clock) {
+        long earliestEnd = clock.earliestOpenEnd(MINUTE_MS, HOUR_MS);
+        if (earliestEnd == Long.MAX_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        return idleSince(clock) + Math.max(0, earliestEnd + graceMs + idleMs - clock.eventTimeMs());
+    }
+
+    private void indexIdle(String target, long deadline) {
+        if (deadline != Long.MAX_VALUE) {
             idleDeadlines.add(new Due(deadline, target));
             idleDeadlineOf.put(target, deadline);
         }
-        Long oldSeenAt = presentSeenAtOf.remove(target);
-        if (oldSeenAt != null) {
-            presentBySeenAt.remove(new Due(oldSeenAt, target));
+    }
+
+    private void unindexIdle(String target) {
+        Long old = idleDeadlineOf.remove(target);
+        if (old != null) {
+            idleDeadlines.remove(new Due(old, target));
         }
-        if (!clock.absent() && !clock.removed()) {
-            presentBySeenAt.add(new Due(clock.seenAtTaskTimeMs(), target));
-            presentSeenAtOf.put(target, clock.seenAtTaskTimeMs());
+    }
+
+    private void indexPresent(String target, long seenAt) {
+        presentBySeenAt.add(new Due(seenAt, target));
+        presentSeenAtOf.put(target, seenAt);
+    }
+
+    private void unindexPresent(String target) {
+        Long old = presentSeenAtOf.remove(target);
+        if (old != null) {
+            presentBySeenAt.remove(new Due(old, target));
         }
     }
 
