@@ -140,15 +140,17 @@ public final class HealthTopology {
         health.mapValues(EngineOutput::health, Named.as("to-health-score"))
                 .to(Topics.HEALTH.name(), produced(Topics.HEALTH, "health-sink"));
 
-        engine.get("engine-checks").flatMapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
-                .merge(engine.get("engine-metrics").flatMapValues(out -> SignalSample.fromMetrics(out.sample()),
+        // One list of samples per record, not one record per sample: a check gives two, a metric sample up to five, and
+        // each record costs its way through every node down to the rules.
+        engine.get("engine-checks").mapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
+                .merge(engine.get("engine-metrics").mapValues(out -> SignalSample.fromMetrics(out.sample()),
                         Named.as("metric-signals")), Named.as("point-signals"))
-                .merge(windows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
-                .merge(engine.get("engine-silence").mapValues(EngineOutput::signal, Named.as("silence-signals")),
+                .merge(windows.mapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
+                .merge(engine.get("engine-silence").mapValues(out -> List.of(out.signal()), Named.as("silence-signals")),
                         Named.as("all-signals"))
-                .merge(hourWindows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals-1h")),
+                .merge(hourWindows.mapValues(SignalSample::fromWindow, Named.as("window-signals-1h")),
                         Named.as("all-signals-1h"))
-                .merge(health.flatMapValues(out -> out.health() == null ? List.<SignalSample>of()
+                .merge(health.mapValues(out -> out.health() == null ? List.<SignalSample>of()
                         : List.of(SignalSample.fromHealth(out.health())), Named.as("health-signals")), Named.as("signals-with-health"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
                         Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
