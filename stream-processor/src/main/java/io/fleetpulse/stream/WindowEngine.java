@@ -70,7 +70,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * (one accumulator per open window, keyed {@code start|targetId}). Punctuation never scans a store: two in-memory
  * time-ordered indexes (targets by idle-closing deadline, present targets by the task time they were last seen at), rebuilt from
  * {@code window-targets} in {@link #init} (one scan per task assignment), give it the due targets in O(log n) each.
- * They cost about 200 bytes of heap per target.
+ * They cost about 200 bytes of heap per target; an entry may be early (see {@link #index}). Clocks and open minutes
+ * are read as objects from {@link HotEntries}, written through to their stores on every change.
  */
 final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOutput> {
 
@@ -122,10 +123,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private final long idleSlackMs;
     /** How early a target's last-seen time may be indexed (see {@link #index}): an eighth of the absence timeout. */
     private final long presenceSlackMs;
-    private final TreeSet<Due> idleDeadlines = new TreeSet<>();
-    private final Map<String, Long> idleDeadlineOf = new HashMap<>();
-    private final TreeSet<Due> presentBySeenAt = new TreeSet<>();
-    private final Map<String, Long> presentSeenAtOf = new HashMap<>();
+    private final TimeIndex idleDeadlines = new TimeIndex();
+    private final TimeIndex presentBySeenAt = new TimeIndex();
 
     /** One target due at one time; ordered by time, then target. */
     private record Due(long at, String target) implements Comparable<Due> {
@@ -133,6 +132,45 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         public int compareTo(Due o) {
             int c = Long.compare(at, o.at);
             return c != 0 ? c : target.compareTo(o.target);
+        }
+    }
+
+    /** Targets ordered by one time each: at most one entry per target, the due ones taken earliest first. */
+    private static final class TimeIndex {
+        private final TreeSet<Due> byTime = new TreeSet<>();
+        private final Map<String, Long> atOf = new HashMap<>();
+
+        Long at(String target) {
+            return atOf.get(target);
+        }
+
+        /** Puts the target at {@code at}, instead of where it was. */
+        void put(String target, long at) {
+            remove(target);
+            byTime.add(new Due(at, target));
+            atOf.put(target, at);
+        }
+
+        void remove(String target) {
+            Long old = atOf.remove(target);
+            if (old != null) {
+                byTime.remove(new Due(old, target));
+            }
+        }
+
+        /** Takes out and returns the earliest entry if it is at or before {@code limit}; null otherwise. */
+        Due pollDue(long limit) {
+            if (byTime.isEmpty() || byTime.first().at() > limit) {
+                return null;
+            }
+            Due due = byTime.pollFirst();
+            atOf.remove(due.target());
+            return due;
+        }
+
+        void clear() {
+            byTime.clear();
+            atOf.clear();
         }
     }
 
@@ -171,9 +209,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         taskEventTimeMs = Long.MIN_VALUE;
         taskProgressMs = Long.MIN_VALUE;
         idleDeadlines.clear();
-        idleDeadlineOf.clear();
         presentBySeenAt.clear();
-        presentSeenAtOf.clear();
         try (KeyValueIterator<String, TargetClock> all = targetStore.all()) {
             while (all.hasNext()) {
                 KeyValue<String, TargetClock> entry = all.next();
@@ -372,10 +408,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
 
     /** Wall clock: closes the windows of idle targets, and reports silence when the whole task has gone quiet. */
     private void punctuate(long now) {
-        while (!idleDeadlines.isEmpty() && idleDeadlines.first().at() <= now) {
-            Due due = idleDeadlines.pollFirst();
+        for (Due due = idleDeadlines.pollDue(now); due != null; due = idleDeadlines.pollDue(now)) {
             String target = due.target();
-            idleDeadlineOf.remove(target);
             TargetClock clock = targets.get(target);
             if (clock == null) {
                 continue;
@@ -383,7 +417,9 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             long deadline = idleDeadline(clock);
             if (deadline > due.at()) {
                 // Indexed early (see index): back in at its true deadline, so due targets still close in that order.
-                indexIdle(target, deadline);
+                if (deadline != Long.MAX_VALUE) {
+                    idleDeadlines.put(target, deadline);
+                }
                 continue;
             }
             long carriedOn = clock.eventTimeMs() + (now - idleSince(clock));
@@ -391,7 +427,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             if (next != clock) {
                 targets.put(target, next);
             }
-            indexIdle(target, idleDeadline(next));
+            long nextDeadline = idleDeadline(next);
+            if (nextDeadline != Long.MAX_VALUE) {
+                idleDeadlines.put(target, nextDeadline);
+            }
         }
         long taskQuietFor = now - taskArrivalWallMs;
         if (taskQuietFor >= idleMs && taskProgressMs != Long.MIN_VALUE) {
@@ -406,14 +445,13 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     /** Reports, once each, the present targets last seen the absence timeout or more before {@code taskTime}. */
     private void reportSilent(long taskTime) {
         List<String> silent = new ArrayList<>();
-        while (!presentBySeenAt.isEmpty() && presentBySeenAt.first().at() <= taskTime - absenceMs) {
-            Due due = presentBySeenAt.pollFirst();
+        for (Due due = presentBySeenAt.pollDue(taskTime - absenceMs); due != null;
+             due = presentBySeenAt.pollDue(taskTime - absenceMs)) {
             String target = due.target();
-            presentSeenAtOf.remove(target);
             TargetClock clock = targets.get(target);
             if (clock != null && clock.seenAtTaskTimeMs() > due.at() && !clock.absent() && !clock.removed()) {
                 // Indexed early (see index): back in at when it was really last seen, which keeps the order.
-                indexPresent(target, clock.seenAtTaskTimeMs());
+                presentBySeenAt.put(target, clock.seenAtTaskTimeMs());
                 continue;
             }
             silent.add(target);
@@ -441,23 +479,21 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
      */
     private void index(String target, TargetClock clock) {
         long earliestEnd = clock.earliestOpenEnd(MINUTE_MS, HOUR_MS);
-        Long indexed = idleDeadlineOf.get(target);
+        Long indexed = idleDeadlines.at(target);
         if (earliestEnd == Long.MAX_VALUE) {
-            unindexIdle(target);
+            idleDeadlines.remove(target);
         } else {
             long deadline = idleDeadline(clock);
             if (indexed == null || deadline < indexed || deadline >= indexed + 2 * idleSlackMs) {
                 // Early by the slack: a deadline that keeps moving within it (a replay, a burst) leaves the entry be.
-                unindexIdle(target);
-                indexIdle(target, deadline - idleSlackMs);
+                idleDeadlines.put(target, deadline - idleSlackMs);
             }
         }
-        Long seenAt = presentSeenAtOf.get(target);
+        Long seenAt = presentBySeenAt.at(target);
         if (clock.absent() || clock.removed()) {
-            unindexPresent(target);
+            presentBySeenAt.remove(target);
         } else if (seenAt == null || clock.seenAtTaskTimeMs() < seenAt || clock.seenAtTaskTimeMs() >= seenAt + presenceSlackMs) {
-            unindexPresent(target);
-            indexPresent(target, clock.seenAtTaskTimeMs());
+            presentBySeenAt.put(target, clock.seenAtTaskTimeMs());
         }
     }
 
@@ -468,32 +504,6 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             return Long.MAX_VALUE;
         }
         return idleSince(clock) + Math.max(0, earliestEnd + graceMs + idleMs - clock.eventTimeMs());
-    }
-
-    private void indexIdle(String target, long deadline) {
-        if (deadline != Long.MAX_VALUE) {
-            idleDeadlines.add(new Due(deadline, target));
-            idleDeadlineOf.put(target, deadline);
-        }
-    }
-
-    private void unindexIdle(String target) {
-        Long old = idleDeadlineOf.remove(target);
-        if (old != null) {
-            idleDeadlines.remove(new Due(old, target));
-        }
-    }
-
-    private void indexPresent(String target, long seenAt) {
-        presentBySeenAt.add(new Due(seenAt, target));
-        presentSeenAtOf.put(target, seenAt);
-    }
-
-    private void unindexPresent(String target) {
-        Long old = presentSeenAtOf.remove(target);
-        if (old != null) {
-            presentBySeenAt.remove(new Due(old, target));
-        }
     }
 
     private void forward(String target, EngineOutput output, long timestamp) {
