@@ -75,15 +75,18 @@ public final class HealthTopology {
     }
 
     public static Topology build(StreamsBuilder builder, TopologySettings settings) {
+        // Cached: every signal sample reads its rules' states (most of them absent), several samples per record.
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE));
+                Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(TARGET_STORE), Serdes.String(), TargetClock.SERDE)
                 .withCachingEnabled());
         builder.addStateStore(windowStore(WINDOW_STORE, WINDOW_SIZE, settings));
         builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings));
+        // Cached: read for every closed minute (its critical checks) and for the rules' group overrides.
         builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde()));
+                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde())
+                .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(FIRST_SEEN_STORE), Serdes.String(), Serdes.Long()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(
@@ -138,15 +141,17 @@ public final class HealthTopology {
         health.mapValues(EngineOutput::health, Named.as("to-health-score"))
                 .to(settings.outputTopic(Topics.HEALTH), produced(Topics.HEALTH, "health-sink"));
 
-        engine.get("engine-checks").flatMapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
-                .merge(engine.get("engine-metrics").flatMapValues(out -> SignalSample.fromMetrics(out.sample()),
+        // One list of samples per record, not one record per sample: a check gives two, a metric sample up to five, and
+        // each record costs its way through every node down to the rules.
+        engine.get("engine-checks").mapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
+                .merge(engine.get("engine-metrics").mapValues(out -> SignalSample.fromMetrics(out.sample()),
                         Named.as("metric-signals")), Named.as("point-signals"))
-                .merge(windows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
-                .merge(engine.get("engine-silence").mapValues(EngineOutput::signal, Named.as("silence-signals")),
+                .merge(windows.mapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
+                .merge(engine.get("engine-silence").mapValues(out -> List.of(out.signal()), Named.as("silence-signals")),
                         Named.as("all-signals"))
-                .merge(hourWindows.flatMapValues(SignalSample::fromWindow, Named.as("window-signals-1h")),
+                .merge(hourWindows.mapValues(SignalSample::fromWindow, Named.as("window-signals-1h")),
                         Named.as("all-signals-1h"))
-                .merge(health.flatMapValues(out -> out.health() == null ? List.<SignalSample>of()
+                .merge(health.mapValues(out -> out.health() == null ? List.<SignalSample>of()
                         : List.of(SignalSample.fromHealth(out.health())), Named.as("health-signals")), Named.as("signals-with-health"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
                         Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)

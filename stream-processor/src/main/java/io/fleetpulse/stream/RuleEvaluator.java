@@ -11,7 +11,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * Feeds every signal value of a target to the {@link AlertEngine} and publishes each FIRING and RESOLVED transition
+ * Feeds every signal value of a target to the {@link AlertEngine} (the samples of one record come as one list, in
+ * order, as if each were its own record) and publishes each FIRING and RESOLVED transition
  * as an {@link AlertEvent} keyed by the alert's fingerprint. Input is keyed by targetId and co-partitioned with
  * {@code fleet.targets}, so a target's alerts and its inventory entry stay in one task.
  *
@@ -26,7 +27,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * stored: after a restart it starts again at the first sample, so staleness due during the outage is decided on the
  * first sample after it.
  */
-final class RuleEvaluator implements Processor<String, SignalSample, String, AlertEvent> {
+final class RuleEvaluator implements Processor<String, List<SignalSample>, String, AlertEvent> {
 
     /** How long after a task starts its removed rules are resolved if no record came first. */
     static final Duration STARTUP_SWEEP_DELAY = Duration.ofSeconds(1);
@@ -57,13 +58,18 @@ final class RuleEvaluator implements Processor<String, SignalSample, String, Ale
     }
 
     @Override
-    public void process(Record<String, SignalSample> record) {
+    public void process(Record<String, List<SignalSample>> record) {
+        List<SignalSample> samples = record.value();
+        if (samples.isEmpty()) {
+            return; // as if nothing came: a record without samples must not start the sweep
+        }
         sweep(context.currentSystemTimeMs());
-        SignalSample sample = record.value();
-        forward(engine.observe(record.key(), sample));
-        if (sample.at().isAfter(eventTime)) {
-            eventTime = sample.at();
-            forward(engine.tick(eventTime));
+        for (SignalSample sample : samples) {
+            forward(engine.observe(record.key(), sample));
+            if (sample.at().isAfter(eventTime)) {
+                eventTime = sample.at();
+                forward(engine.tick(eventTime));
+            }
         }
     }
 

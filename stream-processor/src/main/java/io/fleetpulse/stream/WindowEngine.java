@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -68,7 +70,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * (one accumulator per open window, keyed {@code start|targetId}). Punctuation never scans a store: two in-memory
  * time-ordered indexes (targets by idle-closing deadline, present targets by the task time they were last seen at), rebuilt from
  * {@code window-targets} in {@link #init} (one scan per task assignment), give it the due targets in O(log n) each.
- * They cost about 200 bytes of heap per target.
+ * They cost about 200 bytes of heap per target; an entry may be early (see {@link #index}). Clocks and open minutes
+ * are read as objects from {@link HotEntries}, written through to their stores on every change.
  */
 final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOutput> {
 
@@ -80,6 +83,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     static final long HOUR_MS = Duration.ofHours(1).toMillis();
     /** How often the wall clock is looked at; the idle and absence timeouts are what it is compared with. */
     static final Duration PUNCTUATE_EVERY = Duration.ofSeconds(1);
+    /**
+     * Clocks, and open 1-minute accumulators, held as objects per task and store (about 1 KiB each; beyond this the
+     * least recently used are read from the store again). Hours are not held: a merged hour can be a 100 KiB histogram,
+     * and it is touched once a minute, not on every record.
+     */
+    static final int HOT_ENTRIES_MAX = 20_000;
 
     private final long graceMs;
     private final long idleMs;
@@ -91,8 +100,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private final HealthScorer scorer;
 
     private ProcessorContext<String, EngineOutput> context;
-    private KeyValueStore<String, TargetClock> targets;
-    private KeyValueStore<String, WindowAccumulator> minutes;
+    private KeyValueStore<String, TargetClock> targetStore;
+    /** The clocks and open minutes, as objects: each record reads and rewrites both (see {@link HotEntries}). */
+    private HotEntries<TargetClock> targets;
+    private HotEntries<WindowAccumulator> minutes;
     private KeyValueStore<String, WindowAccumulator> hours;
     private KeyValueStore<String, Target> inventory;
     private KeyValueStore<String, HealthScore> health;
@@ -108,10 +119,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
      */
     private long taskProgressMs = Long.MIN_VALUE;
     private final long maxProgressStepMs;
-    private final TreeSet<Due> idleDeadlines = new TreeSet<>();
-    private final Map<String, Long> idleDeadlineOf = new HashMap<>();
-    private final TreeSet<Due> presentBySeenAt = new TreeSet<>();
-    private final Map<String, Long> presentSeenAtOf = new HashMap<>();
+    /** How early an idle deadline may be indexed (see {@link #index}): half the idle timeout. */
+    private final long idleSlackMs;
+    /** How early a target's last-seen time may be indexed (see {@link #index}): an eighth of the absence timeout. */
+    private final long presenceSlackMs;
+    private final TimeIndex idleDeadlines = new TimeIndex();
+    private final TimeIndex presentBySeenAt = new TimeIndex();
 
     /** One target due at one time; ordered by time, then target. */
     private record Due(long at, String target) implements Comparable<Due> {
@@ -122,12 +135,53 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         }
     }
 
+    /** Targets ordered by one time each: at most one entry per target, the due ones taken earliest first. */
+    private static final class TimeIndex {
+        private final TreeSet<Due> byTime = new TreeSet<>();
+        private final Map<String, Long> atOf = new HashMap<>();
+
+        Long at(String target) {
+            return atOf.get(target);
+        }
+
+        /** Puts the target at {@code at}, instead of where it was. */
+        void put(String target, long at) {
+            remove(target);
+            byTime.add(new Due(at, target));
+            atOf.put(target, at);
+        }
+
+        void remove(String target) {
+            Long old = atOf.remove(target);
+            if (old != null) {
+                byTime.remove(new Due(old, target));
+            }
+        }
+
+        /** Takes out and returns the earliest entry if it is at or before {@code limit}; null otherwise. */
+        Due pollDue(long limit) {
+            if (byTime.isEmpty() || byTime.first().at() > limit) {
+                return null;
+            }
+            Due due = byTime.pollFirst();
+            atOf.remove(due.target());
+            return due;
+        }
+
+        void clear() {
+            byTime.clear();
+            atOf.clear();
+        }
+    }
+
     WindowEngine(Duration grace, TopologySettings.WindowTiming timing, String targetStoreName, String minuteStoreName,
                  String hourStoreName, PipelineCounters counters, HealthScorer.Weights healthWeights) {
         this.graceMs = grace.toMillis();
         this.idleMs = timing.idleTimeout().toMillis();
         this.absenceMs = timing.absenceTimeout().toMillis();
         this.maxProgressStepMs = absenceMs / 2;
+        this.idleSlackMs = idleMs / 2;
+        this.presenceSlackMs = absenceMs / 8;
         this.targetStoreName = targetStoreName;
         this.minuteStoreName = minuteStoreName;
         this.hourStoreName = hourStoreName;
@@ -142,8 +196,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     @Override
     public void init(ProcessorContext<String, EngineOutput> context) {
         this.context = context;
-        this.targets = context.getStateStore(targetStoreName);
-        this.minutes = context.getStateStore(minuteStoreName);
+        this.targetStore = context.getStateStore(targetStoreName);
+        // Fresh on every init: a revived task's stores were restored from the changelogs.
+        this.targets = new HotEntries<>(targetStore, HOT_ENTRIES_MAX);
+        this.minutes = new HotEntries<>(context.getStateStore(minuteStoreName), HOT_ENTRIES_MAX);
         this.hours = context.getStateStore(hourStoreName);
         this.inventory = context.getStateStore(HealthTopology.INVENTORY_STORE);
         this.health = context.getStateStore(HealthTopology.HEALTH_STORE);
@@ -153,10 +209,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         taskEventTimeMs = Long.MIN_VALUE;
         taskProgressMs = Long.MIN_VALUE;
         idleDeadlines.clear();
-        idleDeadlineOf.clear();
         presentBySeenAt.clear();
-        presentSeenAtOf.clear();
-        try (KeyValueIterator<String, TargetClock> all = targets.all()) {
+        try (KeyValueIterator<String, TargetClock> all = targetStore.all()) {
             while (all.hasNext()) {
                 KeyValue<String, TargetClock> entry = all.next();
                 taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.eventTimeMs());
@@ -279,7 +333,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     }
 
     private void closeMinute(String target, long start, boolean scored) {
-        WindowAccumulator acc = close(minutes, target, start, MINUTE_MS, (window, closed) -> {
+        WindowAccumulator acc = close(minutes::get, minutes::delete, target, start, MINUTE_MS, (window, closed) -> {
             forward(target, EngineOutput.minute(window), window.getWindowEnd().toEpochMilli());
             if (scored) {
                 Target listed = inventory.get(target);
@@ -295,7 +349,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     }
 
     private void closeHour(String target, long start) {
-        close(hours, target, start, HOUR_MS,
+        close(hours::get, hours::delete, target, start, HOUR_MS,
                 (window, closed) -> forward(target, EngineOutput.hour(window), window.getWindowEnd().toEpochMilli()));
     }
 
@@ -303,12 +357,12 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
      * Takes the window's accumulator out of its store and gives its final result to {@code closed}; returns the
      * accumulator, null if the window held nothing.
      */
-    private WindowAccumulator close(KeyValueStore<String, WindowAccumulator> store, String target, long start, long size,
-                                    BiConsumer<TargetWindow, WindowAccumulator> closed) {
+    private static WindowAccumulator close(Function<String, WindowAccumulator> get, Consumer<String> delete, String target,
+                                           long start, long size, BiConsumer<TargetWindow, WindowAccumulator> closed) {
         String key = windowKey(start, target);
-        WindowAccumulator acc = store.get(key);
+        WindowAccumulator acc = get.apply(key);
         if (acc != null) {
-            store.delete(key);
+            delete.accept(key);
             closed.accept(acc.toTargetWindow(target, Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + size)), acc);
         }
         return acc;
@@ -354,11 +408,18 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
 
     /** Wall clock: closes the windows of idle targets, and reports silence when the whole task has gone quiet. */
     private void punctuate(long now) {
-        while (!idleDeadlines.isEmpty() && idleDeadlines.first().at() <= now) {
-            String target = idleDeadlines.pollFirst().target();
-            idleDeadlineOf.remove(target);
+        for (Due due = idleDeadlines.pollDue(now); due != null; due = idleDeadlines.pollDue(now)) {
+            String target = due.target();
             TargetClock clock = targets.get(target);
             if (clock == null) {
+                continue;
+            }
+            long deadline = idleDeadline(clock);
+            if (deadline > due.at()) {
+                // Indexed early (see index): back in at its true deadline, so due targets still close in that order.
+                if (deadline != Long.MAX_VALUE) {
+                    idleDeadlines.put(target, deadline);
+                }
                 continue;
             }
             long carriedOn = clock.eventTimeMs() + (now - idleSince(clock));
@@ -366,7 +427,10 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             if (next != clock) {
                 targets.put(target, next);
             }
-            index(target, next);
+            long nextDeadline = idleDeadline(next);
+            if (nextDeadline != Long.MAX_VALUE) {
+                idleDeadlines.put(target, nextDeadline);
+            }
         }
         long taskQuietFor = now - taskArrivalWallMs;
         if (taskQuietFor >= idleMs && taskProgressMs != Long.MIN_VALUE) {
@@ -381,9 +445,15 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     /** Reports, once each, the present targets last seen the absence timeout or more before {@code taskTime}. */
     private void reportSilent(long taskTime) {
         List<String> silent = new ArrayList<>();
-        while (!presentBySeenAt.isEmpty() && presentBySeenAt.first().at() <= taskTime - absenceMs) {
-            String target = presentBySeenAt.pollFirst().target();
-            presentSeenAtOf.remove(target);
+        for (Due due = presentBySeenAt.pollDue(taskTime - absenceMs); due != null;
+             due = presentBySeenAt.pollDue(taskTime - absenceMs)) {
+            String target = due.target();
+            TargetClock clock = targets.get(target);
+            if (clock != null && clock.seenAtTaskTimeMs() > due.at() && !clock.absent() && !clock.removed()) {
+                // Indexed early (see index): back in at when it was really last seen, which keeps the order.
+                presentBySeenAt.put(target, clock.seenAtTaskTimeMs());
+                continue;
+            }
             silent.add(target);
         }
         for (String target : silent) {
@@ -400,27 +470,40 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         }
     }
 
-    /** Puts the target in the in-memory indexes where its clock says it belongs. */
+    /**
+     * Puts the target in the in-memory indexes where its clock says it belongs, or earlier: an entry may stand for a
+     * time up to {@link #idleSlackMs} (idle deadline) or {@link #presenceSlackMs} (last seen) before the true one, so
+     * most records of a target leave both indexes alone instead of taking it out and putting it back (four O(log n)
+     * steps). An entry that comes due early is checked against the clock and put back at its true time, and the due
+     * ones are still taken in order of their true times: the outputs are exactly those of an exact index.
+     */
     private void index(String target, TargetClock clock) {
-        Long oldDeadline = idleDeadlineOf.remove(target);
-        if (oldDeadline != null) {
-            idleDeadlines.remove(new Due(oldDeadline, target));
-        }
         long earliestEnd = clock.earliestOpenEnd(MINUTE_MS, HOUR_MS);
-        if (earliestEnd != Long.MAX_VALUE) {
-            // When its event time, carried on at wall-clock pace, passes that end + grace + idle timeout.
-            long deadline = idleSince(clock) + Math.max(0, earliestEnd + graceMs + idleMs - clock.eventTimeMs());
-            idleDeadlines.add(new Due(deadline, target));
-            idleDeadlineOf.put(target, deadline);
+        Long indexed = idleDeadlines.at(target);
+        if (earliestEnd == Long.MAX_VALUE) {
+            idleDeadlines.remove(target);
+        } else {
+            long deadline = idleDeadline(clock);
+            if (indexed == null || deadline < indexed || deadline >= indexed + 2 * idleSlackMs) {
+                // Early by the slack: a deadline that keeps moving within it (a replay, a burst) leaves the entry be.
+                idleDeadlines.put(target, deadline - idleSlackMs);
+            }
         }
-        Long oldSeenAt = presentSeenAtOf.remove(target);
-        if (oldSeenAt != null) {
-            presentBySeenAt.remove(new Due(oldSeenAt, target));
+        Long seenAt = presentBySeenAt.at(target);
+        if (clock.absent() || clock.removed()) {
+            presentBySeenAt.remove(target);
+        } else if (seenAt == null || clock.seenAtTaskTimeMs() < seenAt || clock.seenAtTaskTimeMs() >= seenAt + presenceSlackMs) {
+            presentBySeenAt.put(target, clock.seenAtTaskTimeMs());
         }
-        if (!clock.absent() && !clock.removed()) {
-            presentBySeenAt.add(new Due(clock.seenAtTaskTimeMs(), target));
-            presentSeenAtOf.put(target, clock.seenAtTaskTimeMs());
+    }
+
+    /** When the target's event time, carried on at wall-clock pace, passes its earliest open end + grace + idle timeout. */
+    private long idleDeadline(TargetClock clock) {
+        long earliestEnd = clock.earliestOpenEnd(MINUTE_MS, HOUR_MS);
+        if (earliestEnd == Long.MAX_VALUE) {
+            return Long.MAX_VALUE;
         }
+        return idleSince(clock) + Math.max(0, earliestEnd + graceMs + idleMs - clock.eventTimeMs());
     }
 
     private void forward(String target, EngineOutput output, long timestamp) {

@@ -97,6 +97,26 @@ class WindowAccumulatorTest {
         assertNull(w.getCpuAvg());
     }
 
+    @Test
+    void shouldGiveFromRawLatenciesExactlyTheHistogramsPercentiles() {
+        java.util.Random random = new java.util.Random(42);
+        for (int round = 0; round < 500; round++) {
+            int n = 1 + random.nextInt(WindowAccumulator.RAW_LATENCIES_MAX);
+            double[] ms = new double[n];
+            org.HdrHistogram.Histogram histogram = new org.HdrHistogram.Histogram(3);
+            for (int i = 0; i < n; i++) {
+                // From 0 to about 10^7 ms, spread over the magnitudes, some repeated.
+                ms[i] = i > 0 && random.nextInt(5) == 0 ? ms[i - 1] : Math.pow(10, random.nextDouble() * 10) / 1000.0 - 0.001;
+                histogram.recordValue(Math.round(ms[i] * 1000));
+            }
+            WindowAccumulator acc = latencies(ms);
+            assertTrue(acc.latenciesRaw());
+            for (double p : new double[] {50, 95, 99, 99.9, 100, 1}) {
+                assertEquals(histogram.getValueAtPercentile(p) / 1000.0, acc.percentile(p), "p" + p + " of " + n + " values");
+            }
+        }
+    }
+
     private static WindowAccumulator latencies(double... ms) {
         WindowAccumulator acc = new WindowAccumulator();
         for (double latency : ms) {
