@@ -104,7 +104,7 @@ class ReplayIT {
         assertTrue(summary.applicationId().startsWith("replay-it-live-replay-"), summary.applicationId());
         assertTrue(output.contains("every input partition passed --to"), output);
         assertEquals(List.of("replay-fleet.aggregates.1h", "replay-fleet.aggregates.1m", "replay-fleet.alerts",
-                "replay-fleet.dlq"), summary.outputTopics());
+                "replay-fleet.dlq", "replay-fleet.health"), summary.outputTopics());
         assertEquals(12, summary.windowsOut(), output);
 
         List<TargetWindow> replayedWindows = values(readUntil(prefixed(Topics.AGGREGATES_1M), seen -> seen.size() >= 12));
