@@ -80,6 +80,7 @@ public final class CollectorService extends ManagedService {
     private volatile Vertx vertx;
     private volatile HttpClient client;
     private volatile PollScheduler scheduler;
+    private volatile TargetsFeed targetsFeed;
     private final PushTokens pushTokens;
     private volatile PushApi pushApi;
     private volatile int pushPort = -1;
@@ -123,7 +124,7 @@ public final class CollectorService extends ManagedService {
                 .register(registry);
         metricsPollFailures = Counter.builder(meters().name("metrics.poll.failures"))
                 .description("metrics polls that produced no sample").register(registry);
-        Gauge.builder(meters().name("targets"), inventory.targets(), List::size)
+        Gauge.builder(meters().name("targets"), this, s -> s.scheduler == null ? inventory.targets().size() : s.scheduler.targets())
                 .description("targets in this collector's inventory").register(registry);
         Gauge.builder(meters().name("polls.in.flight"), this, s -> s.scheduler == null ? 0 : s.scheduler.inFlight())
                 .description("requests sent and not yet answered").register(registry);
@@ -171,6 +172,26 @@ public final class CollectorService extends ManagedService {
                 new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(),
                 collector.pollJitter(), lagMs -> schedulingLag.record(lagMs, TimeUnit.MILLISECONDS), this::polled);
         await(scheduler.start(inventory.targets()), remaining(deadline));
+        if (collector.liveInventory()) {
+            PollScheduler planned = scheduler;
+            targetsFeed = new TargetsFeed(kafka().common("fleetpulse-collector-targets-" + collector.collectorId()),
+                    new TargetsFeed.Changes() {
+                        @Override
+                        public void update(Target target) {
+                            planned.update(target);
+                        }
+
+                        @Override
+                        public void remove(String targetId) {
+                            planned.remove(targetId);
+                        }
+                    }, cause -> fail("the targets feed died", cause));
+            if (!targetsFeed.start(remaining(deadline))) {
+                throw new IllegalStateException("could not read " + Topics.TARGETS.name() + " to its end before the start "
+                        + "deadline (ops.start.timeout " + Durations.format(ops().startTimeout()) + ")");
+            }
+            LOG.info("following {}: {} target records applied", Topics.TARGETS.name(), targetsFeed.applied());
+        }
         if (pushTokens != null) {
             pushApi = new PushApi(vertx, pushTokens, publisher, collector.collectorId(), collector.bodyLimits(),
                     collector.push(), clock(), code -> Counter.builder(meters().name("push.requests"))
@@ -179,7 +200,7 @@ public final class CollectorService extends ManagedService {
             pushPort = await(pushApi.listen(), remaining(deadline));
             LOG.info("push API listening on port {}", pushPort);
         }
-        LOG.info("collector '{}' polling {} targets", collector.collectorId(), inventory.targets().size());
+        LOG.info("collector '{}' polling {} targets", collector.collectorId(), scheduler.targets());
     }
 
     /** The push API's port once it listens; -1 without a push API. */
@@ -268,7 +289,13 @@ public final class CollectorService extends ManagedService {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("collectorId", collector.collectorId());
         status.put("inventory", collector.inventory().toString());
-        status.put("targets", inventory.targets().size());
+        status.put("targets", scheduler == null ? inventory.targets().size() : scheduler.targets());
+        status.put("liveInventory", collector.liveInventory());
+        TargetsFeed feed = targetsFeed;
+        if (feed != null) {
+            status.put("targetRecordsApplied", feed.applied());
+            status.put("targetRecordsUnreadable", feed.unreadable());
+        }
         Map<String, Object> pollCounts = new LinkedHashMap<>();
         polls.forEach((kind, byStatus) -> {
             Map<String, Long> counts = new LinkedHashMap<>();
@@ -312,6 +339,13 @@ public final class CollectorService extends ManagedService {
                 await(pushApi.close(), CLOSE_TIMEOUT);
             } catch (RuntimeException e) {
                 LOG.warn("push API did not close cleanly: {}", e.getMessage());
+            }
+        }
+        if (targetsFeed != null) {
+            try {
+                targetsFeed.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         if (scheduler != null) {

@@ -67,6 +67,11 @@ final class PollPlan<T> {
         return byPlannedStart.isEmpty() ? Long.MAX_VALUE : byPlannedStart.peek().plannedMs();
     }
 
+    /** Drops every planned start of the items {@code which} matches (a target removed from the inventory). */
+    void removeIf(java.util.function.Predicate<T> which) {
+        byPlannedStart.removeIf(d -> which.test(d.item()));
+    }
+
     void clear() {
         byPlannedStart.clear();
     }

@@ -7,7 +7,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Set;
@@ -64,6 +66,8 @@ final class PollScheduler {
     private final PriorityQueue<Poll> waiting = new PriorityQueue<>((a, b) -> a.plannedMs() != b.plannedMs()
             ? Long.compare(a.plannedMs(), b.plannedMs()) : Long.compare(a.order(), b.order()));
     private final Set<String> busy = new HashSet<>();
+    /** The targets planned now, by id: what {@link #update} compares a changed target against. */
+    private final Map<String, Target> planned = new HashMap<>();
     private long wakeTimer = -1;
     private long enqueued;
     private boolean stopping;
@@ -73,6 +77,7 @@ final class PollScheduler {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicLong skipped = new AtomicLong();
+    private final AtomicInteger plannedCount = new AtomicInteger();
     private volatile boolean started;
 
     /**
@@ -95,20 +100,79 @@ final class PollScheduler {
     Future<Void> start(List<Target> targets) {
         Promise<Void> scheduled = Promise.promise();
         context.runOnContext(v -> {
-            long now = nowMs();
-            for (Target target : targets) {
-                plan.add(new Planned(target, Kind.HEALTH), target.getCheckIntervalMs(), now);
-                if (target.getMetricsUrl() != null) {
-                    Long metricsInterval = target.getMetricsIntervalMs();
-                    plan.add(new Planned(target, Kind.METRICS), metricsInterval != null ? metricsInterval
-                            : target.getCheckIntervalMs(), now);
-                }
-            }
-            wakeAtNextDue();
+            targets.forEach(this::plan);
+            rewake();
             started = true;
             scheduled.complete();
         });
         return scheduled.future();
+    }
+
+    /**
+     * Polls {@code target} from now on, replacing the target of its id if it changed (its plan starts afresh, its
+     * first start within one interval); the same target again changes nothing. Safe from any thread.
+     */
+    void update(Target target) {
+        context.runOnContext(v -> {
+            if (stopping || target.equals(planned.get(target.getTargetId()))) {
+                return;
+            }
+            unplan(target.getTargetId());
+            plan(target);
+            rewake();
+        });
+    }
+
+    /** Stops polling the target {@code targetId}: a poll of it in flight still finishes and is published. */
+    void remove(String targetId) {
+        context.runOnContext(v -> {
+            if (!stopping && planned.containsKey(targetId)) {
+                unplan(targetId);
+                rewake();
+            }
+        });
+    }
+
+    /** How many targets are planned now. */
+    int targets() {
+        return plannedCount.get();
+    }
+
+    private void plan(Target target) {
+        long now = nowMs();
+        planned.put(target.getTargetId(), target);
+        plannedCount.set(planned.size());
+        plan.add(new Planned(target, Kind.HEALTH), target.getCheckIntervalMs(), now);
+        if (target.getMetricsUrl() != null) {
+            Long metricsInterval = target.getMetricsIntervalMs();
+            plan.add(new Planned(target, Kind.METRICS), metricsInterval != null ? metricsInterval
+                    : target.getCheckIntervalMs(), now);
+        }
+    }
+
+    private void unplan(String targetId) {
+        if (planned.remove(targetId) == null) {
+            return;
+        }
+        plannedCount.set(planned.size());
+        plan.removeIf(p -> p.target().getTargetId().equals(targetId));
+        waiting.removeIf(p -> {
+            boolean its = p.target().getTargetId().equals(targetId);
+            if (its) {
+                busy.remove(p.key());
+                queued.decrementAndGet();
+            }
+            return its;
+        });
+    }
+
+    /** The plan's next due start may have moved: set the one timer again. */
+    private void rewake() {
+        if (wakeTimer >= 0) {
+            vertx.cancelTimer(wakeTimer);
+            wakeTimer = -1;
+        }
+        wakeAtNextDue();
     }
 
     boolean started() {
@@ -137,6 +201,8 @@ final class PollScheduler {
                 vertx.cancelTimer(wakeTimer);
             }
             plan.clear();
+            planned.clear();
+            plannedCount.set(0);
             waiting.forEach(p -> busy.remove(p.key()));
             waiting.clear();
             queued.set(0);
