@@ -67,8 +67,7 @@ public final class CollectorService extends ManagedService {
     private final Map<String, Counter> produceErrors = new HashMap<>();
     private final Counter metricsPollFailures;
     private final Timer schedulingLag;
-    /** Last http status per target, touched only on the event loop; a change is worth a log line. */
-    private final Map<String, CheckStatus> lastHttpStatus = new HashMap<>();
+    private final PollStats checkStats = new PollStats();
 
     private volatile boolean metadataReady;
     /** True while the newest produce outcome was a success: the broker is taking our records. */
@@ -126,6 +125,16 @@ public final class CollectorService extends ManagedService {
                 .description("metrics polls that produced no sample").register(registry);
         Gauge.builder(meters().name("targets"), this, s -> s.scheduler == null ? inventory.targets().size() : s.scheduler.targets())
                 .description("targets in this collector's inventory").register(registry);
+        // Totals only (label values bounded by the statuses): per-target figures are in /status, never labels.
+        for (CheckStatus status : CheckStatus.values()) {
+            Gauge.builder(meters().name("targets.by.status"), checkStats, c -> c.targetsByStatus().getOrDefault(status, 0))
+                    .description("targets by the status of their last health poll's http check").tag("status", status.name())
+                    .register(registry);
+        }
+        Gauge.builder(meters().name("checks.success.ratio"), checkStats, PollStats::successRate)
+                .description("the share of health polls since start whose http check was OK").register(registry);
+        Gauge.builder(meters().name("checks.last.run.timestamp.seconds"), checkStats, PollStats::lastRunEpochSeconds)
+                .description("when the last health poll started, in seconds since the epoch").register(registry);
         Gauge.builder(meters().name("polls.in.flight"), this, s -> s.scheduler == null ? 0 : s.scheduler.inFlight())
                 .description("requests sent and not yet answered").register(registry);
         Gauge.builder(meters().name("polls.queued"), this, s -> s.scheduler == null ? 0 : s.scheduler.queued())
@@ -183,7 +192,8 @@ public final class CollectorService extends ManagedService {
 
                         @Override
                         public void remove(String targetId) {
-                            planned.remove(targetId);
+                            // On the poll context, so a poll of it still in flight cannot bring its figures back.
+                            planned.remove(targetId).onSuccess(v -> checkStats.forget(targetId));
                         }
                     }, cause -> fail("the targets feed died", cause));
             if (!targetsFeed.start(remaining(deadline))) {
@@ -232,7 +242,10 @@ public final class CollectorService extends ManagedService {
             List<CheckResult> results = healthChecks.toCheckResults(id, collector.collectorId(), observedAt, outcome);
             CheckResult http = results.get(0);
             polls.get(kind).get(http.getStatus()).increment();
-            CheckStatus previous = lastHttpStatus.put(id, http.getStatus());
+            // A change of a target's http status is worth a log line. A target removed while this poll was in
+            // flight is no longer shown.
+            CheckStatus previous = scheduler.plans(id) ? checkStats.record(id, http.getStatus(), observedAt,
+                    TimeUnit.NANOSECONDS.toMillis(elapsedNanos)) : null;
             if (previous != null && previous != http.getStatus()) {
                 LOG.info("target {} went {} -> {}: {}", id, previous, http.getStatus(), http.getMessage());
             }
@@ -308,6 +321,7 @@ public final class CollectorService extends ManagedService {
         });
         PollScheduler s = scheduler;
         status.put("polls", pollCounts);
+        status.put("checks", checkStats.toStatus());
         status.put("pollsInFlight", s == null ? 0 : s.inFlight());
         status.put("pollsQueued", s == null ? 0 : s.queued());
         status.put("pollsSkipped", s == null ? 0 : s.skipped());

@@ -123,14 +123,25 @@ final class PollScheduler {
         });
     }
 
-    /** Stops polling the target {@code targetId}: a poll of it in flight still finishes and is published. */
-    void remove(String targetId) {
+    /**
+     * Stops polling the target {@code targetId}: a poll of it in flight still finishes and is published. The future
+     * completes on the scheduler's context once it is unplanned, so what its handlers do comes before any such poll's end.
+     */
+    Future<Void> remove(String targetId) {
+        Promise<Void> removed = Promise.promise();
         context.runOnContext(v -> {
             if (!stopping && planned.containsKey(targetId)) {
                 unplan(targetId);
                 rewake();
             }
+            removed.complete();
         });
+        return removed.future();
+    }
+
+    /** Whether {@code targetId} is planned now; only on the scheduler's context (a listener's {@code polled}). */
+    boolean plans(String targetId) {
+        return planned.containsKey(targetId);
     }
 
     /** How many targets are planned now. */

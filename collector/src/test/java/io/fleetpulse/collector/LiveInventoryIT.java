@@ -11,6 +11,7 @@ import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,12 @@ class LiveInventoryIT {
                 AwaitCollector.until(() -> Long.valueOf(1).equals(collector.status().get("targetRecordsUnreadable")),
                         collector, Duration.ofSeconds(10));
                 assertEquals(2, collector.status().get("targets"));
+                AwaitCollector.until(() -> checksOf(collector).get("targets").keySet().containsAll(List.of(fromYaml, added)),
+                        collector, Duration.ofSeconds(10));
+                String scrape = ((PrometheusMeterRegistry) collector.meterRegistry()).scrape();
+                assertTrue(scrape.contains("fleetpulse_collector_targets_by_status{"), scrape);
+                assertTrue(scrape.contains("fleetpulse_collector_checks_success_ratio"), scrape);
+                assertTrue(!scrape.contains(added) && !scrape.contains(fromYaml), "no per-target label in /metrics");
 
                 TopicProbe.sendRaw(kafka.bootstrapServers(), Topics.TARGETS.name(), added.getBytes(StandardCharsets.UTF_8), null);
                 AwaitCollector.until(() -> Integer.valueOf(1).equals(collector.status().get("targets")),
@@ -66,10 +73,17 @@ class LiveInventoryIT {
                 List<Instant> addedAfterRemoval = checks.stream().filter(r -> r.key().equals(added))
                         .map(r -> r.value().getObservedAt()).filter(at -> at.isAfter(removed)).toList();
                 assertTrue(addedAfterRemoval.isEmpty(), "polled after its tombstone: " + addedAfterRemoval);
+                assertEquals(java.util.Set.of(fromYaml), checksOf(collector).get("targets").keySet(),
+                        "a removed target leaves the per-target figures");
             } finally {
                 collector.close();
             }
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Object>> checksOf(CollectorService collector) {
+        return (Map<String, Map<String, Object>>) (Map<String, ?>) collector.status().get("checks");
     }
 
     private static List<ConsumerRecord<String, CheckResult>> httpChecksUntil(
