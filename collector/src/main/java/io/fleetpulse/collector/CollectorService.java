@@ -124,7 +124,7 @@ public final class CollectorService extends ManagedService {
         metricsPollFailures = Counter.builder(meters().name("metrics.poll.failures"))
                 .description("metrics polls that produced no sample").register(registry);
         Gauge.builder(meters().name("targets"), this, s -> s.scheduler == null ? inventory.targets().size() : s.scheduler.targets())
-                .description("targets in this collector's inventory").register(registry);
+                .description("targets polled now: the inventory's, or those on fleet.targets with collector.inventory.live").register(registry);
         // Totals only (label values bounded by the statuses): per-target figures are in /status, never labels.
         for (CheckStatus status : CheckStatus.values()) {
             Gauge.builder(meters().name("targets.by.status"), checkStats, c -> c.targetsByStatus().getOrDefault(status, 0))

@@ -24,14 +24,10 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 
-
-
 /**
  * Makes the compacted inventory topic say what this collector's inventory says: every target is published, and
- * every target this collector published before but no longer lists gets a tombstone. The collector stops polling
- * it simply because it is no longer listed; the tombstone is published so that downstream services can learn of the
- * decommissioning. Nothing consumes the tombstones yet: resolving a decommissioned target's open alerts is the
- * stream processor's job, not built yet, so today those alerts stay as they were.
+ * every target this collector published before but no longer lists gets a tombstone, which collectors following
+ * the topic ({@link TargetsFeed}) read as "stop polling it" and downstream services as its decommissioning.
  *
  * <p>Ownership is a record header carrying the collector id, so collectors with different inventories can share
  * the topic without decommissioning each other's targets.
