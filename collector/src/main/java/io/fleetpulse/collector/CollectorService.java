@@ -180,14 +180,17 @@ public final class CollectorService extends ManagedService {
         scheduler = new PollScheduler(vertx,
                 new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(),
                 collector.pollJitter(), lagMs -> schedulingLag.record(lagMs, TimeUnit.MILLISECONDS), this::polled);
-        await(scheduler.start(inventory.targets()), remaining(deadline));
+        // With the live inventory the topic says what to poll (the YAML's targets are on it now, published above),
+        // so in a group an instance polls only its partitions' targets, never the whole YAML.
+        await(scheduler.start(collector.liveInventory() ? List.of() : inventory.targets()), remaining(deadline));
         if (collector.liveInventory()) {
             PollScheduler planned = scheduler;
             targetsFeed = new TargetsFeed(kafka().common("fleetpulse-collector-targets-" + collector.collectorId()),
+                    collector.inventoryGroup(),
                     new TargetsFeed.Changes() {
                         @Override
-                        public void update(Target target) {
-                            planned.update(target);
+                        public void update(Target target, boolean soon) {
+                            planned.update(target, soon);
                         }
 
                         @Override

@@ -53,6 +53,8 @@ final class PollScheduler {
         }
     }
 
+    private static final double FIRST_START_SPREAD_WHEN_RUNNING = 0.1;
+
     private final Vertx vertx;
     private final Context context;
     private final TargetHttpClient client;
@@ -100,7 +102,7 @@ final class PollScheduler {
     Future<Void> start(List<Target> targets) {
         Promise<Void> scheduled = Promise.promise();
         context.runOnContext(v -> {
-            targets.forEach(this::plan);
+            targets.forEach(t -> plan(t, 1.0));
             rewake();
             started = true;
             scheduled.complete();
@@ -112,13 +114,16 @@ final class PollScheduler {
      * Polls {@code target} from now on, replacing the target of its id if it changed (its plan starts afresh, its
      * first start within one interval); the same target again changes nothing. Safe from any thread.
      */
-    void update(Target target) {
+    void update(Target target, boolean soon) {
         context.runOnContext(v -> {
             if (stopping || target.equals(planned.get(target.getTargetId()))) {
                 return;
             }
             unplan(target.getTargetId());
-            plan(target);
+            // Arriving while running (added, or moved from another instance whose last poll may be most of an interval
+            // ago): first polled within a tenth of its interval, so the move does not add a whole interval to its gap.
+            // At start the first polls spread over the whole interval, so a large inventory does not fire at once.
+            plan(target, soon ? FIRST_START_SPREAD_WHEN_RUNNING : 1.0);
             rewake();
         });
     }
@@ -149,15 +154,17 @@ final class PollScheduler {
         return plannedCount.get();
     }
 
-    private void plan(Target target) {
+    /** Plans both endpoints, each first start within {@code firstSpread} of its interval. */
+    private void plan(Target target, double firstSpread) {
         long now = nowMs();
         planned.put(target.getTargetId(), target);
         plannedCount.set(planned.size());
-        plan.add(new Planned(target, Kind.HEALTH), target.getCheckIntervalMs(), now);
+        long interval = target.getCheckIntervalMs();
+        plan.add(new Planned(target, Kind.HEALTH), interval, now, Math.round(interval * firstSpread));
         if (target.getMetricsUrl() != null) {
             Long metricsInterval = target.getMetricsIntervalMs();
-            plan.add(new Planned(target, Kind.METRICS), metricsInterval != null ? metricsInterval
-                    : target.getCheckIntervalMs(), now);
+            long every = metricsInterval != null ? metricsInterval : interval;
+            plan.add(new Planned(target, Kind.METRICS), every, now, Math.round(every * firstSpread));
         }
     }
 

@@ -3,14 +3,19 @@ package io.fleetpulse.collector;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.schemas.Topics;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -25,8 +30,11 @@ import org.slf4j.LoggerFactory;
  * of every change, so a target added there (by {@code fleetpulse targets add}, another collector's YAML) is polled
  * within one interval and a tombstoned one is no longer polled, without a restart.
  *
- * <p>Every partition is assigned, not subscribed: each collector with the live inventory polls every target on the
- * topic. A record whose value cannot be read is skipped with a warning (counted in {@link #unreadable()}): the
+ * <p>Without a group every partition is assigned: the collector polls every target on the topic. With a group
+ * ({@link Group}) the instances share the partitions: each rebuilds the targets of a partition it is assigned from the
+ * partition's beginning (nothing is committed: the compacted topic is the state) and drops them when the partition is
+ * revoked or lost. The cooperative sticky assignor moves only the partitions that must move, so a rebalance does not
+ * stop and restart the polling of the partitions an instance keeps. A record whose value cannot be read is skipped with a warning (counted in {@link #unreadable()}): the
  * topic's producers are ours, and one bad record must not stop the polling of all the others.
  */
 final class TargetsFeed implements AutoCloseable {
@@ -35,12 +43,29 @@ final class TargetsFeed implements AutoCloseable {
 
     /** Where the feed's changes go, on the feed's thread; must not block. */
     interface Changes {
-        void update(Target target);
+        /** @param soon whether it should be polled soon: it arrived after the start (added, or moved here) */
+        void update(Target target, boolean soon);
 
         void remove(String targetId);
     }
 
+    /**
+     * A consumer group sharing the targets.
+     *
+     * @param id             the group's id
+     * @param sessionTimeout how long a silent instance keeps its partitions: its targets' longest gap when it dies
+     * @param instanceId     a static member id, or null: a static member leaves no group on close, so a restart within
+     *                       the session timeout keeps its partitions (and a crash and a clean stop look alike)
+     */
+    record Group(String id, Duration sessionTimeout, String instanceId) {
+    }
+
     private final KafkaConsumer<String, byte[]> consumer;
+    private final Group group;
+    // Touched only on the feed's thread (the rebalance listener runs inside poll).
+    private final Map<TopicPartition, Set<String>> idsByPartition = new HashMap<>();
+    private final Map<TopicPartition, Long> rebuildEnd = new HashMap<>();
+    private boolean assigned;
     private final Changes changes;
     private final Consumer<Throwable> onDeath;
     private final Thread thread;
@@ -49,11 +74,22 @@ final class TargetsFeed implements AutoCloseable {
     private final AtomicLong applied = new AtomicLong();
     private volatile boolean closing;
 
-    TargetsFeed(Map<String, Object> consumerProps, Changes changes, Consumer<Throwable> onDeath) {
+    /** @param group the group sharing the targets, or null: this collector polls every target on the topic */
+    TargetsFeed(Map<String, Object> consumerProps, Group group, Changes changes, Consumer<Throwable> onDeath) {
         Map<String, Object> props = new HashMap<>(consumerProps);
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned, not subscribed: no group, nothing committed
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        if (group != null) {
+            props.put(ConsumerConfig.GROUP_ID_CONFIG, group.id());
+            props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+            props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) group.sessionTimeout().toMillis());
+            props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, group.sessionTimeout().toMillis() / 4));
+            if (group.instanceId() != null) {
+                props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, group.instanceId());
+            }
+        }
+        this.group = group;
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         this.changes = changes;
         this.onDeath = onDeath;
@@ -79,16 +115,20 @@ final class TargetsFeed implements AutoCloseable {
 
     private void run() {
         try {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.TARGETS.name(), Duration.ofMinutes(1)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            if (group == null) {
+                List<TopicPartition> partitions = consumer.partitionsFor(Topics.TARGETS.name(), Duration.ofMinutes(1))
+                        .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+                consumer.assign(partitions);
+                rebuild(partitions);
+            } else {
+                consumer.subscribe(List.of(Topics.TARGETS.name()), new Rebalance());
+            }
             while (!closing) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     apply(record);
                 }
-                if (caughtUp.getCount() > 0 && partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p))) {
+                rebuildEnd.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+                if (caughtUp.getCount() > 0 && assigned && rebuildEnd.isEmpty()) {
                     caughtUp.countDown();
                 }
             }
@@ -103,11 +143,51 @@ final class TargetsFeed implements AutoCloseable {
         }
     }
 
+    /** Reads {@code partitions} from their beginning: their targets are this instance's now. */
+    private void rebuild(Collection<TopicPartition> partitions) {
+        consumer.seekToBeginning(partitions);
+        rebuildEnd.putAll(consumer.endOffsets(partitions));
+        assigned = true;
+    }
+
+    /** {@code partitions} are another instance's now (or nobody's): their targets are no longer polled here. */
+    private void drop(Collection<TopicPartition> partitions) {
+        for (TopicPartition p : partitions) {
+            rebuildEnd.remove(p);
+            Set<String> ids = idsByPartition.remove(p);
+            if (ids != null) {
+                ids.forEach(changes::remove);
+            }
+        }
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            rebuild(partitions);
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            drop(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            drop(partitions);
+        }
+    }
+
     private void apply(ConsumerRecord<String, byte[]> record) {
         if (record.key() == null) {
             return;
         }
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         if (record.value() == null) {
+            Set<String> ids = idsByPartition.get(partition);
+            if (ids != null) {
+                ids.remove(record.key());
+            }
             changes.remove(record.key());
             applied.incrementAndGet();
             return;
@@ -121,7 +201,8 @@ final class TargetsFeed implements AutoCloseable {
                     record.partition(), record.offset(), e.getMessage());
             return;
         }
-        changes.update(target);
+        idsByPartition.computeIfAbsent(partition, p -> new HashSet<>()).add(record.key());
+        changes.update(target, caughtUp.getCount() == 0);
         applied.incrementAndGet();
     }
 

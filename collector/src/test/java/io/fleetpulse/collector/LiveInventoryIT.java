@@ -46,7 +46,8 @@ class LiveInventoryIT {
                     "kafka.topic.partitions", "2"), CollectorService.KEYS));
             try {
                 collector.start();
-                assertEquals(1, collector.status().get("targets"), "the YAML's target, published and followed");
+                AwaitCollector.until(() -> Integer.valueOf(1).equals(collector.status().get("targets")), collector,
+                        Duration.ofSeconds(10)); // the YAML's target, published and followed
 
                 TopicProbe.send(kafka.bootstrapServers(), Topics.TARGETS, added, addedTarget);
                 TopicProbe.sendRaw(kafka.bootstrapServers(), Topics.TARGETS.name(), "junk".getBytes(StandardCharsets.UTF_8),
