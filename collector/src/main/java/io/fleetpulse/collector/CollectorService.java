@@ -67,8 +67,7 @@ public final class CollectorService extends ManagedService {
     private final Map<String, Counter> produceErrors = new HashMap<>();
     private final Counter metricsPollFailures;
     private final Timer schedulingLag;
-    /** Last http status per target, touched only on the event loop; a change is worth a log line. */
-    private final Map<String, CheckStatus> lastHttpStatus = new HashMap<>();
+    private final PollStats checkStats = new PollStats();
 
     private volatile boolean metadataReady;
     /** True while the newest produce outcome was a success: the broker is taking our records. */
@@ -80,6 +79,7 @@ public final class CollectorService extends ManagedService {
     private volatile Vertx vertx;
     private volatile HttpClient client;
     private volatile PollScheduler scheduler;
+    private volatile TargetsFeed targetsFeed;
     private final PushTokens pushTokens;
     private volatile PushApi pushApi;
     private volatile int pushPort = -1;
@@ -123,8 +123,18 @@ public final class CollectorService extends ManagedService {
                 .register(registry);
         metricsPollFailures = Counter.builder(meters().name("metrics.poll.failures"))
                 .description("metrics polls that produced no sample").register(registry);
-        Gauge.builder(meters().name("targets"), inventory.targets(), List::size)
-                .description("targets in this collector's inventory").register(registry);
+        Gauge.builder(meters().name("targets"), this, s -> s.scheduler == null ? inventory.targets().size() : s.scheduler.targets())
+                .description("targets polled now: the inventory's, or those on fleet.targets with collector.inventory.live").register(registry);
+        // Totals only (label values bounded by the statuses): per-target figures are in /status, never labels.
+        for (CheckStatus status : CheckStatus.values()) {
+            Gauge.builder(meters().name("targets.by.status"), checkStats, c -> c.targetsByStatus().getOrDefault(status, 0))
+                    .description("targets by the status of their last health poll's http check").tag("status", status.name())
+                    .register(registry);
+        }
+        Gauge.builder(meters().name("checks.success.ratio"), checkStats, PollStats::successRate)
+                .description("the share of health polls since start whose http check was OK").register(registry);
+        Gauge.builder(meters().name("checks.last.run.timestamp.seconds"), checkStats, PollStats::lastRunEpochSeconds)
+                .description("when the last health poll started, in seconds since the epoch").register(registry);
         Gauge.builder(meters().name("polls.in.flight"), this, s -> s.scheduler == null ? 0 : s.scheduler.inFlight())
                 .description("requests sent and not yet answered").register(registry);
         Gauge.builder(meters().name("polls.queued"), this, s -> s.scheduler == null ? 0 : s.scheduler.queued())
@@ -170,7 +180,31 @@ public final class CollectorService extends ManagedService {
         scheduler = new PollScheduler(vertx,
                 new TargetHttpClient(vertx, client, collector.bodyLimits().maxBodyBytes()), clock(), collector.maxConcurrentPolls(),
                 collector.pollJitter(), lagMs -> schedulingLag.record(lagMs, TimeUnit.MILLISECONDS), this::polled);
-        await(scheduler.start(inventory.targets()), remaining(deadline));
+        // With the live inventory the topic says what to poll (the YAML's targets are on it now, published above),
+        // so in a group an instance polls only its partitions' targets, never the whole YAML.
+        await(scheduler.start(collector.liveInventory() ? List.of() : inventory.targets()), remaining(deadline));
+        if (collector.liveInventory()) {
+            PollScheduler planned = scheduler;
+            targetsFeed = new TargetsFeed(kafka().common("fleetpulse-collector-targets-" + collector.collectorId()),
+                    collector.inventoryGroup(),
+                    new TargetsFeed.Changes() {
+                        @Override
+                        public void update(Target target, boolean soon) {
+                            planned.update(target, soon);
+                        }
+
+                        @Override
+                        public void remove(String targetId) {
+                            // On the poll context, so a poll of it still in flight cannot bring its figures back.
+                            planned.remove(targetId).onSuccess(v -> checkStats.forget(targetId));
+                        }
+                    }, cause -> fail("the targets feed died", cause));
+            if (!targetsFeed.start(remaining(deadline))) {
+                throw new IllegalStateException("could not read " + Topics.TARGETS.name() + " to its end before the start "
+                        + "deadline (ops.start.timeout " + Durations.format(ops().startTimeout()) + ")");
+            }
+            LOG.info("following {}: {} target records applied", Topics.TARGETS.name(), targetsFeed.applied());
+        }
         if (pushTokens != null) {
             pushApi = new PushApi(vertx, pushTokens, publisher, collector.collectorId(), collector.bodyLimits(),
                     collector.push(), clock(), code -> Counter.builder(meters().name("push.requests"))
@@ -179,7 +213,7 @@ public final class CollectorService extends ManagedService {
             pushPort = await(pushApi.listen(), remaining(deadline));
             LOG.info("push API listening on port {}", pushPort);
         }
-        LOG.info("collector '{}' polling {} targets", collector.collectorId(), inventory.targets().size());
+        LOG.info("collector '{}' polling {} targets", collector.collectorId(), scheduler.targets());
     }
 
     /** The push API's port once it listens; -1 without a push API. */
@@ -211,7 +245,10 @@ public final class CollectorService extends ManagedService {
             List<CheckResult> results = healthChecks.toCheckResults(id, collector.collectorId(), observedAt, outcome);
             CheckResult http = results.get(0);
             polls.get(kind).get(http.getStatus()).increment();
-            CheckStatus previous = lastHttpStatus.put(id, http.getStatus());
+            // A change of a target's http status is worth a log line. A target removed while this poll was in
+            // flight is no longer shown.
+            CheckStatus previous = scheduler.plans(id) ? checkStats.record(id, http.getStatus(), observedAt,
+                    TimeUnit.NANOSECONDS.toMillis(elapsedNanos)) : null;
             if (previous != null && previous != http.getStatus()) {
                 LOG.info("target {} went {} -> {}: {}", id, previous, http.getStatus(), http.getMessage());
             }
@@ -268,7 +305,13 @@ public final class CollectorService extends ManagedService {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("collectorId", collector.collectorId());
         status.put("inventory", collector.inventory().toString());
-        status.put("targets", inventory.targets().size());
+        status.put("targets", scheduler == null ? inventory.targets().size() : scheduler.targets());
+        status.put("liveInventory", collector.liveInventory());
+        TargetsFeed feed = targetsFeed;
+        if (feed != null) {
+            status.put("targetRecordsApplied", feed.applied());
+            status.put("targetRecordsUnreadable", feed.unreadable());
+        }
         Map<String, Object> pollCounts = new LinkedHashMap<>();
         polls.forEach((kind, byStatus) -> {
             Map<String, Long> counts = new LinkedHashMap<>();
@@ -281,6 +324,7 @@ public final class CollectorService extends ManagedService {
         });
         PollScheduler s = scheduler;
         status.put("polls", pollCounts);
+        status.put("checks", checkStats.toStatus());
         status.put("pollsInFlight", s == null ? 0 : s.inFlight());
         status.put("pollsQueued", s == null ? 0 : s.queued());
         status.put("pollsSkipped", s == null ? 0 : s.skipped());
@@ -312,6 +356,13 @@ public final class CollectorService extends ManagedService {
                 await(pushApi.close(), CLOSE_TIMEOUT);
             } catch (RuntimeException e) {
                 LOG.warn("push API did not close cleanly: {}", e.getMessage());
+            }
+        }
+        if (targetsFeed != null) {
+            try {
+                targetsFeed.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         if (scheduler != null) {

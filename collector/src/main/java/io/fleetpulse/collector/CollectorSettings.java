@@ -26,11 +26,14 @@ import java.util.List;
  * @param outageBuffer       what is kept, and how, while the broker does not take records
  * @param pushTokens         the push API's agents and their token hashes, or null: no push API
  * @param push               the push API's port and limits
+ * @param liveInventory      whether to follow {@code fleet.targets} ({@link TargetsFeed}) rather than poll only the YAML
+ * @param inventoryGroup     the group sharing the live inventory's targets, or null: this one polls all of them
  */
 public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
                                 int maxConcurrentPolls, double pollJitter, BodyLimits bodyLimits,
                                 HealthChecks.CertificateLines certificateLines, Path tlsTrustPem,
-                                RecordPublisher.OutageBuffer outageBuffer, Path pushTokens, PushApi.Config push) {
+                                RecordPublisher.OutageBuffer outageBuffer, Path pushTokens, PushApi.Config push,
+                                boolean liveInventory, TargetsFeed.Group inventoryGroup) {
 
     public static final ConfigKey<Path> INVENTORY = ConfigKey.path(Inventory.CONFIG_KEY, null,
             "the inventory YAML: the targets to poll, their URLs, groups, labels, intervals and timeouts").required();
@@ -99,10 +102,27 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             Duration.ofSeconds(5), "how long a push waits for the broker to acknowledge its records before it is "
                     + "answered 503 with Retry-After (the agent retries: delivery is at least once)");
 
+    public static final ConfigKey<Boolean> LIVE_INVENTORY = ConfigKey.bool("collector.inventory.live", false,
+            "follow fleet.targets: poll every target on the topic (from any collector's inventory or 'fleetpulse targets "
+                    + "add'), start polling an added one and stop polling a tombstoned one without a restart; off, only "
+                    + "the inventory YAML is polled");
+
+    public static final ConfigKey<String> INVENTORY_GROUP = ConfigKey.string("collector.inventory.group", "",
+            "with collector.inventory.live: the consumer group on fleet.targets whose instances share the targets, each "
+                    + "polling those of its assigned partitions; empty: this collector polls every target on the topic");
+    public static final ConfigKey<Duration> INVENTORY_GROUP_SESSION_TIMEOUT = ConfigKey.duration(
+            "collector.inventory.group.session.timeout", Duration.ofSeconds(10), "how long an instance of "
+                    + "collector.inventory.group may stay silent before its targets move to the others: a dead "
+                    + "instance's targets go unpolled that long; within the broker's group.min/max.session.timeout.ms");
+    public static final ConfigKey<Boolean> INVENTORY_GROUP_STATIC = ConfigKey.bool("collector.inventory.group.static",
+            false, "join collector.inventory.group as a static member named collector.id: a restart within the session "
+                    + "timeout keeps its targets without a rebalance, but a clean stop hands them over only after it too");
+
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS,
             POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM, MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS, BUFFER_MAX_RECORDS,
-            BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED, PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT);
+            BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED, PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT,
+            LIVE_INVENTORY, INVENTORY_GROUP, INVENTORY_GROUP_SESSION_TIMEOUT, INVENTORY_GROUP_STATIC);
 
     /**
      * Reads the collector's keys and checks them against each other.
@@ -138,7 +158,21 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
                 settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem,
                 new RecordPublisher.OutageBuffer(settings.get(BUFFER_MAX_RECORDS), settings.get(BUFFER_MAX_PER_SERIES),
                         settings.get(PRODUCER_MAX_UNACKED)), readableOrNull(settings, PUSH_TOKENS),
-                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT)));
+                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT)),
+                settings.get(LIVE_INVENTORY), inventoryGroup(settings, id));
+    }
+
+    private static TargetsFeed.Group inventoryGroup(Settings settings, String collectorId) {
+        String group = settings.get(INVENTORY_GROUP).strip();
+        if (group.isEmpty()) {
+            return null;
+        }
+        if (!settings.get(LIVE_INVENTORY)) {
+            throw new ConfigException(INVENTORY_GROUP.name(), "'" + INVENTORY_GROUP.name() + "' is '" + group
+                    + "' but '" + LIVE_INVENTORY.name() + "' is false: a group shares the live inventory's targets");
+        }
+        return new TargetsFeed.Group(group, positive(settings, INVENTORY_GROUP_SESSION_TIMEOUT),
+                settings.get(INVENTORY_GROUP_STATIC) ? collectorId : null);
     }
 
     /** The file {@code key} names, which must be readable when set; null when unset. */

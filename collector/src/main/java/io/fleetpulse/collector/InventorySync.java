@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,22 +16,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
+
+
+
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
+
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Makes the compacted inventory topic say what this collector's inventory says: every target is published, and
- * every target this collector published before but no longer lists gets a tombstone. The collector stops polling
- * it simply because it is no longer listed; the tombstone is published so that downstream services can learn of the
- * decommissioning. Nothing consumes the tombstones yet: resolving a decommissioned target's open alerts is the
- * stream processor's job, not built yet, so today those alerts stay as they were.
+ * every target this collector published before but no longer lists gets a tombstone, which collectors following
+ * the topic ({@link TargetsFeed}) read as "stop polling it" and downstream services as its decommissioning.
  *
  * <p>Ownership is a record header carrying the collector id, so collectors with different inventories can share
  * the topic without decommissioning each other's targets.
@@ -77,36 +73,9 @@ final class InventorySync {
 
     /** Ids whose latest record on the inventory topic is a live target published by {@code collectorId}. */
     static Set<String> ownedBy(Map<String, Object> consumerProps, String collectorId, Duration timeout) {
-        Map<String, Object> props = new HashMap<>(consumerProps);
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned, not subscribed: no group, nothing committed
-        Map<String, Boolean> ownedNow = new HashMap<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.TARGETS.name(), timeout).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (partitions.stream().anyMatch(p -> consumer.position(p, timeout) < end.get(p))) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("could not read " + Topics.TARGETS.name() + " to its end within "
-                            + Durations.format(timeout));
-                }
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    Header header = record.headers().lastHeader(OWNER_HEADER);
-                    boolean mine = header != null && collectorId.equals(new String(header.value(), StandardCharsets.UTF_8));
-                    if (record.key() != null) {
-                        ownedNow.put(record.key(), mine && record.value() != null);
-                    }
-                }
-            }
-        }
         Set<String> owned = new TreeSet<>();
-        ownedNow.forEach((id, mine) -> {
-            if (mine) {
+        TargetsTopic.read(consumerProps, timeout).forEach((id, listed) -> {
+            if (collectorId.equals(listed.owner())) {
                 owned.add(id);
             }
         });

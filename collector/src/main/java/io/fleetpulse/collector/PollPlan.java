@@ -38,7 +38,12 @@ final class PollPlan<T> {
 
     /** Plans {@code item} every {@code intervalMs}, its first start within one interval after {@code nowMs}. */
     void add(T item, long intervalMs, long nowMs) {
-        long first = nowMs + 1 + random.nextLong(intervalMs);
+        add(item, intervalMs, nowMs, intervalMs);
+    }
+
+    /** As {@link #add(Object, long, long)}, its first start within {@code firstWithinMs} (at most the interval). */
+    void add(T item, long intervalMs, long nowMs, long firstWithinMs) {
+        long first = nowMs + 1 + random.nextLong(Math.max(1, Math.min(firstWithinMs, intervalMs)));
         byPlannedStart.add(new Due<>(item, intervalMs, first, first, added++));
     }
 
@@ -65,6 +70,11 @@ final class PollPlan<T> {
     /** When the next start is due, or {@link Long#MAX_VALUE} when nothing is planned. */
     long nextDueMs() {
         return byPlannedStart.isEmpty() ? Long.MAX_VALUE : byPlannedStart.peek().plannedMs();
+    }
+
+    /** Drops every planned start of the items {@code which} matches (a target removed from the inventory). */
+    void removeIf(java.util.function.Predicate<T> which) {
+        byPlannedStart.removeIf(d -> which.test(d.item()));
     }
 
     void clear() {

@@ -7,7 +7,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.Set;
@@ -51,6 +53,8 @@ final class PollScheduler {
         }
     }
 
+    private static final double FIRST_START_SPREAD_WHEN_RUNNING = 0.1;
+
     private final Vertx vertx;
     private final Context context;
     private final TargetHttpClient client;
@@ -64,6 +68,8 @@ final class PollScheduler {
     private final PriorityQueue<Poll> waiting = new PriorityQueue<>((a, b) -> a.plannedMs() != b.plannedMs()
             ? Long.compare(a.plannedMs(), b.plannedMs()) : Long.compare(a.order(), b.order()));
     private final Set<String> busy = new HashSet<>();
+    /** The targets planned now, by id: what {@link #update} compares a changed target against. */
+    private final Map<String, Target> planned = new HashMap<>();
     private long wakeTimer = -1;
     private long enqueued;
     private boolean stopping;
@@ -73,6 +79,7 @@ final class PollScheduler {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicLong skipped = new AtomicLong();
+    private final AtomicInteger plannedCount = new AtomicInteger();
     private volatile boolean started;
 
     /**
@@ -95,20 +102,95 @@ final class PollScheduler {
     Future<Void> start(List<Target> targets) {
         Promise<Void> scheduled = Promise.promise();
         context.runOnContext(v -> {
-            long now = nowMs();
-            for (Target target : targets) {
-                plan.add(new Planned(target, Kind.HEALTH), target.getCheckIntervalMs(), now);
-                if (target.getMetricsUrl() != null) {
-                    Long metricsInterval = target.getMetricsIntervalMs();
-                    plan.add(new Planned(target, Kind.METRICS), metricsInterval != null ? metricsInterval
-                            : target.getCheckIntervalMs(), now);
-                }
-            }
-            wakeAtNextDue();
+            targets.forEach(t -> plan(t, 1.0));
+            rewake();
             started = true;
             scheduled.complete();
         });
         return scheduled.future();
+    }
+
+    /**
+     * Polls {@code target} from now on, replacing the target of its id if it changed (its plan starts afresh, its
+     * first start within one interval); the same target again changes nothing. Safe from any thread.
+     */
+    void update(Target target, boolean soon) {
+        context.runOnContext(v -> {
+            if (stopping || target.equals(planned.get(target.getTargetId()))) {
+                return;
+            }
+            unplan(target.getTargetId());
+            // Arriving while running (added, or moved from another instance whose last poll may be most of an interval
+            // ago): first polled within a tenth of its interval, so the move does not add a whole interval to its gap.
+            // At start the first polls spread over the whole interval, so a large inventory does not fire at once.
+            plan(target, soon ? FIRST_START_SPREAD_WHEN_RUNNING : 1.0);
+            rewake();
+        });
+    }
+
+    /**
+     * Stops polling the target {@code targetId}: a poll of it in flight still finishes and is published. The future
+     * completes on the scheduler's context once it is unplanned, so what its handlers do comes before any such poll's end.
+     */
+    Future<Void> remove(String targetId) {
+        Promise<Void> removed = Promise.promise();
+        context.runOnContext(v -> {
+            if (!stopping && planned.containsKey(targetId)) {
+                unplan(targetId);
+                rewake();
+            }
+            removed.complete();
+        });
+        return removed.future();
+    }
+
+    /** Whether {@code targetId} is planned now; only on the scheduler's context (a listener's {@code polled}). */
+    boolean plans(String targetId) {
+        return planned.containsKey(targetId);
+    }
+
+    /** How many targets are planned now. */
+    int targets() {
+        return plannedCount.get();
+    }
+
+    /** Plans both endpoints, each first start within {@code firstSpread} of its interval. */
+    private void plan(Target target, double firstSpread) {
+        long now = nowMs();
+        planned.put(target.getTargetId(), target);
+        plannedCount.set(planned.size());
+        long interval = target.getCheckIntervalMs();
+        plan.add(new Planned(target, Kind.HEALTH), interval, now, Math.round(interval * firstSpread));
+        if (target.getMetricsUrl() != null) {
+            Long metricsInterval = target.getMetricsIntervalMs();
+            long every = metricsInterval != null ? metricsInterval : interval;
+            plan.add(new Planned(target, Kind.METRICS), every, now, Math.round(every * firstSpread));
+        }
+    }
+
+    private void unplan(String targetId) {
+        if (planned.remove(targetId) == null) {
+            return;
+        }
+        plannedCount.set(planned.size());
+        plan.removeIf(p -> p.target().getTargetId().equals(targetId));
+        waiting.removeIf(p -> {
+            boolean its = p.target().getTargetId().equals(targetId);
+            if (its) {
+                busy.remove(p.key());
+                queued.decrementAndGet();
+            }
+            return its;
+        });
+    }
+
+    /** The plan's next due start may have moved: set the one timer again. */
+    private void rewake() {
+        if (wakeTimer >= 0) {
+            vertx.cancelTimer(wakeTimer);
+            wakeTimer = -1;
+        }
+        wakeAtNextDue();
     }
 
     boolean started() {
@@ -137,6 +219,8 @@ final class PollScheduler {
                 vertx.cancelTimer(wakeTimer);
             }
             plan.clear();
+            planned.clear();
+            plannedCount.set(0);
             waiting.forEach(p -> busy.remove(p.key()));
             waiting.clear();
             queued.set(0);

@@ -225,7 +225,7 @@ class CollectorIT {
         assertTrue(scrape.contains("fleetpulse_collector_polls_total{kind=\"health\",outcome=\"TIMEOUT\"}"), scrape);
         assertTrue(scrape.contains("fleetpulse_collector_poll_latency_seconds_bucket{kind=\"health\",le="), scrape);
         assertTrue(scrape.contains("fleetpulse_collector_poll_scheduling_lag_seconds_bucket{le="), scrape);
-        assertTrue(scrape.contains("# HELP fleetpulse_collector_targets targets in this collector's inventory"), scrape);
+        assertTrue(scrape.contains("# HELP fleetpulse_collector_targets targets polled now"), scrape);
         assertTrue(scrape.contains("kafka_producer_record_send_total"), "the producer's client metrics are bound");
         assertTrue(scrape.contains("jvm_memory_used_bytes"), scrape);
         Promtool.assertNoFindings("collector /metrics", scrape);

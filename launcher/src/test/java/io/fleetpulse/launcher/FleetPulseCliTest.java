@@ -36,7 +36,7 @@ class FleetPulseCliTest {
     void shouldOfferOneSubcommandPerServiceAndTheTools() {
         var subcommands = FleetPulseCli.commandLine().getSubcommands().keySet();
         for (String name : new String[] {"collector", "stream-processor", "sink", "alerting", "simulate", "demo", "topics",
-                "replay", "notifications"}) {
+                "replay", "notifications", "targets", "bench", "config-reference"}) {
             assertTrue(subcommands.contains(name), () -> "missing subcommand " + name + " in " + subcommands);
         }
     }
