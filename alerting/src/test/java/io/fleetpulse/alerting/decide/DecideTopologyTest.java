@@ -203,13 +203,29 @@ class DecideTopologyTest {
         AlertGroup group = AlertGroup.open("team-slack", "root", "root{}", Map.of());
         var timers = new io.fleetpulse.alerting.route.Route.Timers(Duration.ofSeconds(30), Duration.ofMinutes(5),
                 Duration.ofHours(4));
-        group.add(firing("fp-1", "web-1", Severity.INFO, T0), T0.toEpochMilli(), timers);
+        group.add(firing("fp-1", "web-1", Severity.INFO, T0), false, T0.toEpochMilli(), timers);
         AlertGroup restored = AlertGroup.decode(group.encode());
         assertEquals(T0.plusSeconds(30).toEpochMilli(), restored.dueAt(timers));
         assertEquals(List.of("fp-1"), restored.flush(T0.plusSeconds(30).toEpochMilli(), timers).stream()
                 .map(AlertEvent::getFingerprint).toList());
         AlertGroup afterFlush = AlertGroup.decode(restored.encode());
         assertEquals(T0.plusSeconds(30).plus(Duration.ofHours(4)).toEpochMilli(), afterFlush.dueAt(timers));
+    }
+
+    @Test
+    void shouldReadAGroupStoredBeforeInhibitionExisted() {
+        AlertGroup group = AlertGroup.open("team-slack", "root", "root{}", Map.of());
+        var timers = new io.fleetpulse.alerting.route.Route.Timers(Duration.ofSeconds(30), Duration.ofMinutes(5),
+                Duration.ofHours(4));
+        group.add(firing("fp-1", "web-1", Severity.INFO, T0), false, T0.toEpochMilli(), timers);
+        byte[] format2 = group.encode();
+        byte[] format1 = java.util.Arrays.copyOf(format2, format2.length - Integer.BYTES); // no muted set
+        format1[0] = 1;
+
+        AlertGroup restored = AlertGroup.decode(format1);
+
+        assertEquals(List.of("fp-1"), restored.flush(T0.plusSeconds(30).toEpochMilli(), timers).stream()
+                .map(AlertEvent::getFingerprint).toList());
     }
 
     private void send(AlertEvent event) {
