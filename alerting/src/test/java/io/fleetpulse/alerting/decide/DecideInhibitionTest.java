@@ -49,20 +49,28 @@ class DecideInhibitionTest {
     private TopologyTestDriver driver;
     private TestInputTopic<String, AlertEvent> alerts;
     private TestOutputTopic<String, OutboxRecord> outbox;
-    private long driverTime = T0.toEpochMilli();
+    private Instant now = T0;
 
     @BeforeEach
     void start() {
+        start(ROUTING);
+    }
+
+    private void start(String routingFile) {
+        if (driver != null) {
+            driver.close();
+        }
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "decide-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        RoutingTree routing = RoutingTree.parse(ROUTING, "routing.yaml",
+        RoutingTree routing = RoutingTree.parse(routingFile, "routing.yaml",
                 Map.of("SLACK", "https://hooks.slack.com/services/x")::get);
         driver = new TopologyTestDriver(DecideTopology.build(routing, Duration.ofSeconds(1), "team-a"), props, T0);
         alerts = driver.createInputTopic(Topics.ALERTS.name(), Serdes.String().serializer(),
                 Topics.ALERTS.valueSerde().serializer());
         outbox = driver.createOutputTopic(Topics.OUTBOX.name(), Serdes.String().deserializer(),
                 Topics.OUTBOX.valueSerde().deserializer());
+        now = T0;
     }
 
     @AfterEach
@@ -139,22 +147,13 @@ class DecideInhibitionTest {
 
     @Test
     void shouldNeverLetAnAlertInhibitItself() {
-        RoutingTree routing = RoutingTree.parse("""
+        start("""
                 receivers:
                   - {name: team-slack, kind: slack, url_env: SLACK}
                 route: {receiver: team-slack, group_by: [fingerprint], group_wait: 0s}
                 inhibit_rules:
                   - {source_matchers: ['severity="critical"'], target_matchers: ['severity="critical"'], equal: [target]}
-                """, "routing.yaml", Map.of("SLACK", "https://hooks.slack.com/services/x")::get);
-        driver.close();
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "decide-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(DecideTopology.build(routing, Duration.ofSeconds(1), "team-a"), props, T0);
-        alerts = driver.createInputTopic(Topics.ALERTS.name(), Serdes.String().serializer(),
-                Topics.ALERTS.valueSerde().serializer());
-        outbox = driver.createOutputTopic(Topics.OUTBOX.name(), Serdes.String().deserializer(),
-                Topics.OUTBOX.valueSerde().deserializer());
+                """);
 
         send(firing("cpu-1", "web-1", Severity.CRITICAL, T0));
 
@@ -166,14 +165,16 @@ class DecideInhibitionTest {
                 .setSummary("target unreachable").build();
     }
 
+    /** Produces {@code event} to fleet.alerts, keyed and timed as the stream processor does. */
     private void send(AlertEvent event) {
-        alerts.pipeInput(event.getFingerprint(), event, event.getOccurredAt());
+        alerts.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(event.getFingerprint(), event,
+                event.getOccurredAt()));
     }
 
+    /** Moves the wall clock (and so the flush punctuation) to {@code wallClock}. */
     private void advanceTo(Instant wallClock) {
-        Duration by = Duration.between(Instant.ofEpochMilli(driverTime), wallClock);
-        driverTime = wallClock.toEpochMilli();
-        driver.advanceWallClockTime(by);
+        driver.advanceWallClockTime(Duration.between(now, wallClock));
+        now = wallClock;
     }
 
     /** Every alert in the notifications written since the last call, by fingerprint, with its state. */
