@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Decide end to end on a real broker with local receivers: a routing file sends critical alerts to PagerDuty at once
  * and every alert to Slack grouped by target after group_wait; a group waiting when the service stops is notified,
- * once, after the restart (its timer is in the changelogged store).
+ * once, after the restart (its timer is in the changelogged store); a target's target-down alert mutes its other
+ * alerts until it resolves.
  */
 class DecideIT {
 
@@ -65,11 +66,13 @@ class DecideIT {
                   receiver: team-slack
                   group_by: [target]
                   group_wait: %ds
-                  group_interval: 1m
+                  group_interval: 2s
                   routes:
                     - {matchers: ['severity="critical"'], receiver: oncall, group_by: ['...'], group_wait: 0s,
                        continue: true}
                     - {matchers: ['target=~".+"']}
+                inhibit_rules:
+                  - {source_matchers: ['rule="target-down"'], target_matchers: ['rule!="target-down"'], equal: [target]}
                 """.formatted(dir.resolve("slack-url"), dir.resolve("pd-key"), receivers.baseUrl() + PD_PATH,
                 GROUP_WAIT.toSeconds()));
         settings = Map.of(
@@ -142,6 +145,34 @@ class DecideIT {
             assertEquals(1, outbox(r -> carries(r, "fp-dec-restart")).size(), "notified once");
         } finally {
             second.close();
+        }
+    }
+
+    @Test
+    void shouldMuteATargetsAlertsWhileItsTargetDownFiresAndNotifyThemOnceItResolves() throws Exception {
+        AlertingService service = start();
+        try {
+            AlertEvent down = AlertEvent.newBuilder(TestAlerts.firing("fp-inh-down", "web-5", Severity.WARNING))
+                    .setRuleId("target-down").setSummary("web-5 unreachable").build();
+            send(down);
+            Await.until(DecideIT::decideCaughtUp, WAIT, "decide to take the source in", service::status);
+            send(TestAlerts.firing("fp-inh-cpu", "web-5", Severity.WARNING));
+            send(TestAlerts.firing("fp-inh-other", "web-6", Severity.WARNING));
+            Await.until(() -> requests(SLACK_PATH, "fp-inh-other").size() == 1, WAIT, "web-6's alert on Slack",
+                    service::status);
+            Await.until(() -> requests(SLACK_PATH, "fp-inh-down").size() == 1, WAIT, "web-5 down on Slack",
+                    service::status);
+
+            long resolvedAt = System.currentTimeMillis();
+            send(TestAlerts.resolved(down));
+            Await.until(() -> requests(SLACK_PATH, "fp-inh-cpu").size() == 1, WAIT,
+                    "web-5's CPU alert once web-5 is reachable again", service::status);
+
+            List<OutboxRecord> cpu = outbox(r -> carries(r, "fp-inh-cpu"));
+            assertTrue(cpu.get(0).getDecidedAt().toEpochMilli() >= resolvedAt,
+                    "muted while target-down fired: first notified at " + cpu.get(0).getDecidedAt());
+        } finally {
+            service.close();
         }
     }
 

@@ -14,7 +14,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * One aggregation group (a route's receiver and the group_by values) and its timers, with Alertmanager's meanings;
@@ -31,11 +33,15 @@ import java.util.TreeMap;
  *       of is dropped. After the notification that carries it, it leaves the group; a group without alerts ends.</li>
  * </ul>
  *
- * <p>The stored form starts with a format byte, so a later format can read this one.
+ * <p>An alert can be <em>muted</em> (inhibited): it stays in the group but is left out of its notifications. One
+ * whose FIRING was notified keeps its place among the notified ones while muted, so its RESOLVED is always sent
+ * (the resolve guarantee); one muted before it was ever notified tells nobody until it is unmuted.
+ *
+ * <p>The stored form starts with a format byte, so a later format can read this one (format 1 had no muted set).
  */
 final class AlertGroup {
 
-    private static final byte FORMAT = 1;
+    private static final byte FORMAT = 2;
 
     private final String receiver;
     private final String routeId;
@@ -45,26 +51,30 @@ final class AlertGroup {
     private final Map<String, AlertEvent> alerts;
     /** The alerts the last notification said were firing: fingerprint → that transition's time (epoch ms). */
     private final Map<String, Long> notifiedFiring;
+    /** The fingerprints of the alerts muted now (inhibited). */
+    private final Set<String> muted;
     /** When the pending change is due (epoch ms); 0 when nothing is pending. */
     private long flushAt;
     /** When the group was last notified (epoch ms); 0 when never. */
     private long notifiedAt;
 
     private AlertGroup(String receiver, String routeId, String groupKey, Map<String, String> groupLabels,
-                       Map<String, AlertEvent> alerts, Map<String, Long> notifiedFiring, long flushAt, long notifiedAt) {
+                       Map<String, AlertEvent> alerts, Map<String, Long> notifiedFiring, Set<String> muted,
+                       long flushAt, long notifiedAt) {
         this.receiver = receiver;
         this.routeId = routeId;
         this.groupKey = groupKey;
         this.groupLabels = groupLabels;
         this.alerts = alerts;
         this.notifiedFiring = notifiedFiring;
+        this.muted = muted;
         this.flushAt = flushAt;
         this.notifiedAt = notifiedAt;
     }
 
     static AlertGroup open(String receiver, String routeId, String groupKey, Map<String, String> groupLabels) {
         return new AlertGroup(receiver, routeId, groupKey, new TreeMap<>(groupLabels), new LinkedHashMap<>(),
-                new LinkedHashMap<>(), 0, 0);
+                new LinkedHashMap<>(), new TreeSet<>(), 0, 0);
     }
 
     /** The group key as fleet.outbox shows it: {@code routeId{label="value",...}}. */
@@ -95,13 +105,21 @@ final class AlertGroup {
         return groupLabels;
     }
 
-    /** Takes one transition at wall-clock {@code now}; an older transition than the one held is ignored. */
-    void add(AlertEvent event, long now, Route.Timers timers) {
+    /**
+     * Takes one transition at wall-clock {@code now}, muted or not; an older transition than the one held is
+     * ignored. The same transition again with another verdict only changes whether it is muted.
+     */
+    void add(AlertEvent event, boolean isMuted, long now, Route.Timers timers) {
         AlertEvent held = alerts.get(event.getFingerprint());
         if (held != null && held.getOccurredAt().isAfter(event.getOccurredAt())) {
             return;
         }
         alerts.put(event.getFingerprint(), event);
+        if (isMuted) {
+            muted.add(event.getFingerprint());
+        } else {
+            muted.remove(event.getFingerprint());
+        }
         if (flushAt == 0) {
             flushAt = notifiedAt == 0 ? now + timers.groupWait().toMillis()
                     : Math.max(now, notifiedAt + timers.groupInterval().toMillis());
@@ -130,6 +148,9 @@ final class AlertGroup {
         boolean changed = false;
         for (AlertEvent alert : alerts.values()) {
             Long notified = notifiedFiring.get(alert.getFingerprint());
+            if (alert.getState() == AlertState.FIRING && muted.contains(alert.getFingerprint())) {
+                continue; // neither notified nor forgotten: see the resolve guarantee above
+            }
             if (alert.getState() == AlertState.FIRING) {
                 firing.add(alert);
                 changed |= notified == null || notified != alert.getOccurredAt().toEpochMilli();
@@ -141,11 +162,12 @@ final class AlertGroup {
         boolean repeat = !firing.isEmpty() && !notifiedFiring.isEmpty() && !timers.repeatInterval().isZero()
                 && now >= notifiedAt + timers.repeatInterval().toMillis();
         alerts.values().removeIf(alert -> alert.getState() != AlertState.FIRING);
+        muted.retainAll(alerts.keySet());
         flushAt = 0;
         if (!changed && !repeat) {
             return List.of();
         }
-        notifiedFiring.clear();
+        notifiedFiring.keySet().retainAll(muted);
         firing.forEach(alert -> notifiedFiring.put(alert.getFingerprint(), alert.getOccurredAt().toEpochMilli()));
         notifiedAt = now;
         List<AlertEvent> notification = new ArrayList<>(firing);
@@ -183,6 +205,10 @@ final class AlertGroup {
                 out.writeUTF(notified.getKey());
                 out.writeLong(notified.getValue());
             }
+            out.writeInt(muted.size());
+            for (String fingerprint : muted) {
+                out.writeUTF(fingerprint);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -192,7 +218,7 @@ final class AlertGroup {
     static AlertGroup decode(byte[] stored) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(stored))) {
             byte format = in.readByte();
-            if (format != FORMAT) {
+            if (format != FORMAT && format != 1) {
                 throw new IllegalStateException("alert group stored in format " + format + ", this version reads "
                         + FORMAT);
             }
@@ -215,7 +241,11 @@ final class AlertGroup {
             for (int i = in.readInt(); i > 0; i--) {
                 notified.put(in.readUTF(), in.readLong());
             }
-            return new AlertGroup(receiver, routeId, groupKey, labels, alerts, notified, flushAt, notifiedAt);
+            Set<String> muted = new TreeSet<>();
+            for (int i = format == 1 ? 0 : in.readInt(); i > 0; i--) {
+                muted.add(in.readUTF());
+            }
+            return new AlertGroup(receiver, routeId, groupKey, labels, alerts, notified, muted, flushAt, notifiedAt);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

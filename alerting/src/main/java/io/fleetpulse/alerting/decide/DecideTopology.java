@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -43,6 +44,8 @@ import org.apache.kafka.streams.state.Stores;
  * <ol>
  *   <li>{@code route-alerts}: each FIRING / RESOLVED transition is matched against the {@link RoutingTree}; it goes
  *       on once per route that takes it, keyed by receiver + '|' + group key. Bad records go to fleet.dlq.</li>
+ *   <li>{@code decide-inhibit} (only with inhibit rules): one partition, so one task sees every firing alert and
+ *       marks each transition muted or not ({@link InhibitAlerts}).</li>
  *   <li>{@code decide-by-group}: repartitioned by that key, so one task holds a whole group whichever fleet.alerts
  *       partitions its alerts came from.</li>
  *   <li>{@code decide-groups}: the {@link AlertGroup}s in a changelogged store; a wall-clock punctuation every
@@ -74,9 +77,18 @@ public final class DecideTopology {
                         value.deadLetter()), Named.as("to-dead-letter"))
                 .to(Topics.DLQ.name(), Produced.with(Topics.DLQ.keySerde(), Topics.DLQ.valueSerde())
                         .withName("dlq-sink"));
-        routed.get("routed-accepted")
-                .mapValues(Routed::event, Named.as("to-alert-event"))
-                .repartition(Repartitioned.with(Serdes.String(), Topics.ALERTS.valueSerde()).withName("decide-by-group"))
+        KStream<String, AlertEvent> accepted = routed.get("routed-accepted")
+                .mapValues(Routed::event, Named.as("to-alert-event"));
+        if (!routing.inhibitRules().isEmpty()) {
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(InhibitAlerts.STORE),
+                    Serdes.String(), Serdes.ByteArray()));
+            accepted = accepted
+                    .repartition(Repartitioned.with(Serdes.String(), Topics.ALERTS.valueSerde())
+                            .withName(InhibitAlerts.STORE).withNumberOfPartitions(1))
+                    .process(() -> new InhibitAlerts(routing), Named.as("decide-inhibit-processor"),
+                            InhibitAlerts.STORE);
+        }
+        accepted.repartition(Repartitioned.with(Serdes.String(), Topics.ALERTS.valueSerde()).withName("decide-by-group"))
                 .process(() -> new GroupAlerts(routing, tick, deployment), Named.as("decide-groups-processor"), GROUP_STORE)
                 .to(Topics.OUTBOX.name(), Produced.with(Topics.OUTBOX.keySerde(), Topics.OUTBOX.valueSerde())
                         .withName("outbox-sink"));
@@ -125,7 +137,9 @@ public final class DecideTopology {
                 return;
             }
             for (String key : groupsOf(routing, event).keySet()) {
-                context().forward(record.withKey(key).withValue(new Routed(event, null, null)));
+                // headers from outside mean nothing here (a muted verdict is only decide-inhibit's)
+                context().forward(record.withKey(key).withValue(new Routed(event, null, null))
+                        .withHeaders(new RecordHeaders()));
             }
         }
 
@@ -188,7 +202,7 @@ public final class DecideTopology {
             Map<String, String> labels = route.groupBy().of(AlertLabels.of(record.value()));
             AlertGroup group = stored != null ? AlertGroup.decode(stored)
                     : AlertGroup.open(route.receiver(), route.id(), AlertGroup.keyOf(route.id(), labels), labels);
-            group.add(record.value(), now, route.timers());
+            group.add(record.value(), InhibitAlerts.isMuted(record.headers()), now, route.timers());
             groups.put(record.key(), group.encode());
             if (group.dueAt(route.timers()) <= now && route.timers().groupWait().isZero()) {
                 flush(record.key(), group, route.timers(), now);

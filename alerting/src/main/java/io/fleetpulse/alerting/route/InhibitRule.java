@@ -29,6 +29,16 @@ public record InhibitRule(List<Matcher> source, List<Matcher> target, List<Strin
         return true;
     }
 
+    /** Whether an alert with {@code labels} can inhibit others under this rule (when firing). */
+    public boolean isSource(Map<String, String> labels) {
+        return all(source, labels);
+    }
+
+    /** Whether an alert with {@code labels} can be inhibited under this rule. */
+    public boolean isTarget(Map<String, String> labels) {
+        return all(target, labels);
+    }
+
     private static boolean all(List<Matcher> matchers, Map<String, String> labels) {
         return matchers.stream().allMatch(m -> m.matches(labels));
     }

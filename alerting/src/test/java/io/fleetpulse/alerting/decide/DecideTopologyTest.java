@@ -200,16 +200,36 @@ class DecideTopologyTest {
 
     @Test
     void shouldKeepItsTimersInTheStoredGroup() {
-        AlertGroup group = AlertGroup.open("team-slack", "root", "root{}", Map.of());
-        var timers = new io.fleetpulse.alerting.route.Route.Timers(Duration.ofSeconds(30), Duration.ofMinutes(5),
-                Duration.ofHours(4));
-        group.add(firing("fp-1", "web-1", Severity.INFO, T0), T0.toEpochMilli(), timers);
+        var timers = STORED_TIMERS;
+        AlertGroup group = groupWithOneAlert();
         AlertGroup restored = AlertGroup.decode(group.encode());
         assertEquals(T0.plusSeconds(30).toEpochMilli(), restored.dueAt(timers));
         assertEquals(List.of("fp-1"), restored.flush(T0.plusSeconds(30).toEpochMilli(), timers).stream()
                 .map(AlertEvent::getFingerprint).toList());
         AlertGroup afterFlush = AlertGroup.decode(restored.encode());
         assertEquals(T0.plusSeconds(30).plus(Duration.ofHours(4)).toEpochMilli(), afterFlush.dueAt(timers));
+    }
+
+    @Test
+    void shouldReadAGroupStoredBeforeInhibitionExisted() {
+        byte[] format2 = groupWithOneAlert().encode();
+        byte[] format1 = java.util.Arrays.copyOf(format2, format2.length - Integer.BYTES); // no muted set
+        format1[0] = 1;
+
+        AlertGroup restored = AlertGroup.decode(format1);
+
+        assertEquals(List.of("fp-1"), restored.flush(T0.plusSeconds(30).toEpochMilli(), STORED_TIMERS).stream()
+                .map(AlertEvent::getFingerprint).toList());
+    }
+
+    private static final io.fleetpulse.alerting.route.Route.Timers STORED_TIMERS =
+            new io.fleetpulse.alerting.route.Route.Timers(Duration.ofSeconds(30), Duration.ofMinutes(5),
+                    Duration.ofHours(4));
+
+    private static AlertGroup groupWithOneAlert() {
+        AlertGroup group = AlertGroup.open("team-slack", "root", "root{}", Map.of());
+        group.add(firing("fp-1", "web-1", Severity.INFO, T0), false, T0.toEpochMilli(), STORED_TIMERS);
+        return group;
     }
 
     private void send(AlertEvent event) {
