@@ -102,7 +102,7 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
         Path json;
 
-        @Option(names = "--data-dir", defaultValue = ".fleetpulse/bench-collector", description = "the broker's data (default ${DEFAULT-VALUE})")
+        @Option(names = "--data-dir", description = "where the broker keeps its data (default: a temporary folder, removed at the end, as for the other benchmarks)")
         Path dataDir;
 
         @Override
@@ -116,8 +116,17 @@ final class BenchCommand implements Callable<Integer> {
             if (interval.compareTo(Duration.ofMillis(100)) < 0) {
                 throw FleetPulseCli.invalid(spec, "--interval", "at least 100ms");
             }
-            Map<String, Object> result = CollectorBenchmark.run(new CollectorBenchmark.Options(targets, interval, duration,
-                    hostilePercent, dataDir.resolve(String.valueOf(System.currentTimeMillis()))), System.out);
+            Path work = dataDir != null ? dataDir.resolve(String.valueOf(System.currentTimeMillis()))
+                    : Files.createTempDirectory("fleetpulse-bench-");
+            Map<String, Object> result;
+            try {
+                result = CollectorBenchmark.run(new CollectorBenchmark.Options(targets, interval, duration,
+                        hostilePercent, work), System.out);
+            } finally {
+                if (dataDir == null) {
+                    Demo.deleteRecursively(work);
+                }
+            }
             report(result, json);
             return 0;
         }
