@@ -1,6 +1,5 @@
 package io.fleetpulse.alerting;
 
-import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.DeadLetters;
@@ -38,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * field below; rebalance callbacks run on it.
  *
  * <p>It reads fleet.outbox, which decide writes (routing and grouping done), takes the group notifications addressed to
- * its receiver and asks the {@link Router} for its notification of each alert in them (minus what was delivered).
+ * its receiver and asks the {@link Router} what its receiver sends for each (minus what was delivered).
  */
 final class ReceiverConsumer {
 
@@ -47,8 +46,8 @@ final class ReceiverConsumer {
 
     /** What the service offers the loop: routing, dead letters and the health hook. */
     interface Context {
-        /** This receiver's notification of {@code event}, or null when it is not to be sent (already delivered). */
-        Notification route(AlertEvent event, Receiver receiver);
+        /** What {@code receiver} sends for the group notification {@code intent}, minus what it already delivered. */
+        Router.Routing route(OutboxRecord intent, Receiver receiver);
 
         /** Dead-letters {@code record}; the future completes when the broker acknowledged it (retried until then). */
         CompletableFuture<?> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error);
@@ -170,9 +169,9 @@ final class ReceiverConsumer {
 
     /**
      * Starts what {@code record} (a group notification on fleet.outbox) asks of this receiver; null when there is
-     * nothing to wait for. Each receiver reads the whole outbox and takes the records addressed to it; a group
-     * notification is delivered as one notification per alert in it (so PagerDuty keeps one incident per
-     * fingerprint, and the ids, the delivered set and the retry command stay per alert transition).
+     * nothing to wait for. Each receiver reads the whole outbox and takes the records addressed to it: one
+     * notification for the group (Slack, webhooks), or one per alert in it for PagerDuty (one incident per
+     * fingerprint); the record settles when all of them have.
      */
     private CompletableFuture<?> notificationOf(ConsumerRecord<byte[], byte[]> record) {
         OutboxRecord intent;
@@ -188,14 +187,10 @@ final class ReceiverConsumer {
         if (!intent.getDeployment().equals(deployment) || !intent.getReceiver().equals(worker.receiver().name())) {
             return null;
         }
+        Router.Routing routing = context.route(intent, worker.receiver());
+        routing.alreadyDelivered().forEach(skipped -> worker.countSkipped());
         List<CompletableFuture<?>> settling = new ArrayList<>();
-        for (AlertEvent event : intent.getAlerts()) {
-            String invalid = AlertingService.invalidReason(event);
-            Notification notification = invalid == null ? context.route(event, worker.receiver()) : null;
-            if (notification == null) {
-                worker.countSkipped();
-                continue;
-            }
+        for (Notification notification : routing.deliver()) {
             settling.add(worker.submit(notification).settled);
         }
         if (settling.isEmpty()) {
@@ -204,7 +199,7 @@ final class ReceiverConsumer {
         if (settling.size() == 1) {
             return settling.get(0);
         }
-        // Settled when every alert of the group is; abandoned (left for redelivery) if any one was.
+        // Settled when every one is; abandoned (left for redelivery) if any one was.
         CompletableFuture<?> group = CompletableFuture.allOf(settling.toArray(CompletableFuture[]::new))
                 .thenApply(done -> settling.stream().anyMatch(f -> f.getNow(null) == DeliveryWorker.Result.ABANDONED)
                         ? DeliveryWorker.Result.ABANDONED : settling.get(0).getNow(null));
