@@ -174,12 +174,13 @@ public final class FailedNotifications {
 
     /**
      * The group notifications (Slack, webhooks), rebuilt from decide's records on fleet.outbox: the id is the outbox
-     * record's id (which ends with the decision time) + the deployment + the receiver's identity.
+     * record's id (which ends with the decision time) + a hash of what it told + the deployment + the receiver's
+     * identity; one outbox id may stand for two records (two flushes in one millisecond), told apart by the hash.
      */
     private static Map<String, Notification> groupNotifications(KafkaSettings kafka, String deployment,
                                                                 Map<String, Receiver> receivers,
                                                                 Map<String, NotificationRecord> failed) {
-        Map<String, NotificationRecord> byOutboxId = new LinkedHashMap<>();
+        Map<String, List<NotificationRecord>> byOutboxId = new LinkedHashMap<>();
         Instant earliest = null;
         for (NotificationRecord n : failed.values()) {
             String suffix = "|" + deployment + "|" + n.getReceiverId();
@@ -187,14 +188,16 @@ public final class FailedNotifications {
             if (receivers.get(n.getReceiverId()).perAlert() || !id.endsWith(suffix)) {
                 continue;
             }
-            String outboxId = id.substring(0, id.length() - suffix.length());
+            // <outbox id>|<transitions hash>|deployment|receiver id; the outbox id ends with the decision time
+            String withHash = id.substring(0, id.length() - suffix.length());
+            String outboxId = withHash.substring(0, Math.max(0, withHash.lastIndexOf('|')));
             Instant decidedAt;
             try {
                 decidedAt = Instant.ofEpochMilli(Long.parseLong(outboxId.substring(outboxId.lastIndexOf('|') + 1)));
             } catch (NumberFormatException e) {
                 continue; // not decide's (alerting's own notices): nothing on the outbox to send again
             }
-            byOutboxId.put(outboxId, n);
+            byOutboxId.computeIfAbsent(outboxId, k -> new ArrayList<>()).add(n);
             earliest = earliest == null || decidedAt.isBefore(earliest) ? decidedAt : earliest;
         }
         Map<String, Notification> found = new LinkedHashMap<>();
@@ -206,9 +209,10 @@ public final class FailedNotifications {
         try (KafkaConsumer<String, byte[]> reader = reader(kafka, "outbox")) {
             TopicReplay.read(reader, Topics.OUTBOX.name(), earliest.minus(EVENT_SLACK), READ_TIMEOUT, record -> {
                 OutboxRecord intent = decode(record, Topics.OUTBOX.valueSerde().deserializer()::deserialize);
-                NotificationRecord n = intent == null || !deployment.equals(intent.getDeployment()) ? null
-                        : byOutboxId.get(intent.getNotificationId());
-                if (n != null) {
+                if (intent == null || !deployment.equals(intent.getDeployment())) {
+                    return;
+                }
+                for (NotificationRecord n : byOutboxId.getOrDefault(intent.getNotificationId(), List.of())) {
                     router.route(intent, receivers.get(n.getReceiverId())).deliver().stream()
                             .filter(notification -> notification.id().equals(n.getNotificationId()))
                             .forEach(notification -> found.put(notification.id(), notification));

@@ -12,7 +12,8 @@ import java.util.Map;
  *
  * @param id        the idempotence key (delivered set, audit, the webhook's {@code Idempotency-Key}), stable across
  *                  retries, restarts and redeliveries. A group notification's is the outbox record's id (receiver,
- *                  group key, decision time), the deployment and the receiver's {@link Receiver#identity() identity};
+ *                  group key, decision time), a hash of the alert transitions it tells, the deployment and the
+ *                  receiver's {@link Receiver#identity() identity};
  *                  an alert transition's is its fingerprint, state and transition time, the deployment and the
  *                  identity. So a redelivered outbox record maps to the same id, while a second deployment, or the
  *                  same one pointed at another Slack URL or routing key, never takes another's delivery for its own
@@ -33,8 +34,19 @@ record Notification(String id, String groupKey, Map<String, String> groupLabels,
 
     /** The whole group notification {@code intent}, its alerts as given (those left to send), for one receiver. */
     static Notification ofGroup(OutboxRecord intent, List<AlertEvent> alerts, String deployment, Receiver receiver) {
-        return new Notification(intent.getNotificationId() + "|" + deployment + "|" + receiver.identity(),
-                intent.getGroupKey(), intent.getGroupLabels(), alerts, receiver);
+        return new Notification(intent.getNotificationId() + "|" + transitionsHash(alerts) + "|" + deployment + "|"
+                + receiver.identity(), intent.getGroupKey(), intent.getGroupLabels(), alerts, receiver);
+    }
+
+    /**
+     * What the notification tells, as a short stable hash of its alert transitions. The outbox id names the group and
+     * the decision's millisecond, and one group can be flushed twice in one millisecond (with group_interval 0 a
+     * FIRING and its RESOLVED read together): without this the second would pass for a redelivery of the first.
+     */
+    static String transitionsHash(List<AlertEvent> alerts) {
+        String[] transitions = alerts.stream().map(a -> a.getFingerprint() + "|" + a.getState() + "|"
+                + a.getOccurredAt().toEpochMilli()).toArray(String[]::new);
+        return Receiver.hashOf(transitions);
     }
 
     /** One alert transition of a group, for a receiver that is told alert by alert (PagerDuty). */

@@ -43,17 +43,22 @@ sealed interface Receiver permits SlackReceiver, PagerDutyReceiver, WebhookRecei
     String redact(String text);
 
     /**
-     * {@code kind:} and the first 64 bits of SHA-256 over the parts, in hex. The parts are secrets with enough
-     * entropy (webhook tokens, routing keys) that the hash does not give them away; it is never the secret itself.
+     * {@code kind:} and {@link #hashOf the hash} of the parts. The parts are secrets with enough entropy (webhook
+     * tokens, routing keys) that the hash does not give them away; it is never the secret itself.
      */
     static String identityOf(ReceiverType kind, String... parts) {
+        return kind.id() + ":" + hashOf(parts);
+    }
+
+    /** The first 64 bits of SHA-256 over the parts (each ended by a zero byte), in hex. */
+    static String hashOf(String... parts) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (String part : parts) {
                 sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);
             }
-            return kind.id() + ":" + HexFormat.of().formatHex(sha.digest(), 0, 8);
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
         }

@@ -35,8 +35,9 @@ class RouterTest {
             assertEquals(List.of(firing, resolved), deliver.get(0).alerts());
             assertEquals("root.0{group=\"frontend\"}", deliver.get(0).groupKey());
             assertEquals(Map.of("group", "frontend"), deliver.get(0).groupLabels());
-            assertEquals(intent.getNotificationId() + "|team-a|" + receiver.identity(), deliver.get(0).id(),
-                    "the outbox record's id, the deployment and the receiver's identity");
+            assertEquals(intent.getNotificationId() + "|" + Notification.transitionsHash(List.of(firing, resolved))
+                    + "|team-a|" + receiver.identity(), deliver.get(0).id(),
+                    "the outbox record's id, what it tells, the deployment and the receiver's identity");
         }
     }
 
@@ -65,6 +66,19 @@ class RouterTest {
         assertEquals(1, pages.alreadyDelivered().size());
         OutboxRecord next = intent("slack|root.0{group=\"frontend\"}|1714564920000", firing, resolved);
         assertEquals(1, router.route(next, slack).deliver().size(), "the group's next notification is a new one");
+    }
+
+    @Test
+    void shouldTellApartTwoFlushesOfOneGroupInTheSameMillisecond() {
+        // group_interval 0: a FIRING and its RESOLVED read together are two records with the same outbox id
+        String sameMillisecond = "slack|root{fingerprint=\"fp-1\"}|1714564860000";
+        Notification first = router.route(intent(sameMillisecond, firing), slack).deliver().get(0);
+        delivered.add(first.id(), Instant.now());
+
+        List<Notification> second = router.route(intent(sameMillisecond, TestAlerts.resolved(firing)), slack).deliver();
+
+        assertEquals(1, second.size(), "the RESOLVED is not a redelivery of the FIRING");
+        assertNotEquals(first.id(), second.get(0).id());
     }
 
     @Test
