@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -141,28 +143,24 @@ public final class FailedNotifications {
     private static Map<String, Notification> alertNotifications(KafkaSettings kafka, String deployment,
                                                                 Map<String, Receiver> receivers,
                                                                 Map<String, NotificationRecord> failed) {
-        Map<String, List<NotificationRecord>> byTransition = new LinkedHashMap<>();
-        Instant earliest = null;
-        for (NotificationRecord n : failed.values()) {
+        Wanted wanted = Wanted.of(failed.values(), n -> {
             String[] parts = n.getNotificationId().split("\\|");
             if (!receivers.get(n.getReceiverId()).perAlert() || parts.length < 3) {
-                continue;
+                return null;
             }
-            byTransition.computeIfAbsent(parts[0] + "|" + parts[1] + "|" + parts[2], k -> new ArrayList<>()).add(n);
-            Instant at = Instant.ofEpochMilli(Long.parseLong(parts[2]));
-            earliest = earliest == null || at.isBefore(earliest) ? at : earliest;
-        }
+            return Map.entry(parts[0] + "|" + parts[1] + "|" + parts[2], Instant.ofEpochMilli(Long.parseLong(parts[2])));
+        });
         Map<String, Notification> found = new LinkedHashMap<>();
-        if (earliest == null) {
+        if (wanted.earliest() == null) {
             return found;
         }
         try (KafkaConsumer<String, byte[]> reader = reader(kafka, "alerts")) {
-            TopicReplay.read(reader, Topics.ALERTS.name(), earliest.minus(EVENT_SLACK), READ_TIMEOUT, record -> {
+            TopicReplay.read(reader, Topics.ALERTS.name(), wanted.earliest().minus(EVENT_SLACK), READ_TIMEOUT, record -> {
                 AlertEvent event = decode(record, Topics.ALERTS.valueSerde().deserializer()::deserialize);
                 if (event != null && event.getOccurredAt() != null) {
                     String transition = event.getFingerprint() + "|" + event.getState() + "|"
                             + event.getOccurredAt().toEpochMilli();
-                    for (NotificationRecord n : byTransition.getOrDefault(transition, List.of())) {
+                    for (NotificationRecord n : wanted.byKey().getOrDefault(transition, List.of())) {
                         found.put(n.getNotificationId(), Notification.of(event, deployment,
                                 receivers.get(n.getReceiverId())));
                     }
@@ -180,39 +178,35 @@ public final class FailedNotifications {
     private static Map<String, Notification> groupNotifications(KafkaSettings kafka, String deployment,
                                                                 Map<String, Receiver> receivers,
                                                                 Map<String, NotificationRecord> failed) {
-        Map<String, List<NotificationRecord>> byOutboxId = new LinkedHashMap<>();
-        Instant earliest = null;
-        for (NotificationRecord n : failed.values()) {
+        Wanted wanted = Wanted.of(failed.values(), n -> {
             String suffix = "|" + deployment + "|" + n.getReceiverId();
             String id = n.getNotificationId();
             if (receivers.get(n.getReceiverId()).perAlert() || !id.endsWith(suffix)) {
-                continue;
+                return null;
             }
             // <outbox id>|<transitions hash>|deployment|receiver id; the outbox id ends with the decision time
             String withHash = id.substring(0, id.length() - suffix.length());
             String outboxId = withHash.substring(0, Math.max(0, withHash.lastIndexOf('|')));
-            Instant decidedAt;
             try {
-                decidedAt = Instant.ofEpochMilli(Long.parseLong(outboxId.substring(outboxId.lastIndexOf('|') + 1)));
+                return Map.entry(outboxId, Instant.ofEpochMilli(Long.parseLong(
+                        outboxId.substring(outboxId.lastIndexOf('|') + 1))));
             } catch (NumberFormatException e) {
-                continue; // not decide's (alerting's own notices): nothing on the outbox to send again
+                return null; // not decide's (alerting's own notices): nothing on the outbox to send again
             }
-            byOutboxId.computeIfAbsent(outboxId, k -> new ArrayList<>()).add(n);
-            earliest = earliest == null || decidedAt.isBefore(earliest) ? decidedAt : earliest;
-        }
+        });
         Map<String, Notification> found = new LinkedHashMap<>();
-        if (earliest == null) {
+        if (wanted.earliest() == null) {
             return found;
         }
         // Ids carry the receiver's identity; the router rebuilds exactly what was sent, minus nothing delivered.
         Router router = new Router(deployment, id -> false);
         try (KafkaConsumer<String, byte[]> reader = reader(kafka, "outbox")) {
-            TopicReplay.read(reader, Topics.OUTBOX.name(), earliest.minus(EVENT_SLACK), READ_TIMEOUT, record -> {
+            TopicReplay.read(reader, Topics.OUTBOX.name(), wanted.earliest().minus(EVENT_SLACK), READ_TIMEOUT, record -> {
                 OutboxRecord intent = decode(record, Topics.OUTBOX.valueSerde().deserializer()::deserialize);
                 if (intent == null || !deployment.equals(intent.getDeployment())) {
                     return;
                 }
-                for (NotificationRecord n : byOutboxId.getOrDefault(intent.getNotificationId(), List.of())) {
+                for (NotificationRecord n : wanted.byKey().getOrDefault(intent.getNotificationId(), List.of())) {
                     router.route(intent, receivers.get(n.getReceiverId())).deliver().stream()
                             .filter(notification -> notification.id().equals(n.getNotificationId()))
                             .forEach(notification -> found.put(notification.id(), notification));
@@ -220,6 +214,28 @@ public final class FailedNotifications {
             });
         }
         return found;
+    }
+
+    /**
+     * FAILED records by what finds them on a topic (a transition, an outbox id), and the earliest time that topic
+     * must be read from.
+     */
+    private record Wanted(Map<String, List<NotificationRecord>> byKey, Instant earliest) {
+
+        /** @param keyAndTime a record's key and time, or null for a record not looked up this way */
+        static Wanted of(Collection<NotificationRecord> failed,
+                         Function<NotificationRecord, Map.Entry<String, Instant>> keyAndTime) {
+            Map<String, List<NotificationRecord>> byKey = new LinkedHashMap<>();
+            Instant earliest = null;
+            for (NotificationRecord n : failed) {
+                Map.Entry<String, Instant> wanted = keyAndTime.apply(n);
+                if (wanted != null) {
+                    byKey.computeIfAbsent(wanted.getKey(), k -> new ArrayList<>()).add(n);
+                    earliest = earliest == null || wanted.getValue().isBefore(earliest) ? wanted.getValue() : earliest;
+                }
+            }
+            return new Wanted(byKey, earliest);
+        }
     }
 
     /** Delivers every found notification once more; returns {RESENT, FAILED} counts and adds a line per one. */
