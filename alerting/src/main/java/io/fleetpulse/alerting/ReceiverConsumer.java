@@ -138,13 +138,13 @@ final class ReceiverConsumer {
                             + " lost: no poll or heartbeat within the group's timeouts); what was not committed is "
                             + "redelivered to their next owner");
                 }
-                commitSettled(progress.keySet());
+                commitSettled(progress.keySet(), false);
                 pauseWhenFull();
                 context.tick(this);
             }
             // Stopping: what settles within the grace is committed; the rest is redelivered after restart.
             awaitSettled(List.copyOf(progress.keySet()), stopGrace);
-            commitSettled(progress.keySet());
+            commitSettled(progress.keySet(), true);
         } finally {
             assigned = false;
             worker.close();
@@ -211,8 +211,14 @@ final class ReceiverConsumer {
         return group;
     }
 
-    /** Commits, for each of {@code partitions}, up to its lowest unsettled offset, when that moved. */
-    private void commitSettled(Collection<TopicPartition> partitions) {
+    /**
+     * Commits, for each of {@code partitions}, up to its lowest unsettled offset, when that moved. In the loop the
+     * commit is asynchronous: a blocking commit there (tens of ms on a loaded broker) would hold back the next poll,
+     * and with it every notification that just became readable. On a rebalance and at stop it is synchronous: the
+     * partitions change hands right after. An asynchronous commit that fails is made again on the next pass (its
+     * offsets are monotonic, so a late or repeated one never moves a partition back).
+     */
+    private void commitSettled(Collection<TopicPartition> partitions, boolean sync) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         int unsettled = 0;
         for (TopicPartition tp : partitions) {
@@ -227,10 +233,28 @@ final class ReceiverConsumer {
         if (partitions == progress.keySet()) {
             pending = unsettled;
         }
-        if (!offsets.isEmpty()) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
             consumer.commitSync(offsets);
             commits.incrementAndGet();
+            return;
         }
+        consumer.commitAsync(offsets, (committed, error) -> {
+            // Runs on the loop thread, inside poll or a later commit: the fields are ours.
+            if (error == null) {
+                commits.incrementAndGet();
+                return;
+            }
+            LOG.info("{}: committing {} failed, again on the next pass: {}", worker.receiver().name(), offsets, error.toString());
+            offsets.forEach((tp, offset) -> {
+                Progress partition = progress.get(tp);
+                if (partition != null && partition.committed == offset.offset()) {
+                    partition.committed = -1;
+                }
+            });
+        });
     }
 
     /** Pauses this receiver's reading while its in-flight set is full; nobody else's. */
@@ -302,7 +326,7 @@ final class ReceiverConsumer {
                 return;
             }
             awaitSettled(ours, running ? revokeWait : Duration.ZERO);
-            commitSettled(ours);
+            commitSettled(ours, true);
             abandon(ours);
             LOG.debug("{}: revoked {} after waiting at most {}", worker.receiver().name(), ours,
                     Durations.format(revokeWait));
