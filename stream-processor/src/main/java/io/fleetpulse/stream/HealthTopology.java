@@ -32,7 +32,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * fleet.checks, fleet.metrics (raw bytes)
- *   └► intake: decode, validate ──rejected──────────────────────────────────────────┐
+ *   └► intake: decode, validate, key's partition ──rejected───────────────────────────┐
  *        └► accepted ► window-engine (per-target event time, wall-clock idle closing) │
  *             ├► late ───────────────────────────────────────────────────────────────┴► cut to fit ► fleet.dlq
  *             ├► closed 1-minute windows ► fleet.aggregates.1m, window signals ─┐
@@ -187,7 +187,7 @@ public final class HealthTopology {
     private static KStream<Bytes, TargetIntake.Entry> inventory(StreamsBuilder builder, DeadLetterLimit limit, TopologySettings settings) {
         Map<String, KStream<Bytes, TargetIntake.Entry>> targets = builder
                 .stream(Topics.TARGETS.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName("targets-source"))
-                .processValues(() -> new TargetIntake(settings.counters()), Named.as("targets-intake"))
+                .processValues(() -> new TargetIntake(settings.counters(), settings.sourcePartitions()), Named.as("targets-intake"))
                 .split(Named.as("targets-"))
                 .branch((key, entry) -> entry.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));
@@ -209,7 +209,8 @@ public final class HealthTopology {
             Function<V, Instant> observedAt, Function<V, String> valueViolation, TopologySettings settings) {
         return builder.stream(topic.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName(name + "-source"))
                 .processValues(() -> new IntakeProcessor<>(topic, targetId, observedAt, valueViolation,
-                        settings.timing().maxAhead(), settings.counters()), Named.as(name + "-intake"))
+                        settings.timing().maxAhead(), settings.counters(),
+                        settings.sourcePartitions()), Named.as(name + "-intake"))
                 .split(Named.as(name + "-"))
                 .branch((key, intake) -> intake.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));
