@@ -231,7 +231,7 @@ final class ReadApi implements AutoCloseable {
         from.forEach((key, value) -> {
             Object had = into.get(key);
             if (value instanceof Map<?, ?> nested) {
-                Map<String, Object> target = had instanceof Map<?, ?> ? (Map<String, Object>) had : new TreeMap<>();
+                Map<String, Object> target = had instanceof Map<?, ?> ? (Map<String, Object>) had : new LinkedHashMap<>();
                 addCounts(target, (Map<String, ?>) nested);
                 into.put(key, target);
             } else if (value instanceof Number n) {
