@@ -48,14 +48,13 @@ final class StateQueries {
                 firing.merge(alert.targetId(), 1, Integer::sum);
             }
         }
-        TreeSet<String> ids = new TreeSet<>(inventory.keySet());
-        ids.addAll(clocks.keySet());
+        TreeSet<String> ids = known(inventory, clocks.keySet());
         List<Map<String, Object>> out = new ArrayList<>();
         for (String id : ids) {
             Map<String, Object> target = new LinkedHashMap<>();
             target.put("targetId", id);
             Target entry = inventory.get(id);
-            target.put("group", entry == null ? AlertEngine.DEFAULT_GROUP : entry.getGroup());
+            target.put("group", groupOf(entry));
             target.put("inInventory", entry != null);
             TargetClock clock = clocks.get(id);
             target.put("eventTime", clock == null ? null : Instant.ofEpochMilli(clock.eventTimeMs()).toString());
@@ -85,7 +84,7 @@ final class StateQueries {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("targetId", id);
-        out.put("group", entry == null ? AlertEngine.DEFAULT_GROUP : entry.getGroup());
+        out.put("group", groupOf(entry));
         out.put("inventory", entry == null ? null : plain(entry));
         if (clock != null) {
             out.put("eventTime", Instant.ofEpochMilli(clock.eventTimeMs()).toString());
@@ -110,14 +109,13 @@ final class StateQueries {
         ReadOnlyKeyValueStore<String, HealthScore> health = store(HealthTopology.HEALTH_STORE);
         ReadOnlyKeyValueStore<String, TargetWindow> minutes = store(ReadModel.LAST_MINUTE_STORE);
         ReadOnlyKeyValueStore<String, MetricSample> metrics = store(ReadModel.LATEST_METRICS_STORE);
-        TreeSet<String> ids = new TreeSet<>(inventory.keySet());
-        ids.addAll(clocks.keySet());
+        TreeSet<String> ids = known(inventory, clocks.keySet());
         List<Map<String, Object>> out = new ArrayList<>();
         for (String id : ids) {
             Map<String, Object> worker = new LinkedHashMap<>();
             worker.put("targetId", id);
             Target entry = inventory.get(id);
-            worker.put("group", entry == null ? AlertEngine.DEFAULT_GROUP : entry.getGroup());
+            worker.put("group", groupOf(entry));
             HealthScore score = health.get(id);
             worker.put("status", score == null ? null : score.getStatus().name());
             worker.put("score", score == null ? null : score.getScore());
@@ -157,10 +155,7 @@ final class StateQueries {
      */
     Map<String, Object> healthSummary(int worst) {
         Map<String, Target> inventory = all(HealthTopology.INVENTORY_STORE);
-        TreeSet<String> known = new TreeSet<>(inventory.keySet());
-        try (KeyValueIterator<String, TargetClock> it = this.<TargetClock>store(HealthTopology.TARGET_STORE).all()) {
-            it.forEachRemaining(kv -> known.add(kv.key));
-        }
+        TreeSet<String> known = known(inventory, this.<TargetClock>all(HealthTopology.TARGET_STORE).keySet());
         Map<String, HealthScore> scores = all(HealthTopology.HEALTH_STORE);
         Map<String, Long> byStatus = new LinkedHashMap<>();
         for (HealthStatus status : HealthStatus.values()) {
@@ -174,7 +169,7 @@ final class StateQueries {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("targetId", score.getTargetId());
             Target target = inventory.get(score.getTargetId());
-            entry.put("group", target == null ? AlertEngine.DEFAULT_GROUP : target.getGroup());
+            entry.put("group", groupOf(target));
             entry.put("score", score.getScore());
             entry.put("status", score.getStatus().name());
             entry.put("failingChecks", List.copyOf(score.getFailingChecks()));
@@ -270,6 +265,18 @@ final class StateQueries {
 
     private static String text(Instant at) {
         return at == null ? null : at.toString();
+    }
+
+    /** The targets known from the inventory or from their records (a clock), by targetId. */
+    private static TreeSet<String> known(Map<String, Target> inventory, java.util.Set<String> clocked) {
+        TreeSet<String> ids = new TreeSet<>(inventory.keySet());
+        ids.addAll(clocked);
+        return ids;
+    }
+
+    /** A target's group, as its alerts carry it: {@code default} when it is not in the inventory. */
+    private static String groupOf(Target entry) {
+        return entry == null ? AlertEngine.DEFAULT_GROUP : entry.getGroup();
     }
 
     private static Map<String, Object> plainOrNull(SpecificRecord record) {
