@@ -3,6 +3,7 @@ package io.fleetpulse.stream;
 import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +11,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Utils;
 
 /**
@@ -48,13 +52,33 @@ public record SourcePartitions(Map<String, Integer> counts) {
         return new SourcePartitions(counts);
     }
 
-    /** Asks the broker how many partitions each source topic has; a missing topic fails with the broker's error. */
+    /**
+     * Asks the broker how many partitions each source topic has.
+     *
+     * @throws IllegalStateException naming the source topics that do not exist
+     */
     public static SourcePartitions lookUp(Admin admin, Duration timeout)
             throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, Integer> counts = new LinkedHashMap<>();
-        admin.describeTopics(SOURCES.stream().map(Topic::name).toList()).allTopicNames()
-                .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .forEach((name, description) -> counts.put(name, description.partitions().size()));
+        List<String> missing = new ArrayList<>();
+        for (Map.Entry<String, KafkaFuture<TopicDescription>> topic
+                : admin.describeTopics(SOURCES.stream().map(Topic::name).toList()).topicNameValues().entrySet()) {
+            try {
+                long left = Math.max(1, deadline - System.nanoTime());
+                counts.put(topic.getKey(), topic.getValue().get(left, TimeUnit.NANOSECONDS).partitions().size());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+                missing.add(topic.getKey());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("source topic " + String.join(", ", missing) + (missing.size() == 1
+                    ? " does" : " do") + " not exist: create the contract topics (fleetpulse topics create, or "
+                    + "kafka.topics.ensure=true)");
+        }
         return new SourcePartitions(counts);
     }
 

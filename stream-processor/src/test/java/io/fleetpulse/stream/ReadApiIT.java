@@ -87,8 +87,8 @@ class ReadApiIT {
             assertEquals("http", targetDown.at("/check").asText());
             assertEquals(t0.plusSeconds(15).toString(), targetDown.at("/startsAt").asText());
             assertEquals(1, viaA.at("/openWindows").size(), "the minute after the failures is still open");
-            int localA = get(a.apiUrl() + "targets/api-1?scope=local").statusCode();
-            int localB = get(b.apiUrl() + "targets/api-1?scope=local").statusCode();
+            int localA = awaitSettled(a.apiUrl() + "targets/api-1?scope=local");
+            int localB = awaitSettled(b.apiUrl() + "targets/api-1?scope=local");
             assertEquals(List.of(200, 404), List.of(Math.min(localA, localB), Math.max(localA, localB)),
                     "one instance holds api-1: " + localA + " " + localB);
 
@@ -202,6 +202,17 @@ class ReadApiIT {
         }
         throw new AssertionError("no satisfying answer from " + url + " within " + WAIT + "; last: "
                 + (last == null ? "none" : last.statusCode() + " " + last.body()));
+    }
+
+    /** The status of the first answer that is not a 503: a rebalance or a restore answers 503 for a moment. */
+    private static int awaitSettled(String url) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        int status = get(url).statusCode();
+        while (status == 503 && System.nanoTime() < deadline) {
+            Thread.sleep(100); // the poll interval of the await, not a wait for time to pass
+            status = get(url).statusCode();
+        }
+        return status;
     }
 
     private static HttpResponse<String> get(String url) throws Exception {
