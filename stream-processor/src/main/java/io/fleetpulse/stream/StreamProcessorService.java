@@ -223,7 +223,9 @@ public final class StreamProcessorService extends ManagedService {
         status.put("streams", client == null ? "not opened" : client.state().name());
         status.put("applicationId", streamsProps.applicationId());
         status.put("apiUrl", apiUrl);
-        status.put("sourcePartitions", new TreeMap<>(topology.sourcePartitions().counts()));
+        // Looked up when Streams is opened; until then the settings hold a placeholder, not the broker's counts.
+        status.put("sourcePartitions", client == null ? "not looked up yet"
+                : new TreeMap<>(topology.sourcePartitions().counts()));
         status.put("rules", topology.rules().rules().stream().map(ThresholdRule::id).toList());
         status.put("recordsIn", c.recordsInByTopic());
         Map<String, Long> out = new LinkedHashMap<>();
