@@ -67,8 +67,9 @@ public record WeeklyWindows(ZoneId zone, List<Span> spans) {
             throw new IllegalArgumentException("the weekly schedule is empty; e.g. 'Sat 22:00-Sun 02:00'");
         }
         List<Span> spans = new ArrayList<>();
-        // ';' always separates windows; ',' does too unless it lists days ("Mon,Wed 02:00-04:00")
-        for (String part : text.split(";|,(?=\\s*\\w+\\s+\\d)")) {
+        // ';' always separates windows; ',' does after a time ("Sat 22:00-Sun 02:00, Mon 01:00-02:00"), not in a
+        // list of days ("Mon,Wed 02:00-04:00")
+        for (String part : text.split(";|(?<=\\d)\\s*,")) {
             spans.addAll(parseOne(part.strip()));
         }
         return new WeeklyWindows(zone, spans);
