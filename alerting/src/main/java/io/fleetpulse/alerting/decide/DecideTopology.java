@@ -134,9 +134,9 @@ public final class DecideTopology {
                 .mapValues(Decided::notification, Named.as("to-outbox-record"))
                 .to(Topics.OUTBOX.name(), Produced.with(Topics.OUTBOX.keySerde(), Topics.OUTBOX.valueSerde())
                         .withName("outbox-sink"));
-        // The store holds the topic's bytes as they are (decoded when used), so the restore's raw copy is exact and a
-        // bad record cannot stop the global thread; silences are few, so memory is enough. (It shifts the
-        // sub-topology numbers, so task ids: an upgraded instance restores its groups from the unchanged changelog.)
+        // Added last, so the other sub-topologies (and so the task ids of the groups' state) keep their numbers. The
+        // store holds the topic's bytes as they are (decoded when used), so the restore's raw copy is exact and a bad
+        // record cannot stop the global thread; silences are few, so memory is enough.
         builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SILENCE_STORE),
                         Serdes.String(), Serdes.ByteArray()).withLoggingDisabled(), Topics.SILENCES.name(),
                 Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("silences-source"), KeepSilences::new);
