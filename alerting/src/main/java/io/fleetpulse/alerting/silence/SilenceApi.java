@@ -46,6 +46,8 @@ public final class SilenceApi implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SilenceApi.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String PATH = "/v1/silences";
+    /** A silence is a few hundred bytes; a larger body is refused before it is parsed. */
+    private static final int MAX_BODY = 64 * 1024;
 
     /** The local copy of fleet.silences; empty while it cannot be read (decide not running). */
     public interface View {
@@ -124,9 +126,14 @@ public final class SilenceApi implements AutoCloseable {
     }
 
     private void create(HttpExchange exchange) throws IOException {
+        byte[] raw = exchange.getRequestBody().readNBytes(MAX_BODY + 1);
+        if (raw.length > MAX_BODY) {
+            respond(exchange, 413, Map.of("errors", Map.of("body", "larger than " + MAX_BODY + " bytes")));
+            return;
+        }
         JsonNode body;
         try {
-            body = JSON.readTree(exchange.getRequestBody());
+            body = JSON.readTree(raw);
         } catch (JsonProcessingException e) {
             respond(exchange, 400, Map.of("errors", Map.of("body", "not JSON: " + e.getOriginalMessage())));
             return;
