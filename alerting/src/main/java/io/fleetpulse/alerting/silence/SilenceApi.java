@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -39,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * {@code DELETE /v1/silences/{id}} (expire: rewritten with its end at now, kept as history, as in Alertmanager).
  *
  * <p>Reads come from the local copy of fleet.silences ({@link View}: decide's global store), so every alerting
- * instance answers for all; a silence just created shows there once this instance has read it back (milliseconds).
+ * instance answers for all. A create or expire answers once the broker acknowledged it and this instance's copy
+ * shows it (bounded by the write timeout), so the same client reads its own writes; another instance shows it once it
+ * has read it too (milliseconds).
  */
 public final class SilenceApi implements AutoCloseable {
 
@@ -140,7 +143,7 @@ public final class SilenceApi implements AutoCloseable {
         }
         SilenceRule silence;
         try {
-            silence = SilenceJson.parseRequest(body, UUID.randomUUID().toString(), clock.instant());
+            silence = SilenceJson.parseRequest(body, UUID.randomUUID().toString(), now());
         } catch (SilenceJson.InvalidSilenceException e) {
             respond(exchange, 400, Map.of("errors", e.problems()));
             return;
@@ -152,7 +155,7 @@ public final class SilenceApi implements AutoCloseable {
     }
 
     private void list(HttpExchange exchange) throws IOException {
-        Instant now = clock.instant();
+        Instant now = now();
         String query = exchange.getRequestURI().getRawQuery();
         Set<SilenceRule.State> wanted = Set.of(SilenceRule.State.values());
         if (query != null && !query.isBlank()) {
@@ -187,7 +190,7 @@ public final class SilenceApi implements AutoCloseable {
             respond(exchange, 404, Map.of("error", "no silence " + id));
             return;
         }
-        respond(exchange, 200, SilenceJson.render(found.get(), clock.instant()));
+        respond(exchange, 200, SilenceJson.render(found.get(), now()));
     }
 
     private void expire(HttpExchange exchange, String id) throws IOException {
@@ -196,7 +199,7 @@ public final class SilenceApi implements AutoCloseable {
             respond(exchange, 404, Map.of("error", "no silence " + id));
             return;
         }
-        Instant now = clock.instant();
+        Instant now = now();
         SilenceRule silence = found.get();
         if (silence.state(now) != SilenceRule.State.EXPIRED) {
             silence = silence.expiredAt(now);
@@ -204,6 +207,11 @@ public final class SilenceApi implements AutoCloseable {
             LOG.info("silence {} expired", id);
         }
         respond(exchange, 200, SilenceJson.render(silence, now));
+    }
+
+    /** To the millisecond, as fleet.silences keeps times, so what is written compares equal to what is read back. */
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MILLIS);
     }
 
     private Optional<SilenceRule> find(String id) {
@@ -215,9 +223,19 @@ public final class SilenceApi implements AutoCloseable {
                 + "not running)"));
     }
 
+    /** Writes and waits for the acknowledgement, then (within what is left of the timeout) for the local copy. */
     private void write(SilenceRule silence) {
+        long deadline = System.nanoTime() + writeTimeout.toNanos();
         try {
             writer.write(silence).get(writeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            while (!isVisible(silence)) {
+                if (System.nanoTime() > deadline) {
+                    LOG.warn("silence {} is acknowledged but not yet in the local copy of fleet.silences",
+                            silence.id());
+                    return;
+                }
+                Thread.sleep(10);
+            }
         } catch (ExecutionException | TimeoutException e) {
             throw new Unavailable("fleet.silences did not acknowledge the silence within " + writeTimeout.toSeconds()
                     + " s: " + (e instanceof ExecutionException ? e.getCause() : e));
@@ -225,6 +243,11 @@ public final class SilenceApi implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new Unavailable("interrupted while writing the silence");
         }
+    }
+
+    private boolean isVisible(SilenceRule written) {
+        return view.silences().orElse(List.of()).stream().anyMatch(s -> s.id().equals(written.id())
+                && s.updatedAt().equals(written.updatedAt()));
     }
 
     private static void respond(HttpExchange exchange, int status, Object body) throws IOException {
