@@ -144,6 +144,11 @@ public final class SilenceJson {
             problems.put(field, "required: a non-empty string");
             return null;
         }
+        if (node.asText().indexOf('\0') >= 0) {
+            // it travels into the audit records, and the sink's PostgreSQL text cannot hold NUL
+            problems.put(field, "must not contain a NUL character");
+            return null;
+        }
         return node.asText().strip();
     }
 

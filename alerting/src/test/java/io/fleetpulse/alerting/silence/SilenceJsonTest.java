@@ -69,6 +69,9 @@ class SilenceJsonTest {
         assertEquals(Set.of("weekly"), problems("""
                 {"matchers": ["target=\\"web-1\\""], "weekly": {"schedule": "Sat 22:00-Sun 02:00", "zone": "Nowhere"},
                  "createdBy": "a", "comment": "c"}""").keySet());
+        assertEquals(Set.of("comment"), problems("""
+                {"matchers": ["target=\\"web-1\\""], "endsAt": "2026-12-03T00:00:00Z", "createdBy": "a",
+                 "comment": "c\\u0000"}""").keySet());
         assertEquals(Set.of("body"), assertThrows(SilenceJson.InvalidSilenceException.class,
                 () -> SilenceJson.parseRequest(JSON.readTree("[]"), "id", NOW)).problems().keySet());
     }
