@@ -36,8 +36,9 @@ class LiveInventoryIT {
             String fromYaml = fleet.serverIds().get(0);
             String added = fleet.serverIds().get(1);
             Path inventory = inventoryOf(fleet, fromYaml, "collector.yaml");
-            Target addedTarget = Inventory.load(inventoryOf(fleet, added, "added.yaml"), Duration.ofMillis(300),
-                    Duration.ofMillis(300), Instant.now()).targets().get(0);
+            Target addedTarget = Inventory.load(inventoryOf(fleet, added, "added.yaml"),
+                    new Inventory.Fallbacks(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofMillis(300)),
+                    Instant.now()).targets().get(0);
             CollectorService collector = new CollectorService(Settings.of(Map.of(
                     "collector.inventory", inventory.toString(),
                     "collector.id", "live-collector",
