@@ -198,7 +198,7 @@ public record Inventory(String source, List<Target> targets) {
             Defaults settings = new Defaults(new Timing(fallbacks.interval(), BY_SETTINGS, null),
                     new Timing(fallbacks.metricsInterval(), BY_SETTINGS, null),
                     new Timing(fallbacks.timeout(), BY_SETTINGS, null), unset, "default", Map.of(), List.of(), Limits.NONE);
-            return overlay(node, BY_DEFAULTS, settings, name(node.get("group"), "default"));
+            return overlay(node, BY_DEFAULTS, settings, name(node.get("group"), "default"), true);
         }
 
         /** A group's overrides over {@code defaults}; a mistake is reported once, where the group sets it. */
@@ -208,20 +208,21 @@ public record Inventory(String source, List<Target> targets) {
                 return defaults;
             }
             node.allowOnly(GROUP_KEYS);
-            return overlay(node, BY_GROUP, defaults, name);
+            return overlay(node, BY_GROUP, defaults, name, true);
         }
 
         /**
          * What {@code node} sets at {@code level} (defaults, a group, a target) over what it inherits from
-         * {@code base}: timings checked where this level sets them, labels merged over the base's.
+         * {@code base}: timings checked where this level sets them (the metrics interval only where metrics may be
+         * polled), labels merged over the base's.
          */
-        private Defaults overlay(YamlNode node, int level, Defaults base, String group) {
+        private Defaults overlay(YamlNode node, int level, Defaults base, String group, boolean metricsPolled) {
             Timing interval = timing(node.get("interval"), level, base.interval());
             Timing metrics = timing(node.get("metrics-interval"), level, base.metricsInterval());
             Timing timeout = timing(node.get("timeout"), level, base.timeout());
             Timing absence = timing(node.get("absence-timeout"), level, base.absence());
             checkTimings(level, interval, timeout, absence);
-            checkMetricsInterval(level, metrics, timeout);
+            checkMetricsInterval(level, metrics, metricsPolled ? timeout : null);
             Map<String, String> labels = new LinkedHashMap<>(base.labels());
             labels.putAll(labels(node.get("labels"), Map.of()));
             return new Defaults(interval, metrics, timeout, absence, group, labels,
@@ -285,7 +286,8 @@ public record Inventory(String source, List<Target> targets) {
             String id = id(node.require("id"));
             String health = url(node.require("health"), true);
             String metrics = url(node.get("metrics"), false);
-            Defaults own = overlay(node, BY_TARGET, groups.getOrDefault(group, topDefaults), group);
+            // A target without a metrics endpoint polls none, so its timeout need not fit a metrics interval.
+            Defaults own = overlay(node, BY_TARGET, groups.getOrDefault(group, topDefaults), group, metrics != null);
             Timing interval = own.interval();
             Timing metricsInterval = own.metricsInterval();
             Timing absence = own.absence();
@@ -328,20 +330,20 @@ public record Inventory(String source, List<Target> targets) {
             }
         }
 
-        /** As {@link #checkTimings} for the metrics interval, when one is set. */
+        /** As {@link #checkTimings} for the metrics interval, when one is set; against {@code timeout} unless null. */
         private static void checkMetricsInterval(int level, Timing metrics, Timing timeout) {
             if (metrics.value() != null) {
                 checkInterval(level, metrics, timeout, "metrics-interval", "metrics polls of one target would pile up");
             }
         }
 
-        /** An interval of at least the minimum and no shorter than the timeout, where this level set either. */
+        /** An interval of at least the minimum and no shorter than the timeout (unless null), where this level set either. */
         private static void checkInterval(int level, Timing interval, Timing timeout, String name, String why) {
             if (interval.level() == level && interval.value().compareTo(MIN_INTERVAL) < 0) {
                 interval.node().problem(Durations.format(interval.value()) + " is shorter than the minimum "
                         + Durations.format(MIN_INTERVAL));
             }
-            if ((interval.level() == level || timeout.level() == level) && timeout.value().compareTo(interval.value()) > 0) {
+            if (timeout != null && (interval.level() == level || timeout.level() == level) && timeout.value().compareTo(interval.value()) > 0) {
                 (timeout.level() == level ? timeout : interval).node().problem("the timeout "
                         + Durations.format(timeout.value()) + " is longer than the " + name + " "
                         + Durations.format(interval.value()) + "; " + why);

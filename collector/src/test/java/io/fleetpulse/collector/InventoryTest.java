@@ -176,10 +176,12 @@ class InventoryTest {
         List<String> problems = problemLines("""
                 defaults: { timeout: 3s }
                 targets:
-                  - { id: a, health: "http://a/health", metrics-interval: 50ms }
-                  - { id: b, health: "http://b/health", metrics-interval: 1s }
+                  - { id: a, health: "http://a/health", metrics: "http://a/metrics", metrics-interval: 50ms }
+                  - { id: b, health: "http://b/health", metrics: "http://b/metrics", metrics-interval: 1s }
+                  - { id: c, health: "http://c/health", metrics-interval: 1s }
                 """);
 
+        // c polls no metrics endpoint, so its timeout need not fit its metrics interval.
         assertEquals(3, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("targets[0].metrics-interval: 50ms is shorter than the minimum 100ms"),
                 problems.toString());
