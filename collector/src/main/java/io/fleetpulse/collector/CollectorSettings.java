@@ -109,6 +109,13 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             Duration.ofSeconds(5), "how long a push waits for the broker to acknowledge its records before it is "
                     + "answered 503 with Retry-After (the agent retries: delivery is at least once)");
 
+    public static final ConfigKey<Double> PUSH_AGENT_RATE = ConfigKey.decimal("collector.push.agent.rate", 10, 0, 100_000,
+            "requests a second each push agent may make on average (a token bucket per agent); past it a request is "
+                    + "answered 429 with Retry-After before its body is read; 0: no limit");
+    public static final ConfigKey<Integer> PUSH_AGENT_BURST = ConfigKey.integer("collector.push.agent.burst", 20, 1,
+            100_000, "the most requests a push agent may make at once, above collector.push.agent.rate, after a quiet "
+                    + "spell");
+
     public static final ConfigKey<Boolean> LIVE_INVENTORY = ConfigKey.bool("collector.inventory.live", false,
             "follow fleet.targets: poll every target on the topic (from any collector's inventory or 'fleetpulse targets "
                     + "add'), start polling an added one and stop polling a tombstoned one without a restart; off, only "
@@ -130,9 +137,9 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
 
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
     public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, METRICS_INTERVAL, POLL_TIMEOUT,
-            MAX_CONCURRENT_POLLS,
-            POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM, MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS, BUFFER_MAX_RECORDS,
-            BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED, PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT,
+            MAX_CONCURRENT_POLLS, POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM, MAX_BODY_BYTES, MAX_CHECKS,
+            MAX_NAME_LENGTH, MAX_EXTRA_METRICS, BUFFER_MAX_RECORDS, BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED,
+            PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT, PUSH_AGENT_RATE, PUSH_AGENT_BURST,
             LIVE_INVENTORY, INVENTORY_GROUP, INVENTORY_GROUP_SESSION_TIMEOUT, INVENTORY_GROUP_STATIC);
 
     /**
@@ -169,7 +176,8 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
                 settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem,
                 new RecordPublisher.OutageBuffer(settings.get(BUFFER_MAX_RECORDS), settings.get(BUFFER_MAX_PER_SERIES),
                         settings.get(PRODUCER_MAX_UNACKED)), readableOrNull(settings, PUSH_TOKENS),
-                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT)),
+                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT),
+                        settings.get(PUSH_AGENT_RATE), settings.get(PUSH_AGENT_BURST)),
                 settings.get(LIVE_INVENTORY), inventoryGroup(settings, id));
     }
 

@@ -173,7 +173,7 @@ class CollectorServiceTest {
 
         assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(60), Duration.ofSeconds(2), 8, 0.1,
                 new BodyLimits(4096, 5, 20, 3), new HealthChecks.CertificateLines(21, 7), null,
-                RecordPublisher.OutageBuffer.DEFAULTS, null, new PushApi.Config(8090, 10_000, Duration.ofSeconds(5)), false, null), settings);
+                RecordPublisher.OutageBuffer.DEFAULTS, null, new PushApi.Config(8090, 10_000, Duration.ofSeconds(5), 10, 20), false, null), settings);
     }
 
     @Test
