@@ -37,6 +37,11 @@ import java.util.Map;
  * <p>Over HTTPS, one more check named {@value #TLS_CHECK} follows {@value #HTTP_CHECK}: the days until the server's
  * certificate expires, WARN and CRITICAL below the {@link CertificateLines}.
  *
+ * <p>A {@code tcp://} target has one check, {@value #TCP_CHECK}: OK with the connect latency, or the failure. A
+ * target's {@link LatencyLines} ({@code max-latency}, {@code critical-latency}) raise a slow {@value #HTTP_CHECK} or
+ * {@value #TCP_CHECK} to WARN or CRITICAL; its free-disk lines make each metrics sample a {@value #DISK_CHECK} check
+ * ({@link #diskCheck}).
+ *
  * <p>What one body can publish is bounded by {@link BodyLimits}: at most {@code maxChecks} checks and components
  * (the rest summed up in one ERROR check named {@value #CHECKS_CAP_CHECK}), names cut to {@code maxNameLength}, and
  * messages cut to {@value #MAX_MESSAGE} characters.
