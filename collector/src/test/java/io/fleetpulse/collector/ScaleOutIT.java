@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three collectors in one group share the targets of fleet.targets: each target is polled by one of them at a time,
  * and when one dies (a static member: its close leaves no group, as a crash would) its targets move to the others
- * within one interval, the session timeout sized from the interval (half of it, derived: no setting).
+ * within about one interval, the session timeout sized from the interval (half of it, derived: no setting).
  *
  * <p>The gap bound, stated: a moved target's last poll by the dead instance may come just before its death, so the
  * next poll is due one interval (plus jitter) later; it comes instead after the session timeout, a heartbeat of a
@@ -44,9 +44,11 @@ class ScaleOutIT {
     private static final Duration SESSION_TIMEOUT = INTERVAL.dividedBy(2); // what the collector derives
     private static final Duration HEARTBEAT = SESSION_TIMEOUT.dividedBy(3);
     private static final Duration MARGIN = Duration.ofSeconds(1);
-    /** One interval, jittered late; then the handover: session timeout, a heartbeat, the first start, the margin. */
-    private static final long MOVED_GAP_BOUND_MS = Math.round(INTERVAL.toMillis() * (1 + JITTER))
-            + SESSION_TIMEOUT.plus(HEARTBEAT).plus(INTERVAL.dividedBy(10)).plus(MARGIN).toMillis();
+    /** From the death to a survivor's first poll: session timeout, a heartbeat, the first start, the margin. */
+    private static final long HANDOVER_BOUND_MS = SESSION_TIMEOUT.plus(HEARTBEAT).plus(INTERVAL.dividedBy(10)).plus(MARGIN)
+            .toMillis();
+    /** One interval, jittered late, then the handover. */
+    private static final long MOVED_GAP_BOUND_MS = Math.round(INTERVAL.toMillis() * (1 + JITTER)) + HANDOVER_BOUND_MS;
     /** Two starts each jittered by up to a tenth of the interval, the other way. */
     private static final long KEPT_GAP_BOUND_MS = Math.round(INTERVAL.toMillis() * (1 + 2 * JITTER)) + MARGIN.toMillis();
 
@@ -55,6 +57,8 @@ class ScaleOutIT {
 
     @Test
     void shouldShareTheTargetsAndMoveADeadInstancesTargetsWithinOneIntervalWithoutDoublePolling() throws Exception {
+        assertTrue(HANDOVER_BOUND_MS - MARGIN.toMillis() < INTERVAL.toMillis(),
+                "the handover fits in one interval by design; the margin is for a loaded machine only");
         try (KafkaFixture kafka = KafkaFixture.start(); SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(12))) {
             kafka.createContractTopics(6);
             Path inventory = dir.resolve("inventory.yaml");
@@ -96,6 +100,15 @@ class ScaleOutIT {
                         Topics.CHECKS, seen -> all.stream().allMatch(t -> seen.stream().anyMatch(r -> r.key().equals(t)
                                 && r.value().getObservedAt().isAfter(measuredTo))), Duration.ofSeconds(40));
 
+                // While the instances joined: each join moves a target at most once (revoked before it is assigned),
+                // so three changes of collector at most (c2 joins, c3 joins, c3 dies); double polling would alternate.
+                Map<String, List<String>> everyPoller = checks.stream().map(ConsumerRecord::value)
+                        .filter(r -> r.getCheckName().equals("http"))
+                        .sorted(Comparator.comparing(CheckResult::getObservedAt))
+                        .collect(Collectors.groupingBy(CheckResult::getTargetId,
+                                Collectors.mapping(CheckResult::getCollectorId, Collectors.toList())));
+                everyPoller.forEach((target, by) -> assertTrue(java.util.stream.IntStream.range(1, by.size())
+                        .filter(i -> !by.get(i).equals(by.get(i - 1))).count() <= 3, target + " polled by " + by));
                 Map<String, List<CheckResult>> byTarget = checks.stream().map(ConsumerRecord::value)
                         .filter(r -> r.getCheckName().equals("http") && !r.getObservedAt().isBefore(settled))
                         .sorted(Comparator.comparing(CheckResult::getObservedAt))
@@ -125,13 +138,13 @@ class ScaleOutIT {
                                 .findFirst().orElseThrow().getObservedAt();
                         long handoverMs = Duration.between(killed, firstBySurvivor).toMillis();
                         longest[0] = Math.max(longest[0], handoverMs);
-                        assertTrue(handoverMs <= INTERVAL.toMillis(), target + " was first polled by a survivor "
-                                + handoverMs + " ms after the death (bound: one interval, " + INTERVAL.toMillis() + " ms)");
+                        assertTrue(handoverMs <= HANDOVER_BOUND_MS, target + " was first polled by a survivor "
+                                + handoverMs + " ms after the death (bound " + HANDOVER_BOUND_MS + " ms)");
                     }
                 }
                 System.out.printf("ScaleOutIT: %d targets moved; longest handover %d ms (bound %d), longest gap of a moved "
                                 + "target %d ms (bound %d), of a kept one %d ms (bound %d)%n", moved.size(), longest[0],
-                        INTERVAL.toMillis(), longest[1], MOVED_GAP_BOUND_MS, longest[2], KEPT_GAP_BOUND_MS);
+                        HANDOVER_BOUND_MS, longest[1], MOVED_GAP_BOUND_MS, longest[2], KEPT_GAP_BOUND_MS);
                 assertFalse(moved.isEmpty(), "the dead instance polled some targets");
                 assertEquals(Set.of("c1", "c2", "c3"), byTarget.values().stream().flatMap(List::stream)
                         .map(CheckResult::getCollectorId).collect(Collectors.toSet()), "all three polled");
