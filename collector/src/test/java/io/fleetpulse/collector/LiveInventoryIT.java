@@ -83,6 +83,34 @@ class LiveInventoryIT {
         }
     }
 
+    @Test
+    void shouldStopTheStartAtOnceNamingTheSessionTimeoutWhenTheBrokerRefusesIt() throws Exception {
+        try (KafkaFixture kafka = KafkaFixture.start(); SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(1))) {
+            kafka.createContractTopics(2);
+            // 300 ms intervals: the derived session timeout is 150 ms, under the test broker's minimum of 500 ms.
+            Path inventory = inventoryOf(fleet, fleet.serverIds().get(0), "fast.yaml");
+            CollectorService collector = new CollectorService(Settings.of(Map.of(
+                    "collector.inventory", inventory.toString(),
+                    "collector.id", "too-fast",
+                    "collector.inventory.live", "true",
+                    "collector.inventory.group", "fast-collectors",
+                    "ops.start.timeout", "60s",
+                    "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                    "kafka.topic.partitions", "2"), CollectorService.KEYS));
+            long started = System.nanoTime();
+            io.fleetpulse.runtime.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.fleetpulse.runtime.config.ConfigException.class, collector::start);
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            collector.close();
+
+            assertEquals("collector.inventory.group.session.timeout", e.key());
+            assertTrue(e.getMessage().startsWith("the broker refused the session timeout 150ms of group 'fast-collectors'"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("group.min.session.timeout.ms"), e.getMessage());
+            assertTrue(tookMs < 30_000, "failed after " + tookMs + " ms, not at the start timeout");
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static Map<String, Map<String, Object>> checksOf(CollectorService collector) {
         return (Map<String, Map<String, Object>>) (Map<String, ?>) collector.status().get("checks");
