@@ -26,10 +26,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -60,7 +62,7 @@ public final class CollectorService extends ManagedService {
     /** The group sharing the live inventory, its session timeout sized from the intervals; null: no group. */
     private final TargetsFeed.Group inventoryGroup;
     /** Targets already warned of polling faster than the group's session timeout; touched only on the feed's thread. */
-    private final java.util.Set<String> warnedFasterThanSession = new java.util.HashSet<>();
+    private final Set<String> warnedFasterThanSession = new HashSet<>();
     private final HealthChecks healthChecks;
     /** Previous counters of Prometheus-text targets; touched only on the event loop. */
     private final NodeExporterMetrics nodeExporter = new NodeExporterMetrics();
