@@ -2,6 +2,8 @@ package io.fleetpulse.alerting;
 
 import io.fleetpulse.alerting.decide.DecideStage;
 import io.fleetpulse.alerting.decide.DecideTopology;
+import io.fleetpulse.alerting.silence.SilenceApi;
+import io.fleetpulse.alerting.silence.SilenceRule;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Evidence;
@@ -109,6 +111,7 @@ public final class AlertingService extends ManagedService {
     private ScheduledExecutorService sender;
     private Router router;
     private volatile DecideStage decide;
+    private volatile SilenceApi silenceApi;
 
     public AlertingService(Settings settings) {
         this(settings, Clock.systemUTC());
@@ -152,12 +155,16 @@ public final class AlertingService extends ManagedService {
         router = new Router(alerting.groupId(), delivered::contains);
         startWhereTheSharedGroupStopped(receivers, deadline);
         if (!receivers.isEmpty()) {
-            decide = new DecideStage(alerting.routing(), alerting.decideTick(), alerting.groupId(),
+            Map<String, DecideTopology.AuditedReceiver> audited = new HashMap<>();
+            receivers.forEach(r -> audited.put(r.name(), new DecideTopology.AuditedReceiver(r.type().id(),
+                    r.identity())));
+            decide = new DecideStage(alerting.routing(), alerting.decideTick(), alerting.groupId(), audited,
                     alerting.decideApplicationId(),
                     kafka().common(CLIENT_ID + "-decide"), kafka().replicationFactor(), decideStateDir(),
                     this::fail);
             decide.start(deadline);
         }
+        openSilenceApi();
         running = true;
         List<ReceiverConsumer> opened = new ArrayList<>();
         for (Receiver receiver : receivers) {
@@ -196,6 +203,40 @@ public final class AlertingService extends ManagedService {
             started.add(startCoreThread("deliver-" + consumer.worker().receiver().name(), () -> consumer.run(grace)));
         }
         loops = List.copyOf(started);
+    }
+
+    /** The silences API: reads from decide's global store, writes to fleet.silences through the audit producer. */
+    private void openSilenceApi() {
+        SilenceApi.View view = () -> decide == null ? java.util.Optional.empty() : decide.silences();
+        SilenceApi.Writer writer = this::writeSilence;
+        try {
+            silenceApi = SilenceApi.start(alerting.apiHost(), alerting.apiPort(), view, writer, clock(),
+                    Duration.ofSeconds(10));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen on " + alerting.apiHost() + ":" + alerting.apiPort() + " ("
+                    + AlertingSettings.API_PORT.name() + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** One silence to fleet.silences; the future completes when the broker acknowledged it (acks=all). */
+    private CompletableFuture<?> writeSilence(SilenceRule silence) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        producer.send(new ProducerRecord<>(Topics.SILENCES.name(), silence.id().getBytes(StandardCharsets.UTF_8),
+                Topics.SILENCES.valueSerde().serializer().serialize(Topics.SILENCES.name(), silence.toAvro())),
+                (metadata, e) -> {
+                    if (e == null) {
+                        acked.complete(null);
+                    } else {
+                        acked.completeExceptionally(e);
+                    }
+                });
+        return acked;
+    }
+
+    /** The silences API's port (the one bound when alerting.api.port is 0); -1 before it is open. */
+    public int silencesApiPort() {
+        SilenceApi api = silenceApi;
+        return api == null ? -1 : api.port();
     }
 
     private Path decideStateDir() {
@@ -539,6 +580,8 @@ public final class AlertingService extends ManagedService {
         details.put("notifications", byType);
         details.put("receivers", receivers);
         DecideStage deciding = decide;
+        details.put("silencesApi", silenceApi == null ? null
+                : "http://" + alerting.apiHost() + ":" + silenceApi.port() + "/v1/silences");
         details.put("decide", deciding == null ? Map.of("streams", "not opened")
                 : Map.of("streams", deciding.state(), "applicationId", deciding.applicationId()));
         details.put("inFlight", current.stream().mapToInt(c -> c.worker().inFlight()).sum());
@@ -560,6 +603,9 @@ public final class AlertingService extends ManagedService {
      */
     @Override
     protected void shutDown() {
+        if (silenceApi != null) {
+            silenceApi.close();
+        }
         List<ReceiverConsumer> current = consumers;
         current.forEach(ReceiverConsumer::stop);
         long deadline = System.nanoTime() + ops().stopTimeout().toNanos();

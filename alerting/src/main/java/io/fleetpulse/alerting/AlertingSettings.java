@@ -22,7 +22,7 @@ import java.util.Map;
 record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Limits retryLimits,
                         Map<ReceiverType, Double> ratesPerSecond, Duration httpTimeout, Duration deliveredLookback,
                         int maxInFlight, Duration revokeWait, ReceiverHealth.Thresholds failing,
-                        RoutingTree routing, Duration decideTick, Path decideStateDir) {
+                        RoutingTree routing, Duration decideTick, Path decideStateDir, String apiHost, int apiPort) {
 
     static final ConfigKey<String> GROUP_ID = ConfigKey.string("alerting.group.id", "fleetpulse-alerting",
             "deployment name: every receiver reads fleet.alerts in its own consumer group, this value + '.' + the "
@@ -92,11 +92,18 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
                     + "directory per start, filled from the changelog (the groups and timers are in the changelog "
                     + "either way); set it to start without that restore");
 
+    static final ConfigKey<String> API_HOST = ConfigKey.string("alerting.api.host", "0.0.0.0",
+            "address the silences API (POST/GET/DELETE /v1/silences) listens on");
+    static final ConfigKey<Integer> API_PORT = ConfigKey.integer("alerting.api.port", 0, 0, 65535,
+            "port of the silences API; 0 picks a free one (logged, and shown on /status as silencesApi): set a fixed "
+                    + "one in production, e.g. 9094, the default of `fleetpulse silences --url`");
+
     /** The alerting keys only; {@link AlertingService#KEYS} adds the ops and Kafka keys. */
     static final List<ConfigKey<?>> KEYS = List.of(GROUP_ID, SLACK_WEBHOOK_URL, PAGERDUTY_URL, PAGERDUTY_ROUTING_KEY,
             WEBHOOK_URLS, RETRY_BUDGET, RETRY_INITIAL_BACKOFF, RETRY_MAX_BACKOFF, RETRY_AFTER_MAX, RETRY_AFTER_BUDGET,
             SLACK_RATE, PAGERDUTY_RATE, WEBHOOK_RATE, HTTP_TIMEOUT, DELIVERED_LOOKBACK, RECEIVER_MAX_IN_FLIGHT,
-            REVOKE_WAIT, FAILING_AFTER_FAILURES, FAILING_AFTER, ROUTING_FILE, DECIDE_TICK, DECIDE_STATE_DIR);
+            REVOKE_WAIT, FAILING_AFTER_FAILURES, FAILING_AFTER, ROUTING_FILE, DECIDE_TICK, DECIDE_STATE_DIR,
+            API_HOST, API_PORT);
 
     /** Reads the receivers and the limits from {@code settings}, resolved once with {@link #KEYS} among its keys. */
     static AlertingSettings from(Settings settings) {
@@ -124,7 +131,8 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
                         ReceiverType.WEBHOOK, settings.get(WEBHOOK_RATE)),
                 settings.get(HTTP_TIMEOUT), settings.get(DELIVERED_LOOKBACK), settings.get(RECEIVER_MAX_IN_FLIGHT),
                 settings.get(REVOKE_WAIT), new ReceiverHealth.Thresholds(settings.get(FAILING_AFTER_FAILURES),
-                        settings.get(FAILING_AFTER)), routing, settings.get(DECIDE_TICK), settings.get(DECIDE_STATE_DIR));
+                        settings.get(FAILING_AFTER)), routing, settings.get(DECIDE_TICK), settings.get(DECIDE_STATE_DIR),
+                settings.get(API_HOST), settings.get(API_PORT));
     }
 
     /** The routing file, read once; it declares the receivers, so the receiver keys must not. */

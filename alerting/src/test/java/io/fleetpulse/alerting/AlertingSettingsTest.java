@@ -80,6 +80,16 @@ class AlertingSettingsTest {
     }
 
     @Test
+    void shouldReadTheSilencesApiAddressAndRefuseAPortOutOfRange() {
+        AlertingSettings defaults = settings(Map.of());
+        assertEquals("0.0.0.0", defaults.apiHost());
+        assertEquals(0, defaults.apiPort(), "a free port unless set");
+        assertEquals(9094, settings(Map.of("alerting.api.port", "9094")).apiPort());
+        assertEquals("alerting.api.port", assertThrows(ConfigException.class, () -> settings(
+                Map.of("alerting.api.port", "70000"))).key());
+    }
+
+    @Test
     void shouldRejectOutOfRangeRetrySettings() {
         assertEquals("alerting.retry.budget", assertThrows(ConfigException.class, () -> settings(
                 Map.of("alerting.retry.budget", "0s"))).key());

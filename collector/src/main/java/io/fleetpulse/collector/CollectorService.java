@@ -26,10 +26,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -57,6 +59,10 @@ public final class CollectorService extends ManagedService {
 
     private final CollectorSettings collector;
     private final Inventory inventory;
+    /** The group sharing the live inventory, its session timeout sized from the intervals; null: no group. */
+    private final TargetsFeed.Group inventoryGroup;
+    /** Targets already warned of polling faster than the group's session timeout; touched only on the feed's thread. */
+    private final Set<String> warnedFasterThanSession = new HashSet<>();
     private final HealthChecks healthChecks;
     /** Previous counters of Prometheus-text targets; touched only on the event loop. */
     private final NodeExporterMetrics nodeExporter = new NodeExporterMetrics();
@@ -92,8 +98,9 @@ public final class CollectorService extends ManagedService {
     CollectorService(Settings settings, Clock clock) {
         super("collector", settings, clock);
         this.collector = CollectorSettings.from(settings);
-        this.inventory = Inventory.load(collector.inventory(), collector.pollInterval(), collector.pollTimeout(),
-                clock.instant());
+        this.inventory = Inventory.load(collector.inventory(), collector.inventoryFallbacks(), clock.instant());
+        this.inventoryGroup = collector.inventoryGroup() == null ? null
+                : collector.inventoryGroup().sizedFor(shortestKnownInterval(collector, inventory));
         this.healthChecks = new HealthChecks(collector.bodyLimits(), collector.certificateLines());
         this.pushTokens = collector.pushTokens() == null ? null : PushTokens.load(collector.pushTokens());
 
@@ -186,10 +193,11 @@ public final class CollectorService extends ManagedService {
         if (collector.liveInventory()) {
             PollScheduler planned = scheduler;
             targetsFeed = new TargetsFeed(kafka().common("fleetpulse-collector-targets-" + collector.collectorId()),
-                    collector.inventoryGroup(),
+                    inventoryGroup,
                     new TargetsFeed.Changes() {
                         @Override
                         public void update(Target target, boolean soon) {
+                            warnIfFasterThanTheSession(target);
                             planned.update(target, soon);
                         }
 
@@ -214,6 +222,31 @@ public final class CollectorService extends ManagedService {
             LOG.info("push API listening on port {}", pushPort);
         }
         LOG.info("collector '{}' polling {} targets", collector.collectorId(), scheduler.targets());
+    }
+
+    /** The shortest interval the collector knows at start: its own default and its YAML's targets'. */
+    private static Duration shortestKnownInterval(CollectorSettings collector, Inventory inventory) {
+        Duration yaml = Inventory.shortestInterval(inventory.targets());
+        return yaml == null || collector.pollInterval().compareTo(yaml) < 0 ? collector.pollInterval() : yaml;
+    }
+
+    /**
+     * A target added later may poll faster than the session timeout sized at start allows: if this instance dies,
+     * such a target misses more than one poll. Worth one warning per target, not a refusal: the topic is shared.
+     */
+    private void warnIfFasterThanTheSession(Target target) {
+        Duration shortest = Inventory.shortestInterval(List.of(target));
+        if (inventoryGroup != null && shortest.compareTo(inventoryGroup.sessionTimeout()) < 0
+                && warnedFasterThanSession.add(target.getTargetId())) {
+            LOG.warn("target {} is polled every {}, faster than the group's session timeout {} ({}): if this instance "
+                            + "dies, it misses more than one poll", target.getTargetId(), Durations.format(shortest),
+                    Durations.format(inventoryGroup.sessionTimeout()), CollectorSettings.INVENTORY_GROUP_SESSION_TIMEOUT.name());
+        }
+    }
+
+    /** The group sharing the live inventory, its session timeout sized at construction; null without one. */
+    TargetsFeed.Group inventoryGroup() {
+        return inventoryGroup;
     }
 
     /** The push API's port once it listens; -1 without a push API. */
@@ -242,7 +275,7 @@ public final class CollectorService extends ManagedService {
         pollLatency.get(kind).record(elapsedNanos, TimeUnit.NANOSECONDS);
         String id = target.getTargetId();
         if (kind == PollScheduler.Kind.HEALTH) {
-            List<CheckResult> results = healthChecks.toCheckResults(id, collector.collectorId(), observedAt, outcome);
+            List<CheckResult> results = healthChecks.toCheckResults(target, collector.collectorId(), observedAt, outcome);
             CheckResult http = results.get(0);
             polls.get(kind).get(http.getStatus()).increment();
             // A change of a target's http status is worth a log line. A target removed while this poll was in
@@ -262,6 +295,10 @@ public final class CollectorService extends ManagedService {
                         ? MetricsParser.parse(id, collector.collectorId(), observedAt, response.body(), collector.bodyLimits())
                         : nodeExporter.parse(id, collector.collectorId(), observedAt, response.body(), collector.bodyLimits());
                 publisher.publish(Topics.METRICS, id, id, sample, observedAt);
+                CheckResult disk = healthChecks.diskCheck(target, collector.collectorId(), sample);
+                if (disk != null) {
+                    publisher.publish(Topics.CHECKS, id, id + "/" + disk.getCheckName(), disk, observedAt);
+                }
                 status = CheckStatus.OK;
             } catch (MetricsParser.MalformedMetricsException e) {
                 LOG.debug("metrics of {} rejected: {}", id, e.getMessage());
@@ -307,6 +344,10 @@ public final class CollectorService extends ManagedService {
         status.put("inventory", collector.inventory().toString());
         status.put("targets", scheduler == null ? inventory.targets().size() : scheduler.targets());
         status.put("liveInventory", collector.liveInventory());
+        if (inventoryGroup != null) {
+            status.put("inventoryGroup", inventoryGroup.id());
+            status.put("groupSessionTimeoutMs", inventoryGroup.sessionTimeout().toMillis());
+        }
         TargetsFeed feed = targetsFeed;
         if (feed != null) {
             status.put("targetRecordsApplied", feed.applied());

@@ -17,7 +17,8 @@ import java.util.List;
  * @param inventory          the inventory YAML
  * @param collectorId        stamped on every record; marks which inventory records this collector owns
  * @param pollInterval       a target's interval when neither it nor the inventory's {@code defaults} sets one
- * @param pollTimeout        likewise for the timeout; never longer than the interval
+ * @param metricsInterval    likewise for the interval of its metrics endpoint
+ * @param pollTimeout        likewise for the timeout; never longer than either interval
  * @param maxConcurrentPolls requests in flight at once
  * @param pollJitter         how far each poll may move from its even spacing, as a fraction of the interval
  * @param bodyLimits         how much of a target's answer is read and kept
@@ -27,9 +28,12 @@ import java.util.List;
  * @param pushTokens         the push API's agents and their token hashes, or null: no push API
  * @param push               the push API's port and limits
  * @param liveInventory      whether to follow {@code fleet.targets} ({@link TargetsFeed}) rather than poll only the YAML
- * @param inventoryGroup     the group sharing the live inventory's targets, or null: this one polls all of them
+ * @param inventoryGroup     the group sharing the live inventory's targets, or null: this one polls all of them; its
+ *                           session timeout is null when it is to be derived from the intervals
+ *                           ({@link TargetsFeed.Group#sizedFor})
  */
-public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration pollTimeout,
+public record CollectorSettings(Path inventory, String collectorId, Duration pollInterval, Duration metricsInterval,
+                                Duration pollTimeout,
                                 int maxConcurrentPolls, double pollJitter, BodyLimits bodyLimits,
                                 HealthChecks.CertificateLines certificateLines, Path tlsTrustPem,
                                 RecordPublisher.OutageBuffer outageBuffer, Path pushTokens, PushApi.Config push,
@@ -41,12 +45,15 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             "this collector's name, stamped on every record it produces; marks which inventory records it owns, so set it "
                     + "explicitly in production").defaultShownAs("the host name");
     public static final ConfigKey<Duration> POLL_INTERVAL = ConfigKey.duration("collector.poll.interval",
-            Duration.ofSeconds(10), "how often a target is polled unless its inventory entry or defaults say otherwise; "
-                    + "at least " + Durations.format(Inventory.MIN_INTERVAL));
+            Duration.ofSeconds(30), "how often a target's health endpoint is polled unless its inventory entry, group or "
+                    + "defaults say otherwise; at least " + Durations.format(Inventory.MIN_INTERVAL));
+    public static final ConfigKey<Duration> METRICS_INTERVAL = ConfigKey.duration("collector.metrics.interval",
+            Duration.ofSeconds(60), "how often a target's metrics endpoint is polled unless its inventory entry, group "
+                    + "or defaults set a metrics-interval; at least " + Durations.format(Inventory.MIN_INTERVAL));
     public static final ConfigKey<Duration> POLL_TIMEOUT = ConfigKey.duration("collector.poll.timeout",
             Duration.ofSeconds(2), "how long a poll may take in total (connect, headers and the whole body) before it "
                     + "counts as TIMEOUT and its connection is closed, unless the inventory says otherwise; at most "
-                    + "collector.poll.interval");
+                    + "collector.poll.interval and collector.metrics.interval");
     public static final ConfigKey<Integer> MAX_CONCURRENT_POLLS = ConfigKey.integer("collector.max.concurrent.polls", 256,
             1, 100_000, "requests in flight at once; further polls wait their turn");
 
@@ -102,6 +109,13 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             Duration.ofSeconds(5), "how long a push waits for the broker to acknowledge its records before it is "
                     + "answered 503 with Retry-After (the agent retries: delivery is at least once)");
 
+    public static final ConfigKey<Double> PUSH_AGENT_RATE = ConfigKey.decimal("collector.push.agent.rate", 10, 0, 100_000,
+            "requests a second each push agent may make on average (a token bucket per agent); past it a request is "
+                    + "answered 429 with Retry-After before its body is read; 0: no limit");
+    public static final ConfigKey<Integer> PUSH_AGENT_BURST = ConfigKey.integer("collector.push.agent.burst", 20, 1,
+            100_000, "the most requests a push agent may make at once, above collector.push.agent.rate, after a quiet "
+                    + "spell");
+
     public static final ConfigKey<Boolean> LIVE_INVENTORY = ConfigKey.bool("collector.inventory.live", false,
             "follow fleet.targets: poll every target on the topic (from any collector's inventory or 'fleetpulse targets "
                     + "add'), start polling an added one and stop polling a tombstoned one without a restart; off, only "
@@ -111,17 +125,21 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             "with collector.inventory.live: the consumer group on fleet.targets whose instances share the targets, each "
                     + "polling those of its assigned partitions; empty: this collector polls every target on the topic");
     public static final ConfigKey<Duration> INVENTORY_GROUP_SESSION_TIMEOUT = ConfigKey.duration(
-            "collector.inventory.group.session.timeout", Duration.ofSeconds(10), "how long an instance of "
-                    + "collector.inventory.group may stay silent before its targets move to the others: a dead "
-                    + "instance's targets go unpolled that long; within the broker's group.min/max.session.timeout.ms");
+            "collector.inventory.group.session.timeout", null, "how long an instance of collector.inventory.group may "
+                    + "stay silent before its targets move to the others (heartbeats go every third of it): a dead "
+                    + "instance's targets go about that long unpolled. At most the shortest interval known at start "
+                    + "(collector.poll.interval and the inventory YAML's), so a dead instance's targets are polled again "
+                    + "within one interval; within the broker's group.min/max.session.timeout.ms (6 s to 30 min by "
+                    + "default)").defaultShownAs("half the shortest interval, at most 10s");
     public static final ConfigKey<Boolean> INVENTORY_GROUP_STATIC = ConfigKey.bool("collector.inventory.group.static",
             false, "join collector.inventory.group as a static member named collector.id: a restart within the session "
                     + "timeout keeps its targets without a rebalance, but a clean stop hands them over only after it too");
 
     /** The collector's own keys; {@link CollectorService#KEYS} adds the ones every service reads. */
-    public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, POLL_TIMEOUT, MAX_CONCURRENT_POLLS,
-            POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM, MAX_BODY_BYTES, MAX_CHECKS, MAX_NAME_LENGTH, MAX_EXTRA_METRICS, BUFFER_MAX_RECORDS,
-            BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED, PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT,
+    public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, METRICS_INTERVAL, POLL_TIMEOUT,
+            MAX_CONCURRENT_POLLS, POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM, MAX_BODY_BYTES, MAX_CHECKS,
+            MAX_NAME_LENGTH, MAX_EXTRA_METRICS, BUFFER_MAX_RECORDS, BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED,
+            PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT, PUSH_AGENT_RATE, PUSH_AGENT_BURST,
             LIVE_INVENTORY, INVENTORY_GROUP, INVENTORY_GROUP_SESSION_TIMEOUT, INVENTORY_GROUP_STATIC);
 
     /**
@@ -131,19 +149,18 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
      */
     public static CollectorSettings from(Settings settings) {
         String id = settings.get(ID).strip();
-        Duration interval = settings.get(POLL_INTERVAL);
+        Duration interval = interval(settings, POLL_INTERVAL);
+        Duration metricsInterval = interval(settings, METRICS_INTERVAL);
         Duration timeout = settings.get(POLL_TIMEOUT);
         if (id.isEmpty()) {
             throw new ConfigException(ID.name(), "'" + ID.name() + "' must not be blank: it marks this collector's records");
         }
-        if (interval.compareTo(Inventory.MIN_INTERVAL) < 0) {
-            throw new ConfigException(POLL_INTERVAL.name(), "'" + POLL_INTERVAL.name() + "' is "
-                    + Durations.format(interval) + ": expected at least " + Durations.format(Inventory.MIN_INTERVAL));
-        }
-        if (timeout.compareTo(interval) > 0) {
-            throw new ConfigException(POLL_TIMEOUT.name(), "'" + POLL_TIMEOUT.name() + "' is " + Durations.format(timeout)
-                    + ": expected at most '" + POLL_INTERVAL.name() + "' (" + Durations.format(interval)
-                    + "), or polls of one target would pile up");
+        for (ConfigKey<Duration> key : List.of(POLL_INTERVAL, METRICS_INTERVAL)) {
+            if (timeout.compareTo(settings.get(key)) > 0) {
+                throw new ConfigException(POLL_TIMEOUT.name(), "'" + POLL_TIMEOUT.name() + "' is " + Durations.format(timeout)
+                        + ": expected at most '" + key.name() + "' (" + Durations.format(settings.get(key))
+                        + "), or polls of one target would pile up");
+            }
         }
         BodyLimits limits = new BodyLimits(settings.get(MAX_BODY_BYTES), settings.get(MAX_CHECKS),
                 settings.get(MAX_NAME_LENGTH), settings.get(MAX_EXTRA_METRICS));
@@ -154,11 +171,13 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
                     + ": expected at most '" + TLS_WARN_DAYS.name() + "' (" + warnDays + ")");
         }
         Path trustPem = readableOrNull(settings, TLS_TRUST_PEM);
-        return new CollectorSettings(settings.get(INVENTORY), id, interval, timeout, settings.get(MAX_CONCURRENT_POLLS),
+        return new CollectorSettings(settings.get(INVENTORY), id, interval, metricsInterval, timeout,
+                settings.get(MAX_CONCURRENT_POLLS),
                 settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem,
                 new RecordPublisher.OutageBuffer(settings.get(BUFFER_MAX_RECORDS), settings.get(BUFFER_MAX_PER_SERIES),
                         settings.get(PRODUCER_MAX_UNACKED)), readableOrNull(settings, PUSH_TOKENS),
-                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT)),
+                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT),
+                        settings.get(PUSH_AGENT_RATE), settings.get(PUSH_AGENT_BURST)),
                 settings.get(LIVE_INVENTORY), inventoryGroup(settings, id));
     }
 
@@ -171,8 +190,24 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             throw new ConfigException(INVENTORY_GROUP.name(), "'" + INVENTORY_GROUP.name() + "' is '" + group
                     + "' but '" + LIVE_INVENTORY.name() + "' is false: a group shares the live inventory's targets");
         }
-        return new TargetsFeed.Group(group, positive(settings, INVENTORY_GROUP_SESSION_TIMEOUT),
-                settings.get(INVENTORY_GROUP_STATIC) ? collectorId : null);
+        Duration sessionTimeout = settings.get(INVENTORY_GROUP_SESSION_TIMEOUT) == null ? null
+                : positive(settings, INVENTORY_GROUP_SESSION_TIMEOUT);
+        return new TargetsFeed.Group(group, sessionTimeout, settings.get(INVENTORY_GROUP_STATIC) ? collectorId : null);
+    }
+
+    /** What the inventory falls back to where it sets no timing. */
+    public Inventory.Fallbacks inventoryFallbacks() {
+        return new Inventory.Fallbacks(pollInterval, metricsInterval, pollTimeout);
+    }
+
+    /** An interval of at least {@link Inventory#MIN_INTERVAL}. */
+    private static Duration interval(Settings settings, ConfigKey<Duration> key) {
+        Duration value = settings.get(key);
+        if (value.compareTo(Inventory.MIN_INTERVAL) < 0) {
+            throw new ConfigException(key.name(), "'" + key.name() + "' is " + Durations.format(value)
+                    + ": expected at least " + Durations.format(Inventory.MIN_INTERVAL));
+        }
+        return value;
     }
 
     /** The file {@code key} names, which must be readable when set; null when unset. */

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.Target;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,6 +37,11 @@ import java.util.Map;
  * <p>Over HTTPS, one more check named {@value #TLS_CHECK} follows {@value #HTTP_CHECK}: the days until the server's
  * certificate expires, WARN and CRITICAL below the {@link CertificateLines}.
  *
+ * <p>A {@code tcp://} target has one check, {@value #TCP_CHECK}: OK with the connect latency, or the failure. A
+ * target's {@link LatencyLines} ({@code max-latency}, {@code critical-latency}) raise a slow {@value #HTTP_CHECK} or
+ * {@value #TCP_CHECK} to WARN or CRITICAL; its free-disk lines make each metrics sample a {@value #DISK_CHECK} check
+ * ({@link #diskCheck}).
+ *
  * <p>What one body can publish is bounded by {@link BodyLimits}: at most {@code maxChecks} checks and components
  * (the rest summed up in one ERROR check named {@value #CHECKS_CAP_CHECK}), names cut to {@code maxNameLength}, and
  * messages cut to {@value #MAX_MESSAGE} characters.
@@ -47,6 +54,8 @@ final class HealthChecks {
     static final int MAX_MESSAGE = 500;
 
     static final String TLS_CHECK = "tls";
+    static final String TCP_CHECK = "tcp";
+    static final String DISK_CHECK = "disk";
 
     /** An HTTPS target's certificate is WARN with fewer than {@code warnDays} left, CRITICAL with fewer than critical. */
     record CertificateLines(int warnDays, int criticalDays) {
@@ -61,10 +70,28 @@ final class HealthChecks {
         this.certificateLines = certificateLines;
     }
 
+    /** A health poll of a plain HTTP target with no limits: what {@link #toCheckResults(Target, String, Instant, HttpOutcome)} does. */
     List<CheckResult> toCheckResults(String targetId, String collectorId, Instant observedAt, HttpOutcome outcome) {
-        Emitter out = new Emitter(targetId, collectorId, observedAt);
+        return toCheckResults(Target.newBuilder().setTargetId(targetId).setHealthUrl("http://" + targetId + "/")
+                .setUpdatedAt(observedAt).build(), collectorId, observedAt, outcome);
+    }
+
+    /**
+     * One health poll of {@code target} as check results: its own check first ({@value #TCP_CHECK} for a
+     * {@code tcp://} target, else {@value #HTTP_CHECK}, then {@value #TLS_CHECK} and the body's), with the target's
+     * latency lines applied to it.
+     */
+    List<CheckResult> toCheckResults(Target target, String collectorId, Instant observedAt, HttpOutcome outcome) {
+        Emitter out = new Emitter(target.getTargetId(), collectorId, observedAt, hasDiskLimit(target));
+        LatencyLines latency = new LatencyLines(target.getMaxLatencyMs(), target.getCriticalLatencyMs());
+        String own = TargetTcpClient.isTcp(target.getHealthUrl()) ? TCP_CHECK : HTTP_CHECK;
         if (outcome instanceof HttpOutcome.Failure failure) {
-            out.add(HTTP_CHECK, failure.status(), null, failure.message());
+            out.add(own, failure.status(), null, failure.message());
+            return out.results;
+        }
+        if (outcome instanceof HttpOutcome.Connected connected) {
+            latency.add(out, own, CheckStatus.OK, connected.latencyMs(),
+                    "connected in " + Math.round(connected.latencyMs()) + " ms");
             return out.results;
         }
         HttpOutcome.Response response = (HttpOutcome.Response) outcome;
@@ -106,7 +133,7 @@ final class HealthChecks {
                 message = "HTTP " + code + " but the body says status '" + excerpt(overallText) + "'";
             }
         }
-        out.add(HTTP_CHECK, status, response.latencyMs(), message);
+        latency.add(out, HTTP_CHECK, status, response.latencyMs(), message);
         if (response.certificateNotAfter() != null) {
             certificate(out, response.certificateNotAfter(), observedAt);
         }
@@ -121,6 +148,60 @@ final class HealthChecks {
                 : days < certificateLines.warnDays() ? CheckStatus.WARN : CheckStatus.OK;
         out.add(TLS_CHECK, status, null, (days < 0 ? "certificate expired " + -days + " days ago" : "certificate expires in "
                 + days + " days") + " (" + notAfter + ")");
+    }
+
+    /**
+     * A target's latency limits ({@code max-latency}, {@code critical-latency}), each null when unset: a check that
+     * answered OK or WARN but slower than a line is WARN or CRITICAL, saying by how much; a check that failed
+     * otherwise (CRITICAL, ERROR, TIMEOUT, UNREACHABLE) keeps its own status and reason.
+     */
+    record LatencyLines(Long warnMs, Long criticalMs) {
+
+        void add(Emitter out, String name, CheckStatus status, double latencyMs, String message) {
+            boolean answered = status == CheckStatus.OK || status == CheckStatus.WARN;
+            if (answered && criticalMs != null && latencyMs > criticalMs) {
+                out.add(name, CheckStatus.CRITICAL, latencyMs, message + ", slower than the critical-latency " + criticalMs + " ms");
+            } else if (status == CheckStatus.OK && warnMs != null && latencyMs > warnMs) {
+                out.add(name, CheckStatus.WARN, latencyMs, message + ", slower than the max-latency " + warnMs + " ms");
+            } else {
+                out.add(name, status, latencyMs, message);
+            }
+        }
+    }
+
+    /** Whether {@code target} has a free-disk limit, which makes {@value #DISK_CHECK} the collector's own check. */
+    static boolean hasDiskLimit(Target target) {
+        return target.getMinFreeDiskBytes() != null || target.getCriticalFreeDiskBytes() != null;
+    }
+
+    /**
+     * The {@value #DISK_CHECK} check of one metrics sample against the target's {@code min-free-disk} (below: WARN)
+     * and {@code critical-free-disk} (below: CRITICAL); at or above both OK. Null when the target sets neither; ERROR
+     * when it does but the sample has no free-disk figure, so a limit that cannot be checked is seen, not ignored.
+     */
+    CheckResult diskCheck(Target target, String collectorId, MetricSample sample) {
+        if (!hasDiskLimit(target)) {
+            return null;
+        }
+        Emitter out = new Emitter(target.getTargetId(), collectorId, sample.getObservedAt(), true);
+        Long free = sample.getDiskFreeBytes();
+        Long warn = target.getMinFreeDiskBytes();
+        Long critical = target.getCriticalFreeDiskBytes();
+        if (free == null) {
+            out.add(DISK_CHECK, CheckStatus.ERROR, null, "the metrics sample has no disk free bytes (disk_free_bytes) "
+                    + "to check against the free-disk limit");
+        } else if (critical != null && free < critical) {
+            out.add(DISK_CHECK, CheckStatus.CRITICAL, null, ByteSize.format(free) + " free (" + free
+                    + " bytes), below the critical-free-disk " + ByteSize.format(critical) + " (" + critical + " bytes)");
+        } else if (warn != null && free < warn) {
+            out.add(DISK_CHECK, CheckStatus.WARN, null, ByteSize.format(free) + " free (" + free
+                    + " bytes), below the min-free-disk " + ByteSize.format(warn) + " (" + warn + " bytes)");
+        } else {
+            long line = warn != null ? warn : critical;
+            out.add(DISK_CHECK, CheckStatus.OK, null, ByteSize.format(free) + " free (" + free + " bytes), at or above "
+                    + (warn != null ? "the min-free-disk " : "the critical-free-disk ") + ByteSize.format(line));
+        }
+        return out.results.get(0);
     }
 
     /** OK for 2xx, CRITICAL for 5xx, ERROR for the rest (redirects are not followed; 4xx means a wrong URL). */
@@ -196,7 +277,7 @@ final class HealthChecks {
 
     /** One check or component: a bare status word, or an object with {@code status} and perhaps a message. */
     private void entry(Emitter out, String rawName, JsonNode entry) {
-        String name = name(rawName);
+        String name = name(rawName, out.diskReserved);
         JsonNode statusNode = entry.isValueNode() ? entry : entry.path("status");
         String statusText = statusNode.isValueNode() ? statusNode.asText() : "";
         CheckStatus status = bodyStatus(statusText);
@@ -210,11 +291,13 @@ final class HealthChecks {
     }
 
     /**
-     * A name cut to the cap, so a target cannot make records huge through its check names; a body's own "http" is
-     * renamed, so it can never be taken for (or mask) the collector's check of the request.
+     * A name cut to the cap, so a target cannot make records huge through its check names; a body's own "http" (and
+     * "disk" when the target has a free-disk limit, whose check the collector publishes) is renamed, so it can never
+     * be taken for (or mask) the collector's own check.
      */
-    private String name(String raw) {
-        String name = raw.equalsIgnoreCase(HTTP_CHECK) ? BODY_PREFIX + raw : raw;
+    private String name(String raw, boolean diskReserved) {
+        boolean reserved = raw.equalsIgnoreCase(HTTP_CHECK) || (diskReserved && raw.equalsIgnoreCase(DISK_CHECK));
+        String name = reserved ? BODY_PREFIX + raw : raw;
         int max = limits.maxNameLength();
         return name.length() <= max ? name : name.substring(0, max - 1) + "…";
     }
@@ -228,16 +311,19 @@ final class HealthChecks {
         private final String targetId;
         private final String collectorId;
         private final Instant observedAt;
+        /** Whether "disk" is the collector's own check of this target, so a body's "disk" is renamed. */
+        private final boolean diskReserved;
         private final List<CheckResult> results = new ArrayList<>();
 
-        Emitter(String targetId, String collectorId, Instant observedAt) {
+        Emitter(String targetId, String collectorId, Instant observedAt, boolean diskReserved) {
             this.targetId = targetId;
             this.collectorId = collectorId;
             this.observedAt = observedAt;
+            this.diskReserved = diskReserved;
         }
 
         Emitter withoutResults() {
-            return new Emitter(targetId, collectorId, observedAt);
+            return new Emitter(targetId, collectorId, observedAt, diskReserved);
         }
 
         boolean roomFor(int max) {

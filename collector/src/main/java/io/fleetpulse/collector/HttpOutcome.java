@@ -11,7 +11,10 @@ import java.time.Instant;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
-/** What one HTTP poll of a target came back with: a response, or the reason there was none. */
+/**
+ * What one poll of a target came back with: an HTTP response, a TCP connection ({@link TargetTcpClient}), or the
+ * reason there was none.
+ */
 sealed interface HttpOutcome {
 
     /**
@@ -24,6 +27,10 @@ sealed interface HttpOutcome {
         Response(int statusCode, String body, double latencyMs) {
             this(statusCode, body, latencyMs, null, null);
         }
+    }
+
+    /** A TCP connect check's connection, opened in {@code latencyMs} (and closed at once). */
+    record Connected(double latencyMs) implements HttpOutcome {
     }
 
     /** No usable response: TIMEOUT, UNREACHABLE or ERROR, and why. */

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 
 /**
- * Polls every target's health and metrics endpoints on its interval, without ever blocking the event loop.
+ * Polls every target's health and metrics endpoints on its interval, without ever blocking the event loop. A health
+ * endpoint {@code tcp://host:port} is a TCP connect check ({@link TargetTcpClient}), any other an HTTP GET.
  *
  * <p>All state lives on one Vert.x context, so it needs no locks. When each endpoint is due is a {@link PollPlan} (the
  * health endpoint every {@code checkIntervalMs}, the metrics endpoint every {@code metricsIntervalMs}, else as often):
@@ -58,6 +59,7 @@ final class PollScheduler {
     private final Vertx vertx;
     private final Context context;
     private final TargetHttpClient client;
+    private final TargetTcpClient tcp;
     private final Clock clock;
     private final int maxConcurrent;
     private final Listener listener;
@@ -91,6 +93,7 @@ final class PollScheduler {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.client = client;
+        this.tcp = new TargetTcpClient(vertx);
         this.clock = clock;
         this.maxConcurrent = maxConcurrent;
         this.listener = listener;
@@ -281,8 +284,10 @@ final class PollScheduler {
         // Event time is when we asked, not when the answer came: a slow answer describes the moment of asking.
         Instant observedAt = clock.instant();
         long startNanos = System.nanoTime();
-        // The client's hard deadline guarantees the outcome, so the slot is always given back.
-        client.get(poll.url(), poll.target().getTimeoutMs())
+        // The clients' hard deadline guarantees the outcome, so the slot is always given back.
+        String url = poll.url();
+        (TargetTcpClient.isTcp(url) ? tcp.connect(url, poll.target().getTimeoutMs())
+                : client.get(url, poll.target().getTimeoutMs()))
                 .onSuccess(outcome -> finish(poll, observedAt, outcome, System.nanoTime() - startNanos));
     }
 

@@ -48,8 +48,11 @@ final class PushApi {
     private static final List<String> CHECK_FIELDS = List.of("target", "name", "status", "message", "latencyMs", "observedAt");
     private static final List<String> SAMPLE_FIELDS = List.of("target", "observedAt", "metrics");
 
-    /** The push API's settings; {@code port} 0 takes any free port. */
-    record Config(int port, int maxPending, Duration ackTimeout) {
+    /**
+     * The push API's settings; {@code port} 0 takes any free port; {@code agentRate} requests a second each agent may
+     * make on average (0: no limit), in bursts of up to {@code agentBurst}.
+     */
+    record Config(int port, int maxPending, Duration ackTimeout, double agentRate, int agentBurst) {
     }
 
     private final Vertx vertx;
@@ -61,6 +64,7 @@ final class PushApi {
     private final Clock clock;
     private final IntConsumer answered;
     private final AtomicInteger pending = new AtomicInteger();
+    private final AgentRateLimit rateLimit;
     private HttpServer server;
 
     PushApi(Vertx vertx, PushTokens tokens, RecordPublisher publisher, String collectorId, BodyLimits limits, Config config,
@@ -73,6 +77,7 @@ final class PushApi {
         this.config = config;
         this.clock = clock;
         this.answered = answered;
+        this.rateLimit = new AgentRateLimit(config.agentRate(), config.agentBurst());
     }
 
     /** Starts listening; completes with the bound port. */
@@ -107,6 +112,15 @@ final class PushApi {
         if (agent == null) {
             request.response().putHeader("WWW-Authenticate", "Bearer");
             reply(request, 401, error("a valid bearer token is required (Authorization: Bearer <token>)"));
+            return;
+        }
+        long waitNanos = rateLimit.acquire(agent.name(), System.nanoTime());
+        if (waitNanos > 0) {
+            // Before the body is read: an agent over its limit costs a header's worth of work, not a parse.
+            request.response().putHeader("Retry-After", String.valueOf(AgentRateLimit.retryAfterSeconds(waitNanos)));
+            reply(request, 429, error("agent '" + agent.name() + "' is over its rate limit of "
+                    + io.fleetpulse.runtime.text.Numbers.format(config.agentRate()) + " requests a second (collector.push.agent.rate, bursts of collector.push.agent.burst "
+                    + config.agentBurst() + "); retry later"));
             return;
         }
         String length = request.getHeader("Content-Length");

@@ -1,6 +1,8 @@
 package io.fleetpulse.collector;
 
 import io.fleetpulse.events.Target;
+import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topics;
 import java.time.Duration;
 import java.util.Collection;
@@ -19,6 +21,7 @@ import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidSessionTimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -53,11 +56,44 @@ final class TargetsFeed implements AutoCloseable {
      * A consumer group sharing the targets.
      *
      * @param id             the group's id
-     * @param sessionTimeout how long a silent instance keeps its partitions: its targets' longest gap when it dies
+     * @param sessionTimeout how long a silent instance keeps its partitions (most of what a dead one's targets wait),
+     *                       or null until {@link #sizedFor} derives it
      * @param instanceId     a static member id, or null: a static member leaves no group on close, so a restart within
      *                       the session timeout keeps its partitions (and a crash and a clean stop look alike)
      */
     record Group(String id, Duration sessionTimeout, String instanceId) {
+
+        /** The longest session timeout derived: longer only buys tolerance of pauses, at the cost of every handover. */
+        static final Duration LONGEST_DERIVED_SESSION_TIMEOUT = Duration.ofSeconds(10);
+
+        /**
+         * This group with a session timeout fit for targets polled every {@code shortestInterval} or slower: a dead
+         * instance's targets must move (session timeout, a heartbeat, the rebalance, a tenth of an interval) within
+         * one interval. Unset, it is half the shortest interval, at most {@link #LONGEST_DERIVED_SESSION_TIMEOUT}; set
+         * longer than the shortest interval, it is refused.
+         *
+         * @throws ConfigException naming {@code collector.inventory.group.session.timeout}
+         */
+        Group sizedFor(Duration shortestInterval) {
+            if (sessionTimeout == null) {
+                Duration half = shortestInterval.dividedBy(2);
+                return new Group(id, half.compareTo(LONGEST_DERIVED_SESSION_TIMEOUT) < 0 ? half
+                        : LONGEST_DERIVED_SESSION_TIMEOUT, instanceId);
+            }
+            if (sessionTimeout.compareTo(shortestInterval) > 0) {
+                String key = CollectorSettings.INVENTORY_GROUP_SESSION_TIMEOUT.name();
+                throw new ConfigException(key, "'" + key + "' is " + Durations.format(sessionTimeout)
+                        + ": expected at most the shortest interval known at start ("
+                        + Durations.format(shortestInterval) + ", of collector.poll.interval and the inventory), or a "
+                        + "dead instance's targets would miss more than one poll; leave it unset to derive it");
+            }
+            return this;
+        }
+
+        /** A third of the session timeout, as Kafka advises, so one lost heartbeat does not end a session. */
+        Duration heartbeatInterval() {
+            return Duration.ofMillis(Math.max(1, sessionTimeout.toMillis() / 3));
+        }
     }
 
     private final KafkaConsumer<String, byte[]> consumer;
@@ -73,6 +109,7 @@ final class TargetsFeed implements AutoCloseable {
     private final AtomicLong unreadable = new AtomicLong();
     private final AtomicLong applied = new AtomicLong();
     private volatile boolean closing;
+    private volatile Throwable died;
 
     /** @param group the group sharing the targets, or null: this collector polls every target on the topic */
     TargetsFeed(Map<String, Object> consumerProps, Group group, Changes changes, Consumer<Throwable> onDeath) {
@@ -84,7 +121,7 @@ final class TargetsFeed implements AutoCloseable {
             props.put(ConsumerConfig.GROUP_ID_CONFIG, group.id());
             props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
             props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) group.sessionTimeout().toMillis());
-            props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, group.sessionTimeout().toMillis() / 4));
+            props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) group.heartbeatInterval().toMillis());
             if (group.instanceId() != null) {
                 props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, group.instanceId());
             }
@@ -97,10 +134,23 @@ final class TargetsFeed implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    /** Starts following the topic; returns once everything on it at start has been applied, or after {@code timeout}. */
+    /**
+     * Starts following the topic; returns once everything on it at start has been applied (true), or after
+     * {@code timeout} (false).
+     *
+     * @throws RuntimeException what stopped the feed first, at once (a session timeout the broker refuses, say)
+     */
     boolean start(Duration timeout) throws InterruptedException {
         thread.start();
-        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        boolean done = caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Throwable cause = died;
+        if (cause instanceof RuntimeException e) {
+            throw e;
+        }
+        if (cause != null) {
+            throw new IllegalStateException("the targets feed died: " + cause, cause);
+        }
+        return done;
     }
 
     /** Target records and tombstones applied since start. */
@@ -134,12 +184,29 @@ final class TargetsFeed implements AutoCloseable {
             }
         } catch (WakeupException e) {
             // closing
+        } catch (InvalidSessionTimeoutException e) {
+            String key = CollectorSettings.INVENTORY_GROUP_SESSION_TIMEOUT.name();
+            die(new ConfigException(key, "the broker refused the session timeout " + Durations.format(group.sessionTimeout())
+                    + " of group '" + group.id() + "' (" + e.getMessage() + "): set '" + key + "' within the broker's "
+                    + "group.min.session.timeout.ms and group.max.session.timeout.ms (6 s to 30 min by default), or "
+                    + "lower the broker's minimum for intervals that short"));
         } catch (RuntimeException | Error e) {
-            if (!closing) {
-                onDeath.accept(e);
-            }
+            die(e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Ends the feed: a start still waiting throws {@code cause}, a running service is told. */
+    private void die(Throwable cause) {
+        if (closing) {
+            return;
+        }
+        died = cause;
+        if (caughtUp.getCount() > 0) {
+            caughtUp.countDown(); // the start throws it, no need to fail a service that is not running yet
+        } else {
+            onDeath.accept(cause);
         }
     }
 

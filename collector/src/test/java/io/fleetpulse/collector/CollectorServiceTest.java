@@ -71,6 +71,54 @@ class CollectorServiceTest {
     }
 
     @Test
+    void shouldPollHealthEvery30sAndMetricsEvery60sByDefault() throws Exception {
+        Path file = inventory("targets:\n  - { id: a, health: \"http://a/health\", metrics: \"http://a/metrics\" }\n");
+        CollectorSettings settings = CollectorSettings.from(Settings.of(Map.of("collector.inventory", file.toString()),
+                CollectorService.KEYS));
+
+        assertEquals(Duration.ofSeconds(30), settings.pollInterval());
+        assertEquals(Duration.ofSeconds(60), settings.metricsInterval());
+        var target = Inventory.load(file, settings.inventoryFallbacks(), java.time.Instant.EPOCH).targets().get(0);
+        assertEquals(30_000, target.getCheckIntervalMs());
+        assertEquals(60_000L, target.getMetricsIntervalMs());
+        ConfigException timeout = refused(Map.of("collector.inventory", file.toString(), "collector.metrics.interval", "1s"));
+        assertEquals("'collector.poll.timeout' is 2s: expected at most 'collector.metrics.interval' (1s), or polls of one "
+                + "target would pile up", timeout.getMessage());
+    }
+
+    @Test
+    void shouldSizeTheGroupSessionTimeoutFromTheShortestIntervalAndRefuseALongerOne() throws Exception {
+        Path file = inventory("""
+                defaults: { interval: 8s }
+                targets:
+                  - { id: a, health: "http://a/health" }
+                  - { id: b, health: "http://b/health", interval: 4s, metrics: "http://b/metrics", metrics-interval: 3s }
+                """);
+        Map<String, String> grouped = Map.of("collector.inventory", file.toString(), "collector.inventory.live", "true",
+                "collector.inventory.group", "collectors");
+
+        TargetsFeed.Group derived = new TargetsFeed.Group("g", null, null).sizedFor(Duration.ofSeconds(3));
+        assertEquals(Duration.ofMillis(1500), derived.sessionTimeout(), "half the shortest interval");
+        assertEquals(Duration.ofMillis(500), derived.heartbeatInterval(), "a third of the session timeout");
+        assertEquals(Duration.ofSeconds(10), new TargetsFeed.Group("g", null, null).sizedFor(Duration.ofSeconds(30))
+                .sessionTimeout(), "at most 10s");
+        CollectorService service = new CollectorService(Settings.of(grouped, CollectorService.KEYS));
+        assertEquals(Duration.ofMillis(1500), service.inventoryGroup().sessionTimeout(),
+                "the YAML's metrics-interval 3s is the shortest");
+        service.close();
+
+        ConfigException tooLong = refused(with(grouped, "collector.inventory.group.session.timeout", "3500ms"));
+        assertEquals("collector.inventory.group.session.timeout", tooLong.key());
+        assertTrue(tooLong.getMessage().startsWith("'collector.inventory.group.session.timeout' is 3500ms: expected at "
+                + "most the shortest interval known at start (3s, "), tooLong.getMessage());
+        CollectorService explicit = new CollectorService(Settings.of(with(grouped,
+                "collector.inventory.group.session.timeout", "3s"), CollectorService.KEYS));
+        assertEquals(Duration.ofSeconds(3), explicit.inventoryGroup().sessionTimeout(),
+                "as long as the shortest interval is allowed");
+        explicit.close();
+    }
+
+    @Test
     void shouldStopOnAnInventoryProblemBeforeStarting() throws Exception {
         Path file = inventory("targets:\n  - { id: a, health: \"not a url\" }\n");
 
@@ -123,9 +171,9 @@ class CollectorServiceTest {
                 "collector.poll.max.body.bytes", "4096", "collector.health.max.checks", "5", "collector.max.name.length",
                 "20", "collector.metrics.max.extra", "3"), CollectorService.KEYS));
 
-        assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(2), 8, 0.1,
+        assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(60), Duration.ofSeconds(2), 8, 0.1,
                 new BodyLimits(4096, 5, 20, 3), new HealthChecks.CertificateLines(21, 7), null,
-                RecordPublisher.OutageBuffer.DEFAULTS, null, new PushApi.Config(8090, 10_000, Duration.ofSeconds(5)), false, null), settings);
+                RecordPublisher.OutageBuffer.DEFAULTS, null, new PushApi.Config(8090, 10_000, Duration.ofSeconds(5), 10, 20), false, null), settings);
     }
 
     @Test

@@ -251,4 +251,98 @@ class HealthChecksTest {
         assertEquals(HealthChecks.MAX_MESSAGE + 1, HealthChecks.excerpt("y ".repeat(1_000_000)).length(),
                 "cut before collapsing whitespace, so a huge body costs no more than a short one");
     }
+
+    private static io.fleetpulse.events.Target target(String health, Long maxLatencyMs, Long criticalLatencyMs,
+                                                      Long minFree, Long criticalFree) {
+        return io.fleetpulse.events.Target.newBuilder().setTargetId("srv-001").setHealthUrl(health)
+                .setMaxLatencyMs(maxLatencyMs).setCriticalLatencyMs(criticalLatencyMs).setMinFreeDiskBytes(minFree)
+                .setCriticalFreeDiskBytes(criticalFree).setUpdatedAt(AT).build();
+    }
+
+    private static List<CheckResult> map(io.fleetpulse.events.Target target, HttpOutcome outcome) {
+        return new HealthChecks(BodyLimits.DEFAULTS, HealthChecks.CertificateLines.DEFAULTS).toCheckResults(target, "c1", AT, outcome);
+    }
+
+    @Test
+    void shouldNameATcpTargetsCheckTcpWithItsConnectLatencyOrItsFailure() {
+        io.fleetpulse.events.Target tcp = target("tcp://db-1:5432", null, null, null, null);
+
+        CheckResult connected = map(tcp, new HttpOutcome.Connected(3.4)).get(0);
+        CheckResult refused = map(tcp, new HttpOutcome.Failure(CheckStatus.UNREACHABLE, "cannot connect: refused")).get(0);
+
+        assertEquals(List.of("tcp", "OK", "connected in 3 ms"), List.of(connected.getCheckName(),
+                connected.getStatus().name(), connected.getMessage()));
+        assertEquals(3.4, connected.getLatencyMs());
+        assertEquals(List.of("tcp", "UNREACHABLE", "cannot connect: refused"), List.of(refused.getCheckName(),
+                refused.getStatus().name(), refused.getMessage()));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"500, OK, HTTP 200 in 500 ms", "500.5, WARN, 'HTTP 200 in 501 ms, slower than the max-latency 500 ms'",
+            "1500, WARN, 'HTTP 200 in 1500 ms, slower than the max-latency 500 ms'",
+            "1500.1, CRITICAL, 'HTTP 200 in 1500 ms, slower than the critical-latency 1500 ms'"})
+    void shouldMakeASlowHttpCheckWarnPastMaxLatencyAndCriticalPastCriticalLatency(double latencyMs, CheckStatus expected,
+                                                                                  String message) {
+        CheckResult http = map(target("http://srv-001/health", 500L, 1500L, null, null),
+                new HttpOutcome.Response(200, "{\"status\":\"UP\"}", latencyMs)).get(0);
+
+        assertEquals(expected, http.getStatus());
+        assertEquals(message, http.getMessage());
+    }
+
+    @Test
+    void shouldApplyTheLatencyLinesToTcpChecksButNeverHideAFailure() {
+        CheckResult slowTcp = map(target("tcp://db-1:5432", 100L, null, null, null), new HttpOutcome.Connected(250)).get(0);
+        CheckResult slow500 = map(target("http://srv-001/health", 100L, 200L, null, null),
+                new HttpOutcome.Response(503, "", 900)).get(0);
+        CheckResult degradedAndSlow = map(target("http://srv-001/health", 100L, 200L, null, null),
+                new HttpOutcome.Response(200, "{\"status\":\"DEGRADED\"}", 900)).get(0);
+
+        assertEquals(CheckStatus.WARN, slowTcp.getStatus());
+        assertEquals("connected in 250 ms, slower than the max-latency 100 ms", slowTcp.getMessage());
+        assertEquals(CheckStatus.CRITICAL, slow500.getStatus());
+        assertEquals("HTTP 503 in 900 ms", slow500.getMessage(), "a 5xx says so, not its latency");
+        assertEquals(CheckStatus.CRITICAL, degradedAndSlow.getStatus(), "a WARN past the critical line is CRITICAL");
+    }
+
+    private static io.fleetpulse.events.MetricSample sample(Long diskFreeBytes) {
+        return io.fleetpulse.events.MetricSample.newBuilder().setTargetId("srv-001").setObservedAt(AT)
+                .setCollectorId("c1").setDiskFreeBytes(diskFreeBytes).build();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"10737418240, OK", "10737418239, WARN", "1073741824, WARN", "1073741823, CRITICAL", "0, CRITICAL"})
+    void shouldCheckDiskFreeBytesAgainstMinFreeDiskAndCriticalFreeDisk(long free, CheckStatus expected) {
+        HealthChecks checks = new HealthChecks(BodyLimits.DEFAULTS, HealthChecks.CertificateLines.DEFAULTS);
+        CheckResult disk = checks.diskCheck(target("http://srv-001/health", null, null, 10L << 30, 1L << 30), "c1",
+                sample(free));
+
+        assertEquals("disk", disk.getCheckName());
+        assertEquals(expected, disk.getStatus());
+        assertEquals(AT, disk.getObservedAt(), "the sample's event time");
+        assertTrue(disk.getMessage().contains(free + " bytes"), disk.getMessage());
+    }
+
+    @Test
+    void shouldSayWhyADiskCheckFailsAndPublishNoneWithoutALimit() {
+        HealthChecks checks = new HealthChecks(BodyLimits.DEFAULTS, HealthChecks.CertificateLines.DEFAULTS);
+        io.fleetpulse.events.Target limited = target("http://srv-001/health", null, null, 10L << 30, null);
+
+        assertEquals("9.0 GiB free (9663676416 bytes), below the min-free-disk 10.0 GiB (10737418240 bytes)",
+                checks.diskCheck(limited, "c1", sample(9L << 30)).getMessage());
+        CheckResult missing = checks.diskCheck(limited, "c1", sample(null));
+        assertEquals(CheckStatus.ERROR, missing.getStatus(), "a limit that cannot be checked is seen");
+        assertNull(checks.diskCheck(target("http://srv-001/health", null, null, null, null), "c1", sample(1L)));
+    }
+
+    @Test
+    void shouldRenameABodysDiskCheckWhenTheCollectorChecksTheDisk() {
+        String body = "{\"status\":\"UP\",\"checks\":[{\"name\":\"disk\",\"status\":\"OK\"}]}";
+
+        List<CheckResult> limited = map(target("http://srv-001/health", null, null, 1L, null), response(200, body));
+        List<CheckResult> plain = map(target("http://srv-001/health", null, null, null, null), response(200, body));
+
+        assertEquals(List.of("http", "body:disk"), limited.stream().map(CheckResult::getCheckName).toList());
+        assertEquals(List.of("http", "disk"), plain.stream().map(CheckResult::getCheckName).toList());
+    }
 }

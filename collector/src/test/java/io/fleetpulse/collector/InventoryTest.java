@@ -20,8 +20,11 @@ class InventoryTest {
     private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
     private static final String PREFIX = "The inventory (collector.inventory) cannot be used: ";
 
+    private static final Inventory.Fallbacks FALLBACKS = new Inventory.Fallbacks(Duration.ofSeconds(10),
+            Duration.ofSeconds(60), Duration.ofSeconds(2));
+
     private static Inventory parse(String yaml) {
-        return Inventory.parse(yaml, "inventory.yaml", Duration.ofSeconds(10), Duration.ofSeconds(2), NOW);
+        return Inventory.parse(yaml, "inventory.yaml", FALLBACKS, NOW);
     }
 
     private static String problems(String yaml) {
@@ -165,7 +168,7 @@ class InventoryTest {
 
         assertEquals(List.of(60_000L, 20_000L, 5_000L), inventory.targets().stream().map(Target::getMetricsIntervalMs).toList());
         assertEquals(10_000, inventory.targets().get(0).getCheckIntervalMs(), "the health interval is its own");
-        assertNull(bare.targets().get(0).getMetricsIntervalMs(), "unset: metrics are polled as often as health");
+        assertEquals(60_000L, bare.targets().get(0).getMetricsIntervalMs(), "unset: collector.metrics.interval");
     }
 
     @Test
@@ -173,10 +176,12 @@ class InventoryTest {
         List<String> problems = problemLines("""
                 defaults: { timeout: 3s }
                 targets:
-                  - { id: a, health: "http://a/health", metrics-interval: 50ms }
-                  - { id: b, health: "http://b/health", metrics-interval: 1s }
+                  - { id: a, health: "http://a/health", metrics: "http://a/metrics", metrics-interval: 50ms }
+                  - { id: b, health: "http://b/health", metrics: "http://b/metrics", metrics-interval: 1s }
+                  - { id: c, health: "http://c/health", metrics-interval: 1s }
                 """);
 
+        // c polls no metrics endpoint, so its timeout need not fit its metrics interval.
         assertEquals(3, problems.size(), problems.toString());
         assertTrue(problems.get(0).contains("targets[0].metrics-interval: 50ms is shorter than the minimum 100ms"),
                 problems.toString());
@@ -224,10 +229,11 @@ class InventoryTest {
                 """);
 
         assertEquals(List.of(
-                "inventory.yaml:3:13: targets[0].health: 'ftp://files/health' is not an absolute http:// or https:// URL",
+                "inventory.yaml:3:13: targets[0].health: 'ftp://files/health' is not an absolute http:// or https:// URL (or tcp://host:port)",
                 "inventory.yaml:6:5: targets[1].critical_checks: unknown key 'critical_checks' (did you mean "
-                        + "'critical-checks'?); allowed here: absence-timeout, critical-checks, group, health, id, "
-                        + "interval, labels, metrics, metrics-interval, timeout",
+                        + "'critical-checks'?); allowed here: absence-timeout, critical-checks, critical-free-disk, "
+                        + "critical-latency, group, health, id, interval, labels, max-latency, metrics, metrics-interval, "
+                        + "min-free-disk, timeout",
                 "inventory.yaml:7:5: targets[2]: missing required key 'id'",
                 "inventory.yaml:11:14: targets[3].timeout: the timeout 5s is longer than the interval 1s; polls of one "
                         + "target would pile up",
@@ -291,7 +297,8 @@ class InventoryTest {
         assertEquals(List.of(
                 "inventory.yaml:1:23: defaults.interval: 50ms is shorter than the minimum 100ms",
                 "inventory.yaml:1:44: defaults.colour: unknown key 'colour'; allowed here: absence-timeout, "
-                        + "critical-checks, group, interval, labels, metrics-interval, timeout",
+                        + "critical-checks, critical-free-disk, critical-latency, group, interval, labels, max-latency, "
+                        + "metrics-interval, min-free-disk, timeout",
                 "inventory.yaml:1:75: defaults.absence-timeout: 'soon' is not a positive duration such as 30s, 5m, 1h, 7d",
                 "inventory.yaml:5:72: targets[2].absence-timeout: the absence-timeout 1s must be longer than the "
                         + "interval 1s"), lines);
@@ -306,8 +313,70 @@ class InventoryTest {
     @Test
     void shouldNameTheKeyAndTheFileWhenTheFileCannotBeRead() {
         ConfigException e = assertThrows(ConfigException.class, () -> Inventory.load(Path.of("/nonexistent/inventory.yaml"),
-                Duration.ofSeconds(10), Duration.ofSeconds(2), NOW));
+                FALLBACKS, NOW));
         assertEquals("collector.inventory", e.key());
         assertTrue(e.getMessage().contains("/nonexistent/inventory.yaml:1:1: cannot read the file"), e.getMessage());
+    }
+
+    @Test
+    void shouldTakeATcpAddressAsAHealthCheckButNotAsAMetricsEndpoint() {
+        Inventory inventory = parse("targets:\n  - { id: db, health: \"tcp://db-1.internal:5432\" }\n");
+        assertEquals("tcp://db-1.internal:5432", inventory.targets().get(0).getHealthUrl());
+
+        List<String> lines = problemLines("""
+                targets:
+                  - { id: a, health: "tcp://db-1" }
+                  - { id: b, health: "tcp://db-1:5432/path" }
+                  - { id: c, health: "http://c/health", metrics: "tcp://c:9100" }
+                """);
+        assertEquals(List.of(
+                "inventory.yaml:2:22: targets[0].health: 'tcp://db-1' is not a TCP address: expected tcp://host:port and nothing more",
+                "inventory.yaml:3:22: targets[1].health: 'tcp://db-1:5432/path' is not a TCP address: expected "
+                        + "tcp://host:port and nothing more",
+                "inventory.yaml:4:50: targets[2].metrics: 'tcp://c:9100' is not an absolute http:// or https:// URL"), lines);
+    }
+
+    @Test
+    void shouldReadTheLimitsFromTheTargetItsGroupOrDefaults() {
+        Inventory inventory = parse("""
+                defaults: { max-latency: 500ms, min-free-disk: 10GiB }
+                groups:
+                  db: { critical-latency: 2s, critical-free-disk: 1GB }
+                targets:
+                  - { id: a, health: "http://a/health" }
+                  - { id: b, health: "http://b/health", group: db, max-latency: 1s, min-free-disk: "5000000000" }
+                """);
+        Inventory bare = parse("targets:\n  - { id: c, health: \"http://c/health\" }\n");
+
+        Target a = inventory.targets().get(0);
+        Target b = inventory.targets().get(1);
+        assertEquals(List.of(500L, 10L << 30), java.util.Arrays.asList(a.getMaxLatencyMs(), a.getMinFreeDiskBytes()));
+        assertNull(a.getCriticalLatencyMs());
+        assertNull(a.getCriticalFreeDiskBytes());
+        assertEquals(List.of(1_000L, 2_000L, 5_000_000_000L, 1_000_000_000L), List.of(b.getMaxLatencyMs(),
+                b.getCriticalLatencyMs(), b.getMinFreeDiskBytes(), b.getCriticalFreeDiskBytes()));
+        Target c = bare.targets().get(0);
+        assertNull(c.getMaxLatencyMs(), "no limit unless set");
+        assertNull(c.getMinFreeDiskBytes(), "no disk check unless set");
+    }
+
+    @Test
+    void shouldRefuseLimitsWhoseCriticalLineIsNotPastTheWarnLine() {
+        List<String> lines = problemLines("""
+                targets:
+                  - { id: a, health: "http://a/health", max-latency: 2s, critical-latency: 1s }
+                  - { id: b, health: "http://b/health", min-free-disk: 1GiB, critical-free-disk: 2GiB }
+                  - { id: c, health: "http://c/health", min-free-disk: lots, max-latency: 0s }
+                """);
+
+        assertEquals(4, lines.size(), lines.toString());
+        assertTrue(lines.get(0).contains("targets[0].critical-latency: the critical-latency 1s is shorter than the "
+                + "max-latency 2s"), lines.get(0));
+        assertTrue(lines.get(1).contains("targets[1].critical-free-disk: the critical-free-disk 2147483648 bytes is more "
+                + "than the min-free-disk 1073741824 bytes"), lines.get(1));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("targets[2].min-free-disk: 'lots' is not a size in bytes")),
+                lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("targets[2].max-latency: '0s' is not a positive duration")),
+                lines.toString());
     }
 }

@@ -36,8 +36,9 @@ class LiveInventoryIT {
             String fromYaml = fleet.serverIds().get(0);
             String added = fleet.serverIds().get(1);
             Path inventory = inventoryOf(fleet, fromYaml, "collector.yaml");
-            Target addedTarget = Inventory.load(inventoryOf(fleet, added, "added.yaml"), Duration.ofMillis(300),
-                    Duration.ofMillis(300), Instant.now()).targets().get(0);
+            Target addedTarget = Inventory.load(inventoryOf(fleet, added, "added.yaml"),
+                    new Inventory.Fallbacks(Duration.ofMillis(300), Duration.ofMillis(300), Duration.ofMillis(300)),
+                    Instant.now()).targets().get(0);
             CollectorService collector = new CollectorService(Settings.of(Map.of(
                     "collector.inventory", inventory.toString(),
                     "collector.id", "live-collector",
@@ -79,6 +80,34 @@ class LiveInventoryIT {
             } finally {
                 collector.close();
             }
+        }
+    }
+
+    @Test
+    void shouldStopTheStartAtOnceNamingTheSessionTimeoutWhenTheBrokerRefusesIt() throws Exception {
+        try (KafkaFixture kafka = KafkaFixture.start(); SimulatedFleet fleet = SimulatedFleet.start(FleetSpec.of(1))) {
+            kafka.createContractTopics(2);
+            // 300 ms intervals: the derived session timeout is 150 ms, under the test broker's minimum of 500 ms.
+            Path inventory = inventoryOf(fleet, fleet.serverIds().get(0), "fast.yaml");
+            CollectorService collector = new CollectorService(Settings.of(Map.of(
+                    "collector.inventory", inventory.toString(),
+                    "collector.id", "too-fast",
+                    "collector.inventory.live", "true",
+                    "collector.inventory.group", "fast-collectors",
+                    "ops.start.timeout", "60s",
+                    "kafka.bootstrap.servers", kafka.bootstrapServers(),
+                    "kafka.topic.partitions", "2"), CollectorService.KEYS));
+            long started = System.nanoTime();
+            io.fleetpulse.runtime.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    io.fleetpulse.runtime.config.ConfigException.class, collector::start);
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            collector.close();
+
+            assertEquals("collector.inventory.group.session.timeout", e.key());
+            assertTrue(e.getMessage().startsWith("the broker refused the session timeout 150ms of group 'fast-collectors'"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("group.min.session.timeout.ms"), e.getMessage());
+            assertTrue(tookMs < 30_000, "failed after " + tookMs + " ms, not at the start timeout");
         }
     }
 

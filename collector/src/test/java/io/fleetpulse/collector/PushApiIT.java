@@ -60,6 +60,9 @@ class PushApiIT {
                 "collector.push.tokens", tokens.toString(),
                 "collector.push.port", "0",
                 "collector.push.max.pending", "2",
+                // edge-2 floods past its bucket below; edge-1's few requests stay within theirs.
+                "collector.push.agent.rate", "1",
+                "collector.push.agent.burst", "12",
                 "kafka.bootstrap.servers", kafka.bootstrapServers(),
                 "kafka.topic.partitions", "2"), CollectorService.KEYS));
         collector.start();
@@ -161,6 +164,29 @@ class PushApiIT {
         assertEquals(429, response.statusCode(), response.body());
         assertEquals("1", response.headers().firstValue("Retry-After").orElseThrow());
         assertTrue(response.body().contains("collector.push.max.pending 2"), response.body());
+    }
+
+    @Test
+    void shouldAnswer429WithRetryAfterToAnAgentOverItsRateLimitWithoutSlowingAnother() throws Exception {
+        HttpResponse<String> limited = null;
+        int sent = 0;
+        // 12 at once, then one a second: a quick run of requests passes the bucket within a few more.
+        while (sent < 40 && limited == null) {
+            HttpResponse<String> response = post(PushApi.HEARTBEAT, "other", "{\"targets\":[\"nat-900\"]}");
+            sent++;
+            if (response.statusCode() == 429) {
+                limited = response;
+            } else {
+                assertEquals(202, response.statusCode(), response.body());
+            }
+        }
+
+        assertTrue(limited != null && sent > 12, "limited after " + sent + " requests");
+        assertEquals("1", limited.headers().firstValue("Retry-After").orElseThrow());
+        assertTrue(limited.body().contains("agent 'edge-2' is over its rate limit of 1 requests a second "
+                + "(collector.push.agent.rate"), limited.body());
+        HttpResponse<String> other = post(PushApi.HEARTBEAT, TOKEN, "{\"targets\":[\"nat-001\"]}");
+        assertEquals(202, other.statusCode(), "edge-1 has its own bucket: " + other.body());
     }
 
     @Test

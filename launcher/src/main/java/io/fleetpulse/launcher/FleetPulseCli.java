@@ -41,6 +41,7 @@ import picocli.CommandLine.Option;
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
                 FleetPulseCli.ReplayCommand.class, FleetPulseCli.NotificationsCommand.class,
                 FleetPulseCli.ConfigReferenceCommand.class, BenchCommand.class, TargetsCommand.class,
+                SilencesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 
@@ -410,7 +411,8 @@ public final class FleetPulseCli implements Callable<Integer> {
                 System.out.printf("%-22s %-12s %-20s %s%n", "topic", "key", "value", "kept");
                 for (Topic<?, ?> t : Topics.ALL) {
                     String kept = t.compacted() ? "compacted" : "deleted after " + t.retention().toDays() + " d";
-                    String key = t.perTarget() ? "targetId" : t == Topics.DLQ ? "original key" : "fingerprint";
+                    String key = t.perTarget() ? "targetId" : t == Topics.DLQ ? "original key"
+                            : t == Topics.SILENCES ? "silence id" : t == Topics.OUTBOX ? "receiver|group" : "fingerprint";
                     System.out.printf("%-22s %-12s %-20s %s%n", t.name(), key, t.valueType().getSimpleName(), kept);
                 }
                 return 0;

@@ -47,7 +47,7 @@ final class TargetsCommand implements Callable<Integer> {
     /** Where the topic is, shared by every subcommand. */
     static final class Cluster {
 
-        @Option(names = "--config", paramLabel = "FILE", description = "a properties file (kafka.*, collector.poll.*)")
+        @Option(names = "--config", paramLabel = "FILE", description = "a properties file (kafka.*, collector.poll.*, collector.metrics.interval)")
         Path configFile;
 
         @Option(names = "--bootstrap-servers", description = "overrides kafka.bootstrap.servers")
@@ -64,6 +64,7 @@ final class TargetsCommand implements Callable<Integer> {
             }
             List<io.fleetpulse.runtime.config.ConfigKey<?>> keys = new ArrayList<>(KafkaSettings.KEYS);
             keys.add(CollectorSettings.POLL_INTERVAL);
+            keys.add(CollectorSettings.METRICS_INTERVAL);
             keys.add(CollectorSettings.POLL_TIMEOUT);
             return Settings.resolve(config, keys);
         }
@@ -90,17 +91,22 @@ final class TargetsCommand implements Callable<Integer> {
             TargetsTopic.write(props, targets, removedIds, timeout);
         }
 
-        /** Reads an inventory the way the collector does, its defaults from collector.poll.interval/.timeout. */
+        /**
+         * Reads an inventory the way the collector does, its fallbacks from collector.poll.interval/.timeout and
+         * collector.metrics.interval.
+         */
         Inventory inventory(String yaml, String source) {
-            Settings settings = settings();
-            return Inventory.parse(yaml, source, settings.get(CollectorSettings.POLL_INTERVAL),
-                    settings.get(CollectorSettings.POLL_TIMEOUT), Instant.now());
+            return Inventory.parse(yaml, source, fallbacks(), Instant.now());
         }
 
         Inventory inventory(Path file) {
+            return Inventory.load(file, fallbacks(), Instant.now());
+        }
+
+        private Inventory.Fallbacks fallbacks() {
             Settings settings = settings();
-            return Inventory.load(file, settings.get(CollectorSettings.POLL_INTERVAL),
-                    settings.get(CollectorSettings.POLL_TIMEOUT), Instant.now());
+            return new Inventory.Fallbacks(settings.get(CollectorSettings.POLL_INTERVAL),
+                    settings.get(CollectorSettings.METRICS_INTERVAL), settings.get(CollectorSettings.POLL_TIMEOUT));
         }
     }
 
@@ -133,7 +139,8 @@ final class TargetsCommand implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "ID")
         String id;
 
-        @Option(names = "--health", required = true, paramLabel = "URL")
+        @Option(names = "--health", required = true, paramLabel = "URL",
+                description = "the health endpoint (http:// or https://), or tcp://host:port for a TCP connect check")
         String health;
 
         @Option(names = "--metrics", paramLabel = "URL")
@@ -154,6 +161,18 @@ final class TargetsCommand implements Callable<Integer> {
         @Option(names = "--critical-checks", split = ",", paramLabel = "NAME")
         List<String> criticalChecks;
 
+        @Option(names = "--max-latency", description = "a slower health check is WARN")
+        String maxLatency;
+
+        @Option(names = "--critical-latency", description = "a slower health check is CRITICAL")
+        String criticalLatency;
+
+        @Option(names = "--min-free-disk", paramLabel = "BYTES", description = "less disk free in a metrics sample: 'disk' WARN (10GiB, 5000000000)")
+        String minFreeDisk;
+
+        @Option(names = "--critical-free-disk", paramLabel = "BYTES", description = "less disk free: 'disk' CRITICAL")
+        String criticalFreeDisk;
+
         @Option(names = "--label", paramLabel = "KEY=VALUE")
         Map<String, String> labels;
 
@@ -167,6 +186,10 @@ final class TargetsCommand implements Callable<Integer> {
                 entry(yaml, "interval", interval);
                 entry(yaml, "metrics-interval", metricsInterval);
                 entry(yaml, "timeout", pollTimeout);
+                entry(yaml, "max-latency", maxLatency);
+                entry(yaml, "critical-latency", criticalLatency);
+                entry(yaml, "min-free-disk", minFreeDisk);
+                entry(yaml, "critical-free-disk", criticalFreeDisk);
                 if (criticalChecks != null) {
                     yaml.append("    critical-checks: [").append(String.join(", ",
                             criticalChecks.stream().map(TargetsCommand::quoted).toList())).append("]\n");

@@ -41,9 +41,14 @@ class TargetsCommandIT {
                     "--interval", "30s", "--label", "tier=data", "--critical-checks", "http,db", "--bootstrap-servers", servers);
             assertEquals(0, added.exit(), added.err());
 
+            CliRun tcp = CliRun.execute("targets", "add", "pg-1", "--health", "tcp://10.0.1.2:5432", "--max-latency", "200ms",
+                    "--critical-latency", "1s", "--metrics", "http://10.0.1.2:9100/metrics", "--min-free-disk", "10GiB",
+                    "--bootstrap-servers", servers);
+            assertEquals(0, tcp.exit(), tcp.err());
+
             CliRun listed = CliRun.execute("targets", "list", "--bootstrap-servers", servers);
             assertEquals(0, listed.exit(), listed.err());
-            assertEquals(3, listed.out().lines().count(), listed.out());
+            assertEquals(4, listed.out().lines().count(), listed.out());
             assertTrue(listed.out().lines().anyMatch(l -> l.startsWith("db-1") && l.contains("30s")
                     && l.contains("http://10.0.1.1:9000/health")), listed.out());
 
@@ -52,6 +57,12 @@ class TargetsCommandIT {
             assertEquals(Map.of("tier", "data"), db.getLabels());
             assertEquals(java.util.List.of("http", "db"), db.getCriticalChecks());
             assertEquals(5000L, onTopic.get("web-1").target().getCheckIntervalMs(), "the YAML's defaults apply");
+            Target pg = onTopic.get("pg-1").target();
+            assertEquals("tcp://10.0.1.2:5432", pg.getHealthUrl());
+            assertEquals(java.util.List.of(200L, 1000L, 10L << 30), java.util.List.of(pg.getMaxLatencyMs(),
+                    pg.getCriticalLatencyMs(), pg.getMinFreeDiskBytes()));
+            assertEquals(30_000L, pg.getCheckIntervalMs(), "collector.poll.interval's default");
+            assertEquals(60_000L, pg.getMetricsIntervalMs(), "collector.metrics.interval's default");
 
             CliRun removed = CliRun.execute("targets", "remove", "web-1", "nope", "--bootstrap-servers", servers);
             assertEquals(1, removed.exit(), "one of the two is not listed");
@@ -59,13 +70,13 @@ class TargetsCommandIT {
             assertTrue(removed.err().contains("no target 'nope'"), removed.err());
             CliRun after = CliRun.execute("targets", "list", "--bootstrap-servers", servers);
             assertFalse(after.out().contains("web-1"), after.out());
-            assertEquals(2, after.out().lines().count(), after.out());
+            assertEquals(3, after.out().lines().count(), after.out());
 
             CliRun bad = CliRun.execute("targets", "add", "bad id", "--health", "ftp://x", "--bootstrap-servers", servers);
             assertEquals(2, bad.exit(), bad.err());
             assertTrue(bad.err().startsWith("fleetpulse targets add: the command line has 2 problems"), bad.err());
             assertTrue(bad.err().contains("bad id") && bad.err().contains("ftp://x"), bad.err());
-            assertEquals(2, TargetsTopic.read(Map.<String, Object>of("bootstrap.servers", servers), Duration.ofSeconds(20)).size(),
+            assertEquals(3, TargetsTopic.read(Map.<String, Object>of("bootstrap.servers", servers), Duration.ofSeconds(20)).size(),
                     "nothing written for a bad target");
         }
     }

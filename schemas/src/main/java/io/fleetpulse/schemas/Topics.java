@@ -7,6 +7,7 @@ import io.fleetpulse.events.HealthScore;
 import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.OutboxRecord;
+import io.fleetpulse.events.Silence;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import java.time.Duration;
@@ -37,12 +38,17 @@ public final class Topics {
      * notification, keyed by receiver + '|' + group key; read by alerting's per-receiver delivery.
      */
     public static final Topic<String, OutboxRecord> OUTBOX = deleting("fleet.outbox", OutboxRecord.class, WEEK, false);
+    /**
+     * Silences and recurring maintenance windows, keyed by silence id, compacted: the latest version of each is kept
+     * (expiring rewrites it with endsAt = now); written by alerting's API, read by decide as a global store.
+     */
+    public static final Topic<String, Silence> SILENCES = compacted("fleet.silences", Silence.class, false);
     /** Keyed by the original record's key, kept raw: the key of a bad record may itself be bad. */
     public static final Topic<Bytes, DeadLetter> DLQ = new Topic<>("fleet.dlq", Serdes.Bytes(),
             serde(DeadLetter.class), DeadLetter.class, false, MONTH, false);
 
     public static final List<Topic<?, ?>> ALL = List.of(TARGETS, CHECKS, METRICS, AGGREGATES_1M, AGGREGATES_1H,
-            HEALTH, ALERTS, OUTBOX, NOTIFICATIONS, DLQ);
+            HEALTH, ALERTS, OUTBOX, NOTIFICATIONS, SILENCES, DLQ);
 
     private Topics() {
     }

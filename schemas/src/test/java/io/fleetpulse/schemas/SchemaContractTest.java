@@ -18,6 +18,9 @@ import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.events.Severity;
+import io.fleetpulse.events.Silence;
+import io.fleetpulse.events.WeeklySchedule;
+import io.fleetpulse.events.WeeklyWindow;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.events.TargetWindow;
 import java.nio.ByteBuffer;
@@ -66,6 +69,11 @@ class SchemaContractTest {
                                 .setRuleId("r").setTargetId("srv-1").setState(AlertState.FIRING)
                                 .setSeverity(Severity.CRITICAL).setSummary("s").setEvidence(evidence).setStartsAt(T0)
                                 .setOccurredAt(T0).build())).setDecidedAt(T0).build(),
+                Silence.newBuilder().setId("5f0c").setMatchers(List.of("target=\"web-1\"")).setStartsAt(T0)
+                        .setWeekly(WeeklySchedule.newBuilder().setZone("Europe/Berlin").setWindows(List.of(
+                                WeeklyWindow.newBuilder().setStartDay("SATURDAY").setStartTime("22:00")
+                                        .setEndDay("SUNDAY").setEndTime("02:00").build())).build())
+                        .setCreatedBy("alice").setComment("patching").setUpdatedAt(T0).build(),
                 DeadLetter.newBuilder().setSourceTopic("fleet.checks").setSourcePartition(0).setSourceOffset(7)
                         .setOriginalValue(ByteBuffer.wrap(new byte[] {1, 2, 3})).setReason("undecodable")
                         .setError("bad-header").setService("stream-processor").setFailedAt(T0).build());
@@ -81,7 +89,7 @@ class SchemaContractTest {
 
     @Test
     void shouldHaveATopicForEveryContractRecord() {
-        assertEquals(10, Topics.ALL.size());
+        assertEquals(11, Topics.ALL.size());
         samples().forEach(sample -> assertTrue(
                 Topics.ALL.stream().anyMatch(t -> t.valueType().equals(sample.getClass())),
                 () -> "no topic carries " + sample.getClass().getSimpleName()));
@@ -91,6 +99,8 @@ class SchemaContractTest {
     void shouldKeepPerTargetTopicsKeyedByTargetIdAndCompactedWhereTheContractSays() {
         assertTrue(Topics.TARGETS.compacted());
         assertTrue(Topics.HEALTH.compacted());
+        assertTrue(Topics.SILENCES.compacted());
+        assertFalse(Topics.SILENCES.perTarget(), "silences are keyed by silence id");
         assertFalse(Topics.CHECKS.compacted());
         assertEquals("604800000", Topics.CHECKS.configs().get("retention.ms"));
         assertTrue(Topics.CHECKS.perTarget());

@@ -173,8 +173,8 @@ public final class SimulatedFleet implements AutoCloseable {
 
     /**
      * Writes the collector's inventory YAML for every server: health and metrics URLs, a group by role, labels,
-     * {@code critical-checks: [http, db]} (the request itself and the database component), and {@code interval} /
-     * {@code timeout} as the defaults.
+     * {@code critical-checks: [http, db]} (the request itself and the database component), and {@code interval} (for
+     * health and metrics alike) / {@code timeout} as the defaults.
      */
     public void writeInventory(Path file, Duration interval, Duration timeout) {
         try {
@@ -196,7 +196,10 @@ public final class SimulatedFleet implements AutoCloseable {
         if (!spec.script().isEmpty()) {
             yaml.append("# incidents: ").append(spec.script()).append('\n');
         }
+        // The metrics endpoint on the same interval: a simulated fleet is watched closely, not at the collector's
+        // 60 s metrics default.
         yaml.append("defaults: { interval: ").append(Durations.format(interval))
+                .append(", metrics-interval: ").append(Durations.format(interval))
                 .append(", timeout: ").append(Durations.format(timeout)).append(", group: default }\n");
         yaml.append("targets:\n");
         int index = 0;

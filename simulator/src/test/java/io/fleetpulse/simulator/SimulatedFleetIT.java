@@ -158,7 +158,7 @@ class SimulatedFleetIT {
             fleet.writeInventory(file, Duration.ofSeconds(5), Duration.ofMillis(1500));
 
             String yaml = Files.readString(file);
-            assertTrue(yaml.contains("defaults: { interval: 5s, timeout: 1500ms, group: default }"), yaml);
+            assertTrue(yaml.contains("defaults: { interval: 5s, metrics-interval: 5s, timeout: 1500ms, group: default }"), yaml);
             for (String id : fleet.serverIds()) {
                 assertTrue(yaml.contains("  - id: " + id + "\n    health: " + fleet.healthUrl(id) + "\n    metrics: "
                         + fleet.metricsUrl(id) + "\n"), yaml);

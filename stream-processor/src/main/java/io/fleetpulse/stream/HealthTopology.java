@@ -32,7 +32,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * fleet.checks, fleet.metrics (raw bytes)
- *   └► intake: decode, validate ──rejected──────────────────────────────────────────┐
+ *   └► intake: decode, validate, key's partition ──rejected───────────────────────────┐
  *        └► accepted ► window-engine (per-target event time, wall-clock idle closing) │
  *             ├► late ───────────────────────────────────────────────────────────────┴► cut to fit ► fleet.dlq
  *             ├► closed 1-minute windows ► fleet.aggregates.1m, window signals ─┐
@@ -40,6 +40,7 @@ import org.apache.kafka.streams.state.Stores;
  *             ├► silence signals ───────────────────────────────────────────────┤
  *             ├► health scores (target-health) ► fleet.health, health signals ──┤
  *             └► accepted checks and samples ► point signals ───────────────────┴► evaluate-rules ► fleet.alerts
+ *             closed windows, samples, removals ► keep-read-model (last windows, latest sample; for the read API)
  * fleet.targets (raw bytes) ► targets-intake ──rejected──► fleet.dlq
  *   ├► track-inventory (target-inventory: group, labels for evaluate-rules); a tombstone resolves the target's alerts ► fleet.alerts
  *   └► window-engine: a tombstone drops the target's windows and health
@@ -93,6 +94,10 @@ public final class HealthTopology {
                         Stores.persistentKeyValueStore(HEALTH_STORE), Serdes.String(), Topics.HEALTH.valueSerde())
                 .withCachingEnabled());
 
+        builder.addStateStore(ReadModel.windowStore(ReadModel.LAST_MINUTE_STORE));
+        builder.addStateStore(ReadModel.windowStore(ReadModel.LAST_HOUR_STORE));
+        builder.addStateStore(ReadModel.metricsStore());
+
         Map<String, KStream<Bytes, Intake<CheckResult>>> checks = intake(builder, "checks", Topics.CHECKS,
                 CheckResult::getTargetId, CheckResult::getObservedAt, ValueContract::violation, settings);
         Map<String, KStream<Bytes, Intake<MetricSample>>> metrics = intake(builder, "metrics", Topics.METRICS,
@@ -141,6 +146,13 @@ public final class HealthTopology {
         health.mapValues(EngineOutput::health, Named.as("to-health-score"))
                 .to(settings.outputTopic(Topics.HEALTH), produced(Topics.HEALTH, "health-sink"));
 
+        engine.get("engine-windows-1m")
+                .merge(engine.get("engine-windows-1h"), Named.as("read-model-windows"))
+                .merge(engine.get("engine-metrics"), Named.as("read-model-windows-and-metrics"))
+                .merge(health, Named.as("read-model-input"))
+                .process(ReadModel::new, Named.as("keep-read-model"), ReadModel.LAST_MINUTE_STORE,
+                        ReadModel.LAST_HOUR_STORE, ReadModel.LATEST_METRICS_STORE);
+
         // One list of samples per record, not one record per sample: a check gives two, a metric sample up to five, and
         // each record costs its way through every node down to the rules.
         engine.get("engine-checks").mapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
@@ -187,7 +199,7 @@ public final class HealthTopology {
     private static KStream<Bytes, TargetIntake.Entry> inventory(StreamsBuilder builder, DeadLetterLimit limit, TopologySettings settings) {
         Map<String, KStream<Bytes, TargetIntake.Entry>> targets = builder
                 .stream(Topics.TARGETS.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName("targets-source"))
-                .processValues(() -> new TargetIntake(settings.counters()), Named.as("targets-intake"))
+                .processValues(() -> new TargetIntake(settings.counters(), settings.sourcePartitions()), Named.as("targets-intake"))
                 .split(Named.as("targets-"))
                 .branch((key, entry) -> entry.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));
@@ -209,7 +221,8 @@ public final class HealthTopology {
             Function<V, Instant> observedAt, Function<V, String> valueViolation, TopologySettings settings) {
         return builder.stream(topic.name(), Consumed.with(Serdes.Bytes(), Serdes.ByteArray()).withName(name + "-source"))
                 .processValues(() -> new IntakeProcessor<>(topic, targetId, observedAt, valueViolation,
-                        settings.timing().maxAhead(), settings.counters()), Named.as(name + "-intake"))
+                        settings.timing().maxAhead(), settings.counters(),
+                        settings.sourcePartitions()), Named.as(name + "-intake"))
                 .split(Named.as(name + "-"))
                 .branch((key, intake) -> intake.isRejected(), Branched.as("rejected"))
                 .defaultBranch(Branched.as("accepted"));

@@ -18,7 +18,8 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * The door of an input topic: decodes the raw bytes, checks the contract and turns away what cannot be processed,
  * each with a reason: {@code undecodable} or {@code invalid} (including values outside {@link ValueContract}: NaN,
  * infinities, negative latencies and counters, percentages outside 0 to 100, and an observed-at too far ahead of the
- * record's Kafka timestamp). Lateness is not decided here: it is per target, in the {@link WindowEngine}.
+ * record's Kafka timestamp), and {@code wrong-partition} for a record on a partition its key does not hash to
+ * ({@link SourcePartitions}). Lateness is not decided here: it is per target, in the {@link WindowEngine}.
  *
  * <p>The observed-at bound is against the record's own broker timestamp, not the processor's clock, so it holds the
  * same in a replay: a target whose clock runs fast would otherwise push its own event time ahead and close its
@@ -39,18 +40,21 @@ final class IntakeProcessor<V> implements FixedKeyProcessor<Bytes, byte[], Intak
     private final Function<V, String> valueViolation;
     private final long maxAheadMs;
     private final PipelineCounters counters;
+    private final SourcePartitions partitions;
 
     private FixedKeyProcessorContext<Bytes, Intake<V>> context;
 
     /** @param valueViolation what is wrong with a decoded record's values (naming the field), or null: see {@link ValueContract} */
     IntakeProcessor(Topic<String, V> topic, Function<V, String> targetId, Function<V, Instant> observedAt,
-                    Function<V, String> valueViolation, Duration maxAhead, PipelineCounters counters) {
+                    Function<V, String> valueViolation, Duration maxAhead, PipelineCounters counters,
+                    SourcePartitions partitions) {
         this.topic = topic;
         this.targetId = targetId;
         this.observedAt = observedAt;
         this.valueViolation = valueViolation;
         this.maxAheadMs = maxAhead.toMillis();
         this.counters = counters;
+        this.partitions = partitions;
     }
 
     @Override
@@ -99,16 +103,25 @@ final class IntakeProcessor<V> implements FixedKeyProcessor<Bytes, byte[], Intak
                     + Instant.ofEpochMilli(recordTimestamp) + " (" + TopologySettings.MAX_AHEAD.name() + ")");
             return;
         }
+        String misplaced = partitions.misplacement(topic.name(), metadata().partition(), record.key().get());
+        if (misplaced != null) {
+            reject(record, SourcePartitions.WRONG_PARTITION, misplaced);
+            return;
+        }
         context.forward(record.withValue(Intake.accepted(value, at, record.value())));
     }
 
     private void reject(FixedKeyRecord<Bytes, byte[]> record, String reason, String error) {
         counters.deadLetter(reason);
-        RecordMetadata meta = context.recordMetadata().orElseThrow(
-                () -> new IllegalStateException("the intake must sit right after its source topic"));
+        RecordMetadata meta = metadata();
         var deadLetter = DeadLetters.of(SERVICE, meta.topic(), meta.partition(), meta.offset(),
                 record.key() == null ? null : record.key().get(), record.value(), reason, error,
                 Instant.ofEpochMilli(context.currentSystemTimeMs()));
         context.forward(record.withValue(Intake.<V>rejected(deadLetter)));
+    }
+
+    private RecordMetadata metadata() {
+        return context.recordMetadata().orElseThrow(
+                () -> new IllegalStateException("the intake must sit right after its source topic"));
     }
 }

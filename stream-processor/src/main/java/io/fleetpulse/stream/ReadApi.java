@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.HealthStatus;
 import io.fleetpulse.runtime.OpsServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The stream processor's read API, served from its state stores (interactive queries), JSON over HTTP:
- * {@code GET /v1/targets}, {@code /v1/targets/{id}}, {@code /v1/groups}, {@code /v1/alerts?state=firing|pending|all}.
+ * {@code GET /v1/targets}, {@code /v1/targets/{id}}, {@code /v1/groups}, {@code /v1/alerts?state=firing|pending|all},
+ * {@code /v1/health/summary?worst=N} and {@code /v1/workers}.
  *
  * <p>Every instance answers for the whole application. A target's state lives on the instance running its partition:
  * {@code /v1/targets/{id}} is forwarded there (Streams' key metadata, found through each instance's
@@ -53,6 +55,9 @@ final class ReadApi implements AutoCloseable {
     private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() { };
     private static final Duration PEER_TIMEOUT = Duration.ofSeconds(5);
     private static final String LOCAL = "scope=local";
+    /** How many of the lowest-scored targets the health summary lists unless asked for another number. */
+    private static final int DEFAULT_WORST = 10;
+    private static final int MAX_WORST = 1000;
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -73,7 +78,7 @@ final class ReadApi implements AutoCloseable {
         ReadApi api = new ReadApi(server, executor);
         server.createContext("/v1/", api::handle);
         server.start();
-        LOG.info("stream-processor read API on http://{}:{}/v1/ (targets, groups, alerts)", host, api.port());
+        LOG.info("stream-processor read API on http://{}:{}/v1/ (targets, groups, alerts, health/summary, workers)", host, api.port());
         return api;
     }
 
@@ -110,9 +115,13 @@ final class ReadApi implements AutoCloseable {
                 respond(exchange, 200, Map.of("groups", groups(client, local, stores)));
             } else if (path.equals("/v1/alerts")) {
                 alerts(exchange, client, stores, query, local);
+            } else if (path.equals("/v1/health/summary")) {
+                healthSummary(exchange, client, stores, query, local);
+            } else if (path.equals("/v1/workers")) {
+                respond(exchange, 200, Map.of("workers", merged(client, "/v1/workers", local, "workers", stores::workers)));
             } else {
-                respond(exchange, 404, Map.of("error", "no such resource: " + path
-                        + " (GET /v1/targets, /v1/targets/{id}, /v1/groups, /v1/alerts?state=firing)"));
+                respond(exchange, 404, Map.of("error", "no such resource: " + path + " (GET /v1/targets, "
+                        + "/v1/targets/{id}, /v1/groups, /v1/alerts?state=firing, /v1/health/summary?worst=10, /v1/workers)"));
             }
         } catch (InvalidStateStoreException e) {
             respond(exchange, 503, Map.of("error", "state stores not queryable now (rebalancing or restoring): " + e.getMessage()));
@@ -148,9 +157,15 @@ final class ReadApi implements AutoCloseable {
         }
     }
 
+    /**
+     * Per group: its inventory members and its scored targets by health status. A group only the scores know (the
+     * {@code default} group of targets not in the inventory) has no members but its counts.
+     */
     private Map<String, Object> groups(KafkaStreams client, boolean local, StateQueries stores) {
         Map<String, TreeSet<String>> members = new TreeMap<>();
+        Map<String, Object> health = new TreeMap<>();
         stores.groups().forEach((group, ids) -> members.computeIfAbsent(group, g -> new TreeSet<>()).addAll(ids));
+        stores.groupHealth().forEach((group, counts) -> addCounts(health, Map.of(group, counts)));
         if (!local) {
             for (HostInfo peer : peers(client)) {
                 Map<String, Object> theirs = getJson(peer, "/v1/groups");
@@ -160,12 +175,77 @@ final class ReadApi implements AutoCloseable {
                     @SuppressWarnings("unchecked")
                     List<String> ids = (List<String>) g.get("targets");
                     members.computeIfAbsent(group, x -> new TreeSet<>()).addAll(ids);
+                    addCounts(health, Map.of(group, g.get("health")));
                 });
             }
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        members.forEach((group, ids) -> out.put(group, Map.of("count", ids.size(), "targets", List.copyOf(ids))));
+        Map<String, Object> out = new TreeMap<>();
+        TreeSet<String> names = new TreeSet<>(members.keySet());
+        names.addAll(health.keySet());
+        for (String group : names) {
+            List<String> ids = List.copyOf(members.getOrDefault(group, new TreeSet<>()));
+            Object counts = health.containsKey(group) ? health.get(group) : zeroStatusCounts();
+            out.put(group, Map.of("count", ids.size(), "targets", ids, "health", counts));
+        }
         return out;
+    }
+
+    /** The fleet's health from every instance's share: counts added up, the worst {@code worst} of all. */
+    private void healthSummary(HttpExchange exchange, KafkaStreams client, StateQueries stores, Map<String, String> query,
+                               boolean local) throws IOException {
+        String given = query.getOrDefault("worst", String.valueOf(DEFAULT_WORST));
+        int worst;
+        try {
+            worst = Integer.parseInt(given);
+        } catch (NumberFormatException e) {
+            worst = -1;
+        }
+        if (worst < 0 || worst > MAX_WORST) {
+            respond(exchange, 400, Map.of("error", "worst must be a whole number from 0 to " + MAX_WORST + ", not '"
+                    + given + "'"));
+            return;
+        }
+        Map<String, Object> summary = stores.healthSummary(worst);
+        if (!local) {
+            List<Map<String, Object>> lowest = new ArrayList<>(worstOf(summary));
+            for (HostInfo peer : peers(client)) {
+                Map<String, Object> theirs = getJson(peer, "/v1/health/summary?worst=" + worst);
+                lowest.addAll(worstOf(theirs));
+                theirs.remove("worst");
+                addCounts(summary, theirs);
+            }
+            lowest.sort(StateQueries.WORST_FIRST);
+            summary.put("worst", List.copyOf(lowest.subList(0, Math.min(worst, lowest.size()))));
+        }
+        respond(exchange, 200, summary);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> worstOf(Map<String, Object> summary) {
+        return (List<Map<String, Object>>) summary.get("worst");
+    }
+
+    /** Adds the numbers of {@code from} into {@code into}, nested maps key by key; keys only {@code from} has are copied. */
+    @SuppressWarnings("unchecked")
+    private static void addCounts(Map<String, Object> into, Map<String, ?> from) {
+        from.forEach((key, value) -> {
+            Object had = into.get(key);
+            if (value instanceof Map<?, ?> nested) {
+                Map<String, Object> target = had instanceof Map<?, ?> ? (Map<String, Object>) had : new LinkedHashMap<>();
+                addCounts(target, (Map<String, ?>) nested);
+                into.put(key, target);
+            } else if (value instanceof Number n) {
+                into.put(key, (had instanceof Number h ? h.longValue() : 0L) + n.longValue());
+            }
+        });
+    }
+
+    private static Map<String, Object> zeroStatusCounts() {
+        Map<String, Object> zeros = new LinkedHashMap<>();
+        for (HealthStatus status : HealthStatus.values()) {
+            zeros.put(status.name(), 0L);
+        }
+        return zeros;
     }
 
     private void alerts(HttpExchange exchange, KafkaStreams client, StateQueries stores, Map<String, String> query,

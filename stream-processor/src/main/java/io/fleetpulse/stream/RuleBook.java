@@ -76,6 +76,9 @@ public final class RuleBook {
     private static final String STALE_ABSENT = "absent";
     private static final List<String> STALE_ACTIONS = List.of(STALE_RESOLVE, STALE_ABSENT);
     private static final List<String> OVERRIDE_FIELDS = List.of("target", "group", "value", "for", "severity", "recovery");
+    /** A health rule's override names a status, as the rule does, instead of a value. */
+    private static final List<String> HEALTH_OVERRIDE_FIELDS =
+            List.of("target", "group", "at_least", "for", "severity", "recovery");
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
     private static final List<String> KINDS =
@@ -245,7 +248,8 @@ public final class RuleBook {
      * {@code overrides: [{ target: web-1, value: 95 }, { group: batch, for: 5m, severity: info }]}: per target or
      * group, other {@code value}, {@code for}, {@code severity} or {@code recovery}; what an override leaves out it
      * takes from the rule, with the rule's defaults (a recovery value not given anywhere is the override's value).
-     * Each variant is checked like a rule, its problems reported at the override.
+     * A health rule's override names {@code at_least} instead of a value and recovers below it, as the rule does (its
+     * recovery has only {@code for}). Each variant is checked like a rule, its problems reported at the override.
      */
     private static Overrides overrides(YamlNode node, ThresholdRule base) {
         Map<String, ThresholdRule> byTarget = new HashMap<>();
@@ -254,18 +258,21 @@ public final class RuleBook {
             return new Overrides(byTarget, byGroup);
         }
         YamlNode baseRecovery = node.get("recovery");
+        boolean health = ThresholdRule.HEALTH.equals(node.get("kind").text(null));
         for (YamlNode item : node.get("overrides").items()) {
-            item.allowOnly(OVERRIDE_FIELDS);
+            item.allowOnly(health ? HEALTH_OVERRIDE_FIELDS : OVERRIDE_FIELDS);
             String target = item.get("target").text(null);
             String group = item.get("group").text(null);
             if ((target == null) == (group == null)) {
                 item.problem("an override names exactly one 'target' or one 'group'");
                 continue;
             }
-            Double value = number(item.get("value"));
+            YamlNode atLeastNode = item.get("at_least");
+            Double value = health ? (atLeastNode.exists() ? healthRank(atLeastNode) : null) : number(item.get("value"));
             Duration fireFor = item.get("for").duration(base == null ? Duration.ZERO : base.fireFor());
             Severity severity = item.get("severity").oneOf(Severity.class, base == null ? null : base.severity());
-            YamlNode recoveryNode = item.get("recovery").allowOnly(RECOVERY_FIELDS);
+            // Like the rule itself, a health override recovers below its status: only how long that takes is its own.
+            YamlNode recoveryNode = item.get("recovery").allowOnly(health ? List.of("for") : RECOVERY_FIELDS);
             Comparison recoveryOp = comparison(recoveryNode.get("op"));
             Double recoveryValue = number(recoveryNode.get("value"));
             Duration recoveryFor = recoveryNode.get("for").duration(base == null ? Duration.ZERO : base.recoveryFor());
@@ -439,15 +446,19 @@ public final class RuleBook {
      * below it for {@code recovery.for}. Compiled onto {@link Signal#HEALTH_STATUS}, the status's rank.
      */
     private static Compiled health(YamlNode node) {
-        YamlNode atLeastNode = node.require("at_least");
+        return new Compiled(Signal.HEALTH_STATUS, null, Comparison.GE, healthRank(node.require("at_least")),
+                "{target} health is {status}");
+    }
+
+    /** The rank of the status an {@code at_least} names, for a rule or an override; null when wrong (a problem then). */
+    private static Double healthRank(YamlNode atLeastNode) {
         HealthStatus atLeast = atLeastNode.oneOf(HealthStatus.class, null);
         if (atLeast == HealthStatus.HEALTHY) {
             atLeastNode.problem("every status is at least healthy, so the rule would always fire; "
                     + "use degraded, critical or unreachable");
-            atLeast = null;
+            return null;
         }
-        return new Compiled(Signal.HEALTH_STATUS, null, Comparison.GE,
-                atLeast == null ? null : (double) HealthScorer.rank(atLeast), "{target} health is {status}");
+        return atLeast == null ? null : (double) HealthScorer.rank(atLeast);
     }
 
     /** Every {@code {name}} of {@code text} must be one of {@code allowed}; {@code {check}} only on check signals. */

@@ -1,9 +1,15 @@
 package io.fleetpulse.stream;
 
 import io.fleetpulse.events.AlertState;
+import io.fleetpulse.events.HealthScore;
+import io.fleetpulse.events.HealthStatus;
+import io.fleetpulse.events.MetricSample;
+import io.fleetpulse.events.Severity;
 import io.fleetpulse.events.Target;
+import io.fleetpulse.events.TargetWindow;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,14 +48,13 @@ final class StateQueries {
                 firing.merge(alert.targetId(), 1, Integer::sum);
             }
         }
-        TreeSet<String> ids = new TreeSet<>(inventory.keySet());
-        ids.addAll(clocks.keySet());
+        TreeSet<String> ids = known(inventory, clocks.keySet());
         List<Map<String, Object>> out = new ArrayList<>();
         for (String id : ids) {
             Map<String, Object> target = new LinkedHashMap<>();
             target.put("targetId", id);
             Target entry = inventory.get(id);
-            target.put("group", entry == null ? AlertEngine.DEFAULT_GROUP : entry.getGroup());
+            target.put("group", groupOf(entry));
             target.put("inInventory", entry != null);
             TargetClock clock = clocks.get(id);
             target.put("eventTime", clock == null ? null : Instant.ofEpochMilli(clock.eventTimeMs()).toString());
@@ -73,20 +78,141 @@ final class StateQueries {
                 }
             });
         }
-        if (entry == null && clock == null && alerts.isEmpty()) {
+        HealthScore health = this.<HealthScore>store(HealthTopology.HEALTH_STORE).get(id);
+        if (entry == null && clock == null && alerts.isEmpty() && health == null) {
             return Optional.empty();
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("targetId", id);
-        out.put("group", entry == null ? AlertEngine.DEFAULT_GROUP : entry.getGroup());
+        out.put("group", groupOf(entry));
         out.put("inventory", entry == null ? null : plain(entry));
         if (clock != null) {
             out.put("eventTime", Instant.ofEpochMilli(clock.eventTimeMs()).toString());
             out.put("absent", clock.absent());
             out.put("openWindows", openWindows(id, clock));
         }
+        out.put("health", health == null ? null : plain(health));
         out.put("alerts", alerts);
+        out.put("lastWindow", plainOrNull(this.<TargetWindow>store(ReadModel.LAST_MINUTE_STORE).get(id)));
+        out.put("lastHourWindow", plainOrNull(this.<TargetWindow>store(ReadModel.LAST_HOUR_STORE).get(id)));
+        out.put("latestMetrics", plainOrNull(this.<MetricSample>store(ReadModel.LATEST_METRICS_STORE).get(id)));
         return Optional.of(out);
+    }
+
+    /**
+     * Every target this instance knows, as a worker: its health status and score, when it was last seen (event time),
+     * its last closed minute (checks performed and failed, error rate, latency p95) and its latest task figures.
+     */
+    List<Map<String, Object>> workers() {
+        Map<String, Target> inventory = all(HealthTopology.INVENTORY_STORE);
+        Map<String, TargetClock> clocks = all(HealthTopology.TARGET_STORE);
+        ReadOnlyKeyValueStore<String, HealthScore> health = store(HealthTopology.HEALTH_STORE);
+        ReadOnlyKeyValueStore<String, TargetWindow> minutes = store(ReadModel.LAST_MINUTE_STORE);
+        ReadOnlyKeyValueStore<String, MetricSample> metrics = store(ReadModel.LATEST_METRICS_STORE);
+        TreeSet<String> ids = known(inventory, clocks.keySet());
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String id : ids) {
+            Map<String, Object> worker = new LinkedHashMap<>();
+            worker.put("targetId", id);
+            Target entry = inventory.get(id);
+            worker.put("group", groupOf(entry));
+            HealthScore score = health.get(id);
+            worker.put("status", score == null ? null : score.getStatus().name());
+            worker.put("score", score == null ? null : score.getScore());
+            TargetClock clock = clocks.get(id);
+            worker.put("lastSeen", clock == null ? null : Instant.ofEpochMilli(clock.eventTimeMs()).toString());
+            worker.put("absent", clock != null && clock.absent());
+            TargetWindow window = minutes.get(id);
+            worker.put("windowStart", window == null ? null : window.getWindowStart().toString());
+            worker.put("checks", window == null ? null : window.getChecks());
+            worker.put("failedChecks", window == null ? null : window.getFailures());
+            worker.put("errorRate", window == null ? null : window.getErrorRate());
+            worker.put("latencyP95Ms", window == null ? null : window.getLatencyP95Ms());
+            worker.put("tasks", tasks(metrics.get(id)));
+            out.add(worker);
+        }
+        return out;
+    }
+
+    /** A sample's task figures, or null when it carries none (a target that runs no tasks). */
+    private static Map<String, Object> tasks(MetricSample sample) {
+        if (sample == null || (sample.getTasksCompleted() == null && sample.getTasksFailed() == null
+                && sample.getTaskLatencyMs() == null)) {
+            return null;
+        }
+        Map<String, Object> tasks = new LinkedHashMap<>();
+        tasks.put("completed", sample.getTasksCompleted());
+        tasks.put("failed", sample.getTasksFailed());
+        tasks.put("latencyMs", sample.getTaskLatencyMs());
+        tasks.put("observedAt", sample.getObservedAt().toString());
+        return tasks;
+    }
+
+    /**
+     * This instance's share of the fleet's health: targets known and not yet scored, targets by status fleet-wide and
+     * per group, its {@code worst} lowest scores and its firing alerts by severity ({@link ReadApi} adds the
+     * instances up).
+     */
+    Map<String, Object> healthSummary(int worst) {
+        Map<String, Target> inventory = all(HealthTopology.INVENTORY_STORE);
+        TreeSet<String> known = known(inventory, this.<TargetClock>all(HealthTopology.TARGET_STORE).keySet());
+        Map<String, HealthScore> scores = all(HealthTopology.HEALTH_STORE);
+        Map<String, Long> byStatus = new LinkedHashMap<>();
+        for (HealthStatus status : HealthStatus.values()) {
+            byStatus.put(status.name(), 0L);
+        }
+        Map<String, Map<String, Long>> groups = groupHealth();
+        groups.values().forEach(counts -> counts.forEach((status, n) -> byStatus.merge(status, n, Long::sum)));
+        known.addAll(scores.keySet());
+        List<Map<String, Object>> lowest = new ArrayList<>();
+        scores.values().forEach(score -> {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("targetId", score.getTargetId());
+            Target target = inventory.get(score.getTargetId());
+            entry.put("group", groupOf(target));
+            entry.put("score", score.getScore());
+            entry.put("status", score.getStatus().name());
+            entry.put("failingChecks", List.copyOf(score.getFailingChecks()));
+            entry.put("reasons", List.copyOf(score.getReasons()));
+            entry.put("windowEnd", score.getWindowEnd().toString());
+            lowest.add(entry);
+        });
+        lowest.sort(WORST_FIRST);
+        Map<String, Long> firing = new LinkedHashMap<>();
+        for (Severity severity : Severity.values()) {
+            firing.put(severity.name(), 0L);
+        }
+        for (AlertRecord alert : this.<AlertRecord>all(HealthTopology.ALERT_STORE).values()) {
+            if (alert.machine().state() == AlertState.FIRING && alert.severity() != null) {
+                firing.merge(alert.severity().name(), 1L, Long::sum);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("targets", (long) known.size());
+        out.put("unscored", (long) (known.size() - scores.size()));
+        out.put("byStatus", byStatus);
+        out.put("groups", groups);
+        out.put("firingAlerts", firing);
+        out.put("worst", List.copyOf(lowest.subList(0, Math.min(worst, lowest.size()))));
+        return out;
+    }
+
+    /** Entries of the health summary's {@code worst}: lowest score first; on a tie the worse status, then by targetId. */
+    static final Comparator<Map<String, Object>> WORST_FIRST =
+            Comparator.comparingDouble((Map<String, Object> m) -> ((Number) m.get("score")).doubleValue())
+                    .thenComparing(m -> -HealthStatus.valueOf((String) m.get("status")).ordinal())
+                    .thenComparing(m -> (String) m.get("targetId"));
+
+    /** Group to status to count of this instance's scored targets ({@link GroupHealth}). */
+    Map<String, Map<String, Long>> groupHealth() {
+        Map<String, Map<String, Long>> out = new TreeMap<>();
+        GroupHealth.counts(store(HealthTopology.HEALTH_STORE), store(HealthTopology.INVENTORY_STORE))
+                .forEach((group, counts) -> {
+                    Map<String, Long> named = new LinkedHashMap<>();
+                    counts.forEach((status, n) -> named.put(status.name(), n));
+                    out.put(group, named);
+                });
+        return out;
     }
 
     /** Targets per inventory group. */
@@ -139,6 +265,22 @@ final class StateQueries {
 
     private static String text(Instant at) {
         return at == null ? null : at.toString();
+    }
+
+    /** The targets known from the inventory or from their records (a clock), by targetId. */
+    private static TreeSet<String> known(Map<String, Target> inventory, java.util.Set<String> clocked) {
+        TreeSet<String> ids = new TreeSet<>(inventory.keySet());
+        ids.addAll(clocked);
+        return ids;
+    }
+
+    /** A target's group, as its alerts carry it: {@code default} when it is not in the inventory. */
+    private static String groupOf(Target entry) {
+        return entry == null ? AlertEngine.DEFAULT_GROUP : entry.getGroup();
+    }
+
+    private static Map<String, Object> plainOrNull(SpecificRecord record) {
+        return record == null ? null : plain(record);
     }
 
     /** An Avro record as a map of plain values: strings, numbers, booleans, ISO times, lists and maps. */

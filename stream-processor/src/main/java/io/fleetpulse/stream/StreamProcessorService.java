@@ -6,6 +6,7 @@ import io.fleetpulse.runtime.ManagedService;
 import io.fleetpulse.runtime.config.ConfigKey;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
+import io.fleetpulse.schemas.Topic;
 import io.fleetpulse.schemas.Topics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -18,12 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -61,7 +66,8 @@ public final class StreamProcessorService extends ManagedService {
             KafkaStreams.State.PENDING_SHUTDOWN, KafkaStreams.State.NOT_RUNNING);
 
     private final StreamsProps streamsProps;
-    private final TopologySettings topology;
+    /** As configured; at start it gains the source topics' partition counts, looked up from the broker. */
+    private volatile TopologySettings topology;
     private final Map<String, Object> extraStreamsProperties;
     private final AtomicReference<Throwable> threadDeath = new AtomicReference<>();
     private volatile KafkaStreams streams;
@@ -106,6 +112,7 @@ public final class StreamProcessorService extends ManagedService {
         Properties props = streamsProps.properties(kafka());
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised.host() + ":" + advertised.port());
         props.putAll(extraStreamsProperties);
+        topology = topology.withSourcePartitions(sourcePartitions(deadline));
         Topology built = HealthTopology.build(new StreamsBuilder(new TopologyConfig(new StreamsConfig(props))), topology);
         KafkaStreams client = new KafkaStreams(built, props);
         client.setStateListener(this::onStateChange);
@@ -118,6 +125,23 @@ public final class StreamProcessorService extends ManagedService {
         LOG.info("stream-processor: application id {}, rules {}", streamsProps.applicationId(), topology.rules());
         client.start();
         awaitRunning(client, deadline);
+    }
+
+    /**
+     * The partition count of each source topic, which the intake checks every record's partition against
+     * ({@code wrong-partition}); the kernel has created missing topics by now, so a topic still missing fails the start.
+     */
+    private SourcePartitions sourcePartitions(Instant deadline) throws InterruptedException {
+        Duration timeout = Duration.ofMillis(Math.max(1_000, Duration.between(Instant.now(), deadline).toMillis()));
+        try (Admin admin = Admin.create(kafka().admin("fleetpulse-stream-processor-partitions", (int) Math.min(
+                timeout.toMillis(), Integer.MAX_VALUE)))) {
+            SourcePartitions found = SourcePartitions.lookUp(admin, timeout);
+            LOG.info("stream-processor: source topic partitions {}", found.counts());
+            return found;
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot learn the partition counts of the source topics "
+                    + SourcePartitions.SOURCES.stream().map(Topic::name).toList() + ": " + e, e);
+        }
     }
 
     private void awaitRunning(KafkaStreams client, Instant deadline) throws InterruptedException {
@@ -199,6 +223,9 @@ public final class StreamProcessorService extends ManagedService {
         status.put("streams", client == null ? "not opened" : client.state().name());
         status.put("applicationId", streamsProps.applicationId());
         status.put("apiUrl", apiUrl);
+        // Looked up when Streams is opened; until then the settings hold a placeholder, not the broker's counts.
+        status.put("sourcePartitions", client == null ? "not looked up yet"
+                : new TreeMap<>(topology.sourcePartitions().counts()));
         status.put("rules", topology.rules().rules().stream().map(ThresholdRule::id).toList());
         status.put("recordsIn", c.recordsInByTopic());
         Map<String, Long> out = new LinkedHashMap<>();
@@ -240,7 +267,8 @@ public final class StreamProcessorService extends ManagedService {
             counter("records.in", "records read from an input topic", c, x -> x.recordsIn(topic)).tag("topic", topic)
                     .register(meters().registry());
         }
-        for (String reason : List.of(DeadLetters.UNDECODABLE, DeadLetters.INVALID, DeadLetters.LATE)) {
+        for (String reason : List.of(DeadLetters.UNDECODABLE, DeadLetters.INVALID, DeadLetters.LATE,
+                SourcePartitions.WRONG_PARTITION)) {
             counter("dead.letters", "records sent to " + Topics.DLQ.name() + ", by reason", c, x -> x.deadLetters(reason))
                     .tag("reason", reason).register(meters().registry());
         }

@@ -52,7 +52,7 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
                     + "store write and one changelog record per entry and commit; 0 turns caching off");
 
     public static final ConfigKey<String> API_HOST = ConfigKey.string("streams.api.host", "0.0.0.0",
-            "address the read API (GET /v1/targets, /v1/groups, /v1/alerts) listens on");
+            "address the read API (GET /v1/targets, /v1/groups, /v1/alerts, /v1/health/summary, /v1/workers) listens on");
     public static final ConfigKey<Integer> API_PORT = ConfigKey.integer("streams.api.port", 0, 0, 65535,
             "port of the read API; 0 picks a free one (logged, and shown on /status as apiUrl): set a fixed one in "
                     + "production");

@@ -15,7 +15,8 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 /**
  * The door of {@code fleet.targets}: decodes the inventory entry, or turns it away to the DLQ ({@code undecodable},
- * or {@code invalid} for a blank targetId, a key that is not the targetId, a tombstone without a key).
+ * or {@code invalid} for a blank targetId, a key that is not the targetId, a tombstone without a key;
+ * {@code wrong-partition} for a record on a partition its key does not hash to, see {@link SourcePartitions}).
  * A tombstone is accepted with no value: it decommissions the target of its key.
  */
 final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], TargetIntake.Entry> {
@@ -29,10 +30,12 @@ final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], TargetIntak
     }
 
     private final PipelineCounters counters;
+    private final SourcePartitions partitions;
     private FixedKeyProcessorContext<Bytes, Entry> context;
 
-    TargetIntake(PipelineCounters counters) {
+    TargetIntake(PipelineCounters counters, SourcePartitions partitions) {
         this.counters = counters;
+        this.partitions = partitions;
     }
 
     @Override
@@ -46,7 +49,7 @@ final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], TargetIntak
         if (record.value() == null) {
             if (record.key() == null) {
                 reject(record, DeadLetters.INVALID, "a tombstone without a key names no target");
-            } else {
+            } else if (!misplaced(record)) {
                 context.forward(record.withValue(new Entry(null, null)));
             }
             return;
@@ -65,18 +68,34 @@ final class TargetIntake implements FixedKeyProcessor<Bytes, byte[], TargetIntak
             String key = record.key() == null ? null : new String(record.key().get(), StandardCharsets.UTF_8);
             reject(record, DeadLetters.INVALID, "the record key " + (key == null ? "is missing" : "'" + key + "'")
                     + " but targetId is '" + id + "'; per-target topics are keyed by targetId");
-        } else {
+        } else if (!misplaced(record)) {
             context.forward(record.withValue(new Entry(target, null)));
         }
     }
 
+    /**
+     * Rejects a record on a partition its key does not hash to: its entry would land in another task than the
+     * target's records, so its group, labels and tombstone would never reach the target's windows and alerts.
+     */
+    private boolean misplaced(FixedKeyRecord<Bytes, byte[]> record) {
+        String misplacement = partitions.misplacement(Topics.TARGETS.name(), metadata().partition(), record.key().get());
+        if (misplacement != null) {
+            reject(record, SourcePartitions.WRONG_PARTITION, misplacement);
+        }
+        return misplacement != null;
+    }
+
     private void reject(FixedKeyRecord<Bytes, byte[]> record, String reason, String error) {
         counters.deadLetter(reason);
-        RecordMetadata meta = context.recordMetadata().orElseThrow(
-                () -> new IllegalStateException("the intake must sit right after its source topic"));
+        RecordMetadata meta = metadata();
         var deadLetter = DeadLetters.of(IntakeProcessor.SERVICE, meta.topic(), meta.partition(), meta.offset(),
                 record.key() == null ? null : record.key().get(), record.value(), reason, error,
                 Instant.ofEpochMilli(context.currentSystemTimeMs()));
         context.forward(record.withValue(new Entry(null, deadLetter)));
+    }
+
+    private RecordMetadata metadata() {
+        return context.recordMetadata().orElseThrow(
+                () -> new IllegalStateException("the intake must sit right after its source topic"));
     }
 }

@@ -24,10 +24,13 @@ import java.util.regex.Pattern;
  * @param health                     the health score's weights and lines ({@link HealthScorer})
  * @param outputPrefix               put before the name of every topic the topology writes (a replay writes to
  *                                   {@code replay-fleet.alerts}, which nothing pages from); empty for the live run
+ * @param sourcePartitions           the partition count of each source topic, for the intake's
+ *                                   {@code wrong-partition} check: the service looks them up at start; one each (what
+ *                                   a TopologyTestDriver has) unless given
  */
 public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
                                int deadLetterMaxOriginalBytes, WindowTiming timing, HealthScorer.Weights health,
-                               String outputPrefix) {
+                               String outputPrefix, SourcePartitions sourcePartitions) {
 
     public static final ConfigKey<Duration> WINDOW_GRACE = ConfigKey.duration("streams.window.grace", Duration.ofSeconds(10),
             "how long after a 1-minute window ends records for it are still accepted (event time); later ones go to "
@@ -129,6 +132,7 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         Objects.requireNonNull(timing, "timing");
         Objects.requireNonNull(health, "health");
         Objects.requireNonNull(outputPrefix, "outputPrefix");
+        Objects.requireNonNull(sourcePartitions, "sourcePartitions");
         if (!TOPIC_PREFIX.matcher(outputPrefix).matches()) {
             throw new IllegalArgumentException("a topic name prefix has only letters, digits, . _ -: '" + outputPrefix + "'");
         }
@@ -141,12 +145,12 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     /** The live run's settings (output to the contract's own topic names) with the default health weights. */
     public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters,
                             int deadLetterMaxOriginalBytes, WindowTiming timing) {
-        this(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, defaultHealth(), "");
+        this(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, defaultHealth(), "", SourcePartitions.of(1));
     }
 
     public TopologySettings(Duration windowGrace, RuleBook rules, PipelineCounters counters) {
         this(windowGrace, rules, counters, DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES, WindowTiming.defaults(),
-                defaultHealth(), "");
+                defaultHealth(), "", SourcePartitions.of(1));
     }
 
     /** Default grace, the bundled rules and fresh counters. */
@@ -155,27 +159,32 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
     }
 
     public TopologySettings withGrace(Duration grace) {
-        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing, health, outputPrefix);
+        return new TopologySettings(grace, rules, counters, deadLetterMaxOriginalBytes, timing, health, outputPrefix, sourcePartitions);
     }
 
     public TopologySettings withRules(RuleBook newRules) {
-        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing, health, outputPrefix);
+        return new TopologySettings(windowGrace, newRules, counters, deadLetterMaxOriginalBytes, timing, health, outputPrefix, sourcePartitions);
     }
 
     public TopologySettings withDeadLetterMaxOriginalBytes(int maxBytes) {
-        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing, health, outputPrefix);
+        return new TopologySettings(windowGrace, rules, counters, maxBytes, timing, health, outputPrefix, sourcePartitions);
     }
 
     public TopologySettings withTiming(WindowTiming newTiming) {
-        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming, health, outputPrefix);
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, newTiming, health, outputPrefix, sourcePartitions);
     }
 
     public TopologySettings withHealth(HealthScorer.Weights newHealth) {
-        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, newHealth, outputPrefix);
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, newHealth, outputPrefix, sourcePartitions);
     }
 
     public TopologySettings withOutputPrefix(String prefix) {
-        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, health, prefix);
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, health, prefix, sourcePartitions);
+    }
+
+    public TopologySettings withSourcePartitions(SourcePartitions partitions) {
+        return new TopologySettings(windowGrace, rules, counters, deadLetterMaxOriginalBytes, timing, health, outputPrefix,
+                partitions);
     }
 
     /** The name the topology writes {@code topic} under: the contract's name behind {@link #outputPrefix}. */
@@ -200,7 +209,7 @@ public record TopologySettings(Duration windowGrace, RuleBook rules, PipelineCou
         return new TopologySettings(settings.get(WINDOW_GRACE), rules, new PipelineCounters(),
                 DeadLetterLimit.DEFAULT_MAX_ORIGINAL_BYTES,
                 new WindowTiming(settings.get(IDLE_TIMEOUT), settings.get(ABSENCE_TIMEOUT), settings.get(MAX_AHEAD)),
-                healthFrom(settings), outputPrefix(settings));
+                healthFrom(settings), outputPrefix(settings), SourcePartitions.of(1));
     }
 
     private static String outputPrefix(Settings settings) {

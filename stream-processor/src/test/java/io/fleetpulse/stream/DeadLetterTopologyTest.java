@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -189,6 +190,56 @@ class DeadLetterTopologyTest {
     private void send(MetricSample.Builder sample) {
         MetricSample m = sample.build();
         topology.metrics.pipeInput(m.getTargetId(), m, m.getObservedAt());
+    }
+
+    // ---------------------------------------------------------------- a record on a partition its key does not hash to
+
+    @Test
+    void shouldSendARecordOnTheWrongPartitionToTheDeadLetterTopic() {
+        // The driver has one partition; with four configured, a key that hashes elsewhere sits on the wrong one, as a
+        // record of a producer with another partitioner (librdkafka's CRC32 default) would on a real broker.
+        topology.close();
+        topology = new TopologyHarness(TopologySettings.defaults().withSourcePartitions(SourcePartitions.of(4)), stateDir);
+        String placed = keyOnPartition(0, 4);
+        String misplaced = keyOnPartition(3, 4);
+        topology.sendTarget(misplaced, "edge", Map.of(), at(0));
+        for (int s = 0; s <= 30; s += 5) { // target-down would fire after 15 s, cpu-high after 20 s
+            topology.sendCheck(misplaced, CheckStatus.CRITICAL, at(s));
+            topology.sendCpu(misplaced, 99, at(s));
+            topology.sendCheck(placed, CheckStatus.OK, at(s));
+        }
+        topology.sendCheck(placed, CheckStatus.OK, at(75)); // closes [0, 60) of the placed target
+
+        List<DeadLetter> dead = topology.deadLetters.readValuesToList();
+        assertEquals(1 + 7 + 7, dead.size(), "the inventory entry, its checks and samples");
+        assertTrue(dead.stream().allMatch(d -> d.getReason().equals(SourcePartitions.WRONG_PARTITION)));
+        assertEquals(List.of(Topics.TARGETS.name(), Topics.CHECKS.name(), Topics.METRICS.name()),
+                dead.stream().map(DeadLetter::getSourceTopic).distinct().toList());
+        assertTrue(dead.stream().allMatch(d -> d.getSourcePartition() == 0));
+        assertEquals("the record is on partition 0 of fleet.checks but its key hashes to partition 3 of 4 (murmur2, as "
+                + "Kafka's Java default partitioner); per-target topics are partitioned by the murmur2 hash of the "
+                + "targetId key (librdkafka: partitioner=murmur2_random)", dead.get(1).getError());
+        assertArrayEquals(misplaced.getBytes(StandardCharsets.UTF_8), bytes(dead.get(1).getOriginalKey()));
+        assertEquals(15, topology.settings.counters().deadLetters(SourcePartitions.WRONG_PARTITION));
+
+        assertTrue(topology.alerts.isEmpty(), "never fed to the rules");
+        List<TargetWindow> windows = topology.readWindows();
+        assertEquals(List.of(placed), windows.stream().map(TargetWindow::getTargetId).toList(), "never windowed");
+        assertNull(topology.driver.<String, Object>getKeyValueStore(HealthTopology.INVENTORY_STORE).get(misplaced));
+        assertNull(topology.driver.<String, Object>getKeyValueStore(HealthTopology.TARGET_STORE).get(misplaced));
+
+        topology.removeTarget(misplaced, at(80)); // a tombstone on the wrong partition decommissions nothing
+        assertEquals(SourcePartitions.WRONG_PARTITION, topology.deadLetters.readValue().getReason());
+    }
+
+    /** A targetId that Kafka's own default partitioner puts on {@code partition} of {@code partitions}. */
+    private static String keyOnPartition(int partition, int partitions) {
+        for (int i = 0; ; i++) {
+            String key = "web-" + i;
+            if (BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), partitions) == partition) {
+                return key;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- a dead letter never stops the topology

@@ -120,6 +120,35 @@ class HealthTopologyTest {
     }
 
     @Test
+    void shouldFireAHealthRuleAtTheStatusItsGroupOverrideNames() {
+        topology.close();
+        topology = new TopologyHarness(TopologySettings.defaults().withRules(RuleBook.parse("""
+                rules:
+                  - id: unhealthy
+                    kind: health
+                    at_least: critical
+                    severity: warning
+                    overrides:
+                      - { group: fragile, at_least: degraded, severity: critical }
+                """, "test")), stateDir);
+        list("f-1", "fragile", List.of(), at(0));
+        list("s-1", "sturdy", List.of(), at(0));
+        for (int s = 0; s < 60; s += 15) { // one poll in four fails: score 70, DEGRADED, for both
+            CheckStatus status = s == 45 ? CheckStatus.CRITICAL : CheckStatus.OK;
+            send("f-1", "http", status, at(s));
+            send("s-1", "http", status, at(s));
+        }
+        send("f-1", "http", CheckStatus.OK, at(75)); // closes [0, 60) for both
+        send("s-1", "http", CheckStatus.OK, at(75));
+
+        List<AlertEvent> fired = alertsOf("unhealthy");
+        assertEquals(List.of("f-1"), fired.stream().map(AlertEvent::getTargetId).toList(),
+                "DEGRADED fires only where the override lowered the line");
+        assertEquals(io.fleetpulse.events.Severity.CRITICAL, fired.get(0).getSeverity());
+        assertEquals("f-1 health is DEGRADED", fired.get(0).getSummary());
+    }
+
+    @Test
     void shouldResolveTheHealthRuleAfterItsRecoveryDuration() {
         for (int s = 0; s < 120; s += 20) {
             send("w", "http", CheckStatus.ERROR, at(s));

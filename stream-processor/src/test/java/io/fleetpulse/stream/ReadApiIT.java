@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.events.MetricSample;
 import io.fleetpulse.events.Target;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.testkit.KafkaFixture;
@@ -86,8 +87,8 @@ class ReadApiIT {
             assertEquals("http", targetDown.at("/check").asText());
             assertEquals(t0.plusSeconds(15).toString(), targetDown.at("/startsAt").asText());
             assertEquals(1, viaA.at("/openWindows").size(), "the minute after the failures is still open");
-            int localA = get(a.apiUrl() + "targets/api-1?scope=local").statusCode();
-            int localB = get(b.apiUrl() + "targets/api-1?scope=local").statusCode();
+            int localA = awaitSettled(a.apiUrl() + "targets/api-1?scope=local");
+            int localB = awaitSettled(b.apiUrl() + "targets/api-1?scope=local");
             assertEquals(List.of(200, 404), List.of(Math.min(localA, localB), Math.max(localA, localB)),
                     "one instance holds api-1: " + localA + " " + localB);
 
@@ -96,14 +97,56 @@ class ReadApiIT {
             assertEquals(targetDown.at("/fingerprint"), firing.at("/alerts/1/fingerprint"));
 
             JsonNode targets = awaitJson(a.apiUrl() + "targets", json -> json.at("/targets").size() == TARGETS.size());
-            List<String> ids = new ArrayList<>();
-            targets.at("/targets").forEach(t -> ids.add(t.at("/targetId").asText()));
-            assertEquals(TARGETS, ids);
+            assertEquals(TARGETS, ids(targets.at("/targets")));
             assertEquals(2, targets.at("/targets/0/firingAlerts").asInt());
 
             JsonNode groups = awaitJson(b.apiUrl() + "groups", json -> json.at("/groups/edge/count").asInt() == 3);
             assertEquals(3, groups.at("/groups/core/count").asInt());
             assertEquals("[\"api-1\",\"api-3\",\"api-5\"]", groups.at("/groups/edge/targets").toString());
+
+            // Health, last windows and the fleet views, once the first minute has closed and been scored.
+            JsonNode scored = awaitJson(b.apiUrl() + "targets/api-1", json -> !json.at("/health").isNull()
+                    && !json.at("/health").isMissingNode());
+            assertEquals("CRITICAL", scored.at("/health/status").asText());
+            assertEquals(0.0, scored.at("/health/score").asDouble());
+            assertEquals("[\"http\"]", scored.at("/health/failingChecks").toString());
+            assertTrue(scored.at("/health/reasons").size() > 0, scored.toString());
+            assertEquals(t0.toString(), scored.at("/lastWindow/windowStart").asText());
+            assertEquals(12, scored.at("/lastWindow/checks").asInt());
+            assertTrue(scored.at("/lastHourWindow").isNull(), "the hour is still open");
+            JsonNode withMetrics = awaitJson(a.apiUrl() + "targets/api-2", json -> !json.at("/latestMetrics").isNull());
+            assertEquals(40, withMetrics.at("/latestMetrics/tasksCompleted").asInt());
+
+            JsonNode scoredGroups = awaitJson(a.apiUrl() + "groups",
+                    json -> json.at("/groups/core/health/HEALTHY").asInt() == 3);
+            assertEquals("{\"HEALTHY\":2,\"DEGRADED\":0,\"CRITICAL\":1,\"UNREACHABLE\":0}",
+                    scoredGroups.at("/groups/edge/health").toString());
+
+            JsonNode summary = awaitJson(b.apiUrl() + "health/summary?worst=2",
+                    json -> json.at("/byStatus/HEALTHY").asInt() == 5 && json.at("/firingAlerts/WARNING").asInt() >= 1);
+            assertEquals(6, summary.at("/targets").asInt());
+            assertEquals(0, summary.at("/unscored").asInt());
+            assertEquals(1, summary.at("/byStatus/CRITICAL").asInt());
+            assertEquals(1, summary.at("/groups/edge/CRITICAL").asInt());
+            assertEquals(1, summary.at("/firingAlerts/CRITICAL").asInt(), "target-down");
+            assertEquals(List.of("api-1", "api-2"), ids(summary.at("/worst")), "lowest score first, ties by id");
+            assertEquals("CRITICAL", summary.at("/worst/0/status").asText());
+            assertEquals(summary, awaitJson(a.apiUrl() + "health/summary?worst=2", summary::equals), "either instance");
+            assertEquals(400, get(a.apiUrl() + "health/summary?worst=many").statusCode());
+
+            JsonNode workers = awaitJson(a.apiUrl() + "workers", json -> json.at("/workers").size() == TARGETS.size());
+            assertEquals(TARGETS, ids(workers.at("/workers")));
+            JsonNode failing = workers.at("/workers/0");
+            assertEquals("CRITICAL", failing.at("/status").asText());
+            assertEquals(t0.plusSeconds(70).toString(), failing.at("/lastSeen").asText());
+            assertEquals(12, failing.at("/checks").asInt());
+            assertEquals(12, failing.at("/failedChecks").asInt());
+            assertEquals(1.0, failing.at("/errorRate").asDouble());
+            assertEquals(10.0, failing.at("/latencyP95Ms").asDouble(), 0.01);
+            assertTrue(failing.at("/tasks").isNull(), "api-1 reports no tasks");
+            JsonNode tasks = workers.at("/workers/1/tasks");
+            assertEquals("{\"completed\":40,\"failed\":2,\"latencyMs\":120.0,\"observedAt\":\""
+                    + t0.plusSeconds(30) + "\"}", tasks.toString());
 
             assertEquals(404, get(a.apiUrl() + "targets/nobody").statusCode());
             assertEquals(400, get(a.apiUrl() + "alerts?state=bogus").statusCode());
@@ -120,6 +163,16 @@ class ReadApiIT {
             String id = TARGETS.get(i);
             TopicProbe.send(kafka.bootstrapServers(), Topics.TARGETS, id, Target.newBuilder().setTargetId(id)
                     .setHealthUrl("http://" + id + "/health").setGroup(i % 2 == 0 ? "edge" : "core").setUpdatedAt(t0).build());
+        }
+        // Stamped with its event time like the checks: Streams takes a task's records in timestamp order across its
+        // topics, so a sample stamped now would come after every check, its minute closed: late.
+        try (KafkaProducer<String, MetricSample> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                Topics.METRICS.keySerde().serializer(), Topics.METRICS.valueSerde().serializer())) {
+            Instant at = t0.plusSeconds(30);
+            producer.send(new ProducerRecord<>(Topics.METRICS.name(), null, at.toEpochMilli(), "api-2",
+                    MetricSample.newBuilder().setTargetId("api-2").setObservedAt(at).setTasksCompleted(40L)
+                            .setTasksFailed(2L).setTaskLatencyMs(120.0).build()));
         }
         try (KafkaProducer<String, CheckResult> producer = new KafkaProducer<>(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
@@ -151,8 +204,25 @@ class ReadApiIT {
                 + (last == null ? "none" : last.statusCode() + " " + last.body()));
     }
 
+    /** The status of the first answer that is not a 503: a rebalance or a restore answers 503 for a moment. */
+    private static int awaitSettled(String url) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        int status = get(url).statusCode();
+        while (status == 503 && System.nanoTime() < deadline) {
+            Thread.sleep(100); // the poll interval of the await, not a wait for time to pass
+            status = get(url).statusCode();
+        }
+        return status;
+    }
+
     private static HttpResponse<String> get(String url) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static List<String> ids(JsonNode entries) {
+        List<String> ids = new ArrayList<>();
+        entries.forEach(e -> ids.add(e.at("/targetId").asText()));
+        return ids;
     }
 
     /** The FIRING entries of an alerts array, in its order. */

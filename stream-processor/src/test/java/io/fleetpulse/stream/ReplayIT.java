@@ -38,7 +38,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,6 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * replay's 1-minute windows, alerts and dead letters equal the live run's, record for record, and nothing outside
  * the range (before --from, at or after --to) reaches the replay.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ReplayIT {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -68,6 +72,7 @@ class ReplayIT {
     }
 
     @Test
+    @Order(1)
     void shouldReplayTheSameWindowsAlertsAndDeadLettersAsTheLiveRunIntoPrefixedTopics() throws Exception {
         Instant t0 = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(15));
         Instant to = t0.plus(Duration.ofMinutes(4));
@@ -125,6 +130,62 @@ class ReplayIT {
                     .filter(name -> name.startsWith(summary.applicationId())).collect(Collectors.toCollection(TreeSet::new));
             assertEquals(Set.of(), left, "the replay's changelogs are deleted");
         }
+    }
+
+    /**
+     * An alert PENDING at {@code --from}: the replay starts with no alert state, so the condition's {@code for} counts
+     * from its first value in the range. Live, pend-1 fails its http check from t0 + 50 s to t0 + 100 s: target-down
+     * (15 s) is PENDING at {@code --from} = t0 + 1 min and fires at t0 + 65 s; the replay fires it at t0 + 75 s, under the
+     * same fingerprint, and resolves it when the live run did. What lies wholly in the range (high-error-rate over the
+     * minute [t0 + 1 min, t0 + 2 min)) is equal. Runs after the test above: that one expects the live topics to hold its
+     * input alone.
+     */
+    @Test
+    @Order(2)
+    void shouldStartAnAlertPendingAtFromAfreshInTheReplay() throws Exception {
+        Instant t0 = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(10));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int s = 0; s < 180; s += 5) {
+                Instant at = t0.plusSeconds(s);
+                CheckStatus status = s >= 50 && s <= 100 ? CheckStatus.CRITICAL : CheckStatus.OK;
+                send(producer, Topics.CHECKS, "pend-1", check("pend-1", "http", status, 10.0, at), at);
+            }
+        }
+        StreamProcessorService live = new StreamProcessorService(
+                Settings.of(settings("replay-it-pending"), StreamProcessorService.KEYS));
+        Map<String, AlertEvent> liveAlerts;
+        try {
+            live.start();
+            liveAlerts = byRuleAndState(values(readUntil(Topics.ALERTS, seen -> pending(values(seen)).size() >= 4)));
+        } finally {
+            live.close();
+        }
+        assertEquals(t0.plusSeconds(65), liveAlerts.get("target-down FIRING").getStartsAt());
+        assertEquals(t0.plusSeconds(120), liveAlerts.get("target-down RESOLVED").getEndsAt());
+
+        Replay.run(Config.of(settings("replay-it-pending")), new Replay.Request(t0.plus(Duration.ofMinutes(1)),
+                t0.plus(Duration.ofMinutes(3)), "replay-pending-", Duration.ofSeconds(10)), new PrintWriter(new StringWriter()));
+        Map<String, AlertEvent> replayed = byRuleAndState(values(readUntil(Replay.prefixed("replay-pending-", Topics.ALERTS),
+                seen -> pending(values(seen)).size() >= 4)));
+
+        assertEquals(liveAlerts.keySet(), replayed.keySet(), "the same transitions");
+        AlertEvent firing = replayed.get("target-down FIRING");
+        assertEquals(t0.plusSeconds(75), firing.getStartsAt(), "15 s after its first failing value in the range");
+        assertEquals(liveAlerts.get("target-down FIRING").getFingerprint(), firing.getFingerprint());
+        assertEquals(t0.plusSeconds(120), replayed.get("target-down RESOLVED").getEndsAt(), "recovered as live");
+        assertEquals(t0.plusSeconds(75), replayed.get("target-down RESOLVED").getStartsAt());
+        assertEquals(liveAlerts.get("high-error-rate FIRING"), replayed.get("high-error-rate FIRING"));
+        assertEquals(liveAlerts.get("high-error-rate RESOLVED"), replayed.get("high-error-rate RESOLVED"));
+    }
+
+    private static List<AlertEvent> pending(List<AlertEvent> alerts) {
+        return alerts.stream().filter(a -> a.getTargetId().equals("pend-1")).toList();
+    }
+
+    private static Map<String, AlertEvent> byRuleAndState(List<AlertEvent> alerts) {
+        return byKey(pending(alerts), a -> a.getRuleId() + " " + a.getState());
     }
 
     /**

@@ -643,4 +643,54 @@ class RuleBookTest {
                         + "degraded, critical or unreachable",
                 "t:11:17: rules[1].recovery.value: unknown key 'value'; allowed here: for"), problems);
     }
+    @Test
+    void shouldCompileAHealthRulesOverridesFromTheStatusTheyName() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: unhealthy
+                    kind: health
+                    at_least: critical
+                    for: 1m
+                    severity: warning
+                    overrides:
+                      - { target: db-1, at_least: degraded, severity: critical }
+                      - { group: batch, at_least: unreachable, for: 5m, recovery: { for: 2m } }
+                """, "t");
+        ThresholdRule rule = book.rules().get(0);
+
+        ThresholdRule db = book.effective(rule, "db-1", () -> "batch");
+        assertEquals(new Condition(Comparison.GE, 1), db.fire(), "the target's override wins over its group's");
+        assertEquals(new Condition(Comparison.LT, 1), db.recovery(), "recovers below its own status");
+        assertEquals(Severity.CRITICAL, db.severity());
+        assertEquals(Duration.ofMinutes(1), db.fireFor(), "what it leaves out comes from the rule");
+        ThresholdRule batch = book.effective(rule, "job-7", () -> "batch");
+        assertEquals(new Condition(Comparison.GE, 3), batch.fire());
+        assertEquals(new Condition(Comparison.LT, 3), batch.recovery());
+        assertEquals(Duration.ofMinutes(5), batch.fireFor());
+        assertEquals(Duration.ofMinutes(2), batch.recoveryFor());
+        assertEquals(List.of(rule.id(), rule.labels()), List.of(batch.id(), batch.labels()), "the rule's identity");
+        assertTrue(rule == book.effective(rule, "web-1", () -> "edge"), "no override: the rule itself");
+    }
+
+    @Test
+    void shouldRefuseAValueOrARecoveryConditionInAHealthRulesOverride() {
+        List<String> problems = messages(() -> RuleBook.parse("""
+                rules:
+                  - id: unhealthy
+                    kind: health
+                    at_least: critical
+                    severity: warning
+                    overrides:
+                      - { target: a, value: 1 }
+                      - { target: b, at_least: healthy }
+                      - { target: c, at_least: degraded, recovery: { value: 0 } }
+                """, "t"));
+
+        assertEquals(List.of(
+                "t:7:22: rules[0].overrides[0].value: unknown key 'value'; allowed here: at_least, for, group, recovery, "
+                        + "severity, target",
+                "t:8:32: rules[0].overrides[1].at_least: every status is at least healthy, so the rule would always "
+                        + "fire; use degraded, critical or unreachable",
+                "t:9:54: rules[0].overrides[2].recovery.value: unknown key 'value'; allowed here: for"), problems);
+    }
 }

@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +93,11 @@ class StreamProcessorIT {
             sendChecks(t0, CheckStatus.CRITICAL, 0, 5, 10, 15); // target-down: failing for 15 s
             TopicProbe.sendRaw(kafka.bootstrapServers(), Topics.CHECKS.name(),
                     TARGET.getBytes(StandardCharsets.UTF_8), "not a check".getBytes(StandardCharsets.UTF_8));
+            // A good check on the partition its key does not hash to: the service learnt the real count (2) at start.
+            assertEquals(new TreeMap<>(Map.of(Topics.CHECKS.name(), 2, Topics.METRICS.name(), 2, Topics.TARGETS.name(), 2)),
+                    first.status().get("sourcePartitions"));
+            int wrongPartition = 1 - SourcePartitions.partitionOf(TARGET.getBytes(StandardCharsets.UTF_8), 2);
+            sendChecksTo(wrongPartition, TARGET, t0, CheckStatus.OK, 16);
 
             List<ConsumerRecord<String, AlertEvent>> firing = alertsUntil(TARGET, "target-down", seen -> !seen.isEmpty());
             AlertEvent alert = firing.get(0).value();
@@ -100,11 +106,16 @@ class StreamProcessorIT {
             assertEquals(alert.getFingerprint(), firing.get(0).key());
             assertEquals(t0.plusSeconds(15), alert.getStartsAt());
 
-            ConsumerRecord<Bytes, DeadLetter> dead = TopicProbe.readUntil(kafka.bootstrapServers(), Topics.DLQ,
-                    seen -> !seen.isEmpty(), WAIT).get(0);
-            assertEquals(DeadLetters.UNDECODABLE, dead.value().getReason());
-            assertEquals(Topics.CHECKS.name(), dead.value().getSourceTopic());
-            assertEquals(Bytes.wrap(TARGET.getBytes(StandardCharsets.UTF_8)), dead.key());
+            Map<String, ConsumerRecord<Bytes, DeadLetter>> dead = TopicProbe.readUntil(kafka.bootstrapServers(),
+                    Topics.DLQ, seen -> seen.size() >= 2, WAIT).stream()
+                    .collect(Collectors.toMap(r -> r.value().getReason(), r -> r));
+            assertEquals(Set.of(DeadLetters.UNDECODABLE, SourcePartitions.WRONG_PARTITION), dead.keySet());
+            assertEquals(Topics.CHECKS.name(), dead.get(DeadLetters.UNDECODABLE).value().getSourceTopic());
+            assertEquals(Bytes.wrap(TARGET.getBytes(StandardCharsets.UTF_8)), dead.get(DeadLetters.UNDECODABLE).key());
+            DeadLetter misplaced = dead.get(SourcePartitions.WRONG_PARTITION).value();
+            assertEquals(wrongPartition, misplaced.getSourcePartition());
+            assertTrue(misplaced.getError().contains("hashes to partition " + (1 - wrongPartition) + " of 2"),
+                    misplaced.getError());
         } finally {
             first.close();
         }
@@ -127,7 +138,8 @@ class StreamProcessorIT {
             TargetWindow window = windowsUntil(TARGET, seen -> !seen.isEmpty()).get(0);
             assertEquals(TARGET, window.getTargetId());
             assertEquals(t0, window.getWindowStart());
-            assertEquals(8, window.getChecks(), "checks from before and after the restart, not the garbage");
+            assertEquals(8, window.getChecks(), "checks from before and after the restart, not the garbage nor the "
+                    + "misplaced check");
             assertEquals(4, window.getFailures());
             assertEquals(0.5, window.getErrorRate());
             // Its health, from the accumulator the second instance restored: half the checks failed, 50 - 20 * 0.5.
@@ -281,8 +293,9 @@ class StreamProcessorIT {
         try {
             IllegalStateException e = assertThrows(IllegalStateException.class, service::start);
 
-            assertTrue(e.getMessage().startsWith("Kafka Streams went to "), e.getMessage());
-            assertTrue(e.getMessage().contains("while starting: " + MissingSourceTopicException.class.getName()), e.getMessage());
+            // Found when the service looks up the source topics' partition counts, before Streams is opened.
+            assertEquals("source topic fleet.checks does not exist: create the contract topics (fleetpulse topics "
+                    + "create, or kafka.topics.ensure=true)", e.getMessage());
             assertEquals(ServiceState.FAILED, service.state());
             assertFalse(service.isLive());
         } finally {
@@ -352,6 +365,11 @@ class StreamProcessorIT {
     }
 
     private static void sendChecks(String target, Instant t0, CheckStatus status, int... seconds) {
+        sendChecksTo(null, target, t0, status, seconds);
+    }
+
+    /** Checks on {@code partition}, or on the key's own partition when it is null. */
+    private static void sendChecksTo(Integer partition, String target, Instant t0, CheckStatus status, int... seconds) {
         try (KafkaProducer<String, CheckResult> producer = new KafkaProducer<>(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
                 Topics.CHECKS.keySerde().serializer(), Topics.CHECKS.valueSerde().serializer())) {
@@ -359,7 +377,7 @@ class StreamProcessorIT {
                 Instant at = t0.plusSeconds(s);
                 CheckResult check = CheckResult.newBuilder().setTargetId(target).setCheckName("http").setStatus(status)
                         .setLatencyMs(12.0).setObservedAt(at).build();
-                producer.send(new ProducerRecord<>(Topics.CHECKS.name(), null, at.toEpochMilli(), target, check));
+                producer.send(new ProducerRecord<>(Topics.CHECKS.name(), partition, at.toEpochMilli(), target, check));
             }
         }
     }

@@ -28,6 +28,8 @@ public final class ContainerKafkaFixture implements KafkaFixture {
 
     public static ContainerKafkaFixture start() {
         KafkaContainer container = new KafkaContainer(IMAGE);
+        // As the in-JVM broker: session timeouts sized from second-long test intervals must be allowed.
+        container.withEnv("KAFKA_GROUP_MIN_SESSION_TIMEOUT_MS", "500");
         container.start();
         return new ContainerKafkaFixture(container);
     }

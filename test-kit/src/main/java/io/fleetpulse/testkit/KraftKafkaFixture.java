@@ -33,6 +33,9 @@ public final class KraftKafkaFixture implements KafkaFixture {
                 .setConfigProp("offsets.topic.replication.factor", replication)
                 .setConfigProp("min.insync.replicas", 1)
                 .setConfigProp("group.initial.rebalance.delay.ms", 0)
+                // Tests size consumer session timeouts from second-long intervals (the collector's scale-out); the
+                // broker's default minimum (6 s) would refuse them.
+                .setConfigProp("group.min.session.timeout.ms", 500)
                 .setConfigProp("auto.create.topics.enable", false)
                 .build();
         try {

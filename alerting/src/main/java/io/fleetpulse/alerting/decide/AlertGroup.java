@@ -37,11 +37,17 @@ import java.util.TreeSet;
  * whose FIRING was notified keeps its place among the notified ones while muted, so its RESOLVED is always sent
  * (the resolve guarantee); one muted before it was ever notified tells nobody until it is unmuted.
  *
- * <p>The stored form starts with a format byte, so a later format can read this one (format 1 had no muted set).
+ * <p>An alert can also be <em>silenced</em> (an active silence or maintenance window matches it at decide's wall
+ * clock), with the same meaning as muted: left out while silenced, its RESOLVED sent if its FIRING was, nothing at
+ * all if it fired and resolved inside the silence. When a silence stops holding it back (ended, expired) while it
+ * still fires, the group is due as for a change, so the next flush notifies it ({@link #judgeSilences}).
+ *
+ * <p>The stored form starts with a format byte, so a later format can read this one (format 1 had no muted set,
+ * format 2 no silenced set).
  */
 final class AlertGroup {
 
-    private static final byte FORMAT = 2;
+    private static final byte FORMAT = 3;
 
     private final String receiver;
     private final String routeId;
@@ -53,6 +59,8 @@ final class AlertGroup {
     private final Map<String, Long> notifiedFiring;
     /** The fingerprints of the alerts muted now (inhibited). */
     private final Set<String> muted;
+    /** The fingerprints of the firing alerts a silence holds back now. */
+    private final Set<String> silenced;
     /** When the pending change is due (epoch ms); 0 when nothing is pending. */
     private long flushAt;
     /** When the group was last notified (epoch ms); 0 when never. */
@@ -60,7 +68,7 @@ final class AlertGroup {
 
     private AlertGroup(String receiver, String routeId, String groupKey, Map<String, String> groupLabels,
                        Map<String, AlertEvent> alerts, Map<String, Long> notifiedFiring, Set<String> muted,
-                       long flushAt, long notifiedAt) {
+                       Set<String> silenced, long flushAt, long notifiedAt) {
         this.receiver = receiver;
         this.routeId = routeId;
         this.groupKey = groupKey;
@@ -68,13 +76,14 @@ final class AlertGroup {
         this.alerts = alerts;
         this.notifiedFiring = notifiedFiring;
         this.muted = muted;
+        this.silenced = silenced;
         this.flushAt = flushAt;
         this.notifiedAt = notifiedAt;
     }
 
     static AlertGroup open(String receiver, String routeId, String groupKey, Map<String, String> groupLabels) {
         return new AlertGroup(receiver, routeId, groupKey, new TreeMap<>(groupLabels), new LinkedHashMap<>(),
-                new LinkedHashMap<>(), new TreeSet<>(), 0, 0);
+                new LinkedHashMap<>(), new TreeSet<>(), new TreeSet<>(), 0, 0);
     }
 
     /** The group key as fleet.outbox shows it: {@code routeId{label="value",...}}. */
@@ -107,12 +116,12 @@ final class AlertGroup {
 
     /**
      * Takes one transition at wall-clock {@code now}, muted or not; an older transition than the one held is
-     * ignored. The same transition again with another verdict only changes whether it is muted.
+     * ignored (returns false). The same transition again with another verdict only changes whether it is muted.
      */
-    void add(AlertEvent event, boolean isMuted, long now, Route.Timers timers) {
+    boolean add(AlertEvent event, boolean isMuted, long now, Route.Timers timers) {
         AlertEvent held = alerts.get(event.getFingerprint());
         if (held != null && held.getOccurredAt().isAfter(event.getOccurredAt())) {
-            return;
+            return false;
         }
         alerts.put(event.getFingerprint(), event);
         if (isMuted) {
@@ -120,10 +129,60 @@ final class AlertGroup {
         } else {
             muted.remove(event.getFingerprint());
         }
+        if (event.getState() != AlertState.FIRING) {
+            silenced.remove(event.getFingerprint()); // a resolve is never silenced
+        }
+        changeAt(now, timers);
+        return true;
+    }
+
+    /** A change at {@code now}: due {@code group_wait} after it in a group never notified, else after group_interval. */
+    private void changeAt(long now, Route.Timers timers) {
         if (flushAt == 0) {
             flushAt = notifiedAt == 0 ? now + timers.groupWait().toMillis()
                     : Math.max(now, notifiedAt + timers.groupInterval().toMillis());
         }
+    }
+
+    /**
+     * Judges every firing alert against the silences at {@code now}: {@code silencer} names the silence that holds
+     * an alert back, or null. Returns what changed: each alert newly silenced with its silence, and each released
+     * (with a null silence), for which the group becomes due as for a change.
+     */
+    <S> Map<AlertEvent, S> judgeSilences(java.util.function.Function<AlertEvent, S> silencer, long now,
+                                         Route.Timers timers) {
+        Map<AlertEvent, S> changed = new LinkedHashMap<>();
+        for (AlertEvent alert : alerts.values()) {
+            if (alert.getState() != AlertState.FIRING) {
+                continue;
+            }
+            S silence = silencer.apply(alert);
+            boolean was = silenced.contains(alert.getFingerprint());
+            if (silence != null && !was) {
+                silenced.add(alert.getFingerprint());
+                changed.put(alert, silence);
+            } else if (silence == null && was) {
+                silenced.remove(alert.getFingerprint());
+                changed.put(alert, null);
+                if (!muted.contains(alert.getFingerprint())) {
+                    changeAt(now, timers);
+                }
+            }
+        }
+        return changed;
+    }
+
+    boolean isMuted(String fingerprint) {
+        return muted.contains(fingerprint);
+    }
+
+    boolean isSilenced(String fingerprint) {
+        return silenced.contains(fingerprint);
+    }
+
+    /** Whether the last notification told the receiver that this alert fires. */
+    boolean wasNotifiedFiring(String fingerprint) {
+        return notifiedFiring.containsKey(fingerprint);
     }
 
     /** When {@link #flush} next has something to decide (epoch ms); {@code Long.MAX_VALUE} when never. */
@@ -148,7 +207,8 @@ final class AlertGroup {
         boolean changed = false;
         for (AlertEvent alert : alerts.values()) {
             Long notified = notifiedFiring.get(alert.getFingerprint());
-            if (alert.getState() == AlertState.FIRING && muted.contains(alert.getFingerprint())) {
+            if (alert.getState() == AlertState.FIRING && (muted.contains(alert.getFingerprint())
+                    || silenced.contains(alert.getFingerprint()))) {
                 continue; // neither notified nor forgotten: see the resolve guarantee above
             }
             if (alert.getState() == AlertState.FIRING) {
@@ -163,11 +223,13 @@ final class AlertGroup {
                 && now >= notifiedAt + timers.repeatInterval().toMillis();
         alerts.values().removeIf(alert -> alert.getState() != AlertState.FIRING);
         muted.retainAll(alerts.keySet());
+        silenced.retainAll(alerts.keySet());
         flushAt = 0;
         if (!changed && !repeat) {
             return List.of();
         }
-        notifiedFiring.keySet().retainAll(muted);
+        notifiedFiring.keySet().removeIf(fingerprint -> !muted.contains(fingerprint)
+                && !silenced.contains(fingerprint));
         firing.forEach(alert -> notifiedFiring.put(alert.getFingerprint(), alert.getOccurredAt().toEpochMilli()));
         notifiedAt = now;
         List<AlertEvent> notification = new ArrayList<>(firing);
@@ -209,6 +271,10 @@ final class AlertGroup {
             for (String fingerprint : muted) {
                 out.writeUTF(fingerprint);
             }
+            out.writeInt(silenced.size());
+            for (String fingerprint : silenced) {
+                out.writeUTF(fingerprint);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -218,7 +284,7 @@ final class AlertGroup {
     static AlertGroup decode(byte[] stored) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(stored))) {
             byte format = in.readByte();
-            if (format != FORMAT && format != 1) {
+            if (format < 1 || format > FORMAT) {
                 throw new IllegalStateException("alert group stored in format " + format + ", this version reads "
                         + FORMAT);
             }
@@ -245,7 +311,12 @@ final class AlertGroup {
             for (int i = format == 1 ? 0 : in.readInt(); i > 0; i--) {
                 muted.add(in.readUTF());
             }
-            return new AlertGroup(receiver, routeId, groupKey, labels, alerts, notified, muted, flushAt, notifiedAt);
+            Set<String> silenced = new TreeSet<>();
+            for (int i = format < 3 ? 0 : in.readInt(); i > 0; i--) {
+                silenced.add(in.readUTF());
+            }
+            return new AlertGroup(receiver, routeId, groupKey, labels, alerts, notified, muted, silenced, flushAt,
+                    notifiedAt);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

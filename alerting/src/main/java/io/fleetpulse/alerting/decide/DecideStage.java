@@ -1,16 +1,24 @@
 package io.fleetpulse.alerting.decide;
 
 import io.fleetpulse.alerting.route.RoutingTree;
+import io.fleetpulse.alerting.silence.SilenceIndex;
+import io.fleetpulse.alerting.silence.SilenceRule;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +46,8 @@ public final class DecideStage {
      * @param stateDir  where the group store lives locally (restored from its changelog when empty)
      * @param onFailure told once it runs and then dies
      */
-    public DecideStage(RoutingTree routing, Duration tick, String deployment, String applicationId,
+    public DecideStage(RoutingTree routing, Duration tick, String deployment,
+                       Map<String, DecideTopology.AuditedReceiver> receivers, String applicationId,
                        Map<String, Object> common,
                        short replicationFactor, Path stateDir, BiConsumer<String, Throwable> onFailure) {
         Properties props = new Properties();
@@ -51,7 +60,7 @@ public final class DecideStage {
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         this.applicationId = applicationId;
         this.onFailure = onFailure;
-        this.streams = new KafkaStreams(DecideTopology.build(routing, tick, deployment), props);
+        this.streams = new KafkaStreams(DecideTopology.build(routing, tick, deployment, receivers), props);
         streams.setStateListener((now, before) -> {
             LOG.info("decide: Kafka Streams {} -> {}", before, now);
             if (supervising && DEAD.contains(now)) {
@@ -93,6 +102,24 @@ public final class DecideStage {
 
     public boolean isRunning() {
         return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** Every readable silence of fleet.silences as decide's global store holds it; empty while not queryable. */
+    public Optional<List<SilenceRule>> silences() {
+        if (!isRunning()) {
+            return Optional.empty();
+        }
+        try {
+            var store = streams.store(StoreQueryParameters.fromNameAndType(DecideTopology.SILENCE_STORE,
+                    QueryableStoreTypes.<String, byte[]>keyValueStore()));
+            SilenceIndex index = new SilenceIndex();
+            try (KeyValueIterator<String, byte[]> all = store.all()) {
+                index.refresh(all);
+            }
+            return Optional.of(index.all());
+        } catch (InvalidStateStoreException e) {
+            return Optional.empty();
+        }
     }
 
     public String state() {

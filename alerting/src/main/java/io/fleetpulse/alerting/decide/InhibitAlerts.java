@@ -39,9 +39,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class InhibitAlerts extends ContextualProcessor<String, AlertEvent, String, AlertEvent> {
 
     static final String STORE = "decide-inhibit";
-    /** Present (value {@code inhibited}) on a transition that is muted. */
+    /** Present on a transition that is muted; its value says why (the rule and the inhibiting alert), for the audit. */
     static final String MUTED = "fleetpulse-muted";
-    private static final byte[] INHIBITED = "inhibited".getBytes(StandardCharsets.UTF_8);
 
     private final RoutingTree routing;
     private final List<InhibitRule> rules;
@@ -63,6 +62,12 @@ final class InhibitAlerts extends ContextualProcessor<String, AlertEvent, String
         return headers.lastHeader(MUTED) != null;
     }
 
+    /** Why a muted record is muted (e.g. {@code inhibit rule 0 by target-down on web-1 (fingerprint fp)}), or null. */
+    static String mutedReason(Headers headers) {
+        var header = headers.lastHeader(MUTED);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
     @Override
     public void process(Record<String, AlertEvent> record) {
         AlertEvent event = record.value();
@@ -71,13 +76,13 @@ final class InhibitAlerts extends ContextualProcessor<String, AlertEvent, String
         boolean target = rules.stream().anyMatch(rule -> rule.isTarget(labels));
         boolean firing = event.getState() == AlertState.FIRING;
         boolean wasFiring = held.get(event.getFingerprint()) != null;
-        boolean muted = firing && target && isInhibited(event.getFingerprint(), labels);
+        String inhibitedBy = firing && target ? inhibitedBy(event.getFingerprint(), labels) : null;
         if (firing && (source || target)) {
-            held.put(event.getFingerprint(), encode(event, muted));
+            held.put(event.getFingerprint(), encode(event, inhibitedBy != null));
         } else {
             held.delete(event.getFingerprint());
         }
-        context().forward(record.withHeaders(verdict(muted)));
+        context().forward(record.withHeaders(verdict(inhibitedBy)));
         if (source && firing != wasFiring) {
             judgeAgain(event.getFingerprint(), record.timestamp());
         }
@@ -85,7 +90,7 @@ final class InhibitAlerts extends ContextualProcessor<String, AlertEvent, String
 
     /** Sends again, to each of its groups, every held alert whose verdict changed. */
     private void judgeAgain(String changedSource, long timestamp) {
-        List<KeyValue<AlertEvent, Boolean>> changed = new ArrayList<>();
+        List<KeyValue<AlertEvent, String>> changed = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> all = held.all()) {
             while (all.hasNext()) {
                 KeyValue<String, byte[]> entry = all.next();
@@ -94,23 +99,23 @@ final class InhibitAlerts extends ContextualProcessor<String, AlertEvent, String
                 }
                 AlertEvent alert = decode(entry.value);
                 Map<String, String> labels = AlertLabels.of(alert);
-                boolean muted = rules.stream().anyMatch(rule -> rule.isTarget(labels))
-                        && isInhibited(entry.key, labels);
-                if (muted != (entry.value[0] == 1)) {
-                    changed.add(KeyValue.pair(alert, muted));
+                String inhibitedBy = rules.stream().anyMatch(rule -> rule.isTarget(labels))
+                        ? inhibitedBy(entry.key, labels) : null;
+                if ((inhibitedBy != null) != (entry.value[0] == 1)) {
+                    changed.add(KeyValue.pair(alert, inhibitedBy));
                 }
             }
         }
-        for (KeyValue<AlertEvent, Boolean> entry : changed) {
-            held.put(entry.key.getFingerprint(), encode(entry.key, entry.value));
+        for (KeyValue<AlertEvent, String> entry : changed) {
+            held.put(entry.key.getFingerprint(), encode(entry.key, entry.value != null));
             for (String groupKey : DecideTopology.groupsOf(routing, entry.key).keySet()) {
                 context().forward(new Record<>(groupKey, entry.key, timestamp, verdict(entry.value)));
             }
         }
     }
 
-    /** Whether a held firing alert other than {@code fingerprint} inhibits {@code labels}. */
-    private boolean isInhibited(String fingerprint, Map<String, String> labels) {
+    /** Which rule and held firing alert (other than {@code fingerprint}) inhibit {@code labels}, or null. */
+    private String inhibitedBy(String fingerprint, Map<String, String> labels) {
         try (KeyValueIterator<String, byte[]> all = held.all()) {
             while (all.hasNext()) {
                 KeyValue<String, byte[]> entry = all.next();
@@ -118,20 +123,21 @@ final class InhibitAlerts extends ContextualProcessor<String, AlertEvent, String
                     continue; // an alert never inhibits itself
                 }
                 Map<String, String> sourceLabels = AlertLabels.of(decode(entry.value));
-                for (InhibitRule rule : rules) {
-                    if (rule.inhibits(sourceLabels, labels)) {
-                        return true;
+                for (int i = 0; i < rules.size(); i++) {
+                    if (rules.get(i).inhibits(sourceLabels, labels)) {
+                        return "inhibit rule " + i + " by " + sourceLabels.get(AlertLabels.RULE) + " on "
+                                + sourceLabels.get(AlertLabels.TARGET) + " (fingerprint " + entry.key + ")";
                     }
                 }
             }
         }
-        return false;
+        return null;
     }
 
-    private static Headers verdict(boolean muted) {
+    private static Headers verdict(String inhibitedBy) {
         RecordHeaders headers = new RecordHeaders();
-        if (muted) {
-            headers.add(MUTED, INHIBITED);
+        if (inhibitedBy != null) {
+            headers.add(MUTED, inhibitedBy.getBytes(StandardCharsets.UTF_8));
         }
         return headers;
     }

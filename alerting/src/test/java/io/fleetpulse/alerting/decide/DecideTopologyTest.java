@@ -212,14 +212,27 @@ class DecideTopologyTest {
 
     @Test
     void shouldReadAGroupStoredBeforeInhibitionExisted() {
-        byte[] format2 = groupWithOneAlert().encode();
-        byte[] format1 = java.util.Arrays.copyOf(format2, format2.length - Integer.BYTES); // no muted set
+        byte[] format3 = groupWithOneAlert().encode();
+        byte[] format1 = java.util.Arrays.copyOf(format3, format3.length - 2 * Integer.BYTES); // no muted, no silenced
         format1[0] = 1;
 
         AlertGroup restored = AlertGroup.decode(format1);
 
         assertEquals(List.of("fp-1"), restored.flush(T0.plusSeconds(30).toEpochMilli(), STORED_TIMERS).stream()
                 .map(AlertEvent::getFingerprint).toList());
+    }
+
+    @Test
+    void shouldReadAGroupStoredBeforeSilencesExisted() {
+        byte[] format3 = groupWithOneAlert().encode();
+        byte[] format2 = java.util.Arrays.copyOf(format3, format3.length - Integer.BYTES); // no silenced set
+        format2[0] = 2;
+
+        AlertGroup restored = AlertGroup.decode(format2);
+
+        assertTrue(!restored.isSilenced("fp-1"));
+        assertEquals(java.util.Arrays.toString(format3), java.util.Arrays.toString(restored.encode()),
+                "read as having nothing silenced, written back in the current format");
     }
 
     private static final io.fleetpulse.alerting.route.Route.Timers STORED_TIMERS =

@@ -9,6 +9,7 @@ import io.fleetpulse.schemas.TopicProvisioner;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.stream.HealthTopology;
 import io.fleetpulse.stream.PipelineCounters;
+import io.fleetpulse.stream.SourcePartitions;
 import io.fleetpulse.stream.StreamProcessorService;
 import io.fleetpulse.stream.StreamsProps;
 import io.fleetpulse.stream.TopologySettings;
@@ -55,7 +56,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class Replay {
 
     /** The inputs in the order they are reported. */
-    static final List<Topic<?, ?>> INPUTS = List.of(Topics.CHECKS, Topics.METRICS, Topics.TARGETS);
+    static final List<Topic<?, ?>> INPUTS = SourcePartitions.SOURCES;
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
     private static final int ADMIN_TIMEOUT_MS = 30_000;
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -177,13 +178,10 @@ public final class Replay {
 
     /** Each input partition's offsets for the time range. */
     private List<Span> plan(Admin admin) throws Exception {
-        Map<String, Integer> partitionCounts = new LinkedHashMap<>();
-        admin.describeTopics(INPUTS.stream().map(Topic::name).toList()).allTopicNames()
-                .get(ADMIN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-                .forEach((name, description) -> partitionCounts.put(name, description.partitions().size()));
+        SourcePartitions partitionCounts = SourcePartitions.lookUp(admin, Duration.ofMillis(ADMIN_TIMEOUT_MS));
         List<TopicPartition> partitions = new ArrayList<>();
         for (Topic<?, ?> topic : INPUTS) {
-            for (int p = 0; p < partitionCounts.get(topic.name()); p++) {
+            for (int p = 0; p < partitionCounts.count(topic.name()); p++) {
                 partitions.add(new TopicPartition(topic.name(), p));
             }
         }
