@@ -9,6 +9,7 @@ import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.runtime.DaemonThreads;
 import io.fleetpulse.runtime.ManagedService;
@@ -151,7 +152,7 @@ public final class AlertingService extends ManagedService {
                 .executor(httpThreads)
                 .build();
         RetryPolicy policy = new RetryPolicy(alerting.retryLimits(), () -> ThreadLocalRandom.current().nextDouble());
-        router = new Router(receivers, alerting.routing(), alerting.groupId(), delivered::contains);
+        router = new Router(alerting.groupId(), delivered::contains);
         startWhereTheSharedGroupStopped(receivers, deadline);
         if (!receivers.isEmpty()) {
             Map<String, DecideTopology.AuditedReceiver> audited = new HashMap<>();
@@ -320,8 +321,8 @@ public final class AlertingService extends ManagedService {
     private final class Context implements ReceiverConsumer.Context {
 
         @Override
-        public Notification route(AlertEvent event, Receiver receiver) {
-            return router.route(event, receiver).orElse(null);
+        public Router.Routing route(OutboxRecord intent, Receiver receiver) {
+            return router.route(intent, receiver);
         }
 
         @Override

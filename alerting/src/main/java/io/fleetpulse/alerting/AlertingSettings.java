@@ -160,7 +160,7 @@ record AlertingSettings(String groupId, List<Receiver> receivers, RetryPolicy.Li
         return switch (spec.kind()) {
             case SLACK -> new SlackReceiver(spec.name(), spec.url());
             case PAGERDUTY -> new PagerDutyReceiver(spec.name(), spec.url(), spec.routingKey());
-            case WEBHOOK -> new WebhookReceiver(spec.name(), spec.url());
+            case WEBHOOK -> new WebhookReceiver(spec.name(), spec.url(), spec.signingSecret());
         };
     }
 

@@ -15,15 +15,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ids of notifications already delivered, so an AlertEvent redelivered after a restart or rebalance (at-least-once
- * consumption) is not posted to Slack or a webhook twice. PagerDuty would fold a duplicate by dedup_key anyway; it
+ * Ids of notifications already delivered, so a group notification redelivered after a restart or rebalance
+ * (at-least-once consumption of fleet.outbox) is not posted to Slack or a webhook twice. PagerDuty would fold a duplicate by dedup_key anyway; it
  * is checked here too to save the call.
  *
  * <p>The bound: ids are remembered for {@code lookback} (default 24 h) by the time they were sent, and at start the
  * set is rebuilt from this deployment's SENT records on fleet.notifications (see {@link #isOwnDelivery}) whose Kafka
  * timestamp is within the same lookback. Ids name the deployment and the receiver's identity (see
- * {@link Notification}), so deployments sharing the audit topic never mute each other. An
- * AlertEvent redelivered more than {@code lookback} after its first delivery could be sent again; uncommitted
+ * {@link Notification}), so deployments sharing the audit topic never mute each other. A
+ * notification redelivered more than {@code lookback} after its first delivery could be sent again; uncommitted
  * events are redelivered within seconds or minutes, so this never happens in practice short of a consumer group
  * being rewound by more than a day on purpose.
  */
@@ -61,7 +61,7 @@ final class DeliveredSet {
 
     /**
      * Reads fleet.notifications from {@code now - lookback} to its current end with an unsubscribed consumer and
-     * remembers every SENT notification id. Returns how many records were read.
+     * remembers every SENT or RESENT notification id (a group notification's records share one id). Returns how many records were read.
      */
     long rebuild(Consumer<String, byte[]> consumer, Instant now, Duration timeout) {
         Instant since = now.minus(lookback);
@@ -91,13 +91,18 @@ final class DeliveredSet {
         }
     }
 
+    /** SENT, or RESENT by {@code fleetpulse notifications retry}: the receiver has it. */
+    static boolean isDelivered(NotificationOutcome outcome) {
+        return outcome == NotificationOutcome.SENT || outcome == NotificationOutcome.RESENT;
+    }
+
     /**
-     * A SENT record this deployment wrote, to a receiver it can name. The audit topic is shared by every deployment;
+     * A SENT (or RESENT) record this deployment wrote, to a receiver it can name. The audit topic is shared by every deployment;
      * records of another group, and records from before v2 of the schema (no receiver identity, no deployment, ids
      * naming only the receiver's kind), say nothing about what this deployment delivered, so they are left out.
      */
     boolean isOwnDelivery(NotificationRecord notification) {
-        return notification != null && notification.getOutcome() == NotificationOutcome.SENT
+        return notification != null && isDelivered(notification.getOutcome())
                 && notification.getReceiverId() != null && deployment.equals(notification.getDeployment());
     }
 }

@@ -1,5 +1,6 @@
 package io.fleetpulse.alerting;
 
+import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.runtime.DaemonThreads;
@@ -36,10 +37,10 @@ import org.slf4j.LoggerFactory;
  * token, a backoff or a Retry-After is a task scheduled for later, and requests go out with
  * {@link HttpClient#sendAsync}, so a notification retrying for an afternoon holds a few objects, not a thread.
  *
- * <p>Notifications of one alert (one fingerprint) go out in the order submitted, so a RESOLVED never overtakes its
- * FIRING; notifications of different alerts do not wait for each other. Every attempt's outcome is written to the
- * audit log, and a {@link Delivery} settles once the notification is SENT, FAILED or skipped as already delivered and
- * its audit records are acknowledged. Each failed or successful attempt is reported to the receiver's
+ * <p>Notifications of one group (for PagerDuty: of one alert) go out in the order submitted, so a group's RESOLVED
+ * never overtakes its FIRING; notifications of different groups do not wait for each other. Every attempt's outcome
+ * is written to the audit log, one record per alert the notification tells, and a {@link Delivery} settles once the
+ * notification is SENT (RESENT), FAILED or skipped as already delivered and its audit records are acknowledged. Each failed or successful attempt is reported to the receiver's
  * {@link ReceiverHealth}.
  *
  * <p>How many are in flight is the caller's bound ({@link ReceiverConsumer}); a worker serves one receiver only, so
@@ -96,8 +97,11 @@ final class DeliveryWorker implements AutoCloseable {
     private final Scheduler scheduler;
     private final Clock clock;
     private final ReceiverHealth health;
-    /** The last delivery of each fingerprint still unsettled: the next one of that alert starts after it. */
-    private final Map<String, CompletableFuture<?>> lastOfAlert = new ConcurrentHashMap<>();
+    /**
+     * The last delivery of each {@link Notification#orderKey() order key} (group, or alert for PagerDuty) still
+     * unsettled: the next one of that key starts after it.
+     */
+    private final Map<String, CompletableFuture<?>> lastOfKey = new ConcurrentHashMap<>();
     private final Set<Delivery> live = ConcurrentHashMap.newKeySet();
 
     private final Counter sent;
@@ -155,15 +159,31 @@ final class DeliveryWorker implements AutoCloseable {
         return health;
     }
 
-    /** Starts delivering {@code notification} (after the unsettled ones of the same alert); never blocks. */
+    /**
+     * Starts delivering {@code notification} (after the unsettled ones of the same group, or alert for PagerDuty);
+     * never blocks. Delivered, it is audited SENT.
+     */
     Delivery submit(Notification notification) {
-        Delivery delivery = new Delivery(notification);
+        return start(notification, NotificationOutcome.SENT);
+    }
+
+    /**
+     * As {@link #submit}, for a notification recorded FAILED before and now sent again on request
+     * ({@code fleetpulse notifications retry}): delivered, it is audited RESENT.
+     */
+    Delivery resend(Notification notification) {
+        return start(notification, NotificationOutcome.RESENT);
+    }
+
+    private Delivery start(Notification notification, NotificationOutcome deliveredAs) {
+        Delivery delivery = new Delivery(notification, deliveredAs);
         live.add(delivery);
         CompletableFuture<?> done = delivery.settled.handle((r, e) -> null);
-        CompletableFuture<?> before = lastOfAlert.put(notification.event().getFingerprint(), done);
+        String key = notification.orderKey();
+        CompletableFuture<?> before = lastOfKey.put(key, done);
         done.thenRun(() -> {
             live.remove(delivery);
-            lastOfAlert.remove(notification.event().getFingerprint(), done);
+            lastOfKey.remove(key, done);
         });
         if (before == null) {
             delivery.later(Duration.ZERO, delivery::start);
@@ -210,6 +230,8 @@ final class DeliveryWorker implements AutoCloseable {
     final class Delivery {
         final Notification notification;
         final CompletableFuture<Result> settled = new CompletableFuture<>();
+        /** The audit outcome of its 2xx: SENT, or RESENT for a re-send of a FAILED one. */
+        private final NotificationOutcome deliveredAs;
         private final List<CompletableFuture<?>> audits = new ArrayList<>();
         private volatile boolean abandoned;
         private long startedNanos;
@@ -219,8 +241,9 @@ final class DeliveryWorker implements AutoCloseable {
         private Duration paced = Duration.ZERO;
         private Duration throttled = Duration.ZERO;
 
-        Delivery(Notification notification) {
+        Delivery(Notification notification, NotificationOutcome deliveredAs) {
             this.notification = notification;
+            this.deliveredAs = deliveredAs;
             // Whoever holds the future may cancel it (a rebalance handing the partition over): that abandons it too.
             settled.whenComplete((r, e) -> {
                 if (settled.isCancelled()) {
@@ -269,7 +292,7 @@ final class DeliveryWorker implements AutoCloseable {
                 firstAttemptAt = clock.instant();
             }
             attempt++;
-            http.sendAsync(receiver.request(notification, timeout), HttpResponse.BodyHandlers.ofString())
+            http.sendAsync(receiver.request(notification, timeout, clock.instant()), HttpResponse.BodyHandlers.ofString())
                     .whenComplete((response, error) -> later(Duration.ZERO, () -> {
                         try {
                             handle(response, error);
@@ -302,7 +325,7 @@ final class DeliveryWorker implements AutoCloseable {
             switch (decision.verdict()) {
                 case DELIVERED -> {
                     delivered.add(notification.id(), now);
-                    audits.add(audit.write(record(notification, NotificationOutcome.SENT, attempt, status, null)));
+                    auditEach(deliveredAs, attempt, status, null);
                     sent.increment();
                     health.succeeded();
                     settle(Result.SENT);
@@ -312,7 +335,7 @@ final class DeliveryWorker implements AutoCloseable {
                     // A honoured Retry-After is the receiver pacing us: THROTTLED, not a failed attempt.
                     NotificationOutcome outcome = decision.throttled() ? NotificationOutcome.THROTTLED
                             : NotificationOutcome.RETRIED;
-                    audits.add(audit.write(record(notification, outcome, attempt, status, text)));
+                    auditEach(outcome, attempt, status, text);
                     retried.increment();
                     if (decision.throttled()) {
                         throttled = throttled.plus(decision.delay());
@@ -335,7 +358,7 @@ final class DeliveryWorker implements AutoCloseable {
                 }
                 case GIVE_UP -> {
                     String text = errorText(decision, status, detail);
-                    audits.add(audit.write(record(notification, NotificationOutcome.FAILED, attempt, status, text)));
+                    auditEach(NotificationOutcome.FAILED, attempt, status, text);
                     failed.increment();
                     noteError(notification, text);
                     LOG.warn("{}: giving up on {} after attempt {}: {}; recorded FAILED", receiver.name(),
@@ -350,13 +373,23 @@ final class DeliveryWorker implements AutoCloseable {
         private void internalError(Throwable e) {
             LOG.error("unexpected error delivering {} to {}", notification.id(), receiver.name(), e);
             try {
-                audits.add(audit.write(record(notification, NotificationOutcome.FAILED, Math.max(1, attempt),
-                        OptionalInt.empty(), receiver.redact("internal error: " + e.getClass().getSimpleName()))));
+                auditEach(NotificationOutcome.FAILED, Math.max(1, attempt), OptionalInt.empty(),
+                        receiver.redact("internal error: " + e.getClass().getSimpleName()));
             } catch (RuntimeException auditFailed) {
                 audits.add(CompletableFuture.failedFuture(auditFailed));
             }
             failed.increment();
             settle(Result.FAILED);
+        }
+
+        /**
+         * One audit record per alert the notification tells, all with its id and this outcome, so the audit
+         * answers by fingerprint whether the alert went out alone or in a group.
+         */
+        private void auditEach(NotificationOutcome outcome, int attempt, OptionalInt status, String error) {
+            for (AlertEvent alert : notification.alerts()) {
+                audits.add(audit.write(record(notification.id(), alert, outcome, attempt, status, error)));
+            }
         }
 
         private void settle(Result result) {
@@ -390,19 +423,19 @@ final class DeliveryWorker implements AutoCloseable {
         health.failed(clock.instant(), error);
     }
 
-    private NotificationRecord record(Notification n, NotificationOutcome outcome, int attempt, OptionalInt status,
-                                      String error) {
+    private NotificationRecord record(String notificationId, AlertEvent alert, NotificationOutcome outcome,
+                                      int attempt, OptionalInt status, String error) {
         Instant now = clock.instant();
         return NotificationRecord.newBuilder()
-                .setNotificationId(n.id())
-                .setFingerprint(n.event().getFingerprint())
-                .setRuleId(n.event().getRuleId())
-                .setTargetId(n.event().getTargetId())
+                .setNotificationId(notificationId)
+                .setFingerprint(alert.getFingerprint())
+                .setRuleId(alert.getRuleId())
+                .setTargetId(alert.getTargetId())
                 .setReceiver(receiver.name())
                 .setReceiverType(receiver.type().id())
                 .setReceiverId(receiver.identity())
                 .setDeployment(deployment)
-                .setAlertState(n.event().getState())
+                .setAlertState(alert.getState())
                 .setOutcome(outcome)
                 .setAttempt(attempt)
                 .setHttpStatus(status.isPresent() ? status.getAsInt() : null)

@@ -3,6 +3,7 @@ package io.fleetpulse.alerting;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
+import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.DaemonThreads;
 import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.ServiceMeters;
@@ -29,6 +30,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -41,10 +43,11 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Re-sends the notifications one deployment recorded FAILED (behind {@code fleetpulse notifications retry}): finds
- * them on the fleet.notifications audit, finds their alert events on fleet.alerts, and delivers each once more
- * through a {@link DeliveryWorker} of its receiver, auditing the outcome as any delivery is. Ids are the original
- * ones, so a re-sent notification counts as delivered for the service's delivered set, and a second run re-sends
- * nothing that the first delivered.
+ * them on the fleet.notifications audit, finds what they told (a group notification on fleet.outbox for Slack and
+ * webhooks, an alert event on fleet.alerts for PagerDuty), and delivers each once more through a
+ * {@link DeliveryWorker} of its receiver, audited RESENT when it goes through. Ids are the original ones, so a
+ * re-sent notification counts as delivered for the service's delivered set, and a second run re-sends nothing that
+ * the first delivered.
  *
  * <p>Only FAILED notifications not later SENT are taken, of this deployment ({@code alerting.group.id}) and of a
  * receiver still configured with the same identity (the same URL or routing key).
@@ -53,7 +56,10 @@ public final class FailedNotifications {
 
     private static final String CLIENT_ID = "fleetpulse-notifications-retry";
     private static final Duration READ_TIMEOUT = Duration.ofMinutes(2);
-    /** How far before a notification's alert transition its event may have been written to fleet.alerts. */
+    /**
+     * How far before a notification's alert transition (or decision, for a group) its record may have been
+     * written to fleet.alerts (fleet.outbox).
+     */
     private static final Duration EVENT_SLACK = Duration.ofHours(1);
 
     /** What a run did; {@code lines} says it per notification, secrets masked. */
@@ -83,83 +89,160 @@ public final class FailedNotifications {
             throw new IllegalArgumentException("no receiver named " + receiver + " is configured (configured: "
                     + alerting.receivers().stream().map(Receiver::name).toList() + ")");
         }
-        Map<String, NotificationRecord> failed = failedSince(kafka, alerting.groupId(), receivers.keySet(), since);
-        Map<String, AlertEvent> events = eventsOf(kafka, failed.values());
+        String deployment = alerting.groupId();
+        Map<String, NotificationRecord> failed = failedSince(kafka, deployment, receivers.keySet(), since);
+        Map<String, Notification> found = new LinkedHashMap<>();
+        found.putAll(alertNotifications(kafka, deployment, receivers, failed));
+        found.putAll(groupNotifications(kafka, deployment, receivers, failed));
         List<String> lines = new ArrayList<>();
         int notFound = 0;
         for (NotificationRecord record : failed.values()) {
-            if (!events.containsKey(record.getNotificationId())) {
+            if (!found.containsKey(record.getNotificationId())) {
                 notFound++;
+                boolean perAlert = receivers.get(record.getReceiverId()).perAlert();
                 lines.add(record.getNotificationId() + " " + record.getReceiver() + " not found on "
-                        + Topics.ALERTS.name() + " (past its retention?)");
+                        + (perAlert ? Topics.ALERTS : Topics.OUTBOX).name() + " (past its retention?)");
             }
         }
-        int[] outcomes = deliver(kafka, alerting, receivers, failed, events, within, lines);
+        int[] outcomes = deliver(kafka, alerting, found, within, lines);
         lines.forEach(progress::println);
         progress.flush();
         return new Report(failed.size(), outcomes[0], outcomes[1], notFound, List.copyOf(lines));
     }
 
-    /** The FAILED records since {@code since} of this deployment and these receivers, not SENT since, by id. */
+    /**
+     * The FAILED notifications since {@code since} of this deployment and these receivers, not delivered since, by
+     * id. A group notification has one record per alert, all with its id: one of them stands for it.
+     */
     private static Map<String, NotificationRecord> failedSince(KafkaSettings kafka, String deployment,
                                                                Set<String> receiverIds, Instant since) {
         Map<String, NotificationRecord> failed = new LinkedHashMap<>();
-        Set<String> sent = new HashSet<>();
+        Set<String> delivered = new HashSet<>();
         try (KafkaConsumer<String, byte[]> reader = reader(kafka, "audit")) {
             TopicReplay.read(reader, Topics.NOTIFICATIONS.name(), since, READ_TIMEOUT, record -> {
                 NotificationRecord n = decode(record, Topics.NOTIFICATIONS.valueSerde().deserializer()::deserialize);
                 if (n == null || !deployment.equals(n.getDeployment()) || !receiverIds.contains(n.getReceiverId())) {
                     return;
                 }
-                if (n.getOutcome() == NotificationOutcome.SENT) {
-                    sent.add(n.getNotificationId());
+                if (DeliveredSet.isDelivered(n.getOutcome())) {
+                    delivered.add(n.getNotificationId());
                     failed.remove(n.getNotificationId());
-                } else if (n.getOutcome() == NotificationOutcome.FAILED && !sent.contains(n.getNotificationId())
+                } else if (n.getOutcome() == NotificationOutcome.FAILED && !delivered.contains(n.getNotificationId())
                         && !n.getDecidedAt().isBefore(since)) {
-                    failed.put(n.getNotificationId(), n);
+                    failed.putIfAbsent(n.getNotificationId(), n);
                 }
             });
         }
         return failed;
     }
 
-    /** The alert event behind each FAILED record, by notification id. */
-    private static Map<String, AlertEvent> eventsOf(KafkaSettings kafka, Collection<NotificationRecord> failed) {
-        Map<String, List<String>> idsByTransition = new LinkedHashMap<>();
-        Instant earliest = null;
-        for (NotificationRecord n : failed) {
+    /**
+     * The notifications of receivers told alert by alert (PagerDuty), rebuilt from their alert events on
+     * fleet.alerts: the id names the transition (fingerprint, state, time).
+     */
+    private static Map<String, Notification> alertNotifications(KafkaSettings kafka, String deployment,
+                                                                Map<String, Receiver> receivers,
+                                                                Map<String, NotificationRecord> failed) {
+        Wanted wanted = Wanted.of(failed.values(), n -> {
             String[] parts = n.getNotificationId().split("\\|");
-            if (parts.length < 3) {
-                continue;
+            if (!receivers.get(n.getReceiverId()).perAlert() || parts.length < 3) {
+                return null;
             }
-            idsByTransition.computeIfAbsent(parts[0] + "|" + parts[1] + "|" + parts[2], k -> new ArrayList<>())
-                    .add(n.getNotificationId());
-            Instant at = Instant.ofEpochMilli(Long.parseLong(parts[2]));
-            earliest = earliest == null || at.isBefore(earliest) ? at : earliest;
-        }
-        Map<String, AlertEvent> events = new LinkedHashMap<>();
-        if (earliest == null) {
-            return events;
+            return Map.entry(parts[0] + "|" + parts[1] + "|" + parts[2], Instant.ofEpochMilli(Long.parseLong(parts[2])));
+        });
+        Map<String, Notification> found = new LinkedHashMap<>();
+        if (wanted.earliest() == null) {
+            return found;
         }
         try (KafkaConsumer<String, byte[]> reader = reader(kafka, "alerts")) {
-            TopicReplay.read(reader, Topics.ALERTS.name(), earliest.minus(EVENT_SLACK), READ_TIMEOUT, record -> {
+            TopicReplay.read(reader, Topics.ALERTS.name(), wanted.earliest().minus(EVENT_SLACK), READ_TIMEOUT, record -> {
                 AlertEvent event = decode(record, Topics.ALERTS.valueSerde().deserializer()::deserialize);
                 if (event != null && event.getOccurredAt() != null) {
                     String transition = event.getFingerprint() + "|" + event.getState() + "|"
                             + event.getOccurredAt().toEpochMilli();
-                    idsByTransition.getOrDefault(transition, List.of()).forEach(id -> events.put(id, event));
+                    for (NotificationRecord n : wanted.byKey().getOrDefault(transition, List.of())) {
+                        found.put(n.getNotificationId(), Notification.of(event, deployment,
+                                receivers.get(n.getReceiverId())));
+                    }
                 }
             });
         }
-        return events;
+        return found;
     }
 
-    /** Delivers every found notification once more; returns {SENT, FAILED} counts and adds a line per one. */
-    private static int[] deliver(KafkaSettings kafka, AlertingSettings alerting, Map<String, Receiver> receivers,
-                                 Map<String, NotificationRecord> failed, Map<String, AlertEvent> events,
+    /**
+     * The group notifications (Slack, webhooks), rebuilt from decide's records on fleet.outbox: the id is the outbox
+     * record's id (which ends with the decision time) + a hash of what it told + the deployment + the receiver's
+     * identity; one outbox id may stand for two records (two flushes in one millisecond), told apart by the hash.
+     */
+    private static Map<String, Notification> groupNotifications(KafkaSettings kafka, String deployment,
+                                                                Map<String, Receiver> receivers,
+                                                                Map<String, NotificationRecord> failed) {
+        Wanted wanted = Wanted.of(failed.values(), n -> {
+            String suffix = "|" + deployment + "|" + n.getReceiverId();
+            String id = n.getNotificationId();
+            if (receivers.get(n.getReceiverId()).perAlert() || !id.endsWith(suffix)) {
+                return null;
+            }
+            // <outbox id>|<transitions hash>|deployment|receiver id; the outbox id ends with the decision time
+            String withHash = id.substring(0, id.length() - suffix.length());
+            String outboxId = withHash.substring(0, Math.max(0, withHash.lastIndexOf('|')));
+            try {
+                return Map.entry(outboxId, Instant.ofEpochMilli(Long.parseLong(
+                        outboxId.substring(outboxId.lastIndexOf('|') + 1))));
+            } catch (NumberFormatException e) {
+                return null; // not decide's (alerting's own notices): nothing on the outbox to send again
+            }
+        });
+        Map<String, Notification> found = new LinkedHashMap<>();
+        if (wanted.earliest() == null) {
+            return found;
+        }
+        // Ids carry the receiver's identity; the router rebuilds exactly what was sent, minus nothing delivered.
+        Router router = new Router(deployment, id -> false);
+        try (KafkaConsumer<String, byte[]> reader = reader(kafka, "outbox")) {
+            TopicReplay.read(reader, Topics.OUTBOX.name(), wanted.earliest().minus(EVENT_SLACK), READ_TIMEOUT, record -> {
+                OutboxRecord intent = decode(record, Topics.OUTBOX.valueSerde().deserializer()::deserialize);
+                if (intent == null || !deployment.equals(intent.getDeployment())) {
+                    return;
+                }
+                for (NotificationRecord n : wanted.byKey().getOrDefault(intent.getNotificationId(), List.of())) {
+                    router.route(intent, receivers.get(n.getReceiverId())).deliver().stream()
+                            .filter(notification -> notification.id().equals(n.getNotificationId()))
+                            .forEach(notification -> found.put(notification.id(), notification));
+                }
+            });
+        }
+        return found;
+    }
+
+    /**
+     * FAILED records by what finds them on a topic (a transition, an outbox id), and the earliest time that topic
+     * must be read from.
+     */
+    private record Wanted(Map<String, List<NotificationRecord>> byKey, Instant earliest) {
+
+        /** @param keyAndTime a record's key and time, or null for a record not looked up this way */
+        static Wanted of(Collection<NotificationRecord> failed,
+                         Function<NotificationRecord, Map.Entry<String, Instant>> keyAndTime) {
+            Map<String, List<NotificationRecord>> byKey = new LinkedHashMap<>();
+            Instant earliest = null;
+            for (NotificationRecord n : failed) {
+                Map.Entry<String, Instant> wanted = keyAndTime.apply(n);
+                if (wanted != null) {
+                    byKey.computeIfAbsent(wanted.getKey(), k -> new ArrayList<>()).add(n);
+                    earliest = earliest == null || wanted.getValue().isBefore(earliest) ? wanted.getValue() : earliest;
+                }
+            }
+            return new Wanted(byKey, earliest);
+        }
+    }
+
+    /** Delivers every found notification once more; returns {RESENT, FAILED} counts and adds a line per one. */
+    private static int[] deliver(KafkaSettings kafka, AlertingSettings alerting, Map<String, Notification> found,
                                  Duration within, List<String> lines) throws InterruptedException {
         int[] counts = new int[2];
-        if (events.isEmpty()) {
+        if (found.isEmpty()) {
             return counts;
         }
         ExecutorService httpThreads = Executors.newCachedThreadPool(DaemonThreads.named(CLIENT_ID + "-http"));
@@ -189,29 +272,27 @@ public final class FailedNotifications {
                 return acked;
             };
             Map<String, DeliveryWorker.Delivery> deliveries = new LinkedHashMap<>();
-            for (Map.Entry<String, AlertEvent> found : events.entrySet()) {
-                NotificationRecord record = failed.get(found.getKey());
-                Receiver receiver = receivers.get(record.getReceiverId());
+            for (Notification notification : found.values()) {
+                Receiver receiver = notification.receiver();
                 DeliveryWorker worker = workers.computeIfAbsent(receiver.identity(), id -> new DeliveryWorker(receiver,
                         alerting.groupId(), http, alerting.httpTimeout(), policy,
                         TokenBucket.perSecond(alerting.ratePerSecond(receiver.type())), delivered, audit,
                         DeliveryWorker.Scheduler.onThread(CLIENT_ID + "-" + receiver.name()), Clock.systemUTC(),
                         new ReceiverHealth(alerting.failing()), meters));
-                deliveries.put(found.getKey(), worker.submit(Notification.of(found.getValue(), alerting.groupId(),
-                        receiver)));
+                deliveries.put(notification.id(), worker.resend(notification));
             }
             long waitMillis = within.plus(alerting.httpTimeout()).plusSeconds(30).toMillis();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
             for (Map.Entry<String, DeliveryWorker.Delivery> entry : deliveries.entrySet()) {
                 DeliveryWorker.Result result = await(entry.getValue(), deadline);
-                String receiverName = failed.get(entry.getKey()).getReceiver();
+                Receiver receiver = entry.getValue().notification.receiver();
                 if (result == DeliveryWorker.Result.SENT || result == DeliveryWorker.Result.SKIPPED) {
                     counts[0]++;
-                    lines.add(entry.getKey() + " " + receiverName + " re-sent");
+                    lines.add(entry.getKey() + " " + receiver.name() + " re-sent");
                 } else {
                     counts[1]++;
-                    DeliveryWorker.LastError last = workers.get(failed.get(entry.getKey()).getReceiverId()).lastError();
-                    lines.add(entry.getKey() + " " + receiverName + " failed again"
+                    DeliveryWorker.LastError last = workers.get(receiver.identity()).lastError();
+                    lines.add(entry.getKey() + " " + receiver.name() + " failed again"
                             + (last == null ? "" : ": " + last.error()));
                 }
             }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Locale;
 
@@ -40,8 +41,15 @@ record PagerDutyReceiver(String name, URI url, String routingKey) implements Rec
     }
 
     @Override
-    public HttpRequest request(Notification notification, Duration timeout) {
-        return Receiver.jsonPost(url, AlertFormat.write(payload(notification.event(), routingKey)), timeout).build();
+    public boolean perAlert() {
+        return true;
+    }
+
+    /** One event per alert transition: {@link Router} splits a group notification into its alerts for PagerDuty. */
+    @Override
+    public HttpRequest request(Notification notification, Duration timeout, Instant now) {
+        return Receiver.jsonPost(url, AlertFormat.write(payload(notification.alerts().get(0), routingKey)), timeout)
+                .build();
     }
 
     @Override
@@ -92,6 +100,9 @@ record PagerDutyReceiver(String name, URI url, String routingKey) implements Rec
         details.put("evidence_text", AlertFormat.evidence(event.getEvidence()));
         details.set("evidence", AlertFormat.evidenceJson(event.getEvidence()));
         details.set("labels", AlertFormat.labelsJson(event.getLabels()));
+        if (event.getRunbookUrl() != null) {
+            body.putArray("links").addObject().put("href", event.getRunbookUrl()).put("text", "Runbook");
+        }
         return body;
     }
 }

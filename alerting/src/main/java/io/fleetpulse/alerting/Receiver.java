@@ -6,10 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HexFormat;
 
 /**
- * One configured destination of notifications: what it is called, how an alert becomes its HTTP request,
+ * One configured destination of notifications: what it is called, how a notification becomes its HTTP request,
  * and how its secrets are hidden. Delivery mechanics (rate, retries, audit) live in {@link DeliveryWorker}.
  */
 sealed interface Receiver permits SlackReceiver, PagerDutyReceiver, WebhookReceiver {
@@ -29,25 +30,36 @@ sealed interface Receiver permits SlackReceiver, PagerDutyReceiver, WebhookRecei
     /** Where it delivers, secrets masked: what the start-up log and /status show. */
     String describe();
 
-    /** The POST that delivers {@code notification}. */
-    HttpRequest request(Notification notification, Duration timeout);
+    /**
+     * Whether it is told alert by alert (PagerDuty: one incident per fingerprint) rather than one request per group
+     * notification (Slack, webhooks).
+     */
+    boolean perAlert();
+
+    /** The POST that delivers {@code notification}, built for the attempt made at {@code now} (signatures). */
+    HttpRequest request(Notification notification, Duration timeout, Instant now);
 
     /** {@code text} (an exception message, a response body) with this receiver's secrets masked. */
     String redact(String text);
 
     /**
-     * {@code kind:} and the first 64 bits of SHA-256 over the parts, in hex. The parts are secrets with enough
-     * entropy (webhook tokens, routing keys) that the hash does not give them away; it is never the secret itself.
+     * {@code kind:} and {@link #hashOf the hash} of the parts. The parts are secrets with enough entropy (webhook
+     * tokens, routing keys) that the hash does not give them away; it is never the secret itself.
      */
     static String identityOf(ReceiverType kind, String... parts) {
+        return kind.id() + ":" + hashOf(parts);
+    }
+
+    /** The first 64 bits of SHA-256 over the parts (each ended by a zero byte), in hex. */
+    static String hashOf(String... parts) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             for (String part : parts) {
-                sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                sha.update(part.getBytes(StandardCharsets.UTF_8));
                 sha.update((byte) 0);
             }
-            return kind.id() + ":" + java.util.HexFormat.of().formatHex(sha.digest(), 0, 8);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every JVM", e);
         }
     }

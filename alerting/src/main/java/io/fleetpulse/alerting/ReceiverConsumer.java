@@ -1,6 +1,5 @@
 package io.fleetpulse.alerting;
 
-import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.DeadLetters;
@@ -38,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * field below; rebalance callbacks run on it.
  *
  * <p>It reads fleet.outbox, which decide writes (routing and grouping done), takes the group notifications addressed to
- * its receiver and asks the {@link Router} for its notification of each alert in them (minus what was delivered).
+ * its receiver and asks the {@link Router} what its receiver sends for each (minus what was delivered).
  */
 final class ReceiverConsumer {
 
@@ -47,8 +46,8 @@ final class ReceiverConsumer {
 
     /** What the service offers the loop: routing, dead letters and the health hook. */
     interface Context {
-        /** This receiver's notification of {@code event}, or null when it is not to be sent (already delivered). */
-        Notification route(AlertEvent event, Receiver receiver);
+        /** What {@code receiver} sends for the group notification {@code intent}, minus what it already delivered. */
+        Router.Routing route(OutboxRecord intent, Receiver receiver);
 
         /** Dead-letters {@code record}; the future completes when the broker acknowledged it (retried until then). */
         CompletableFuture<?> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String error);
@@ -139,13 +138,13 @@ final class ReceiverConsumer {
                             + " lost: no poll or heartbeat within the group's timeouts); what was not committed is "
                             + "redelivered to their next owner");
                 }
-                commitSettled(progress.keySet());
+                commitSettled(progress.keySet(), false);
                 pauseWhenFull();
                 context.tick(this);
             }
             // Stopping: what settles within the grace is committed; the rest is redelivered after restart.
             awaitSettled(List.copyOf(progress.keySet()), stopGrace);
-            commitSettled(progress.keySet());
+            commitSettled(progress.keySet(), true);
         } finally {
             assigned = false;
             worker.close();
@@ -170,9 +169,9 @@ final class ReceiverConsumer {
 
     /**
      * Starts what {@code record} (a group notification on fleet.outbox) asks of this receiver; null when there is
-     * nothing to wait for. Each receiver reads the whole outbox and takes the records addressed to it; a group
-     * notification is delivered as one notification per alert in it (so PagerDuty keeps one incident per
-     * fingerprint, and the ids, the delivered set and the retry command stay per alert transition).
+     * nothing to wait for. Each receiver reads the whole outbox and takes the records addressed to it: one
+     * notification for the group (Slack, webhooks), or one per alert in it for PagerDuty (one incident per
+     * fingerprint); the record settles when all of them have.
      */
     private CompletableFuture<?> notificationOf(ConsumerRecord<byte[], byte[]> record) {
         OutboxRecord intent;
@@ -188,14 +187,10 @@ final class ReceiverConsumer {
         if (!intent.getDeployment().equals(deployment) || !intent.getReceiver().equals(worker.receiver().name())) {
             return null;
         }
+        Router.Routing routing = context.route(intent, worker.receiver());
+        routing.alreadyDelivered().forEach(skipped -> worker.countSkipped());
         List<CompletableFuture<?>> settling = new ArrayList<>();
-        for (AlertEvent event : intent.getAlerts()) {
-            String invalid = AlertingService.invalidReason(event);
-            Notification notification = invalid == null ? context.route(event, worker.receiver()) : null;
-            if (notification == null) {
-                worker.countSkipped();
-                continue;
-            }
+        for (Notification notification : routing.deliver()) {
             settling.add(worker.submit(notification).settled);
         }
         if (settling.isEmpty()) {
@@ -204,7 +199,7 @@ final class ReceiverConsumer {
         if (settling.size() == 1) {
             return settling.get(0);
         }
-        // Settled when every alert of the group is; abandoned (left for redelivery) if any one was.
+        // Settled when every one is; abandoned (left for redelivery) if any one was.
         CompletableFuture<?> group = CompletableFuture.allOf(settling.toArray(CompletableFuture[]::new))
                 .thenApply(done -> settling.stream().anyMatch(f -> f.getNow(null) == DeliveryWorker.Result.ABANDONED)
                         ? DeliveryWorker.Result.ABANDONED : settling.get(0).getNow(null));
@@ -216,8 +211,14 @@ final class ReceiverConsumer {
         return group;
     }
 
-    /** Commits, for each of {@code partitions}, up to its lowest unsettled offset, when that moved. */
-    private void commitSettled(Collection<TopicPartition> partitions) {
+    /**
+     * Commits, for each of {@code partitions}, up to its lowest unsettled offset, when that moved. In the loop the
+     * commit is asynchronous: a blocking commit there (tens of ms on a loaded broker) would hold back the next poll,
+     * and with it every notification that just became readable. On a rebalance and at stop it is synchronous: the
+     * partitions change hands right after. An asynchronous commit that fails is made again on the next pass (its
+     * offsets are monotonic, so a late or repeated one never moves a partition back).
+     */
+    private void commitSettled(Collection<TopicPartition> partitions, boolean sync) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         int unsettled = 0;
         for (TopicPartition tp : partitions) {
@@ -232,10 +233,28 @@ final class ReceiverConsumer {
         if (partitions == progress.keySet()) {
             pending = unsettled;
         }
-        if (!offsets.isEmpty()) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
             consumer.commitSync(offsets);
             commits.incrementAndGet();
+            return;
         }
+        consumer.commitAsync(offsets, (committed, error) -> {
+            // Runs on the loop thread, inside poll or a later commit: the fields are ours.
+            if (error == null) {
+                commits.incrementAndGet();
+                return;
+            }
+            LOG.info("{}: committing {} failed, again on the next pass: {}", worker.receiver().name(), offsets, error.toString());
+            offsets.forEach((tp, offset) -> {
+                Progress partition = progress.get(tp);
+                if (partition != null && partition.committed == offset.offset()) {
+                    partition.committed = -1;
+                }
+            });
+        });
     }
 
     /** Pauses this receiver's reading while its in-flight set is full; nobody else's. */
@@ -307,7 +326,7 @@ final class ReceiverConsumer {
                 return;
             }
             awaitSettled(ours, running ? revokeWait : Duration.ZERO);
-            commitSettled(ours);
+            commitSettled(ours, true);
             abandon(ours);
             LOG.debug("{}: revoked {} after waiting at most {}", worker.receiver().name(), ours,
                     Durations.format(revokeWait));

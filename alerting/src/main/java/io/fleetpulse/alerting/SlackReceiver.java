@@ -7,10 +7,17 @@ import io.fleetpulse.events.AlertState;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * A Slack incoming webhook. The message has a plain {@code text} (what notifications and screen readers show) and a
- * coloured attachment holding Block Kit sections with the details. The webhook URL is itself the credential.
+ * A Slack incoming webhook, told once per group notification. The message has a plain {@code text} (what
+ * notifications and screen readers show) and a coloured attachment holding Block Kit sections with the details. The
+ * webhook URL is itself the credential.
  */
 record SlackReceiver(String name, URI webhookUrl) implements Receiver {
 
@@ -22,6 +29,10 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
     static final int MAX_TEXT = 4_000;
     static final int MAX_SECTION = 3_000;
     static final int MAX_FIELD = 2_000;
+    /** Slack rejects a message with more blocks than this (invalid_blocks). */
+    static final int MAX_BLOCKS = 50;
+    /** Each alert shown is a section with its details and a context line. */
+    static final int BLOCKS_PER_ALERT = 2;
 
     @Override
     public ReceiverType type() {
@@ -39,8 +50,13 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
     }
 
     @Override
-    public HttpRequest request(Notification notification, Duration timeout) {
-        return Receiver.jsonPost(webhookUrl, AlertFormat.write(payload(notification.event())), timeout).build();
+    public boolean perAlert() {
+        return false;
+    }
+
+    @Override
+    public HttpRequest request(Notification notification, Duration timeout, Instant now) {
+        return Receiver.jsonPost(webhookUrl, AlertFormat.write(payload(notification)), timeout).build();
     }
 
     @Override
@@ -53,20 +69,107 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
         return describe();
     }
 
-    static ObjectNode payload(AlertEvent event) {
-        boolean firing = event.getState() == AlertState.FIRING;
+    /**
+     * One message for the whole group notification: a plain {@code text} (what notifications and screen readers
+     * show: the counts, then a line per alert) and one attachment coloured by the most severe firing alert (green when
+     * all resolved) whose blocks hold a header, then a "Firing" and a "Resolved" section with each alert's details
+     * (summary, description, target, rule, severity, group, evidence, start and end, runbook link, labels and
+     * fingerprint). Slack rejects a message of more than {@link #MAX_BLOCKS} blocks, so a long group shows what fits
+     * and says "and N more" per section; it is never rejected.
+     */
+    static ObjectNode payload(Notification notification) {
+        List<AlertEvent> firing = notification.firing();
+        List<AlertEvent> resolved = notification.resolved();
         ObjectNode message = AlertFormat.JSON.createObjectNode();
-        message.put("text", clip("[" + event.getState() + "] " + event.getSeverity() + " " + event.getTargetId()
-                + ": " + event.getSummary() + " (rule " + event.getRuleId() + ")", MAX_TEXT));
+        message.put("text", clip(fallbackText(notification, firing, resolved), MAX_TEXT));
 
         ObjectNode attachment = message.putArray("attachments").addObject();
-        attachment.put("color", firing ? colorOf(event) : COLOR_RESOLVED);
+        attachment.put("color", firing.isEmpty() ? COLOR_RESOLVED : colorOf(mostSevere(firing)));
         ArrayNode blocks = attachment.putArray("blocks");
-        mrkdwnSection(blocks.addObject(), (firing ? ":red_circle: *FIRING*" : ":large_green_circle: *RESOLVED*")
-                + " · " + escape(event.getSeverity().name()) + " · `" + escape(event.getTargetId()) + "`\n"
-                + escape(event.getSummary()));
+        StringBuilder header = new StringBuilder();
+        if (!firing.isEmpty()) {
+            header.append(":red_circle: *FIRING: ").append(firing.size()).append('*');
+        }
+        if (!resolved.isEmpty()) {
+            header.append(header.isEmpty() ? "" : " · ").append(":large_green_circle: *RESOLVED: ")
+                    .append(resolved.size()).append('*');
+        }
+        if (!notification.groupLabels().isEmpty() && notification.alerts().size() > 1) {
+            header.append(" · ").append(escape(labelsText(notification.groupLabels())));
+        }
+        mrkdwnSection(blocks.addObject(), header.toString());
 
+        int sections = (firing.isEmpty() ? 0 : 1) + (resolved.isEmpty() ? 0 : 1);
+        int slots = (MAX_BLOCKS - 1 - sections) / BLOCKS_PER_ALERT;
+        if (firing.size() + resolved.size() > slots) {
+            slots = (MAX_BLOCKS - 1 - 2 * sections) / BLOCKS_PER_ALERT; // room for an "and N more" per section
+        }
+        int shownFiring = Math.min(firing.size(), slots);
+        section(blocks, "firing", "Firing", firing, shownFiring);
+        section(blocks, "resolved", "Resolved", resolved, Math.min(resolved.size(), slots - shownFiring));
+        return message;
+    }
+
+    private static String fallbackText(Notification notification, List<AlertEvent> firing,
+                                       List<AlertEvent> resolved) {
+        if (notification.alerts().size() == 1) {
+            AlertEvent event = notification.alerts().get(0);
+            return "[" + event.getState() + "] " + line(event);
+        }
+        StringBuilder text = new StringBuilder("[");
+        if (!firing.isEmpty()) {
+            text.append("FIRING:").append(firing.size());
+        }
+        if (!resolved.isEmpty()) {
+            text.append(firing.isEmpty() ? "" : ", ").append("RESOLVED:").append(resolved.size());
+        }
+        text.append(']');
+        if (!notification.groupLabels().isEmpty()) {
+            text.append(' ').append(labelsText(notification.groupLabels()));
+        }
+        firing.forEach(a -> text.append("\n• FIRING ").append(line(a)));
+        resolved.forEach(a -> text.append("\n• RESOLVED ").append(line(a)));
+        return text.toString();
+    }
+
+    private static String line(AlertEvent event) {
+        return event.getSeverity() + " " + event.getTargetId() + ": " + event.getSummary() + " (rule "
+                + event.getRuleId() + ")";
+    }
+
+    /** A heading (its block_id says which state follows), the alerts that fit, and how many did not. */
+    private static void section(ArrayNode blocks, String id, String title, List<AlertEvent> alerts, int shown) {
+        if (alerts.isEmpty()) {
+            return;
+        }
+        ObjectNode heading = blocks.addObject();
+        mrkdwnSection(heading, "*" + title + " (" + alerts.size() + ")*");
+        heading.put("block_id", id);
+        for (AlertEvent alert : alerts.subList(0, shown)) {
+            alertBlocks(blocks, alert);
+        }
+        if (shown < alerts.size()) {
+            blocks.addObject().put("type", "context").putArray("elements").addObject().put("type", "mrkdwn")
+                    .put("text", "… and " + (alerts.size() - shown) + " more " + title.toLowerCase(Locale.ROOT)
+                            + " (not shown: a Slack message holds " + MAX_BLOCKS + " blocks)");
+        }
+    }
+
+    /** {@link #BLOCKS_PER_ALERT} blocks: the details, then a context line with fingerprint and labels. */
+    private static void alertBlocks(ArrayNode blocks, AlertEvent event) {
+        boolean firing = event.getState() == AlertState.FIRING;
+        StringBuilder text = new StringBuilder(firing ? ":red_circle: " : ":large_green_circle: ")
+                .append('*').append(escape(event.getSeverity().name())).append("* · `")
+                .append(escape(event.getTargetId())).append("`\n").append(escape(event.getSummary()));
+        if (event.getDescription() != null && !event.getDescription().isBlank()) {
+            text.append('\n').append(escape(event.getDescription()));
+        }
+        if (event.getRunbookUrl() != null && !event.getRunbookUrl().isBlank()) {
+            // <url|text> is Slack's link syntax; '|' and '>' would end it early, so they are escaped in the URL.
+            text.append("\n<").append(escape(event.getRunbookUrl()).replace("|", "%7C")).append("|Runbook>");
+        }
         ObjectNode details = blocks.addObject().put("type", "section");
+        details.putObject("text").put("type", "mrkdwn").put("text", clip(text.toString(), MAX_SECTION));
         ArrayNode fields = details.putArray("fields");
         field(fields, "Target", event.getTargetId());
         field(fields, "Rule", event.getRuleId());
@@ -81,9 +184,20 @@ record SlackReceiver(String name, URI webhookUrl) implements Receiver {
         ObjectNode context = blocks.addObject().put("type", "context");
         context.putArray("elements").addObject().put("type", "mrkdwn")
                 .put("text", clip("fingerprint `" + escape(event.getFingerprint()) + "`"
-                        + (event.getLabels().isEmpty() ? "" : " · labels " + escape(event.getLabels().toString())),
+                        + (event.getLabels().isEmpty() ? "" : " · labels " + escape(labelsText(event.getLabels()))),
                         MAX_SECTION));
-        return message;
+    }
+
+    private static String labelsText(Map<String, String> labels) {
+        StringBuilder text = new StringBuilder();
+        new TreeMap<>(labels).forEach((k, v) -> text.append(text.isEmpty() ? "" : ", ").append(k)
+                .append('=').append(v));
+        return text.toString();
+    }
+
+    private static AlertEvent mostSevere(List<AlertEvent> alerts) {
+        // INFO, WARNING, CRITICAL in declaration order: the highest ordinal is the most severe.
+        return alerts.stream().max(Comparator.comparing(a -> a.getSeverity().ordinal())).orElseThrow();
     }
 
     private static String colorOf(AlertEvent event) {

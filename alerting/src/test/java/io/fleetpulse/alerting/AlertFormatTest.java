@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.Evidence;
 import io.fleetpulse.runtime.text.Numbers;
+import java.net.URI;
 import org.junit.jupiter.api.Test;
 
 class AlertFormatTest {
@@ -39,8 +40,9 @@ class AlertFormatTest {
                     .setEvidence(Evidence.newBuilder(TestAlerts.firing("f").getEvidence()).setValue(value).build())
                     .build();
 
-            JsonNode slack = SlackReceiver.payload(event);
-            String slackEvidence = slack.path("attachments").get(0).path("blocks").get(1).path("fields").get(4)
+            JsonNode slack = SlackReceiver.payload(TestAlerts.single(
+                    new SlackReceiver("slack", URI.create("http://unused/")), event));
+            String slackEvidence = slack.path("attachments").get(0).path("blocks").get(2).path("fields").get(4)
                     .path("text").asText();
             assertTrue(slack.path("text").asText().contains("error rate " + shown + " above"), slack.toString());
             assertEquals("*Evidence*\ncpu_percent " + shown + " &gt; 90 over", slackEvidence.substring(0,

@@ -137,8 +137,13 @@ class AlertingIT {
         assertTrue(slackBodies.get(1).path("text").asText().startsWith("[RESOLVED]"));
         List<LoggedRequest> hooks = slack.findAll(postRequestedFor(urlEqualTo(WEBHOOK_PATH))
                 .withRequestBody(containing("fp-lifecycle")));
-        assertEquals(List.of("FIRING", "RESOLVED"), bodies(hooks).stream().map(b -> b.path("state").asText()).toList());
-        assertEquals(bodies(hooks).get(1).path("notificationId").asText(), hooks.get(1).getHeader("Idempotency-Key"));
+        assertEquals(List.of("firing", "resolved"), bodies(hooks).stream()
+                .map(b -> b.path("alerts").get(0).path("status").asText()).toList(), "Alertmanager's webhook format");
+        Object webhookId = ((List<?>) service.status().get("receivers")).stream().map(r -> (Map<?, ?>) r)
+                .filter(r -> r.get("name").equals("webhook")).findFirst().orElseThrow().get("id");
+        assertTrue(hooks.get(1).getHeader("Idempotency-Key").endsWith("|it-alerting|" + webhookId),
+                "the group notification's id: " + hooks.get(1).getHeader("Idempotency-Key"));
+        assertFalse(hooks.get(0).getHeader("Idempotency-Key").equals(hooks.get(1).getHeader("Idempotency-Key")));
         assertTrue(service.sentCount("slack") >= 2 && service.sentCount("pagerduty") >= 2
                 && service.sentCount("webhook") >= 2, service.status().toString());
     }

@@ -104,7 +104,7 @@ class AlertingKillIT {
         assertTrue(first.waitFor(10, TimeUnit.SECONDS), "killed");
         int pagedBeforeKill = requests(PD_PATH).size();
         assertTrue(pagedBeforeKill < ALERTS, "killed mid-burst, after " + pagedBeforeKill + " pages");
-        Set<String> auditedSentToSlack = sentIds("slack");
+        Set<String> auditedSentToSlack = sentFingerprints("slack");
 
         second = new AlertingService(Settings.of(settings(), AlertingService.KEYS));
         second.start();
@@ -121,8 +121,7 @@ class AlertingKillIT {
         assertEquals(ALERTS, pages.size(), "none lost: " + pages);
         Map<String, Integer> slackMessages = counts(requests(SLACK_PATH));
         assertEquals(ALERTS, slackMessages.size(), "none lost on Slack: " + slackMessages);
-        for (String id : auditedSentToSlack) {
-            String fingerprint = id.substring(0, id.indexOf('|'));
+        for (String fingerprint : auditedSentToSlack) {
             assertEquals(1, slackMessages.get(fingerprint), fingerprint + " was audited SENT before the kill, "
                     + "so the restarted service must not post it again");
         }
@@ -164,8 +163,11 @@ class AlertingKillIT {
         return command;
     }
 
-    /** The ids audited SENT to receivers of {@code receiverType}: fleet.notifications read to its current end. */
-    private Set<String> sentIds(String receiverType) {
+    /**
+     * The fingerprints audited SENT to receivers of {@code receiverType}: fleet.notifications read to its current
+     * end. (A Slack notification's id names its group, not the alert; each of its audit records names one alert.)
+     */
+    private Set<String> sentFingerprints(String receiverType) {
         Set<String> ids = new HashSet<>();
         try (KafkaConsumer<String, NotificationRecord> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
@@ -182,7 +184,7 @@ class AlertingKillIT {
                 for (ConsumerRecord<String, NotificationRecord> record : consumer.poll(Duration.ofMillis(200))) {
                     NotificationRecord n = record.value();
                     if (n.getOutcome() == NotificationOutcome.SENT && n.getReceiverType().equals(receiverType)) {
-                        ids.add(n.getNotificationId());
+                        ids.add(n.getFingerprint());
                     }
                 }
             }

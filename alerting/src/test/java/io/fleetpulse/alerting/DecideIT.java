@@ -7,8 +7,10 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fleetpulse.events.AlertEvent;
@@ -31,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Decide end to end on a real broker with local receivers: a routing file sends critical alerts to PagerDuty at once
- * and every alert to Slack grouped by target after group_wait; a group waiting when the service stops is notified,
+ * and every alert to Slack (and a db target's to a signed webhook) grouped by target after group_wait, each group in
+ * one request; a group waiting when the service stops is notified,
  * once, after the restart (its timer is in the changelogged store); a target's target-down alert mutes its other
  * alerts until it resolves.
  */
@@ -39,6 +42,8 @@ class DecideIT {
 
     private static final String SLACK_PATH = "/services/T9/B9/decideToken";
     private static final String PD_PATH = "/v2/enqueue";
+    private static final String HOOK_PATH = "/hooks/decide?token=decideHookToken";
+    private static final String SIGNING_SECRET = "decide-it-signing-secret-0123456789";
     private static final Duration GROUP_WAIT = Duration.ofSeconds(5);
     private static final Duration WAIT = Duration.ofSeconds(30);
 
@@ -56,12 +61,16 @@ class DecideIT {
         receivers.start();
         receivers.stubFor(post(urlEqualTo(SLACK_PATH)).willReturn(aResponse().withStatus(200).withBody("ok")));
         receivers.stubFor(post(urlEqualTo(PD_PATH)).willReturn(aResponse().withStatus(202).withBody("{}")));
+        receivers.stubFor(post(urlEqualTo(HOOK_PATH)).willReturn(aResponse().withStatus(204)));
         Files.writeString(dir.resolve("slack-url"), receivers.baseUrl() + SLACK_PATH);
+        Files.writeString(dir.resolve("hook-url"), receivers.baseUrl() + HOOK_PATH);
+        Files.writeString(dir.resolve("hook-secret"), SIGNING_SECRET);
         Files.writeString(dir.resolve("pd-key"), "decideRoutingKey0123456789");
         Path routing = Files.writeString(dir.resolve("routing.yaml"), """
                 receivers:
                   - {name: team-slack, kind: slack, url_file: %s}
                   - {name: oncall, kind: pagerduty, routing_key_file: %s, url: '%s'}
+                  - {name: db-hook, kind: webhook, url_file: %s, signing_secret_file: %s}
                 route:
                   receiver: team-slack
                   group_by: [target]
@@ -70,11 +79,12 @@ class DecideIT {
                   routes:
                     - {matchers: ['severity="critical"'], receiver: oncall, group_by: ['...'], group_wait: 0s,
                        continue: true}
-                    - {matchers: ['target=~".+"']}
+                    - {matchers: ['target=~".+"'], continue: true}
+                    - {matchers: ['target=~"db-.+"'], receiver: db-hook}
                 inhibit_rules:
                   - {source_matchers: ['rule="target-down"'], target_matchers: ['rule!="target-down"'], equal: [target]}
                 """.formatted(dir.resolve("slack-url"), dir.resolve("pd-key"), receivers.baseUrl() + PD_PATH,
-                GROUP_WAIT.toSeconds()));
+                dir.resolve("hook-url"), dir.resolve("hook-secret"), GROUP_WAIT.toSeconds()));
         settings = Map.of(
                 "kafka.bootstrap.servers", kafka.bootstrapServers(),
                 "kafka.topic.partitions", "2",
@@ -107,12 +117,32 @@ class DecideIT {
             Await.until(() -> requests(PD_PATH, "fp-dec-").size() == 1, WAIT, "PagerDuty to be paged", service::status);
             assertTrue(requests(PD_PATH, "fp-dec-").get(0).getBodyAsString().contains("fp-dec-critical"),
                     "only the critical alert is routed to oncall");
-            Await.until(() -> requests(SLACK_PATH, "fp-dec-").size() == 2, WAIT, "Slack to get the db-1 group",
+            Await.until(() -> requests(SLACK_PATH, "fp-dec-").size() == 1, WAIT, "Slack to get the db-1 group",
                     service::status);
-            for (LoggedRequest post : requests(SLACK_PATH, "fp-dec-")) {
+            Await.until(() -> requests(HOOK_PATH, "fp-dec-").size() == 1, WAIT, "the webhook to get the db-1 group",
+                    service::status);
+            for (LoggedRequest post : List.of(requests(SLACK_PATH, "fp-dec-").get(0), requests(HOOK_PATH, "fp-dec-").get(0))) {
                 long after = post.getLoggedDate().getTime() - producedAt;
-                assertTrue(after >= GROUP_WAIT.toMillis() - 200, "Slack hears of the group after group_wait: " + after);
+                assertTrue(after >= GROUP_WAIT.toMillis() - 200, "the group is told after group_wait: " + after);
             }
+            String slackMessage = requests(SLACK_PATH, "fp-dec-").get(0).getBodyAsString();
+            assertTrue(slackMessage.contains("fingerprint `fp-dec-warning`") && slackMessage.contains(
+                    "fingerprint `fp-dec-critical`") && slackMessage.contains("[FIRING:2]"),
+                    "the group in one Slack message: " + slackMessage);
+            LoggedRequest hook = requests(HOOK_PATH, "fp-dec-").get(0);
+            JsonNode body = AlertFormat.JSON.readTree(hook.getBodyAsString());
+            assertEquals("4", body.path("version").asText());
+            assertEquals("root.2{target=\"db-1\"}", body.path("groupKey").asText());
+            assertEquals("db-hook", body.path("receiver").asText());
+            assertEquals(List.of("fp-dec-warning", "fp-dec-critical"), java.util.stream.StreamSupport
+                    .stream(body.path("alerts").spliterator(), false).map(a -> a.path("fingerprint").asText()).toList());
+            // Verified as the README tells a receiver to: HMAC-SHA256 of "<timestamp>.<body>" with the shared secret.
+            String timestamp = hook.getHeader("X-FleetPulse-Timestamp");
+            assertEquals("v1=" + ReceiverPayloadTest.hmacSha256Hex(SIGNING_SECRET, timestamp + "." + hook.getBodyAsString()),
+                    hook.getHeader("X-FleetPulse-Signature"));
+            assertTrue(Math.abs(System.currentTimeMillis() / 1000 - Long.parseLong(timestamp)) < 60, timestamp);
+            assertTrue(hook.getHeader("Idempotency-Key").contains("it-decide"), hook.getHeader("Idempotency-Key"));
+            assertFalse(service.status().toString().contains(SIGNING_SECRET), "the secret is never on /status");
 
             List<OutboxRecord> slackGroup = outbox(r -> r.getReceiver().equals("team-slack")
                     && carries(r, "fp-dec-warning"));
@@ -142,7 +172,8 @@ class DecideIT {
         try {
             Await.until(() -> requests(SLACK_PATH, "fp-dec-restart").size() == 1, WAIT,
                     "the group to be notified after the restart", second::status);
-            assertEquals(1, outbox(r -> carries(r, "fp-dec-restart")).size(), "notified once");
+            assertEquals(1, outbox(r -> r.getReceiver().equals("team-slack") && carries(r, "fp-dec-restart")).size(),
+                    "notified once");
         } finally {
             second.close();
         }

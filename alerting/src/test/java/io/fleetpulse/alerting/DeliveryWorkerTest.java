@@ -14,6 +14,7 @@ import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.fleetpulse.events.AlertEvent;
+import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.runtime.ServiceMeters;
@@ -123,6 +124,34 @@ class DeliveryWorkerTest {
             assertEquals(DeliveryWorker.Result.SENT, settle(delivery));
             assertEquals(NotificationOutcome.SENT, outcomes().get(outcomes().size() - 1));
             assertEquals(0, worker.health().snapshot().consecutiveFailures(), "a success ends the streak");
+        }
+    }
+
+    @Test
+    void shouldSendAGroupInOneRequestAndAuditEachOfItsAlertsUnderItsIdWithItsOutcome() throws Exception {
+        slack.stubFor(post(urlEqualTo(PATH)).willReturn(aResponse().withStatus(200).withBody("ok")));
+        Notification group = TestAlerts.group(new SlackReceiver("slack", URI.create("http://unused/")),
+                TestAlerts.firing("fp-g1"), TestAlerts.firing("fp-g2"), TestAlerts.resolved(TestAlerts.firing("fp-g3")));
+
+        try (DeliveryWorker worker = worker(Duration.ofHours(1), 100)) {
+            assertEquals(DeliveryWorker.Result.SENT, settle(worker.submit(group)));
+            assertEquals(1, slack.findAll(postRequestedFor(urlEqualTo(PATH))).size(), "one message for the group");
+            assertEquals(List.of("fp-g1", "fp-g2", "fp-g3"), audit.stream().map(NotificationRecord::getFingerprint)
+                    .toList(), "one audit record per alert, so SQL by fingerprint answers");
+            assertTrue(audit.stream().allMatch(r -> r.getNotificationId().equals(group.id())
+                    && r.getOutcome() == NotificationOutcome.SENT && r.getAttempt() == 1), audit.toString());
+            assertEquals(AlertState.RESOLVED, audit.get(2).getAlertState());
+            assertEquals(1, worker.sentCount(), "the worker counts notifications, not alerts");
+        }
+    }
+
+    @Test
+    void shouldAuditAResendThatGoesThroughAsResent() throws Exception {
+        slack.stubFor(post(urlEqualTo(PATH)).willReturn(aResponse().withStatus(200).withBody("ok")));
+
+        try (DeliveryWorker worker = worker(Duration.ofHours(1), 100)) {
+            assertEquals(DeliveryWorker.Result.SENT, settle(worker.resend(notification("fp-again"))));
+            assertEquals(List.of(NotificationOutcome.RESENT), outcomes());
         }
     }
 

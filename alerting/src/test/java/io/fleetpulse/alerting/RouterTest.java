@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fleetpulse.alerting.route.RoutingTree;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
-import io.fleetpulse.events.Severity;
+import io.fleetpulse.events.OutboxRecord;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,45 +20,87 @@ class RouterTest {
     private final Receiver pagerDuty = new PagerDutyReceiver("pagerduty", URI.create("https://events.pagerduty.com/v2/enqueue"), "key");
     private final Receiver webhook = new WebhookReceiver("webhook", URI.create("http://localhost:1/hook"));
     private final DeliveredSet delivered = new DeliveredSet("team-a", Duration.ofHours(24));
-    private final Router router = new Router(List.of(slack, pagerDuty, webhook), "team-a", delivered::contains);
+    private final Router router = new Router("team-a", delivered::contains);
+
+    private final AlertEvent firing = TestAlerts.firing("fp-1");
+    private final AlertEvent resolved = TestAlerts.resolved(TestAlerts.firing("fp-2"));
+    private final OutboxRecord intent = intent("slack|root.0{group=\"frontend\"}|1714564860000", firing, resolved);
 
     @Test
-    void shouldSendFiringAndResolvedToEveryReceiver() {
-        AlertEvent firing = TestAlerts.firing("fp-1");
-        assertEquals(List.of("slack", "pagerduty", "webhook"), receivers(router.route(firing).deliver()));
-        assertEquals(List.of("slack", "pagerduty", "webhook"),
-                receivers(router.route(TestAlerts.resolved(firing)).deliver()));
-    }
+    void shouldSendAGroupNotificationAsOneNotificationToSlackAndWebhooks() {
+        for (Receiver receiver : List.of(slack, webhook)) {
+            List<Notification> deliver = router.route(intent, receiver).deliver();
 
-    @Test
-    void shouldSendNothingForStatesThatAreNotNotifiable() {
-        for (AlertState state : List.of(AlertState.PENDING, AlertState.INACTIVE)) {
-            AlertEvent event = AlertEvent.newBuilder(TestAlerts.firing("fp-1")).setState(state).build();
-            assertEquals(Router.Routing.NONE, router.route(event));
+            assertEquals(1, deliver.size(), receiver.name());
+            assertEquals(List.of(firing, resolved), deliver.get(0).alerts());
+            assertEquals("root.0{group=\"frontend\"}", deliver.get(0).groupKey());
+            assertEquals(Map.of("group", "frontend"), deliver.get(0).groupLabels());
+            assertEquals(intent.getNotificationId() + "|" + Notification.transitionsHash(List.of(firing, resolved))
+                    + "|team-a|" + receiver.identity(), deliver.get(0).id(),
+                    "the outbox record's id, what it tells, the deployment and the receiver's identity");
         }
     }
 
     @Test
-    void shouldSkipWhatWasAlreadyDelivered() {
-        AlertEvent firing = TestAlerts.firing("fp-1");
-        delivered.add(Notification.of(firing, "team-a", slack).id(), Instant.now());
+    void shouldSendPagerDutyOneNotificationPerAlertTransitionOfTheGroup() {
+        List<Notification> deliver = router.route(intent, pagerDuty).deliver();
 
-        Router.Routing routing = router.route(firing);
-
-        assertEquals(List.of("pagerduty", "webhook"), receivers(routing.deliver()));
-        assertEquals(List.of("slack"), receivers(routing.alreadyDelivered()));
-        assertEquals(3, receivers(router.route(TestAlerts.resolved(firing)).deliver()).size(),
-                "the resolve is a different notification");
+        assertEquals(List.of(List.of(firing), List.of(resolved)), deliver.stream().map(Notification::alerts).toList());
+        assertEquals(List.of(Notification.idOf(firing, "team-a", pagerDuty.identity()),
+                Notification.idOf(resolved, "team-a", pagerDuty.identity())),
+                deliver.stream().map(Notification::id).toList());
+        assertEquals(List.of("fp-1", "fp-2"), deliver.stream().map(Notification::orderKey).toList(),
+                "a page waits only for the pages of its own alert");
     }
 
     @Test
-    void shouldRouteToNobodyWithoutReceivers() {
-        assertTrue(new Router(List.of(), "team-a", id -> false).route(TestAlerts.firing("fp")).deliver().isEmpty());
+    void shouldSkipWhatWasAlreadyDeliveredPerGroupForSlackAndPerAlertForPagerDuty() {
+        delivered.add(router.route(intent, slack).deliver().get(0).id(), Instant.now());
+        delivered.add(Notification.idOf(firing, "team-a", pagerDuty.identity()), Instant.now());
+
+        assertEquals(1, router.route(intent, slack).alreadyDelivered().size());
+        assertTrue(router.route(intent, slack).deliver().isEmpty(), "a redelivered outbox record repeats no message");
+        assertEquals(1, router.route(intent, webhook).deliver().size(), "the webhook has not had it");
+        Router.Routing pages = router.route(intent, pagerDuty);
+        assertEquals(List.of(resolved), pages.deliver().stream().flatMap(n -> n.alerts().stream()).toList());
+        assertEquals(1, pages.alreadyDelivered().size());
+        OutboxRecord next = intent("slack|root.0{group=\"frontend\"}|1714564920000", firing, resolved);
+        assertEquals(1, router.route(next, slack).deliver().size(), "the group's next notification is a new one");
     }
 
     @Test
-    void shouldIdentifyANotificationByFingerprintStateTimeDeploymentAndReceiverIdentity() {
-        AlertEvent firing = TestAlerts.firing("fp-1");
+    void shouldTellApartTwoFlushesOfOneGroupInTheSameMillisecond() {
+        // group_interval 0: a FIRING and its RESOLVED read together are two records with the same outbox id
+        String sameMillisecond = "slack|root{fingerprint=\"fp-1\"}|1714564860000";
+        Notification first = router.route(intent(sameMillisecond, firing), slack).deliver().get(0);
+        delivered.add(first.id(), Instant.now());
+
+        List<Notification> second = router.route(intent(sameMillisecond, TestAlerts.resolved(firing)), slack).deliver();
+
+        assertEquals(1, second.size(), "the RESOLVED is not a redelivery of the FIRING");
+        assertNotEquals(first.id(), second.get(0).id());
+    }
+
+    @Test
+    void shouldLeaveOutAlertsThatCannotBeDelivered() {
+        AlertEvent pending = AlertEvent.newBuilder(TestAlerts.firing("fp-3")).setState(AlertState.PENDING).build();
+
+        assertEquals(List.of(firing), router.route(intent("x|g|1", firing, pending), slack).deliver().get(0).alerts());
+        assertEquals(Router.Routing.NONE, router.route(intent("x|g|1", pending), slack));
+    }
+
+    @Test
+    void shouldNotTakeAnotherDeploymentsOrAnotherSlackWebhooksDeliveryForItsOwn() {
+        Receiver otherSlack = new SlackReceiver("slack", URI.create("https://hooks.slack.com/services/y"));
+        delivered.add(router.route(intent, slack).deliver().get(0).id(), Instant.now());
+
+        assertEquals(1, router.route(intent, otherSlack).deliver().size(), "same name, other URL: not delivered yet");
+        assertEquals(1, new Router("team-b", delivered::contains).route(intent, slack).deliver().size(),
+                "another deployment (consumer group) delivers for itself");
+    }
+
+    @Test
+    void shouldIdentifyAnAlertTransitionByFingerprintStateTimeDeploymentAndReceiverIdentity() {
         assertEquals("fp-1|FIRING|" + TestAlerts.STARTED.toEpochMilli() + "|team-a|" + slack.identity(),
                 Notification.of(firing, "team-a", slack).id());
         assertEquals(Notification.of(firing, "team-a", slack).id(),
@@ -70,44 +111,9 @@ class RouterTest {
                 "firing again later is a new notification");
     }
 
-    @Test
-    void shouldNotTakeAnotherDeploymentsOrAnotherSlackWebhooksDeliveryForItsOwn() {
-        AlertEvent firing = TestAlerts.firing("fp-1");
-        Receiver otherSlack = new SlackReceiver("slack", URI.create("https://hooks.slack.com/services/y"));
-        Receiver otherPagerDuty = new PagerDutyReceiver("pagerduty",
-                URI.create("https://events.pagerduty.com/v2/enqueue"), "other-key");
-        delivered.add(Notification.of(firing, "team-a", slack).id(), Instant.now());
-        delivered.add(Notification.of(firing, "team-a", pagerDuty).id(), Instant.now());
-
-        Router sameGroupOtherReceivers = new Router(List.of(otherSlack, otherPagerDuty), "team-a", delivered::contains);
-        Router otherGroupSameReceivers = new Router(List.of(slack, pagerDuty), "team-b", delivered::contains);
-
-        assertEquals(List.of("slack", "pagerduty"), receivers(sameGroupOtherReceivers.route(firing).deliver()),
-                "same names, other Slack URL and routing key: not delivered yet");
-        assertEquals(List.of("slack", "pagerduty"), receivers(otherGroupSameReceivers.route(firing).deliver()),
-                "another deployment (consumer group) delivers for itself");
-        assertEquals(List.of("slack", "pagerduty"), receivers(router.route(firing).alreadyDelivered()));
-    }
-
-    @Test
-    void shouldSendOnlyToTheReceiversTheRoutingTreeNames() {
-        RoutingTree tree = RoutingTree.parse("""
-                receivers: [{name: slack, kind: slack, url_env: U}, {name: pagerduty, kind: pagerduty, routing_key_env: K}]
-                route:
-                  receiver: slack
-                  routes: [{matchers: ['severity="critical"', 'env="prod"'], receiver: pagerduty, continue: true},
-                           {matchers: ['target="web-1"'], receiver: slack}]
-                """, "routing.yaml", Map.of("U", "https://hooks.slack.com/services/x", "K", "key")::get);
-        Router routed = new Router(List.of(slack, pagerDuty, webhook), tree, "team-a", id -> false);
-
-        assertEquals(List.of("slack", "pagerduty"), receivers(routed.route(TestAlerts.firing("fp-1")).deliver()));
-        AlertEvent warning = TestAlerts.firing("fp-2", "web-2", Severity.WARNING);
-        assertEquals(List.of("slack"), receivers(routed.route(warning).deliver()));
-        assertTrue(routed.route(warning, pagerDuty).isEmpty());
-        assertTrue(routed.route(TestAlerts.firing("fp-1"), webhook).isEmpty(), "no route names the webhook");
-    }
-
-    private static List<String> receivers(List<Notification> notifications) {
-        return notifications.stream().map(n -> n.receiver().name()).toList();
+    private static OutboxRecord intent(String id, AlertEvent... alerts) {
+        return OutboxRecord.newBuilder().setNotificationId(id).setDeployment("team-a").setReceiver("slack")
+                .setRouteId("root.0").setGroupKey("root.0{group=\"frontend\"}").setGroupLabels(Map.of("group", "frontend"))
+                .setAlerts(List.of(alerts)).setDecidedAt(Instant.ofEpochMilli(1_714_564_860_000L)).build();
     }
 }

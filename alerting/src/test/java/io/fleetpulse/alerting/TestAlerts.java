@@ -5,6 +5,7 @@ import io.fleetpulse.events.AlertState;
 import io.fleetpulse.events.Evidence;
 import io.fleetpulse.events.Severity;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /** Alert events as the stream processor publishes them, for tests. */
@@ -52,6 +53,17 @@ final class TestAlerts {
             end++;
         }
         return body.substring(at, end);
+    }
+
+    /** A group notification of {@code alerts} for {@code receiver}, grouped by group, as decide would write it. */
+    static Notification group(Receiver receiver, AlertEvent... alerts) {
+        return new Notification("team|root.0{group=\"frontend\"}|1714564860000|it-group|" + receiver.identity(),
+                "root.0{group=\"frontend\"}", Map.of("group", "frontend"), List.of(alerts), receiver);
+    }
+
+    /** {@code event} alone, as a group of one: what the receivers send without a routing file. */
+    static Notification single(Receiver receiver, AlertEvent event) {
+        return Notification.of(event, "it-group", receiver);
     }
 
     static AlertEvent resolved(AlertEvent firing) {

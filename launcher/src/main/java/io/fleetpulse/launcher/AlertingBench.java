@@ -49,14 +49,23 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 final class AlertingBench {
 
     static final String FINGERPRINT_PREFIX = "bench-alert-";
+    /** Warm-up alerts: delivered before the measured run, never counted in its figures (see {@link #warmUp}). */
+    static final String WARMUP_PREFIX = "bench-warmup-";
+    private static final Duration WARMUP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final long PROGRESS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-    /** One run's parameters, checked before anything starts. {@code fault} null = every receiver healthy. */
-    record Options(int alerts, Fault fault, double ratePerSecond, Duration timeout) {
+    /**
+     * One run's parameters, checked before anything starts. {@code fault} null = every receiver healthy;
+     * {@code warmup} events are delivered (and awaited) before the measured ones.
+     */
+    record Options(int alerts, Fault fault, double ratePerSecond, Duration timeout, int warmup) {
         Options {
             if (alerts < 1) {
                 throw new IllegalArgumentException("--alerts must be at least 1, not " + alerts);
+            }
+            if (warmup < 0) {
+                throw new IllegalArgumentException("--warmup must not be negative, not " + warmup);
             }
             if (!(ratePerSecond > 0)) {
                 throw new IllegalArgumentException("--rate must be positive, not " + ratePerSecond);
@@ -89,11 +98,13 @@ final class AlertingBench {
                     settings(kafka, receivers))));
             int opsPort = runner.start(alerting, START_TIMEOUT, "127.0.0.1", 0).port();
             awaitReady(alerting);
+            long[] warmupLatencies = warmUp(kafka, receivers);
             out.printf("Alerting ready (ops on :%d); producing %d alert events at %.0f/s, fault: %s%n", opsPort,
                     options.alerts(), options.ratePerSecond(), options.fault() == null ? "none" : options.fault());
 
             Map<String, Long> producedAt = new ConcurrentHashMap<>();
             long started = System.nanoTime();
+            // The clock starts after the warm-up: a fault's "first half" is the measured run's.
             ScheduledExecutorService watcher = recoverAfterHalf(receivers, producedAt, started);
             boolean settled;
             long produced;
@@ -110,7 +121,7 @@ final class AlertingBench {
                         options.timeout().toSeconds());
             }
             return AlertingBenchReport.of(options, receivers, producedAt, (produced - started) / 1e9, seconds,
-                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                    ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), warmupLatencies);
         } finally {
             receivers.values().forEach(BenchReceiver::close);
             Demo.deleteRecursively(dataDir);
@@ -145,11 +156,47 @@ final class AlertingBench {
     }
 
     /**
+     * Sends {@code --warmup} events (prefix {@link #WARMUP_PREFIX}) at the run's rate and waits until every healthy
+     * receiver has them, so the measured run starts with a warm JVM (JIT-compiled Streams, Avro, HTTP paths) and with
+     * decide's first transactions behind it: a freshly started service pays about a second once for those, which
+     * is start-up, not delivery, and would otherwise be most of a short run's p99. Returns the warm-up's own
+     * latencies (sorted, ms; reported as {@code warmup_delivery_p99_ms}, so the start-up cost stays visible).
+     */
+    private long[] warmUp(EmbeddedKafka kafka, Map<Kind, BenchReceiver> receivers) {
+        if (options.warmup() == 0) {
+            return new long[0];
+        }
+        out.printf("Warming up with %d alert events (not counted)%n", options.warmup());
+        Map<String, Long> producedAt = new ConcurrentHashMap<>();
+        produce(kafka, WARMUP_PREFIX, options.warmup(), producedAt, receivers, System.nanoTime());
+        List<BenchReceiver> healthy = receivers.values().stream()
+                .filter(r -> options.fault() == null || r.kind() != options.fault().receiver()).toList();
+        long deadline = System.nanoTime() + WARMUP_TIMEOUT.toNanos();
+        while (!healthy.stream().allMatch(r -> producedAt.keySet().stream().allMatch(t -> r.acceptedAt(t) != null))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the warm-up was not delivered within " + WARMUP_TIMEOUT.toSeconds()
+                        + " s: " + received(receivers, producedAt));
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        List<Long> latencies = new ArrayList<>();
+        for (BenchReceiver receiver : healthy) {
+            producedAt.forEach((t, at) -> latencies.add(Math.max(0, (receiver.acceptedAt(t) - at) / 1_000_000)));
+        }
+        return latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    /**
      * Paced sends; the produce time noted per transition is when the event was handed to the producer, so broker
      * append and consumer fetch are in the figures.
      */
     private void produce(EmbeddedKafka kafka, Map<String, Long> producedAt, Map<Kind, BenchReceiver> receivers,
                          long started) {
+        produce(kafka, FINGERPRINT_PREFIX, options.alerts(), producedAt, receivers, started);
+    }
+
+    private void produce(EmbeddedKafka kafka, String prefix, int count, Map<String, Long> producedAt,
+                         Map<Kind, BenchReceiver> receivers, long started) {
         Map<String, Object> props = new LinkedHashMap<>();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -160,13 +207,13 @@ final class AlertingBench {
         Instant base = Instant.now();
         try (KafkaProducer<String, AlertEvent> producer = new KafkaProducer<>(props,
                 Topics.ALERTS.keySerde().serializer(), Topics.ALERTS.valueSerde().serializer())) {
-            for (int i = 0; i < options.alerts(); i++) {
+            for (int i = 0; i < count; i++) {
                 long due = started + i * interval;
                 long now;
                 while ((now = System.nanoTime()) < due) {
                     LockSupport.parkNanos(due - now);
                 }
-                AlertEvent event = event(i, base);
+                AlertEvent event = event(prefix, i, base);
                 producedAt.put(transition(event), System.nanoTime());
                 producer.send(new ProducerRecord<>(Topics.ALERTS.name(), event.getFingerprint(), event), (meta, e) -> {
                     if (e != null) {
@@ -174,7 +221,7 @@ final class AlertingBench {
                     }
                 });
                 if (now >= nextProgress) {
-                    out.printf("  t=%5.1fs  produced %d/%d  %s%n", (now - started) / 1e9, i, options.alerts(),
+                    out.printf("  t=%5.1fs  produced %d/%d  %s%n", (now - started) / 1e9, i, count,
                             received(receivers, producedAt));
                     nextProgress += PROGRESS_EVERY_NANOS;
                 }
@@ -258,7 +305,11 @@ final class AlertingBench {
 
     /** Event {@code i}: the FIRING (even i) or the RESOLVED (odd i) of alert {@code i / 2}. */
     static AlertEvent event(int i, Instant base) {
-        String fingerprint = FINGERPRINT_PREFIX + (i / 2);
+        return event(FINGERPRINT_PREFIX, i, base);
+    }
+
+    private static AlertEvent event(String prefix, int i, Instant base) {
+        String fingerprint = prefix + (i / 2);
         boolean firing = i % 2 == 0;
         Instant startsAt = base.plusMillis(i / 2);
         Instant occurredAt = firing ? startsAt : startsAt.plusSeconds(60);

@@ -15,12 +15,13 @@ import java.util.Map;
  * What one {@code fleetpulse bench alerting} run measured. A delivery is one (receiver, fingerprint, state) that the
  * receiver accepted; every produced transition is expected once at each of the three receivers. Latency is from
  * the event being handed to the producer to the arrival of the request the receiver accepted (for a retried
- * notification: its successful attempt). {@code lost}: expected deliveries never accepted by the end;
+ * notification: its successful attempt). The warm-up's deliveries are not in any figure but its own p99.
+ * {@code lost}: expected deliveries never accepted by the end;
  * {@code duplicates}: expected deliveries accepted more than once (the extra acceptances counted).
  */
 record AlertingBenchReport(int alerts, String fault, double ratePerSecond, double produceSeconds, double seconds,
                            double loadAverage, int expected, Map<Kind, ReceiverFigures> receivers,
-                           long[] allLatenciesMs) {
+                           long[] allLatenciesMs, int warmup, long[] warmupLatenciesMs) {
 
     /** One receiver's share. Latencies are sorted, in milliseconds. */
     record ReceiverFigures(int delivered, int lost, long duplicates, long rejected, long otherRequests,
@@ -29,7 +30,7 @@ record AlertingBenchReport(int alerts, String fault, double ratePerSecond, doubl
 
     static AlertingBenchReport of(AlertingBench.Options options, Map<Kind, BenchReceiver> receivers,
                                   Map<String, Long> producedAt, double produceSeconds, double seconds,
-                                  double loadAverage) {
+                                  double loadAverage, long[] warmupLatenciesMs) {
         Map<Kind, ReceiverFigures> figures = new LinkedHashMap<>();
         List<Long> all = new ArrayList<>();
         for (BenchReceiver receiver : receivers.values()) {
@@ -47,12 +48,13 @@ record AlertingBenchReport(int alerts, String fault, double ratePerSecond, doubl
                     .filter(e -> producedAt.containsKey(e.getKey())).mapToLong(e -> e.getValue() - 1).sum();
             all.addAll(latencies);
             figures.put(receiver.kind(), new ReceiverFigures(latencies.size(), lost.size(), duplicates,
-                    receiver.rejected(), receiver.unexpected(producedAt::containsKey), sorted(latencies),
+                    receiver.rejected(), receiver.unexpected(t -> producedAt.containsKey(t)
+                            || t.startsWith(AlertingBench.WARMUP_PREFIX)), sorted(latencies),
                     List.copyOf(lost.subList(0, Math.min(10, lost.size())))));
         }
         return new AlertingBenchReport(options.alerts(), options.fault() == null ? "none" : options.fault().toString(),
                 options.ratePerSecond(), produceSeconds, seconds, loadAverage, producedAt.size() * receivers.size(),
-                figures, sorted(all));
+                figures, sorted(all), options.warmup(), warmupLatenciesMs);
     }
 
     int delivered() {
@@ -106,6 +108,8 @@ record AlertingBenchReport(int alerts, String fault, double ratePerSecond, doubl
             perReceiver.put(kind.id, one);
         });
         json.put("receivers", perReceiver);
+        json.put("warmup_alerts", warmup);
+        json.put("warmup_delivery_p99_ms", percentile(warmupLatenciesMs, 99));
         json.put("rate_per_second", ratePerSecond);
         json.put("produce_seconds", round(produceSeconds));
         json.put("duration_seconds", round(seconds));
@@ -125,6 +129,10 @@ record AlertingBenchReport(int alerts, String fault, double ratePerSecond, doubl
                         + "  latency     p50 %d ms, p99 %d ms, max %d ms (produced -> receiver got the request)%n",
                 alerts, ratePerSecond, fault, seconds, loadAverage, delivered(), expected, lost(), duplicates(),
                 percentile(allLatenciesMs, 50), percentile(allLatenciesMs, 99), percentile(allLatenciesMs, 100)));
+        if (warmup > 0) {
+            text.append(String.format("  warm-up     %d alert events before the run, not counted: p99 %d ms%n", warmup,
+                    percentile(warmupLatenciesMs, 99)));
+        }
         receivers.forEach((kind, r) -> text.append(String.format(
                 "  %-10s  delivered %d, lost %d, duplicates %d, answered 500 %d; p50 %d ms, p99 %d ms, max %d ms%s%n",
                 kind.id, r.delivered(), r.lost(), r.duplicates(), r.rejected(), percentile(r.latenciesMs(), 50),

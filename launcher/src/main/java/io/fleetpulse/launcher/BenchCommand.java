@@ -167,6 +167,11 @@ final class BenchCommand implements Callable<Integer> {
                 description = "how long to wait after the last event for every delivery (default ${DEFAULT-VALUE})")
         Duration timeout;
 
+        @Option(names = "--warmup", defaultValue = "200", paramLabel = "N",
+                description = "alert events delivered before the measured ones and not counted (JIT, first "
+                        + "transactions); 0 = measure from a cold start (default ${DEFAULT-VALUE})")
+        int warmup;
+
         @Override
         public Integer call() throws Exception {
             AlertingBench.Options options = options();
@@ -197,7 +202,10 @@ final class BenchCommand implements Callable<Integer> {
             if (folder == null || !Files.isDirectory(folder)) {
                 throw FleetPulseCli.invalid(spec, "--json", "folder " + folder + " does not exist");
             }
-            return new AlertingBench.Options(alerts, parsed, rate, timeout);
+            if (warmup < 0) {
+                throw FleetPulseCli.invalid(spec, "--warmup", "must not be negative, not " + warmup);
+            }
+            return new AlertingBench.Options(alerts, parsed, rate, timeout, warmup);
         }
     }
 

@@ -9,6 +9,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -172,10 +175,10 @@ final class BenchReceiver implements AutoCloseable {
         }
         boolean accept = !faulty;
         if (accept) {
-            transitionIn(body).ifPresent(transition -> {
+            for (String transition : transitionsIn(body)) {
                 firstAccepted.putIfAbsent(transition, arrived);
                 acceptedCount.computeIfAbsent(transition, t -> new AtomicLong()).incrementAndGet();
-            });
+            }
         } else {
             rejected.incrementAndGet();
         }
@@ -189,35 +192,54 @@ final class BenchReceiver implements AutoCloseable {
     }
 
     /**
-     * {@code fingerprint|FIRING} or {@code fingerprint|RESOLVED} of the alert a payload carries; empty for what is
-     * not one (e.g. unreadable). PagerDuty's transition is its dedup_key and action, so a second incident shows.
+     * {@code fingerprint|FIRING} or {@code fingerprint|RESOLVED} of each alert a payload carries; empty for what is
+     * not one (e.g. unreadable). Slack and webhooks are told a group notification at once (Slack: each alert's
+     * fingerprint in a context line under the "firing" or "resolved" heading; webhook: Alertmanager's
+     * {@code alerts[]}); PagerDuty's transition is its dedup_key and action, so a second incident shows.
      */
-    Optional<String> transitionIn(String body) {
+    List<String> transitionsIn(String body) {
         JsonNode json;
         try {
             json = JSON.readTree(body);
         } catch (IOException e) {
-            return Optional.empty();
+            return List.of();
         }
-        return switch (kind) {
+        List<String> transitions = new ArrayList<>();
+        switch (kind) {
             case SLACK -> {
-                String text = json.path("text").asText();
-                Matcher fingerprint = SLACK_FINGERPRINT.matcher(body);
-                String state = text.startsWith("[FIRING]") ? "FIRING" : text.startsWith("[RESOLVED]") ? "RESOLVED" : null;
-                yield state != null && fingerprint.find() ? Optional.of(fingerprint.group(1) + "|" + state) : Optional.empty();
+                String state = null;
+                for (JsonNode block : json.path("attachments").path(0).path("blocks")) {
+                    if (block.has("block_id")) {
+                        state = block.path("block_id").asText().toUpperCase(Locale.ROOT);
+                    }
+                    for (JsonNode element : block.path("elements")) {
+                        Matcher fingerprint = SLACK_FINGERPRINT.matcher(element.path("text").asText());
+                        if (state != null && fingerprint.find()) {
+                            transitions.add(fingerprint.group(1) + "|" + state);
+                        }
+                    }
+                }
             }
             case PAGERDUTY -> {
                 String action = json.path("event_action").asText();
                 String state = action.equals("trigger") ? "FIRING" : action.equals("resolve") ? "RESOLVED" : null;
                 String dedupKey = json.path("dedup_key").asText("");
-                yield state != null && !dedupKey.isEmpty() ? Optional.of(dedupKey + "|" + state) : Optional.empty();
+                if (state != null && !dedupKey.isEmpty()) {
+                    transitions.add(dedupKey + "|" + state);
+                }
             }
             case WEBHOOK -> {
-                String fingerprint = json.path("fingerprint").asText("");
-                String state = json.path("state").asText("");
-                yield fingerprint.isEmpty() || state.isEmpty() ? Optional.empty() : Optional.of(fingerprint + "|" + state);
+                for (JsonNode alert : json.path("alerts")) {
+                    String fingerprint = alert.path("fingerprint").asText("");
+                    String status = alert.path("status").asText("");
+                    if (!fingerprint.isEmpty() && !status.isEmpty()) {
+                        transitions.add(fingerprint + "|" + status.toUpperCase(Locale.ROOT));
+                    }
+                }
             }
-        };
+            default -> throw new IllegalStateException("unknown receiver kind " + kind);
+        }
+        return transitions;
     }
 
     /** When the first accepted request for {@code transition} arrived (nanoTime), if one did. */

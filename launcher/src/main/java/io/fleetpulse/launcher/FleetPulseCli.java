@@ -437,10 +437,11 @@ public final class FleetPulseCli implements Callable<Integer> {
                 description = {"Re-sends the notifications this alerting deployment recorded FAILED and has not SENT"
                         + " since, to receivers still configured with the same URL or routing key.",
                         "Reads the same --config as the alerting service (alerting.group.id names the deployment)."
-                                + " Each outcome is audited on fleet.notifications under the original id, so the"
-                                + " service counts a re-sent notification as delivered and a second run re-sends"
-                                + " nothing twice. Exit 0 when every one was re-sent, 1 when some failed again or"
-                                + " their alert events are gone from fleet.alerts."})
+                                + " Each outcome is audited on fleet.notifications under the original id (RESENT"
+                                + " when it goes through), so the service counts a re-sent notification as"
+                                + " delivered and a second run re-sends nothing twice. Exit 0 when every one was"
+                                + " re-sent, 1 when some failed again or what they told is gone (Slack and webhook"
+                                + " group notifications from fleet.outbox, pages' alert events from fleet.alerts)."})
         static final class Retry implements Callable<Integer> {
 
             @CommandLine.Spec

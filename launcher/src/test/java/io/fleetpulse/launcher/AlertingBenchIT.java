@@ -23,7 +23,7 @@ class AlertingBenchIT {
     void shouldDeliverEveryTransitionOnceToEachReceiverAndWriteTheFigures(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
 
-        CliRun run = CliRun.execute("bench", "alerting", "--alerts", "40", "--rate", "200", "--timeout", "60s",
+        CliRun run = CliRun.execute("bench", "alerting", "--alerts", "40", "--rate", "200", "--timeout", "60s", "--warmup", "20",
                 "--json", json.toString());
 
         JsonNode figures = new ObjectMapper().readTree(json.toFile());
@@ -35,6 +35,10 @@ class AlertingBenchIT {
         assertEquals(120, figures.path("delivered").asInt(), figures.toString());
         assertEquals(0, figures.path("lost").asInt(), figures.toString());
         assertEquals(0, figures.path("duplicates").asInt(), figures.toString());
+        assertEquals(20, figures.path("warmup_alerts").asInt(), figures.toString());
+        assertTrue(figures.path("warmup_delivery_p99_ms").asLong() >= 0, "the warm-up was delivered: " + figures);
+        assertEquals(0, figures.at("/receivers/slack/other_notifications").asInt(), "warm-up alerts are not the run's "
+                + "and not unexpected either: " + figures);
         assertTrue(figures.path("delivery_p99_ms").asLong() >= figures.path("delivery_p50_ms").asLong(), figures.toString());
         assertTrue(figures.path("delivery_p50_ms").asLong() >= 0, figures.toString());
     }
@@ -43,7 +47,7 @@ class AlertingBenchIT {
     void shouldLoseNothingWhenPagerDutyAnswers500ForTheFirstHalf(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("bench.json");
 
-        CliRun run = CliRun.execute("bench", "alerting", "--alerts", "20", "--rate", "10", "--fault", "pagerduty:errors",
+        CliRun run = CliRun.execute("bench", "alerting", "--alerts", "20", "--rate", "10", "--warmup", "4", "--fault", "pagerduty:errors",
                 "--timeout", "60s", "--json", json.toString());
 
         JsonNode figures = new ObjectMapper().readTree(json.toFile());

@@ -32,6 +32,7 @@ class AlertingBenchTest {
         CliRun noAlerts = CliRun.execute("bench", "alerting", "--alerts", "0", "--json", json);
         CliRun noFolder = CliRun.execute("bench", "alerting", "--alerts", "10", "--json", dir.resolve("no/such.json").toString());
         CliRun noJson = CliRun.execute("bench", "alerting", "--alerts", "10");
+        CliRun negativeWarmup = CliRun.execute("bench", "alerting", "--alerts", "10", "--warmup", "-1", "--json", json);
 
         assertEquals(2, badFault.exit());
         assertTrue(badFault.err().contains("'--fault'") && badFault.err().contains("pagerduty:flaky"), badFault.err());
@@ -41,6 +42,8 @@ class AlertingBenchTest {
         assertTrue(noFolder.err().contains("'--json'"), noFolder.err());
         assertEquals(2, noJson.exit());
         assertTrue(noJson.err().contains("--json"), noJson.err());
+        assertEquals(2, negativeWarmup.exit());
+        assertTrue(negativeWarmup.err().contains("'--warmup'"), negativeWarmup.err());
     }
 
     @Test

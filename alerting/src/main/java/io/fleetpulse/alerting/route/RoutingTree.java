@@ -35,8 +35,10 @@ import java.util.function.Function;
  *   - {source_matchers: ['rule="target-down"'], target_matchers: ['rule!="target-down"'], equal: [target]}
  * }</pre>
  *
- * Secrets (Slack and webhook URLs, routing keys) are never written in the file: {@code url_env} / {@code url_file},
- * {@code routing_key_env} / {@code routing_key_file} name the environment variable or the secret file holding them.
+ * Secrets (Slack and webhook URLs, routing keys, webhook signing secrets) are never written in the file:
+ * {@code url_env} / {@code url_file}, {@code routing_key_env} / {@code routing_key_file},
+ * {@code signing_secret_env} / {@code signing_secret_file} name the environment variable or the secret file holding
+ * them.
  */
 public final class RoutingTree {
 
@@ -207,11 +209,17 @@ public final class RoutingTree {
         }
 
         private ReceiverSpec receiver(YamlNode node) {
-            node.allowOnly("name", "kind", "url", "url_env", "url_file", "routing_key_env", "routing_key_file");
+            node.allowOnly("name", "kind", "url", "url_env", "url_file", "routing_key_env", "routing_key_file",
+                    "signing_secret_env", "signing_secret_file");
             String name = node.require("name").requiredText();
             ReceiverSpec.Kind kind = node.require("kind").oneOf(ReceiverSpec.Kind.class, null);
             if (kind == null) {
                 return null;
+            }
+            if (kind != ReceiverSpec.Kind.WEBHOOK
+                    && (node.get("signing_secret_env").exists() || node.get("signing_secret_file").exists())) {
+                node.problem("only a webhook receiver signs its requests: signing_secret_env / signing_secret_file "
+                        + "mean nothing for a " + kind.name().toLowerCase(java.util.Locale.ROOT) + " receiver");
             }
             return switch (kind) {
                 case SLACK, WEBHOOK -> {
@@ -220,7 +228,8 @@ public final class RoutingTree {
                                 + "a token: give it with url_env or url_file, never in the file");
                     }
                     String url = secret(node, "url");
-                    yield new ReceiverSpec(name, kind, url == null ? null : httpUrl(node, url), null);
+                    String signing = kind == ReceiverSpec.Kind.WEBHOOK ? signingSecret(node) : null;
+                    yield new ReceiverSpec(name, kind, url == null ? null : httpUrl(node, url), null, signing);
                 }
                 case PAGERDUTY -> {
                     URI url = node.get("url").optionalText().map(text -> httpUrl(node.get("url"), text))
@@ -232,6 +241,23 @@ public final class RoutingTree {
                     yield new ReceiverSpec(name, kind, url, secret(node, "routing_key"));
                 }
             };
+        }
+
+        /**
+         * A webhook's optional signing secret ({@code signing_secret_env} or {@code signing_secret_file}), at least
+         * {@link ReceiverSpec#MIN_SIGNING_SECRET} characters; null when neither is given.
+         */
+        private String signingSecret(YamlNode node) {
+            if (!node.get("signing_secret_env").exists() && !node.get("signing_secret_file").exists()) {
+                return null;
+            }
+            String secret = secret(node, "signing_secret");
+            if (secret != null && secret.length() < ReceiverSpec.MIN_SIGNING_SECRET) {
+                node.problem("the signing secret is " + secret.length() + " characters long; an HMAC key needs at "
+                        + "least " + ReceiverSpec.MIN_SIGNING_SECRET + " (e.g. openssl rand -hex 32)");
+                return null;
+            }
+            return secret;
         }
 
         /** The secret {@code <what>_env} or {@code <what>_file} points at; exactly one must be given. */
