@@ -3,6 +3,7 @@ package io.fleetpulse.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fleetpulse.alerting.AlertingService;
+import io.fleetpulse.collector.CollectorService;
 import io.fleetpulse.runtime.ShutdownSignals;
 import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.schemas.TopicProvisioner;
@@ -21,6 +22,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -64,6 +66,9 @@ public final class Demo {
     static final Duration DEMO_ABSENCE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration AGENT_SILENT_FROM = Duration.ofSeconds(20);
     static final Duration AGENT_SILENT_FOR = Duration.ofSeconds(90);
+    static final Duration AGENT_BEAT_EVERY = Duration.ofSeconds(2);
+    /** The push API's tokens file the demo writes for its agent (hashes only), rewritten every run. */
+    private static final String PUSH_TOKENS_FILE = "push-tokens.yaml";
 
     /**
      * What a demo run is asked to do. {@code duration} null means until {@link #requestStop()} (Ctrl-C).
@@ -233,6 +238,14 @@ public final class Demo {
             Duration timeout = options.pollInterval().compareTo(Duration.ofSeconds(2)) < 0 ? options.pollInterval() : Duration.ofSeconds(2);
             fleet.writeInventory(inventory, options.pollInterval(), timeout);
             settings.put("collector.inventory", inventory.toString());
+            // The pushing agent is part of the scripted incidents; its token is made for this run and never printed.
+            PushingAgent.Credentials agentCredentials = script.isEmpty() ? null : PushingAgent.Credentials.generate();
+            if (agentCredentials != null) {
+                Path tokens = dataDir.resolve(PUSH_TOKENS_FILE);
+                agentCredentials.writeTokensFile(tokens);
+                settings.put("collector.push.tokens", tokens.toString());
+                settings.put("collector.push.port", "0");
+            }
             out.println("Simulated fleet: " + options.servers() + " servers at " + fleet.baseUrl() + ", incidents: "
                     + (script.isEmpty() ? "none" : script));
 
@@ -251,15 +264,19 @@ public final class Demo {
             // A service that fails ends the run as Ctrl-C would, and the demo then exits non-zero.
             pipeline.onFailure(this::requestStop);
             checkStop();
-            if (!script.isEmpty()) {
-                PushingAgent agent = PushingAgent.start(kafka.bootstrapServers(), Duration.ofSeconds(2),
+            PushingAgent agent = null;
+            String pushApiNote = "";
+            if (agentCredentials != null) {
+                URI pushApi = URI.create("http://127.0.0.1:" + ((CollectorService) pipeline.service(ServiceKind.COLLECTOR)).pushPort());
+                agent = PushingAgent.start(pushApi, agentCredentials.token(), AGENT_BEAT_EVERY,
                         AGENT_SILENT_FROM, AGENT_SILENT_FROM.plus(AGENT_SILENT_FOR));
                 opened.push(agent);
                 out.println("Pushing agent " + PushingAgent.TARGET_ID + ": " + agent.describe());
+                pushApiNote = "   Push API: " + pushApi + " (bearer token of " + PushingAgent.TARGET_ID + " made for this run, not shown)";
             }
             running = true; // from here a stop request ends the loop below and gets the orderly stop and summary
             out.println("Kafka: " + kafka.bootstrapServers() + "   PostgreSQL: " + db.jdbcUrl()
-                    + " (user postgres, password postgres): consume the topics or query the tables while it runs");
+                    + " (user postgres, password postgres): consume the topics or query the tables while it runs" + pushApiNote);
             out.printf("Running%s. Ops endpoints: collector :%d, stream-processor :%d, sink :%d, alerting :%d%n",
                     options.duration() == null ? " until Ctrl-C" : " for " + options.duration().toSeconds() + " s",
                     pipeline.opsPort(ServiceKind.COLLECTOR), pipeline.opsPort(ServiceKind.STREAM_PROCESSOR),
@@ -282,6 +299,12 @@ public final class Demo {
             }
             out.println("Stopping: collector first, then the services drain and commit ...");
             AlertingService alerting = (AlertingService) pipeline.service(ServiceKind.ALERTING);
+            // The agent stops before the collector, so its counts are final and no beat meets a closed push API.
+            PushingAgent.Counts pushed = PushingAgent.Counts.NONE;
+            if (agent != null) {
+                agent.close();
+                pushed = agent.counts();
+            }
             pipeline.close();
             try {
                 tally.awaitCaughtUp(Duration.ofSeconds(10));
@@ -295,7 +318,7 @@ public final class Demo {
                     alerting.sentCount("slack"), alerting.sentCount("pagerduty"),
                     SinkQueries.rowCounts(db.dataSource()), tally.deadLetters(), tally.deadLettersByReason(),
                     peakHeapMb(), dataDir.toString(), kafkaKept || postgresKept,
-                    tally.recordsInTopic(Topics.CHECKS), tally.recordsInTopic(Topics.METRICS));
+                    tally.recordsInTopic(Topics.CHECKS), tally.recordsInTopic(Topics.METRICS), pushed);
             keptDataNote = keptDataNote(db);
             return summary;
         } finally {

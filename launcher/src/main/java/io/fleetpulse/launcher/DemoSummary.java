@@ -15,7 +15,8 @@ import java.util.Map;
 public record DemoSummary(int servers, double seconds, long checks, long metrics, long windows, long alertsFired,
                           long alertsResolved, Map<String, Long> alertsFiredByKind, long slackNotifications, long pagerDutyNotifications,
                           Map<String, Long> postgresRows, long deadLetters, Map<String, Long> deadLettersByReason,
-                          double peakHeapMb, String dataDir, boolean resumed, long checksInTopics, long metricsInTopics) {
+                          double peakHeapMb, String dataDir, boolean resumed, long checksInTopics, long metricsInTopics,
+                          PushingAgent.Counts push) {
 
     public Map<String, Object> asJson() {
         Map<String, Object> json = new LinkedHashMap<>();
@@ -32,6 +33,7 @@ public record DemoSummary(int servers, double seconds, long checks, long metrics
         json.put("data_dir", dataDir);
         json.put("resumed", resumed);
         json.put("events_in_topics", Map.of("checks", checksInTopics, "metrics", metricsInTopics));
+        json.put("push", push.asJson());
         return json;
     }
 
@@ -48,11 +50,13 @@ public record DemoSummary(int servers, double seconds, long checks, long metrics
                   notifications Slack %d, PagerDuty %d
                   postgres      %s%s
                   dlq           %d %s
+                  push          %d heartbeat requests by the pushing agent, %d accepted (%d retried, %d refused, %d abandoned)
                   peak heap     %.0f MB""",
                 servers, seconds, resumed ? ", resumed on kept data" : "", checks, metrics, windows, alertsFired,
                 alertsFiredByKind, alertsResolved, slackNotifications, pagerDutyNotifications, postgresRows,
                 resumed ? " rows in the tables, earlier runs included (topics hold " + checksInTopics + " checks, "
                         + metricsInTopics + " metrics in all)" : "",
-                deadLetters, deadLettersByReason.isEmpty() ? "" : deadLettersByReason, peakHeapMb);
+                deadLetters, deadLettersByReason.isEmpty() ? "" : deadLettersByReason, push.sent(), push.accepted(),
+                push.retried(), push.refused(), push.abandoned(), peakHeapMb);
     }
 }

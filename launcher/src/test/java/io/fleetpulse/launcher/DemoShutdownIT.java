@@ -64,7 +64,7 @@ class DemoShutdownIT {
 
         JsonNode json = new ObjectMapper().readTree(summaryJson.toFile());
         for (String key : List.of("servers", "duration_seconds", "events", "windows", "alerts", "notifications",
-                "postgres_rows", "dlq", "dlq_by_reason", "data_dir", "resumed", "events_in_topics")) {
+                "postgres_rows", "dlq", "dlq_by_reason", "data_dir", "resumed", "events_in_topics", "push")) {
             assertTrue(json.has(key), () -> "s.json lacks " + key + ": " + json);
         }
         assertEquals(3, json.at("/servers").asInt());

@@ -65,7 +65,8 @@ class FleetPulseCliTest {
     void shouldWriteTheSummaryWithTheDocumentedFields(@TempDir Path dir) throws Exception {
         DemoSummary summary = new DemoSummary(50, 121.5, 1000, 500, 40, 3, 2,
                 Map.of("threshold", 2L, "absence", 1L), 5, 5,
-                Map.of("target_window_1m", 40L, "alert_event", 5L), 0, Map.of(), 300, "/data/demo", true, 3000, 1500);
+                Map.of("target_window_1m", 40L, "alert_event", 5L), 0, Map.of(), 300, "/data/demo", true, 3000, 1500,
+                new PushingAgent.Counts(60, 55, 5, 0, 1));
         Path file = dir.resolve("s.json");
 
         summary.writeJson(file);
@@ -86,6 +87,11 @@ class FleetPulseCliTest {
         assertTrue(json.at("/resumed").asBoolean());
         assertEquals(3000, json.at("/events_in_topics/checks").asLong());
         assertEquals(1500, json.at("/events_in_topics/metrics").asLong());
+        assertEquals(60, json.at("/push/sent").asLong());
+        assertEquals(55, json.at("/push/accepted").asLong());
+        assertEquals(5, json.at("/push/retried").asLong());
+        assertEquals(0, json.at("/push/refused").asLong());
+        assertEquals(1, json.at("/push/abandoned").asLong());
     }
 
     @Test
