@@ -70,7 +70,7 @@ class ReadApiIT {
         try {
             a.start();
             b.start();
-            Instant t0 = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(3));
+            Instant t0 = startWithinOneHour(Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(3)));
             record(t0);
             TopicProbe.readUntil(kafka.bootstrapServers(), Topics.ALERTS,
                     seen -> seen.stream().anyMatch(r -> r.value().getTargetId().equals("api-1")), WAIT);
@@ -155,6 +155,15 @@ class ReadApiIT {
             b.close();
             a.close();
         }
+    }
+
+    /**
+     * The records span 70 s of event time: kept inside one hour, so that hour's window is still open when the test
+     * reads it (run just after the top of the hour, the first minutes would otherwise close the hour before).
+     */
+    private static Instant startWithinOneHour(Instant t0) {
+        boolean crossesTheHour = !t0.truncatedTo(ChronoUnit.HOURS).equals(t0.plusSeconds(120).truncatedTo(ChronoUnit.HOURS));
+        return crossesTheHour ? t0.minus(Duration.ofMinutes(3)) : t0;
     }
 
     /** Six targets in two groups; api-1 fails its http check all along (target-down fires at 15 s), the others pass. */
