@@ -40,7 +40,7 @@ import picocli.CommandLine.Option;
         description = "Fleet health pipeline on Apache Kafka.",
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
                 FleetPulseCli.ReplayCommand.class, FleetPulseCli.NotificationsCommand.class,
-                FleetPulseCli.ConfigReferenceCommand.class, BenchCommand.class, TargetsCommand.class,
+                FleetPulseCli.ConfigReferenceCommand.class, BenchCommand.class, TargetsCommand.class, SqlCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 
