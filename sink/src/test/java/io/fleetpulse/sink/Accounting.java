@@ -39,7 +39,7 @@ final class Accounting {
     Map<String, Long> recordsPerTable() {
         Map<String, Long> out = new LinkedHashMap<>();
         for (PartitionedTable table : PartitionedTable.values()) {
-            out.put(table.parent(), endOffsets(table.topic()).values().stream().mapToLong(Long::longValue).sum());
+            out.put(table.parent(), endOffsets(admin, table.topic()).values().stream().mapToLong(Long::longValue).sum());
         }
         return out;
     }
@@ -73,7 +73,7 @@ final class Accounting {
             return false; // the server is not back yet, or the schema not migrated yet
         }
         for (PartitionedTable table : PartitionedTable.values()) {
-            for (Map.Entry<TopicPartition, Long> end : endOffsets(table.topic()).entrySet()) {
+            for (Map.Entry<TopicPartition, Long> end : endOffsets(admin, table.topic()).entrySet()) {
                 if (!stored.getOrDefault(end.getKey(), 0L).equals(end.getValue())) {
                     return false;
                 }
@@ -82,7 +82,8 @@ final class Accounting {
         return true;
     }
 
-    private Map<TopicPartition, Long> endOffsets(String topic) {
+    /** The end offset of every partition of {@code topic}. */
+    static Map<TopicPartition, Long> endOffsets(Admin admin, String topic) {
         try {
             int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();

@@ -3,7 +3,6 @@ package io.fleetpulse.sink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.testkit.KafkaFixture;
@@ -14,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -105,20 +103,9 @@ class SinkKillIT {
     }
 
     private Map<String, String> settings() {
-        Map<String, String> values = new HashMap<>();
-        values.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
-        values.put(KafkaSettings.PARTITIONS.name(), "2");
-        values.put("sink.jdbc.url", url);
-        values.put("sink.jdbc.user", postgres.user());
-        values.put("sink.jdbc.password", postgres.password());
-        values.put("sink.group.id", GROUP);
-        values.put("sink.batch.max.records", "200");
-        values.put("sink.poll.timeout", "100ms");
-        values.put("sink.retention.targets", "60d");
         // The dead process's member leaves the group after this, not the default 45 s.
-        values.put("kafka.client.session.timeout.ms", "6000");
-        values.put("kafka.client.heartbeat.interval.ms", "1000");
-        return values;
+        return SinkTestSettings.of(kafka.bootstrapServers(), url, GROUP, Map.of("sink.batch.max.records", "200",
+                "kafka.client.session.timeout.ms", "6000", "kafka.client.heartbeat.interval.ms", "1000"));
     }
 
     private List<String> childCommand() {

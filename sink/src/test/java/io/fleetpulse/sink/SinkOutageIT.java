@@ -2,12 +2,10 @@ package io.fleetpulse.sink;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.fleetpulse.runtime.KafkaSettings;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
@@ -84,22 +82,13 @@ class SinkOutageIT {
     }
 
     private static Settings settings(String url, String group) {
-        Map<String, String> values = new HashMap<>();
-        values.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
-        values.put(KafkaSettings.PARTITIONS.name(), "2");
-        values.put("sink.jdbc.url", url);
-        values.put("sink.jdbc.user", postgres.user());
-        values.put("sink.jdbc.password", postgres.password());
-        values.put("sink.group.id", group);
         // Small batches, so the outage meets one in flight; short timeouts and backoff, so the test is quick.
-        values.put("sink.batch.max.records", "100");
-        values.put("sink.poll.timeout", "100ms");
-        values.put("sink.retry.backoff.max", "500ms");
-        values.put("sink.jdbc.connect.timeout", "1s");
-        values.put("sink.jdbc.socket.timeout", "3s");
-        values.put("sink.ready.db.timeout", "1s");
-        values.put("sink.retention.targets", "60d");
-        return Settings.of(values, SinkService.KEYS);
+        return Settings.of(SinkTestSettings.of(kafka.bootstrapServers(), url, group, Map.of(
+                "sink.batch.max.records", "100",
+                "sink.retry.backoff.max", "500ms",
+                "sink.jdbc.connect.timeout", "1s",
+                "sink.jdbc.socket.timeout", "3s",
+                "sink.ready.db.timeout", "1s")), SinkService.KEYS);
     }
 
     @FunctionalInterface
