@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /** {@code fleetpulse bench <component>}: throughput and latency measurements on a real in-process broker. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Measures one FleetPulse component on a real in-process broker.",
-        subcommands = {BenchCommand.Processor.class, BenchCommand.Collector.class, BenchCommand.Alerting.class})
+        subcommands = {BenchCommand.Processor.class, BenchCommand.Collector.class, BenchCommand.Alerting.class,
+                BenchCommand.Sink.class})
 final class BenchCommand implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -206,6 +207,51 @@ final class BenchCommand implements Callable<Integer> {
                 throw FleetPulseCli.invalid(spec, "--warmup", "must not be negative, not " + warmup);
             }
             return new AlertingBench.Options(alerts, parsed, rate, timeout, warmup);
+        }
+    }
+
+    @Command(name = "sink", mixinStandardHelpOptions = true,
+            description = {"The sink's rate from topic to committed rows against a raw COPY of the same rows.",
+                    "%nIn one JVM, under a temporary folder removed at the end: an in-process KRaft broker and an embedded"
+                            + " PostgreSQL 17. --rows one-minute windows of --targets targets are COPYed raw into"
+                            + " target_window_1m (one COPY, one transaction), the table is emptied, the same windows are"
+                            + " produced to fleet.aggregates.1m and the sink (default settings) writes them: its rate is rows"
+                            + " over the time from its partitions' assignment to its stored offsets covering every record.",
+                    "%nWrites rows, copy_rows_per_sec, sink_rows_per_sec, ratio (sink / copy), the load average and more.%n"})
+    static final class Sink implements Callable<Integer> {
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--rows", defaultValue = "1000000", description = "windows to write, at least 1 (default ${DEFAULT-VALUE})")
+        long rows;
+
+        @Option(names = "--targets", defaultValue = "1000", description = "distinct targets (default ${DEFAULT-VALUE})")
+        int targets;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
+        Path json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
+                throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
+            }
+            Path work = Files.createTempDirectory("fleetpulse-bench-");
+            Map<String, Object> result;
+            try {
+                SinkBench.Options options;
+                try {
+                    options = new SinkBench.Options(rows, targets, work);
+                } catch (IllegalArgumentException e) {
+                    throw FleetPulseCli.invalid(spec, rows < 1 ? "--rows" : "--targets", e.getMessage());
+                }
+                result = new SinkBench(options, System.out).run();
+            } finally {
+                Demo.deleteRecursively(work);
+            }
+            report(result, json);
+            return 0;
         }
     }
 

@@ -281,15 +281,15 @@ final class BenchProcessor {
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
     }
 
-    private static double loadAverage() {
+    static double loadAverage() {
         return round(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), 2);
     }
 
-    private static double secondsSince(long began) {
+    static double secondsSince(long began) {
         return (System.nanoTime() - began) / 1e9;
     }
 
-    private static double round(double value, int decimals) {
+    static double round(double value, int decimals) {
         if (Double.isNaN(value) || Double.isInfinite(value)) {
             return value;
         }

@@ -61,7 +61,10 @@ public final class Demo {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The folders and files under the data folder that make up the kept history; {@code --fresh} removes these only. */
     private static final List<String> KEPT = List.of("kafka", "streams", "postgres", "inventory.yaml", "postgres.log");
-    private static final String PORTS_FILE = "demo.properties";
+    /** The ports of the last run, under the data folder; {@code fleetpulse sql --demo} finds the database by it. */
+    static final String PORTS_FILE = "demo.properties";
+    /** Locked by a running demo for its whole run. */
+    static final String LOCK_FILE = ".lock";
     /** The demo's absence timeout, and when its pushing agent goes silent and for how long. */
     static final Duration DEMO_ABSENCE_TIMEOUT = Duration.ofSeconds(30);
     static final Duration AGENT_SILENT_FROM = Duration.ofSeconds(20);
@@ -182,7 +185,7 @@ public final class Demo {
         Path dataDir = options.dataDir();
         Files.createDirectories(dataDir);
         // Held until everything is closed, so no other demo wipes or opens the folder under this one.
-        try (FileChannel lockFile = FileChannel.open(dataDir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel lockFile = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lock(lockFile, dataDir)) {
             return runLocked(dataDir, started);
         }
@@ -382,7 +385,7 @@ public final class Demo {
         throw new IOException("another fleetpulse demo is running on " + dataDir + "; stop it or pick another --data-dir");
     }
 
-    private static Properties loadPorts(Path dataDir) throws IOException {
+    static Properties loadPorts(Path dataDir) throws IOException {
         Properties ports = new Properties();
         Path file = dataDir.resolve(PORTS_FILE);
         if (Files.exists(file)) {

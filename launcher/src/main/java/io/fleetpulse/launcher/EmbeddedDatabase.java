@@ -91,7 +91,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
 
     public String jdbcUrl() {
-        return "jdbc:postgresql://127.0.0.1:" + port() + "/postgres";
+        return jdbcUrl(port());
+    }
+
+    /** The URL of an embedded database listening on {@code port} (user and password as {@link #user()}, {@link #password()}). */
+    static String jdbcUrl(int port) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
     }
 
     /** The same database as a libpq URI, for {@code psql}. */

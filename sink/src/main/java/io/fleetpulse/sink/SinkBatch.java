@@ -195,6 +195,18 @@ final class SinkBatch {
             }
             return out.toString();
         }
+
+        /** The same rows without their leading {@code seq} field: the COPY straight into the table's columns. */
+        static String csvWithoutSeq(List<Row> rows, PartitionedTable table) {
+            StringBuilder out = new StringBuilder();
+            for (Row row : rows) {
+                if (row.table() == table) {
+                    String line = row.csvLine();
+                    out.append(line, line.indexOf(',') + 1, line.length());
+                }
+            }
+            return out.toString();
+        }
     }
 
     /** For each partition in the batch, the offset after its last record: what the database stores as next_offset. */

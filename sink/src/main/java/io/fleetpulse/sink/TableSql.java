@@ -8,8 +8,10 @@ import java.util.stream.Collectors;
  * staging table emptied at every commit, the COPY into it, and an upsert on the natural key that leaves rows whose
  * values did not change alone (so a replay changes nothing, not even {@code ingested_at}) and says how many rows
  * it wrote and how many of them went to the DEFAULT partition. Within one batch the last record of a key wins.
+ * Also the fast path's COPY straight into the table, and the counter that tells how many rows it put in DEFAULT.
  */
-record TableSql(String createStage, String clearStage, String copy, String merge) {
+record TableSql(String createStage, String clearStage, String copy, String merge, String copyStraight,
+                String defaultInserts) {
 
     static TableSql of(PartitionedTable table) {
         String parent = table.parent();
@@ -37,7 +39,10 @@ record TableSql(String createStage, String clearStage, String copy, String merge
                         + " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
                 "DELETE FROM " + stage,
                 "COPY " + stage + " (seq, " + cols + ") FROM STDIN WITH (FORMAT csv)",
-                merge);
+                merge,
+                "COPY " + parent + " (" + cols + ") FROM STDIN WITH (FORMAT csv)",
+                // This transaction's inserts into the DEFAULT partition so far, aborted subtransactions' included.
+                "SELECT pg_stat_get_xact_tuples_inserted('" + table.defaultPartition() + "'::regclass)");
     }
 
     private static String prefixed(String prefix, List<String> columns) {

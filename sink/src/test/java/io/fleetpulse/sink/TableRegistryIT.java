@@ -60,10 +60,10 @@ class TableRegistryIT {
             assertEquals(600.0, db.withHandle(h -> h.createQuery("SELECT extract(epoch FROM mttr) FROM rule_mttr"
                     + " WHERE rule_id = 'cpu-high'").mapTo(Double.class).one()), 1.0);
             assertFleetViews(db);
-            List<String> documented = documentedQueries();
+            List<DocumentedQueries.Query> documented = DocumentedQueries.all();
             assertTrue(documented.size() >= 8, documented.toString());
-            for (String query : documented) {
-                db.useHandle(h -> h.createQuery(query).mapToMap().list());
+            for (DocumentedQueries.Query query : documented) {
+                db.useHandle(h -> h.createQuery(query.sql()).mapToMap().list());
             }
         }
     }
@@ -102,20 +102,5 @@ class TableRegistryIT {
         assertEquals(Map.of("api", 0.5, "web", 0.0, "?", 1.0), rates);
         assertEquals(List.of("disk-full/srv-2/3"), db.withHandle(h -> h.createQuery("SELECT rule_id || '/' || target_id"
                 + " || '/' || fired FROM flapping_rules").mapTo(String.class).list()), "cpu-high fired never, srv-1 once");
-    }
-
-    /** Every statement of the sql block in docs/sink.md (the module runs from sink/, the docs are beside it). */
-    private static List<String> documentedQueries() throws java.io.IOException {
-        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("..", "docs", "sink.md"));
-        int start = doc.indexOf("```sql");
-        String block = doc.substring(start + "```sql".length(), doc.indexOf("```", start + 6));
-        List<String> out = new ArrayList<>();
-        for (String statement : block.split(";")) {
-            String sql = statement.lines().filter(l -> !l.strip().startsWith("--")).reduce("", (a, b) -> a + "\n" + b).strip();
-            if (!sql.isEmpty()) {
-                out.add(sql);
-            }
-        }
-        return out;
     }
 }
