@@ -23,9 +23,12 @@ public enum PartitionedTable {
             CopyRows.WINDOWS, List.of("target_id", "window_start")),
     ALERT_EVENT("alert_event", "occurred_at", Granularity.MONTHLY, Topics.ALERTS.name(),
             CopyRows.ALERTS, List.of("fingerprint", "occurred_at", "state")),
-    /** The alerting audit: every delivery decision and attempt, so "why was I not paged" is one query. */
+    /**
+     * The alerting audit: every delivery decision and attempt, so "why was I not paged" is one query. A group
+     * notification is audited once per alert under one id, hence the fingerprint in the key.
+     */
     NOTIFICATION("notification", "decided_at", Granularity.MONTHLY, Topics.NOTIFICATIONS.name(),
-            CopyRows.NOTIFICATIONS, List.of("notification_id", "attempt", "outcome", "decided_at")),
+            CopyRows.NOTIFICATIONS, List.of("notification_id", "fingerprint", "attempt", "outcome", "decided_at")),
     /** Every service's dead letters (fleet.dlq); the sink never dead-letters a record of this topic again. */
     DEAD_LETTER("dead_letter", "failed_at", Granularity.MONTHLY, Topics.DLQ.name(),
             CopyRows.DEAD_LETTERS, List.of("service", "source_topic", "source_partition", "source_offset", "failed_at")),

@@ -268,6 +268,12 @@ class SinkIT {
                 .setOutcome(NotificationOutcome.THROTTLED).setAttempt(1).setHttpStatus(null).setError("rate limit")
                 .setDecidedAt(decided).setReceiverId("pagerduty:abc").setDeployment("alerting").build();
         TopicProbe.send(kafka.bootstrapServers(), Topics.NOTIFICATIONS, "fp-audit", throttled);
+        // A Slack group notification of two alerts: one record per alert, same id, attempt, outcome and time.
+        for (String fingerprint : List.of("fp-group-a", "fp-group-b")) {
+            TopicProbe.send(kafka.bootstrapServers(), Topics.NOTIFICATIONS, fingerprint, NotificationRecord.newBuilder(throttled)
+                    .setNotificationId("n-group-1").setFingerprint(fingerprint).setReceiver("slack").setReceiverType("slack")
+                    .setOutcome(NotificationOutcome.SENT).setError(null).setHttpStatus(200).build());
+        }
         byte[] garbage = "audit garbage".getBytes(StandardCharsets.UTF_8);
         TopicProbe.sendRaw(kafka.bootstrapServers(), AGG, "audit-garbage".getBytes(StandardCharsets.UTF_8), garbage);
         // A dead letter that cannot be stored (NUL in its text) must not be dead-lettered again: that would loop.
@@ -295,6 +301,9 @@ class SinkIT {
         assertEquals("rate limit", audit.get("error"));
         assertNull(audit.get("http_status"));
         assertEquals(decided, ((java.sql.Timestamp) audit.get("decided_at")).toInstant());
+        assertEquals(List.of("fp-group-a", "fp-group-b"), db.withHandle(h -> h.createQuery("SELECT fingerprint FROM"
+                + " notification WHERE notification_id = 'n-group-1' ORDER BY fingerprint").mapTo(String.class).list()),
+                "each alert of a group notification keeps its own audit row");
 
         assertEquals(1.0, sink.meterRegistry().get("fleetpulse.sink.records").tag("topic", Topics.DLQ.name())
                 .tag("outcome", SinkBatch.UNSTORABLE).counter().count());
