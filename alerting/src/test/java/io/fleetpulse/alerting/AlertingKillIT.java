@@ -16,17 +16,15 @@ import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.ChildJvm;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
-import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -89,10 +87,7 @@ class AlertingKillIT {
     @Test
     void shouldLoseNothingAndOpenNoSecondIncidentWhenTheDeliveryProcessIsKilledMidBurst() throws Exception {
         int port = freePort();
-        first = new ProcessBuilder(childCommand(port))
-                .redirectErrorStream(true)
-                .redirectOutput(Path.of("target", "alerting-kill-child.log").toFile())
-                .start();
+        first = ChildJvm.start(AlertingProcess.class, childArguments(port), "alerting-kill-child.log");
         await(() -> readyz(port) == 200, "the child process to be ready");
 
         for (int i = 0; i < ALERTS; i++) {
@@ -150,17 +145,11 @@ class AlertingKillIT {
         return values;
     }
 
-    private List<String> childCommand(int port) {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse(
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java"));
-        command.add("-Xmx256m");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(AlertingProcess.class.getName());
-        settings().forEach((k, v) -> command.add(k + "=" + v));
-        command.add("ops.port=" + port);
-        return command;
+
+    private Map<String, String> childArguments(int port) {
+        Map<String, String> arguments = new HashMap<>(settings());
+        arguments.put(ChildJvm.OPS_PORT, String.valueOf(port));
+        return arguments;
     }
 
     /**

@@ -5,15 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.ChildJvm;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.PostgresFixture;
 import io.micrometer.core.instrument.Counter;
-import java.io.File;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -72,8 +69,7 @@ class SinkKillIT {
         assertEquals(3L * RECORDS_PER_TOPIC, SinkLoad.sendAll(kafka.bootstrapServers(), "kill", RECORDS_PER_TOPIC));
         Accounting accounting = new Accounting(admin, url, GROUP);
 
-        child = new ProcessBuilder(childCommand()).redirectErrorStream(true)
-                .redirectOutput(Path.of("target", "sink-kill-child.log").toFile()).start();
+        child = ChildJvm.start(SinkProcess.class, settings(), "sink-kill-child.log");
         // Caught in the act: the sink's transaction has written (it has an xid) and is still open.
         Accounting.Await.until(() -> openWritingTransactions(db) > 0 && accounting.committed() > 0, WAIT,
                 "a batch in flight after some batches were committed", () -> "child alive: " + child.isAlive());
@@ -108,15 +104,4 @@ class SinkKillIT {
                 "kafka.client.session.timeout.ms", "6000", "kafka.client.heartbeat.interval.ms", "1000"));
     }
 
-    private List<String> childCommand() {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse(
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java"));
-        command.add("-Xmx256m");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(SinkProcess.class.getName());
-        settings().forEach((k, v) -> command.add(k + "=" + v));
-        return command;
-    }
 }

@@ -1,12 +1,11 @@
 package io.fleetpulse.sink;
 
 import io.fleetpulse.runtime.config.Settings;
-import java.util.HashMap;
+import io.fleetpulse.testkit.ChildJvm;
 import java.util.Map;
 
 /**
- * A sink in a JVM of its own, for the test that kills it without a clean shutdown. Arguments are {@code key=value}
- * settings; it runs until killed.
+ * A sink in a JVM of its own ({@link ChildJvm}), for the test that kills it without a clean shutdown.
  */
 final class SinkProcess {
 
@@ -14,13 +13,7 @@ final class SinkProcess {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> values = new HashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            values.put(arg.substring(0, eq), arg.substring(eq + 1));
-        }
-        SinkService sink = new SinkService(Settings.of(values, SinkService.KEYS));
-        sink.start();
-        Thread.currentThread().join();
+        Map<String, String> values = ChildJvm.arguments(args);
+        ChildJvm.runUntilKilled(new SinkService(Settings.of(values, SinkService.KEYS)), values);
     }
 }

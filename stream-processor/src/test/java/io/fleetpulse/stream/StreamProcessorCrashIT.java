@@ -9,8 +9,8 @@ import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.ChildJvm;
 import io.fleetpulse.testkit.KafkaFixture;
-import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -103,10 +103,7 @@ class StreamProcessorCrashIT {
 
         produce(firstHalf, new AtomicInteger());
         int port = freePort();
-        first = new ProcessBuilder(childCommand(port))
-                .redirectErrorStream(true)
-                .redirectOutput(Path.of("target", "stream-processor-crash-child.log").toFile())
-                .start();
+        first = ChildJvm.start(StreamProcessorProcess.class, childArguments(port), "stream-processor-crash-child.log");
         await(() -> readyz(port) == 200, "the child processor to be ready");
         await(() -> committedAlerts().size() >= 5, "alerts to fire in the child");
 
@@ -223,17 +220,11 @@ class StreamProcessorCrashIT {
         return values;
     }
 
-    private List<String> childCommand(int port) {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse(
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java"));
-        command.add("-Xmx256m");
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(StreamProcessorProcess.class.getName());
-        settings().forEach((k, v) -> command.add(k + "=" + v));
-        command.add("ops.port=" + port);
-        return command;
+
+    private Map<String, String> childArguments(int port) {
+        Map<String, String> arguments = new HashMap<>(settings());
+        arguments.put(ChildJvm.OPS_PORT, String.valueOf(port));
+        return arguments;
     }
 
     /** fleet.alerts as a read_committed consumer sees it now, read to its end. */

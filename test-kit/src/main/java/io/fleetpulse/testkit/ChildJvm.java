@@ -1,0 +1,61 @@
+package io.fleetpulse.testkit;
+
+import io.fleetpulse.runtime.OpsServer;
+import io.fleetpulse.runtime.Service;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A service in a JVM of its own, for tests that kill it without a clean shutdown (no close, no commit, no flush):
+ * the parent starts a small main class on its own class path with {@code key=value} arguments, and that main hands
+ * its service to {@link #runUntilKilled}.
+ */
+public final class ChildJvm {
+
+    /** Where the child's /readyz answers, when it has one. */
+    public static final String OPS_PORT = "ops.port";
+
+    private ChildJvm() {
+    }
+
+    /** Starts {@code main} with {@code arguments} as {@code key=value}; its output goes to target/{@code logName}. */
+    public static Process start(Class<?> main, Map<String, String> arguments, String logName) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElse(
+                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java"));
+        command.add("-Xmx256m");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(main.getName());
+        arguments.forEach((key, value) -> command.add(key + "=" + value));
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(Path.of("target", logName).toFile())
+                .start();
+    }
+
+    /** The {@code key=value} arguments a child was started with. */
+    public static Map<String, String> arguments(String[] args) {
+        Map<String, String> values = new HashMap<>();
+        for (String arg : args) {
+            int eq = arg.indexOf('=');
+            values.put(arg.substring(0, eq), arg.substring(eq + 1));
+        }
+        return values;
+    }
+
+    /** In the child: starts the service, serves its ops endpoints on {@link #OPS_PORT} if given, and waits to be killed. */
+    public static void runUntilKilled(Service service, Map<String, String> arguments) throws Exception {
+        service.start();
+        String port = arguments.get(OPS_PORT);
+        if (port != null) {
+            OpsServer.start(service, "127.0.0.1", Integer.parseInt(port));
+        }
+        Thread.currentThread().join();
+    }
+}
