@@ -19,11 +19,6 @@ import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.testkit.ChildJvm;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -86,9 +81,9 @@ class AlertingKillIT {
 
     @Test
     void shouldLoseNothingAndOpenNoSecondIncidentWhenTheDeliveryProcessIsKilledMidBurst() throws Exception {
-        int port = freePort();
+        int port = ChildJvm.freePort();
         first = ChildJvm.start(AlertingProcess.class, childArguments(port), "alerting-kill-child.log");
-        await(() -> readyz(port) == 200, "the child process to be ready");
+        await(() -> ChildJvm.readyz(port) == 200, "the child process to be ready");
 
         for (int i = 0; i < ALERTS; i++) {
             AlertEvent firing = TestAlerts.firing("fp-kill-" + i);
@@ -195,22 +190,6 @@ class AlertingKillIT {
             counts.merge(TestAlerts.fingerprintIn(request.getBodyAsString(), "fp-kill-"), 1, Integer::sum);
         }
         return counts;
-    }
-
-    private static int readyz(int port) {
-        try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 
     private void await(BooleanSupplier condition, String what) throws InterruptedException {

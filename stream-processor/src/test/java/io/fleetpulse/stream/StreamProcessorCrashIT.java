@@ -11,11 +11,6 @@ import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.testkit.ChildJvm;
 import io.fleetpulse.testkit.KafkaFixture;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -102,9 +97,9 @@ class StreamProcessorCrashIT {
         assertTrue(expected.stream().anyMatch(t -> t.contains("|RESOLVED|")), "alerts resolve too");
 
         produce(firstHalf, new AtomicInteger());
-        int port = freePort();
+        int port = ChildJvm.freePort();
         first = ChildJvm.start(StreamProcessorProcess.class, childArguments(port), "stream-processor-crash-child.log");
-        await(() -> readyz(port) == 200, "the child processor to be ready");
+        await(() -> ChildJvm.readyz(port) == 200, "the child processor to be ready");
         await(() -> committedAlerts().size() >= 5, "alerts to fire in the child");
 
         // Kill it while the second half flows in: some of its work is in an open transaction, some not yet read.
@@ -263,22 +258,6 @@ class StreamProcessorCrashIT {
                     .sum();
         } catch (Exception e) {
             throw new AssertionError("cannot read the committed offsets of " + APPLICATION_ID, e);
-        }
-    }
-
-    private static int readyz(int port) {
-        try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 

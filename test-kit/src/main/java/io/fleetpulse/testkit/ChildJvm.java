@@ -4,6 +4,11 @@ import io.fleetpulse.runtime.OpsServer;
 import io.fleetpulse.runtime.Service;
 import java.io.File;
 import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +42,27 @@ public final class ChildJvm {
                 .redirectErrorStream(true)
                 .redirectOutput(Path.of("target", logName).toFile())
                 .start();
+    }
+
+    /** A port free now, for a child's ops endpoints. */
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** The status of a child's /readyz on {@code port}, or -1 while nothing answers there. */
+    public static int readyz(int port) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     /** The {@code key=value} arguments a child was started with. */
