@@ -9,6 +9,7 @@ import io.fleetpulse.runtime.text.Durations;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.time.Clock;
@@ -452,10 +453,15 @@ final class DeliveryWorker implements AutoCloseable {
         return flat.length() > MAX_ERROR_BODY ? flat.substring(0, MAX_ERROR_BODY) + "…" : flat;
     }
 
-    private static String describe(IOException e) {
+    /** The failure of a request that got no response, e.g. {@code ConnectException: could not connect (...)}. */
+    static String describe(IOException e) {
         StringBuilder text = new StringBuilder(e.getClass().getSimpleName());
-        if (e.getMessage() != null) {
-            text.append(": ").append(e.getMessage());
+        // The JDK client's ConnectException (refused, unreachable) has no message, only a ClosedChannelException
+        // as its cause: say what it means, so the audit and /status read as a connection that failed.
+        String message = e.getMessage() != null ? e.getMessage()
+                : e instanceof ConnectException ? "could not connect" : null;
+        if (message != null) {
+            text.append(": ").append(message);
         }
         if (e.getCause() != null && e.getCause() != e) {
             text.append(" (").append(e.getCause().getClass().getSimpleName());
