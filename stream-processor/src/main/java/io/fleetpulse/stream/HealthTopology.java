@@ -79,11 +79,14 @@ public final class HealthTopology {
         // Cached: every signal sample reads its rules' states (most of them absent), several samples per record.
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE).withCachingEnabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(TARGET_STORE), Serdes.String(), TargetClock.SERDE)
-                .withCachingEnabled());
-        builder.addStateStore(windowStore(WINDOW_STORE, WINDOW_SIZE, settings));
-        builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings));
+        // The window engine reads and rewrites a target's clock and open minute on every record: held as objects and
+        // written once per commit (DeferredWriteStore) instead of through the record cache.
+        builder.addStateStore(DeferredWriteStore.builder(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(TARGET_STORE), Serdes.String(), TargetClock.SERDE), WindowEngine.HOT_ENTRIES_MAX));
+        builder.addStateStore(DeferredWriteStore.builder(windowStore(WINDOW_STORE, WINDOW_SIZE, settings),
+                WindowEngine.HOT_ENTRIES_MAX));
+        // Hours are touched once a minute per target, not per record, and a merged hour can be a large histogram.
+        builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings).withCachingEnabled());
         // Cached: read for every closed minute (its critical checks) and for the rules' group overrides.
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde())
@@ -180,7 +183,6 @@ public final class HealthTopology {
     private static StoreBuilder<KeyValueStore<String, WindowAccumulator>> windowStore(String name, Duration size,
                                                                                      TopologySettings settings) {
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), WindowAccumulator.SERDE)
-                .withCachingEnabled()
                 .withLoggingEnabled(Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
                         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(changelogRetention(size, settings).toMillis())));
