@@ -53,8 +53,14 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--alert-targets", defaultValue = "10", description = "new targets that fail in each round (default ${DEFAULT-VALUE})")
         int alertTargets;
 
+        @Option(names = "--threads", defaultValue = "1", description = "stream threads of the processor (streams.num.threads, 1 to 64; default ${DEFAULT-VALUE})")
+        int threads;
+
         @Override
         public Integer call() throws Exception {
+            if (threads < 1 || threads > 64) {
+                throw FleetPulseCli.invalid(spec, "--threads", "from 1 to 64, not " + threads);
+            }
             if (events < 2) {
                 throw FleetPulseCli.invalid(spec, "--events", "a benchmark needs at least 2 events, not " + events);
             }
@@ -70,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
             Path work = Files.createTempDirectory("fleetpulse-bench-");
             Map<String, Object> result;
             try {
-                result = new BenchProcessor(new BenchProcessor.Options(events, targets, alertRounds, alertTargets, work),
+                result = new BenchProcessor(new BenchProcessor.Options(events, targets, alertRounds, alertTargets, threads, work),
                         System.out).run();
             } finally {
                 Demo.deleteRecursively(work);

@@ -54,7 +54,7 @@ final class BenchProcessor {
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration ALERT_TIMEOUT = Duration.ofSeconds(60);
 
-    record Options(long events, int targets, int alertRounds, int alertTargetsPerRound, Path workDir) {
+    record Options(long events, int targets, int alertRounds, int alertTargetsPerRound, int streamThreads, Path workDir) {
     }
 
     private final Options options;
@@ -157,6 +157,7 @@ final class BenchProcessor {
         config.put("streams.state.dir", options.workDir().resolve("streams").toString());
         // The bulk's targets all go quiet when it ends: without this their absence would page 10,000 times mid-run.
         config.put("streams.absence.timeout", "1h");
+        config.put("streams.num.threads", String.valueOf(options.streamThreads()));
         Settings settings = ServiceKind.STREAM_PROCESSOR.settings(Config.of(config));
         out.println("Starting the stream processor (application id " + applicationId + ", exactly-once) ...");
         try (StreamProcessorService service = (StreamProcessorService) ServiceKind.STREAM_PROCESSOR.create(settings);
@@ -170,7 +171,9 @@ final class BenchProcessor {
             double rate = round(options.events() / seconds, 0);
             result.put("processor_events_per_sec", rate);
             result.put("processor_rate_definition", "events / (Streams RUNNING -> committed offsets of "
-                    + applicationId + " reach the end of fleet.checks and fleet.metrics); exactly_once_v2, 1 thread");
+                    + applicationId + " reach the end of fleet.checks and fleet.metrics); exactly_once_v2, "
+                    + options.streamThreads() + (options.streamThreads() == 1 ? " thread" : " threads"));
+            result.put("processor_threads", options.streamThreads());
             result.put("processor_windows_out", service.counters().windowsOut());
             out.printf("  %,.0f events/s (%.1f s; start-up %.1f s before that)%n", rate, seconds, (running - began) / 1e9);
             alertLatency(load, alerts, result);

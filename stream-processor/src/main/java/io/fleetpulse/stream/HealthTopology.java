@@ -79,11 +79,14 @@ public final class HealthTopology {
         // Cached: every signal sample reads its rules' states (most of them absent), several samples per record.
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE).withCachingEnabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(TARGET_STORE), Serdes.String(), TargetClock.SERDE)
-                .withCachingEnabled());
-        builder.addStateStore(windowStore(WINDOW_STORE, WINDOW_SIZE, settings));
-        builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings));
+        // The window engine reads and rewrites a target's clock and open minute on every record: held as objects and
+        // written once per commit (DeferredWriteStore) instead of through the record cache.
+        builder.addStateStore(DeferredWriteStore.builder(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(TARGET_STORE), Serdes.String(), TargetClock.SERDE), WindowEngine.HOT_ENTRIES_MAX));
+        builder.addStateStore(DeferredWriteStore.builder(windowStore(WINDOW_STORE, WINDOW_SIZE, settings),
+                WindowEngine.HOT_ENTRIES_MAX));
+        // Hours are touched once a minute per target, not per record, and a merged hour can be a large histogram.
+        builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings).withCachingEnabled());
         // Cached: read for every closed minute (its critical checks) and for the rules' group overrides.
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde())
@@ -107,26 +110,26 @@ public final class HealthTopology {
         DeadLetterLimit limit = new DeadLetterLimit(settings.deadLetterMaxOriginalBytes());
         KStream<Bytes, TargetIntake.Entry> listed = inventory(builder, limit, settings);
 
-        KStream<Bytes, Intake<?>> accepted = checks.get("checks-accepted")
-                .<Intake<?>>mapValues(intake -> intake, Named.as("checks-unwrap"))
-                .merge(metrics.get("metrics-accepted").<Intake<?>>mapValues(intake -> intake, Named.as("metrics-unwrap")),
-                        Named.as("accepted"))
+        // Casts, not nodes: every accepted record would otherwise pay a node hop to change only its static type.
+        KStream<Bytes, Intake<?>> accepted = anyIntake(checks.get("checks-accepted"))
+                .merge(anyIntake(metrics.get("metrics-accepted")), Named.as("accepted"))
                 .merge(listed.<Intake<?>>mapValues((key, entry) -> Intake.accepted(new WindowEngine.InventoryChange(
                                 new String(key.get(), StandardCharsets.UTF_8), entry.target() == null), -1, null),
                         Named.as("targets-to-engine")), Named.as("accepted-and-targets"));
         // From here on keys are targetId strings: the same bytes as before, so the same partition and task.
-        Map<String, KStream<String, EngineOutput>> engine = accepted
+        KStream<String, EngineOutput> engineOutput = accepted
                 .process(() -> new WindowEngine(settings.windowGrace(), settings.timing(), TARGET_STORE, WINDOW_STORE,
                         HOUR_WINDOW_STORE, settings.counters(), settings.health()), Named.as("window-engine"),
-                        TARGET_STORE, WINDOW_STORE, HOUR_WINDOW_STORE, INVENTORY_STORE, HEALTH_STORE)
+                        TARGET_STORE, WINDOW_STORE, HOUR_WINDOW_STORE, INVENTORY_STORE, HEALTH_STORE);
+        // Only what goes to a topic is split out; the rules and the read model take the engine's output whole (below),
+        // so the most frequent records (accepted checks and samples) pass through no chain of merges on the way.
+        Map<String, KStream<String, EngineOutput>> engine = engineOutput
                 .split(Named.as("engine-"))
-                .branch((key, out) -> out.is(EngineOutput.Kind.CHECK), Branched.as("checks"))
-                .branch((key, out) -> out.is(EngineOutput.Kind.METRICS), Branched.as("metrics"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.WINDOW_1M), Branched.as("windows-1m"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.WINDOW_1H), Branched.as("windows-1h"))
-                .branch((key, out) -> out.is(EngineOutput.Kind.SIGNAL), Branched.as("silence"))
                 .branch((key, out) -> out.is(EngineOutput.Kind.HEALTH), Branched.as("health"))
-                .defaultBranch(Branched.as("late"));
+                .branch((key, out) -> out.is(EngineOutput.Kind.LATE), Branched.as("late"))
+                .noDefaultBranch();
 
         checks.get("checks-rejected").map((key, intake) -> fitted(limit, intake.deadLetter()), Named.as("checks-dead-letters"))
                 .merge(metrics.get("metrics-rejected").map((key, intake) -> fitted(limit, intake.deadLetter()),
@@ -135,41 +138,46 @@ public final class HealthTopology {
                         Named.as("late-dead-letters")), Named.as("all-dead-letters"))
                 .to(settings.outputTopic(Topics.DLQ), produced(Topics.DLQ, "dlq-sink"));
 
-        KStream<String, TargetWindow> windows =
-                engine.get("engine-windows-1m").mapValues(EngineOutput::window, Named.as("to-target-window"));
-        windows.to(settings.outputTopic(Topics.AGGREGATES_1M), produced(Topics.AGGREGATES_1M, "aggregates-1m-sink"));
-        KStream<String, TargetWindow> hourWindows =
-                engine.get("engine-windows-1h").mapValues(EngineOutput::window, Named.as("to-target-window-1h"));
-        hourWindows.to(settings.outputTopic(Topics.AGGREGATES_1H), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
+        engine.get("engine-windows-1m").mapValues(EngineOutput::window, Named.as("to-target-window"))
+                .to(settings.outputTopic(Topics.AGGREGATES_1M), produced(Topics.AGGREGATES_1M, "aggregates-1m-sink"));
+        engine.get("engine-windows-1h").mapValues(EngineOutput::window, Named.as("to-target-window-1h"))
+                .to(settings.outputTopic(Topics.AGGREGATES_1H), produced(Topics.AGGREGATES_1H, "aggregates-1h-sink"));
         // A null score is a removed target's: a tombstone on the compacted fleet.health.
-        KStream<String, EngineOutput> health = engine.get("engine-health");
-        health.mapValues(EngineOutput::health, Named.as("to-health-score"))
+        engine.get("engine-health").mapValues(EngineOutput::health, Named.as("to-health-score"))
                 .to(settings.outputTopic(Topics.HEALTH), produced(Topics.HEALTH, "health-sink"));
 
-        engine.get("engine-windows-1m")
-                .merge(engine.get("engine-windows-1h"), Named.as("read-model-windows"))
-                .merge(engine.get("engine-metrics"), Named.as("read-model-windows-and-metrics"))
-                .merge(health, Named.as("read-model-input"))
-                .process(ReadModel::new, Named.as("keep-read-model"), ReadModel.LAST_MINUTE_STORE,
-                        ReadModel.LAST_HOUR_STORE, ReadModel.LATEST_METRICS_STORE);
+        // Closed windows, samples and removals; it ignores the rest.
+        engineOutput.process(ReadModel::new, Named.as("keep-read-model"), ReadModel.LAST_MINUTE_STORE,
+                ReadModel.LAST_HOUR_STORE, ReadModel.LATEST_METRICS_STORE);
 
-        // One list of samples per record, not one record per sample: a check gives two, a metric sample up to five, and
-        // each record costs its way through every node down to the rules.
-        engine.get("engine-checks").mapValues(out -> SignalSample.fromCheck(out.check()), Named.as("check-signals"))
-                .merge(engine.get("engine-metrics").mapValues(out -> SignalSample.fromMetrics(out.sample()),
-                        Named.as("metric-signals")), Named.as("point-signals"))
-                .merge(windows.mapValues(SignalSample::fromWindow, Named.as("window-signals")), Named.as("signals"))
-                .merge(engine.get("engine-silence").mapValues(out -> List.of(out.signal()), Named.as("silence-signals")),
-                        Named.as("all-signals"))
-                .merge(hourWindows.mapValues(SignalSample::fromWindow, Named.as("window-signals-1h")),
-                        Named.as("all-signals-1h"))
-                .merge(health.mapValues(out -> out.health() == null ? List.<SignalSample>of()
-                        : List.of(SignalSample.fromHealth(out.health())), Named.as("health-signals")), Named.as("signals-with-health"))
+        // One list of samples per record, not one record per sample: a check gives two, a metric sample up to five.
+        // The rules see the engine's outputs in the order it forwarded them, as through the former merges.
+        engineOutput.mapValues(HealthTopology::signals, Named.as("engine-signals"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
                         Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
                 .to(settings.outputTopic(Topics.ALERTS), produced(Topics.ALERTS, "alerts-sink"));
 
         return builder.build();
+    }
+
+    /**
+     * The signal samples one output of the window engine gives the rules, in order; none for a late record or a
+     * removed target's health (the rules skip a record without samples).
+     */
+    static List<SignalSample> signals(EngineOutput out) {
+        return switch (out.kind()) {
+            case CHECK -> SignalSample.fromCheck(out.check());
+            case METRICS -> SignalSample.fromMetrics(out.sample());
+            case WINDOW_1M, WINDOW_1H -> SignalSample.fromWindow(out.window());
+            case SIGNAL -> List.of(out.signal());
+            case HEALTH -> out.health() == null ? List.of() : List.of(SignalSample.fromHealth(out.health()));
+            case LATE -> List.of();
+        };
+    }
+
+    @SuppressWarnings("unchecked")
+    private static KStream<Bytes, Intake<?>> anyIntake(KStream<Bytes, ? extends Intake<?>> stream) {
+        return (KStream<Bytes, Intake<?>>) stream;
     }
 
     /**
@@ -180,7 +188,6 @@ public final class HealthTopology {
     private static StoreBuilder<KeyValueStore<String, WindowAccumulator>> windowStore(String name, Duration size,
                                                                                      TopologySettings settings) {
         return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), WindowAccumulator.SERDE)
-                .withCachingEnabled()
                 .withLoggingEnabled(Map.of(
                         TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
                         TopicConfig.RETENTION_MS_CONFIG, String.valueOf(changelogRetention(size, settings).toMillis())));

@@ -36,10 +36,14 @@ final class ReadModel implements Processor<String, EngineOutput, Void, Void> {
                 Topics.AGGREGATES_1M.valueSerde()).withCachingEnabled();
     }
 
-    /** Cached: a target's latest sample is rewritten on every sample, and written out once per commit. */
+    /**
+     * A target's latest sample is read and rewritten on every sample: held as an object and written out once per commit
+     * ({@link DeferredWriteStore}), so a sample costs no Avro decoding and encoding here. The read API reads the store
+     * it wraps (the state as of the last commit).
+     */
     static StoreBuilder<KeyValueStore<String, MetricSample>> metricsStore() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATEST_METRICS_STORE), Serdes.String(),
-                Topics.METRICS.valueSerde()).withCachingEnabled();
+        return DeferredWriteStore.builder(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LATEST_METRICS_STORE),
+                Serdes.String(), Topics.METRICS.valueSerde()), WindowEngine.HOT_ENTRIES_MAX);
     }
 
     @Override

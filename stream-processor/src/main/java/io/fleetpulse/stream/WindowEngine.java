@@ -71,7 +71,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * time-ordered indexes (targets by idle-closing deadline, present targets by the task time they were last seen at), rebuilt from
  * {@code window-targets} in {@link #init} (one scan per task assignment), give it the due targets in O(log n) each.
  * They cost about 200 bytes of heap per target; an entry may be early (see {@link #index}). Clocks and open minutes
- * are read as objects from {@link HotEntries}, written through to their stores on every change.
+ * are held as objects by their stores ({@link DeferredWriteStore}) and written out once per commit.
  */
 final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOutput> {
 
@@ -100,10 +100,9 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     private final HealthScorer scorer;
 
     private ProcessorContext<String, EngineOutput> context;
-    private KeyValueStore<String, TargetClock> targetStore;
-    /** The clocks and open minutes, as objects: each record reads and rewrites both (see {@link HotEntries}). */
-    private HotEntries<TargetClock> targets;
-    private HotEntries<WindowAccumulator> minutes;
+    /** The clocks and open minutes: each record reads and rewrites both, as objects (see {@link DeferredWriteStore}). */
+    private KeyValueStore<String, TargetClock> targets;
+    private KeyValueStore<String, WindowAccumulator> minutes;
     private KeyValueStore<String, WindowAccumulator> hours;
     private KeyValueStore<String, Target> inventory;
     private KeyValueStore<String, HealthScore> health;
@@ -196,10 +195,8 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
     @Override
     public void init(ProcessorContext<String, EngineOutput> context) {
         this.context = context;
-        this.targetStore = context.getStateStore(targetStoreName);
-        // Fresh on every init: a revived task's stores were restored from the changelogs.
-        this.targets = new HotEntries<>(targetStore, HOT_ENTRIES_MAX);
-        this.minutes = new HotEntries<>(context.getStateStore(minuteStoreName), HOT_ENTRIES_MAX);
+        this.targets = context.getStateStore(targetStoreName);
+        this.minutes = context.getStateStore(minuteStoreName);
         this.hours = context.getStateStore(hourStoreName);
         this.inventory = context.getStateStore(HealthTopology.INVENTORY_STORE);
         this.health = context.getStateStore(HealthTopology.HEALTH_STORE);
@@ -210,7 +207,7 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
         taskProgressMs = Long.MIN_VALUE;
         idleDeadlines.clear();
         presentBySeenAt.clear();
-        try (KeyValueIterator<String, TargetClock> all = targetStore.all()) {
+        try (KeyValueIterator<String, TargetClock> all = targets.all()) {
             while (all.hasNext()) {
                 KeyValue<String, TargetClock> entry = all.next();
                 taskEventTimeMs = Math.max(taskEventTimeMs, entry.value.eventTimeMs());

@@ -1,0 +1,283 @@
+package io.fleetpulse.stream;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.processor.internals.InternalProcessorContext;
+import org.apache.kafka.streams.processor.internals.ProcessorContextUtils;
+import org.apache.kafka.streams.processor.internals.ProcessorRecordContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.internals.WrappedStateStore;
+
+/**
+ * A key-value store that holds the values its processor reads and writes as objects and writes them to the store it
+ * wraps only when the task commits: a put costs a map entry, not a serialisation, a record-cache insert (a sorted map
+ * of byte arrays) and, at the commit, the cache's flush. For the stores one processor reads and rewrites on every
+ * record (the window engine's clocks and open minutes), with the wrapped store's record cache disabled.
+ *
+ * <p><b>Why it is safe under exactly-once.</b> It is the outermost layer of its store, so the task's state manager
+ * calls its {@link #flushCache} at every commit, before the task's producer is flushed and its transaction committed:
+ * the changed entries are written there (each with the record context it was put under, so the changelog record
+ * carries the input record's timestamp, as through the record cache), so the transaction holds them. {@link #commit}
+ * writes them too, for a caller that commits without flushing. A dirty close (the transaction is aborted) and {@link
+ * #init} (a revived task, its store restored from the changelog) drop what was not written, like the record cache.
+ *
+ * <p><b>Threads.</b> Only the thread that writes (the stream thread that owns the task) sees the objects; interactive
+ * queries come from other threads and read the wrapped store, so they see the state as of the last commit.
+ *
+ * <p>A value put is held as that object: the caller must not change it afterwards without putting it again. Clean
+ * entries beyond {@code maxEntries} (least recently used first) are forgotten after each write-out; a forgotten entry
+ * costs one read of the wrapped store.
+ */
+final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String, V>, String, V>
+        implements KeyValueStore<String, V> {
+
+    /** Stands for "the wrapped store has (or will have, once written) no entry" in the map. */
+    private static final Object ABSENT = new Object();
+
+    /** What changed since the last write-out, in order, with the record context of its last change. */
+    private record Change(Object value, ProcessorRecordContext context) {
+    }
+
+    private final int maxEntries;
+    /** Access order, so the least recently used clean entries are the ones forgotten. */
+    private final LinkedHashMap<String, Object> entries;
+    private final LinkedHashMap<String, Change> dirty = new LinkedHashMap<>();
+    private InternalProcessorContext<?, ?> context;
+    /** The thread that writes; null until the first write after {@link #init}. Read by query threads, hence volatile. */
+    private volatile Thread owner;
+
+    private DeferredWriteStore(KeyValueStore<String, V> inner, int maxEntries) {
+        super(inner);
+        this.maxEntries = maxEntries;
+        this.entries = new LinkedHashMap<>(Math.min(maxEntries, 1 << 16), 0.75f, true);
+    }
+
+    /**
+     * Wraps the stores {@code inner} builds; build {@code inner} with caching disabled (this layer replaces the record
+     * cache). Name, changelog and its configuration are {@code inner}'s, so nothing deployed changes.
+     */
+    static <V> StoreBuilder<KeyValueStore<String, V>> builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries) {
+        return new Builder<>(inner, maxEntries);
+    }
+
+    @Override
+    public void init(StateStoreContext stateStoreContext, StateStore root) {
+        drop();
+        this.context = ProcessorContextUtils.asInternalProcessorContext(stateStoreContext);
+        super.init(stateStoreContext, root);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V get(String key) {
+        if (Thread.currentThread() != owner) {
+            return wrapped().get(key);
+        }
+        Object held = entries.get(key);
+        if (held == null) {
+            V stored = wrapped().get(key);
+            entries.put(key, stored == null ? ABSENT : stored);
+            return stored;
+        }
+        return held == ABSENT ? null : (V) held;
+    }
+
+    @Override
+    public void put(String key, V value) {
+        change(key, value == null ? ABSENT : value);
+    }
+
+    @Override
+    public V putIfAbsent(String key, V value) {
+        V old = ownedGet(key);
+        if (old == null) {
+            put(key, value);
+        }
+        return old;
+    }
+
+    @Override
+    public void putAll(List<KeyValue<String, V>> changes) {
+        for (KeyValue<String, V> change : changes) {
+            put(change.key, change.value);
+        }
+    }
+
+    @Override
+    public V delete(String key) {
+        V old = ownedGet(key);
+        change(key, ABSENT);
+        // A deleted key (a closed window) is not used again: holding its absence would crowd out live entries.
+        entries.remove(key);
+        return old;
+    }
+
+    private V ownedGet(String key) {
+        owner = Thread.currentThread();
+        return get(key);
+    }
+
+    private void change(String key, Object value) {
+        owner = Thread.currentThread();
+        entries.put(key, value);
+        dirty.put(key, new Change(value, context.recordContext()));
+    }
+
+    /** Writes what changed into the wrapped store, under the record context of each change, then trims the map. */
+    @SuppressWarnings("unchecked")
+    private void writeDirty() {
+        if (!dirty.isEmpty()) {
+            ProcessorRecordContext current = context.recordContext();
+            try {
+                for (Map.Entry<String, Change> entry : dirty.entrySet()) {
+                    Change change = entry.getValue();
+                    context.setRecordContext(change.context());
+                    if (change.value() == ABSENT) {
+                        wrapped().delete(entry.getKey());
+                    } else {
+                        wrapped().put(entry.getKey(), (V) change.value());
+                    }
+                }
+            } finally {
+                context.setRecordContext(current);
+            }
+            dirty.clear();
+        }
+        Iterator<String> eldest = entries.keySet().iterator();
+        for (int excess = entries.size() - maxEntries; excess > 0 && eldest.hasNext(); excess--) {
+            eldest.next();
+            eldest.remove();
+        }
+    }
+
+    /** Forgets what was not written (a dirty close, a revived task) and every held object. */
+    private void drop() {
+        dirty.clear();
+        entries.clear();
+        owner = null;
+    }
+
+    @Override
+    public void flushCache() {
+        writeDirty();
+        super.flushCache();
+    }
+
+    @Override
+    public void commit(Map<TopicPartition, Long> changelogOffsets) {
+        writeDirty();
+        super.commit(changelogOffsets);
+    }
+
+    @Override
+    public void clearCache() {
+        drop();
+        super.clearCache();
+    }
+
+    @Override
+    public void close() {
+        drop();
+        super.close();
+    }
+
+    /** Scans read the wrapped store; the owner's own changes are written into it first, so it sees them. */
+    private KeyValueStore<String, V> forScan() {
+        if (Thread.currentThread() == owner) {
+            writeDirty();
+        }
+        return wrapped();
+    }
+
+    @Override
+    public KeyValueIterator<String, V> range(String from, String to) {
+        return forScan().range(from, to);
+    }
+
+    @Override
+    public KeyValueIterator<String, V> reverseRange(String from, String to) {
+        return forScan().reverseRange(from, to);
+    }
+
+    @Override
+    public KeyValueIterator<String, V> all() {
+        return forScan().all();
+    }
+
+    @Override
+    public KeyValueIterator<String, V> reverseAll() {
+        return forScan().reverseAll();
+    }
+
+    @Override
+    public <PS extends Serializer<P>, P> KeyValueIterator<String, V> prefixScan(P prefix, PS prefixKeySerializer) {
+        return forScan().prefixScan(prefix, prefixKeySerializer);
+    }
+
+    @Override
+    public long approximateNumEntries() {
+        return wrapped().approximateNumEntries();
+    }
+
+    private static final class Builder<V> implements StoreBuilder<KeyValueStore<String, V>> {
+        private final StoreBuilder<KeyValueStore<String, V>> inner;
+        private final int maxEntries;
+
+        Builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries) {
+            this.inner = inner;
+            this.maxEntries = maxEntries;
+        }
+
+        @Override
+        public StoreBuilder<KeyValueStore<String, V>> withCachingEnabled() {
+            throw new UnsupportedOperationException("a deferred-write store replaces the record cache");
+        }
+
+        @Override
+        public StoreBuilder<KeyValueStore<String, V>> withCachingDisabled() {
+            inner.withCachingDisabled();
+            return this;
+        }
+
+        @Override
+        public StoreBuilder<KeyValueStore<String, V>> withLoggingEnabled(Map<String, String> config) {
+            inner.withLoggingEnabled(config);
+            return this;
+        }
+
+        @Override
+        public StoreBuilder<KeyValueStore<String, V>> withLoggingDisabled() {
+            inner.withLoggingDisabled();
+            return this;
+        }
+
+        @Override
+        public KeyValueStore<String, V> build() {
+            return new DeferredWriteStore<>(inner.build(), maxEntries);
+        }
+
+        @Override
+        public Map<String, String> logConfig() {
+            return inner.logConfig();
+        }
+
+        @Override
+        public boolean loggingEnabled() {
+            return inner.loggingEnabled();
+        }
+
+        @Override
+        public String name() {
+            return inner.name();
+        }
+    }
+}
