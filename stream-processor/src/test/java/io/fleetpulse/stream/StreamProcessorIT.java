@@ -336,7 +336,9 @@ class StreamProcessorIT {
         Set<String> exported = names.stream().map(n -> allowed.contains(n) ? n : n.replaceAll("_total$", ""))
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(allowed, exported, "exactly the allow-listed kafka series, all of them");
-        assertTrue(series.size() < 60, series.size() + " kafka series:\n" + String.join("\n", series));
+        // The restore consumer has a few series per changelog topic (12 stores), so the bound grows with the stores;
+        // what it guards against is Streams' ~1100 unfiltered series.
+        assertTrue(series.size() < 100, series.size() + " kafka series:\n" + String.join("\n", series));
         Promtool.assertNoFindings("stream-processor /metrics", scraped);
     }
 
