@@ -624,8 +624,12 @@ class SinkIT {
 
     /** The postmaster and every process it forked: what "the server" is to a client. */
     private List<ProcessHandle> postgresProcesses() {
-        long backend = db.withHandle(h -> h.createQuery("SELECT pg_backend_pid()").mapTo(Long.class).one());
-        ProcessHandle postmaster = ProcessHandle.of(backend).orElseThrow().parent().orElseThrow();
+        // Looked up while the connection is open: its backend exits when the connection closes.
+        ProcessHandle postmaster = db.withHandle(h -> {
+            long backend = h.createQuery("SELECT pg_backend_pid()").mapTo(Long.class).one();
+            return ProcessHandle.of(backend).flatMap(ProcessHandle::parent).orElseThrow(
+                    () -> new AssertionError("no parent process of backend " + backend));
+        });
         List<ProcessHandle> all = new ArrayList<>(List.of(postmaster));
         all.addAll(postmaster.descendants().toList());
         return all;
