@@ -82,7 +82,7 @@ class AlertingKillIT {
     @Test
     void shouldLoseNothingAndOpenNoSecondIncidentWhenTheDeliveryProcessIsKilledMidBurst() throws Exception {
         int port = ChildJvm.freePort();
-        first = ChildJvm.start(AlertingProcess.class, childArguments(port), "alerting-kill-child.log");
+        first = ChildJvm.start(AlertingProcess.class, ChildJvm.withOpsPort(settings(), port), "alerting-kill-child.log");
         await(() -> ChildJvm.readyz(port) == 200, "the child process to be ready");
 
         for (int i = 0; i < ALERTS; i++) {
@@ -134,18 +134,10 @@ class AlertingKillIT {
         // Generous: a request WireMock received but answered after the timeout (a loaded machine) would be posted
         // twice by the retry, which is not what this test is about.
         values.put("alerting.http.timeout", "10s");
-        // The dead process's members leave their groups after this, not the default 45 s.
-        values.put("kafka.client.session.timeout.ms", "6000");
-        values.put("kafka.client.heartbeat.interval.ms", "1000");
+        values.putAll(ChildJvm.quickGroupLeave());
         return values;
     }
 
-
-    private Map<String, String> childArguments(int port) {
-        Map<String, String> arguments = new HashMap<>(settings());
-        arguments.put(ChildJvm.OPS_PORT, String.valueOf(port));
-        return arguments;
-    }
 
     /**
      * The fingerprints audited SENT to receivers of {@code receiverType}: fleet.notifications read to its current

@@ -11,6 +11,7 @@ import io.fleetpulse.testkit.PostgresFixture;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -99,9 +100,9 @@ class SinkKillIT {
     }
 
     private Map<String, String> settings() {
-        // The dead process's member leaves the group after this, not the default 45 s.
-        return SinkTestSettings.of(kafka.bootstrapServers(), url, GROUP, Map.of("sink.batch.max.records", "200",
-                "kafka.client.session.timeout.ms", "6000", "kafka.client.heartbeat.interval.ms", "1000"));
+        Map<String, String> overrides = new HashMap<>(ChildJvm.quickGroupLeave());
+        overrides.put("sink.batch.max.records", "200");
+        return SinkTestSettings.of(kafka.bootstrapServers(), url, GROUP, overrides);
     }
 
 }

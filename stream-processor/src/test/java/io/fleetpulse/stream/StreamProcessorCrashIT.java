@@ -98,7 +98,7 @@ class StreamProcessorCrashIT {
 
         produce(firstHalf, new AtomicInteger());
         int port = ChildJvm.freePort();
-        first = ChildJvm.start(StreamProcessorProcess.class, childArguments(port), "stream-processor-crash-child.log");
+        first = ChildJvm.start(StreamProcessorProcess.class, ChildJvm.withOpsPort(settings(), port), "stream-processor-crash-child.log");
         await(() -> ChildJvm.readyz(port) == 200, "the child processor to be ready");
         await(() -> committedAlerts().size() >= 5, "alerts to fire in the child");
 
@@ -209,18 +209,10 @@ class StreamProcessorCrashIT {
                 "streams.window.idle.timeout", "30m",
                 "streams.absence.timeout", "30m",
                 "streams.commit.interval", "1s")));
-        // The dead process's member leaves the group after this, not the default 45 s.
-        values.put("kafka.client.session.timeout.ms", "6000");
-        values.put("kafka.client.heartbeat.interval.ms", "1000");
+        values.putAll(ChildJvm.quickGroupLeave());
         return values;
     }
 
-
-    private Map<String, String> childArguments(int port) {
-        Map<String, String> arguments = new HashMap<>(settings());
-        arguments.put(ChildJvm.OPS_PORT, String.valueOf(port));
-        return arguments;
-    }
 
     /** fleet.alerts as a read_committed consumer sees it now, read to its end. */
     private List<ConsumerRecord<String, AlertEvent>> committedAlerts() {
