@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -56,6 +57,10 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--threads", defaultValue = "1", description = "stream threads of the processor (streams.num.threads, 1 to 64; default ${DEFAULT-VALUE})")
         int threads;
 
+        @Option(names = "--set", paramLabel = "KEY=VALUE", description = "a stream processor setting for this run, e.g."
+                + " streams.commit.interval=500ms (repeatable; the settings a run used are in its results)")
+        Map<String, String> overrides = new LinkedHashMap<>();
+
         @Override
         public Integer call() throws Exception {
             if (threads < 1 || threads > 64) {
@@ -76,7 +81,8 @@ final class BenchCommand implements Callable<Integer> {
             Path work = Files.createTempDirectory("fleetpulse-bench-");
             Map<String, Object> result;
             try {
-                result = new BenchProcessor(new BenchProcessor.Options(events, targets, alertRounds, alertTargets, threads, work),
+                result = new BenchProcessor(new BenchProcessor.Options(events, targets, alertRounds, alertTargets, threads,
+                        overrides, work),
                         System.out).run();
             } finally {
                 Demo.deleteRecursively(work);

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -54,7 +55,8 @@ final class BenchProcessor {
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration ALERT_TIMEOUT = Duration.ofSeconds(60);
 
-    record Options(long events, int targets, int alertRounds, int alertTargetsPerRound, int streamThreads, Path workDir) {
+    record Options(long events, int targets, int alertRounds, int alertTargetsPerRound, int streamThreads,
+                   Map<String, String> overrides, Path workDir) {
     }
 
     private final Options options;
@@ -158,6 +160,8 @@ final class BenchProcessor {
         // The bulk's targets all go quiet when it ends: without this their absence would page 10,000 times mid-run.
         config.put("streams.absence.timeout", "1h");
         config.put("streams.num.threads", String.valueOf(options.streamThreads()));
+        config.putAll(options.overrides());
+        result.put("processor_settings", new TreeMap<>(options.overrides()));
         Settings settings = ServiceKind.STREAM_PROCESSOR.settings(Config.of(config));
         out.println("Starting the stream processor (application id " + applicationId + ", exactly-once) ...");
         try (StreamProcessorService service = (StreamProcessorService) ServiceKind.STREAM_PROCESSOR.create(settings);

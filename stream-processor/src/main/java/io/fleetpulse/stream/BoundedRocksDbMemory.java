@@ -25,6 +25,14 @@ public final class BoundedRocksDbMemory implements RocksDBConfigSetter {
     /** Share of the memory that memtables may take; the rest caches data, index and filter blocks. */
     static final double WRITE_BUFFER_SHARE = 0.5;
     static final int MAX_WRITE_BUFFERS = 2;
+    /**
+     * The unit a memtable grows by. RocksDB's default is an eighth of the write buffer (1 MiB at Streams' 16 MiB, at
+     * most), and every store's memtable holds at least one block as soon as it has a write: ten stores of six tasks
+     * then take 60 MiB before holding any data, above the whole write-buffer budget, and the manager asks for a flush
+     * on every write. Each of those is a tiny file and a compaction, and the stream thread spent most of its time
+     * in stalled puts (5,000 events/s in the benchmark instead of 45,000).
+     */
+    static final long ARENA_BLOCK_BYTES = 64 * 1024;
 
     private static Cache cache;
     private static WriteBufferManager writeBufferManager;
@@ -50,6 +58,7 @@ public final class BoundedRocksDbMemory implements RocksDBConfigSetter {
         table.setPinTopLevelIndexAndFilter(true);
         options.setTableFormatConfig(table);
         options.setMaxWriteBufferNumber(MAX_WRITE_BUFFERS);
+        options.setArenaBlockSize(ARENA_BLOCK_BYTES);
     }
 
     /** The shared cache and memtables belong to the process, not to one store: nothing to close here. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.CheckStatus;
+import io.fleetpulse.runtime.KafkaSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,12 +39,22 @@ class BoundedRocksDbMemoryTest {
                     .stream().sorted().toList(), stores);
             for (Path file : optionFiles) {
                 String options = Files.readString(file);
+                assertTrue(options.contains("arena_block_size=" + BoundedRocksDbMemory.ARENA_BLOCK_BYTES), file.toString());
                 assertTrue(options.contains("max_write_buffer_number=" + BoundedRocksDbMemory.MAX_WRITE_BUFFERS), file.toString());
                 assertTrue(options.contains("cache_index_and_filter_blocks=true"), file.toString());
                 assertTrue(options.contains("cache_index_and_filter_blocks_with_high_priority=true"), file.toString());
             }
             assertEquals(StreamsProps.ROCKSDB_MEMORY.defaultValue() * 1024L * 1024L, BoundedRocksDbMemory.capacityBytes(),
                     "one cache of streams.rocksdb.memory.mib for the process");
+
+            // One instance holding every task of a default deployment: the memtables' first blocks alone must leave
+            // most of the write-buffer budget for data, or the write buffer manager flushes on every write.
+            long writeBufferBudget = (long) (BoundedRocksDbMemory.capacityBytes() * BoundedRocksDbMemory.WRITE_BUFFER_SHARE);
+            long emptyMemtables = (long) stores.size() * KafkaSettings.PARTITIONS.defaultValue()
+                    * BoundedRocksDbMemory.ARENA_BLOCK_BYTES;
+            assertTrue(emptyMemtables <= writeBufferBudget / 4, "the memtables of " + stores.size() + " stores x "
+                    + KafkaSettings.PARTITIONS.defaultValue() + " tasks start at " + emptyMemtables + " bytes of a "
+                    + writeBufferBudget + "-byte write-buffer budget");
         }
     }
 
