@@ -18,11 +18,13 @@ class BenchProcessorIT {
         Path json = dir.resolve("bench.json");
 
         CliRun run = CliRun.execute("bench", "processor", "--events", "4000", "--targets", "200",
-                "--alert-rounds", "2", "--alert-targets", "3", "--json", json.toString());
+                "--alert-rounds", "2", "--alert-targets", "3", "--set", "streams.commit.interval=500ms",
+                "--json", json.toString());
 
         assertEquals(0, run.exit(), run.err());
         JsonNode result = new ObjectMapper().readTree(json.toFile());
         assertEquals(4000, result.get("events").asLong());
+        assertEquals("500ms", result.path("processor_settings").path("streams.commit.interval").asText(), result.toString());
         for (String key : List.of("raw_consume_events_per_sec", "raw_decode_events_per_sec", "processor_events_per_sec",
                 "ratio", "alert_latency_p99_ms")) {
             assertTrue(result.hasNonNull(key) && result.get(key).asDouble() > 0, key + " in " + result);
