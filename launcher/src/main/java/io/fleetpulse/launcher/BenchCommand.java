@@ -2,6 +2,8 @@ package io.fleetpulse.launcher;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fleetpulse.runtime.config.Config;
+import io.fleetpulse.runtime.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,6 +79,11 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
                 throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
+            }
+            try {
+                ServiceKind.STREAM_PROCESSOR.settings(Config.of(overrides)); // before minutes of producing, not after
+            } catch (ConfigException e) {
+                throw FleetPulseCli.invalid(spec, "--set", e.getMessage().lines().findFirst().orElse(""));
             }
             Path work = Files.createTempDirectory("fleetpulse-bench-");
             Map<String, Object> result;

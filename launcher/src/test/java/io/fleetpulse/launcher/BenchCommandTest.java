@@ -18,6 +18,7 @@ class BenchCommandTest {
                 "--events", new String[] {"bench", "processor", "--events", "1"},
                 "--targets", new String[] {"bench", "processor", "--targets", "0"},
                 "--alert-rounds", new String[] {"bench", "processor", "--alert-rounds", "0"},
+                "--set", new String[] {"bench", "processor", "--set", "streams.commit.intervall=500ms"},
                 "--json", new String[] {"bench", "processor", "--json", dir.resolve("no/such/folder/b.json").toString()});
         cases.forEach((option, args) -> {
             CliRun run = CliRun.execute(args);
