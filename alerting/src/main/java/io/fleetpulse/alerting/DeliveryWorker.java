@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -463,7 +464,9 @@ final class DeliveryWorker implements AutoCloseable {
         if (message != null) {
             text.append(": ").append(message);
         }
-        if (e.getCause() != null && e.getCause() != e) {
+        // A timeout says all there is; a cause the JDK client sometimes attaches to it (ConnectionExpiredException:
+        // subscription is finished, from tearing down the timed-out exchange) is noise that varies run to run.
+        if (e.getCause() != null && e.getCause() != e && !(e instanceof HttpTimeoutException)) {
             text.append(" (").append(e.getCause().getClass().getSimpleName());
             if (e.getCause().getMessage() != null) {
                 text.append(": ").append(e.getCause().getMessage());
