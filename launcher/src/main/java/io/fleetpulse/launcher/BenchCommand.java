@@ -80,6 +80,12 @@ final class BenchCommand implements Callable<Integer> {
             if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
                 throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
             }
+            for (String own : BenchProcessor.OWN_SETTINGS) {
+                if (overrides.containsKey(own)) {
+                    throw FleetPulseCli.invalid(spec, "--set", own + " is set by the benchmark itself (its own broker, "
+                            + "a new application id and state folder for each run)");
+                }
+            }
             try {
                 ServiceKind.STREAM_PROCESSOR.settings(Config.of(overrides)); // before minutes of producing, not after
             } catch (ConfigException e) {

@@ -8,6 +8,7 @@ import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.TopicProvisioner;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.stream.StreamProcessorService;
+import io.fleetpulse.stream.StreamsProps;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -54,6 +55,9 @@ final class BenchProcessor {
 
     private static final Duration CATCH_UP_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration ALERT_TIMEOUT = Duration.ofSeconds(60);
+    /** Settings each run sets itself (its own broker, a new application id and state folder), so no --set of them. */
+    static final List<String> OWN_SETTINGS = List.of(KafkaSettings.BOOTSTRAP_SERVERS.name(),
+            StreamsProps.APPLICATION_ID.name(), StreamsProps.STATE_DIR.name());
 
     record Options(long events, int targets, int alertRounds, int alertTargetsPerRound, int streamThreads,
                    Map<String, String> overrides, Path workDir) {
@@ -155,8 +159,8 @@ final class BenchProcessor {
         String applicationId = "fleetpulse-bench-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> config = new HashMap<>();
         config.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), clients.bootstrapServers());
-        config.put("streams.application.id", applicationId);
-        config.put("streams.state.dir", options.workDir().resolve("streams").toString());
+        config.put(StreamsProps.APPLICATION_ID.name(), applicationId);
+        config.put(StreamsProps.STATE_DIR.name(), options.workDir().resolve("streams").toString());
         // The bulk's targets all go quiet when it ends: without this their absence would page 10,000 times mid-run.
         config.put("streams.absence.timeout", "1h");
         config.put("streams.num.threads", String.valueOf(options.streamThreads()));

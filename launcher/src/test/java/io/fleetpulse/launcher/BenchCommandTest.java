@@ -29,6 +29,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void shouldRefuseToSetWhatEachRunSetsItself() {
+        for (String own : BenchProcessor.OWN_SETTINGS) {
+            CliRun run = CliRun.execute("bench", "processor", "--set", own + "=x");
+            assertEquals(2, run.exit(), run.err());
+            assertTrue(run.err().contains("'--set'") && run.err().contains(own), run.err());
+        }
+    }
+
+    @Test
     void shouldTreatBenchWithoutWhatToMeasureAsAUsageError() {
         CliRun run = CliRun.execute("bench");
 
