@@ -1,5 +1,6 @@
 package io.fleetpulse.launcher;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.fleetpulse.events.AlertEvent;
 import io.fleetpulse.events.AlertState;
 import io.fleetpulse.runtime.KafkaSettings;
@@ -11,6 +12,8 @@ import io.fleetpulse.stream.StreamProcessorService;
 import io.fleetpulse.stream.StreamsProps;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -173,11 +176,19 @@ final class BenchProcessor {
             long began = System.nanoTime();
             service.start();
             long running = System.nanoTime();
+            CpuUse cpuBefore = CpuUse.now();
             result.put("processor_startup_seconds", round((running - began) / 1e9, 2));
             awaitCommitted(admin, applicationId, ends, running);
             double seconds = secondsSince(running);
+            CpuUse cpu = CpuUse.now().since(cpuBefore);
             double rate = round(options.events() / seconds, 0);
             result.put("processor_events_per_sec", rate);
+            result.put("processor_stream_threads_cpu_ns_per_event", round((double) cpu.streamThreadsNs() / options.events(), 0));
+            result.put("processor_stream_threads_busy", round(cpu.streamThreadsNs() / 1e9 / seconds, 2));
+            result.put("process_cpu_cores_used", round(cpu.processNs() / 1e9 / seconds, 2));
+            result.put("processor_cpu_definition", "over the same interval: CPU time of the stream threads per input "
+                    + "event; the stream threads' CPU seconds per second (1.0 = one core busy); the whole JVM's "
+                    + "(broker, processor, JIT, GC) CPU seconds per second, out of " + Runtime.getRuntime().availableProcessors());
             result.put("processor_rate_definition", "events / (Streams RUNNING -> committed offsets of "
                     + applicationId + " reach the end of fleet.checks and fleet.metrics); exactly_once_v2, "
                     + options.streamThreads() + (options.streamThreads() == 1 ? " thread" : " threads"));
@@ -185,6 +196,28 @@ final class BenchProcessor {
             result.put("processor_windows_out", service.counters().windowsOut());
             out.printf("  %,.0f events/s (%.1f s; start-up %.1f s before that)%n", rate, seconds, (running - began) / 1e9);
             alertLatency(load, alerts, result);
+        }
+    }
+
+    /** CPU time used so far by the stream threads of this JVM and by the whole process, in ns. */
+    private record CpuUse(long streamThreadsNs, long processNs) {
+
+        static CpuUse now() {
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+            long streamThreads = 0;
+            for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info != null && info.getThreadName().contains("-StreamThread-")) {
+                    streamThreads += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+                }
+            }
+            long process = ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os
+                    ? os.getProcessCpuTime() : -1;
+            return new CpuUse(streamThreads, process);
+        }
+
+        /** Used between {@code before} and this; stream threads that ended in between are not counted. */
+        CpuUse since(CpuUse before) {
+            return new CpuUse(streamThreadsNs - before.streamThreadsNs, processNs - before.processNs);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.fleetpulse.stream;
 
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +22,10 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  * A key-value store that holds the values its processor reads and writes as objects and writes them to the store it
  * wraps only when the task commits: a put costs a map entry, not a serialisation, a record-cache insert (a sorted map
  * of byte arrays) and, at the commit, the cache's flush. For the stores one processor reads and rewrites on every
- * record (the window engine's clocks and open minutes), with the wrapped store's record cache disabled.
+ * record (the window engine's clocks and open minutes), and for those read on every record for keys that are mostly
+ * absent (the alert states): an absent key is held too, so it costs RocksDB one read per task assignment, not one per
+ * record (RocksJava's {@code get} of an absent key throws and catches a C++ exception inside RocksDB). Build
+ * the wrapped store with its record cache disabled.
  *
  * <p><b>Why it is safe under exactly-once.</b> It is the outermost layer of its store, so the task's state manager
  * calls its {@link #flushCache} at every commit, before the task's producer is flushed and its transaction committed:
@@ -30,8 +34,8 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  * writes them too, for a caller that commits without flushing. A dirty close (the transaction is aborted) and {@link
  * #init} (a revived task, its store restored from the changelog) drop what was not written, like the record cache.
  *
- * <p><b>Threads.</b> Only the thread that writes (the stream thread that owns the task) sees the objects; interactive
- * queries come from other threads and read the wrapped store, so they see the state as of the last commit.
+ * <p><b>Threads.</b> Only the stream thread that owns the task (it initialises the store, and writes) sees the objects;
+ * interactive queries come from other threads and read the wrapped store, so they see the state as of the last commit.
  *
  * <p>A value put is held as that object: the caller must not change it afterwards without putting it again. Clean
  * entries beyond {@code maxEntries} (least recently used first) are forgotten after each write-out; a forgotten entry
@@ -40,19 +44,46 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
 final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String, V>, String, V>
         implements KeyValueStore<String, V> {
 
-    /** Stands for "the wrapped store has (or will have, once written) no entry" in the map. */
+    /** Stands for "the wrapped store has (or will have, once written) no entry". */
     private static final Object ABSENT = new Object();
 
-    /** What changed since the last write-out, in order, with the record context of its last change. */
-    private record Change(Object value, ProcessorRecordContext context) {
+    /**
+     * What the store holds for one key: its value (or {@link #ABSENT}) and, until it is written out, the record context
+     * of its last change. One map entry per key carries both, so a read and the write after it cost one map lookup
+     * (see {@link #slot}), not three.
+     */
+    private static final class Slot {
+        final String key;
+        Object value;
+        /** Null when the wrapped store already has {@link #value}. */
+        ProcessorRecordContext changedIn;
+        /** Deleted by the processor: once written out, the key is forgotten (a closed window is not read again). */
+        boolean deleted;
+
+        Slot(String key, Object value) {
+            this.key = key;
+            this.value = value;
+        }
     }
 
     private final int maxEntries;
     /** Access order, so the least recently used clean entries are the ones forgotten. */
-    private final LinkedHashMap<String, Object> entries;
-    private final LinkedHashMap<String, Change> dirty = new LinkedHashMap<>();
+    private final LinkedHashMap<String, Slot> entries;
+    /** The slots changed since the last write-out, in the order of their first change. */
+    private final List<Slot> dirty = new ArrayList<>();
+    /**
+     * The slot of the last key looked up: the processors read a key and then write it, with the same String, so the
+     * write finds it without hashing the key again.
+     */
+    private Slot last;
     private InternalProcessorContext<?, ?> context;
-    /** The thread that writes; null until the first write after {@link #init}. Read by query threads, hence volatile. */
+    /**
+     * The thread that reads and writes through the held objects: the one that initialised the store (the stream thread
+     * initialises its task's stores) or, failing that, the last one that wrote. Any other thread (an interactive query)
+     * reads the wrapped store. Known from {@link #init}, so a store that is read on every record but seldom written
+     * (the alert states of healthy targets) holds its absent keys from the start instead of reading RocksDB each time.
+     * Read by query threads, hence volatile.
+     */
     private volatile Thread owner;
 
     private DeferredWriteStore(KeyValueStore<String, V> inner, int maxEntries) {
@@ -74,6 +105,7 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         drop();
         this.context = ProcessorContextUtils.asInternalProcessorContext(stateStoreContext);
         super.init(stateStoreContext, root);
+        owner = Thread.currentThread();
     }
 
     @Override
@@ -82,18 +114,13 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         if (Thread.currentThread() != owner) {
             return wrapped().get(key);
         }
-        Object held = entries.get(key);
-        if (held == null) {
-            V stored = wrapped().get(key);
-            entries.put(key, stored == null ? ABSENT : stored);
-            return stored;
-        }
+        Object held = slot(key).value;
         return held == ABSENT ? null : (V) held;
     }
 
     @Override
     public void put(String key, V value) {
-        change(key, value == null ? ABSENT : value);
+        change(key, value == null ? ABSENT : value, false);
     }
 
     @Override
@@ -115,9 +142,7 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     @Override
     public V delete(String key) {
         V old = ownedGet(key);
-        change(key, ABSENT);
-        // A deleted key (a closed window) is not used again: holding its absence would crowd out live entries.
-        entries.remove(key);
+        change(key, ABSENT, true);
         return old;
     }
 
@@ -126,10 +151,39 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         return get(key);
     }
 
-    private void change(String key, Object value) {
+    /** The key's slot, read from the wrapped store if it is not held. */
+    private Slot slot(String key) {
+        Slot slot = last;
+        if (slot == null || (slot.key != key && !slot.key.equals(key))) {
+            slot = entries.get(key);
+            if (slot == null) {
+                V stored = wrapped().get(key);
+                slot = new Slot(key, stored == null ? ABSENT : stored);
+                entries.put(key, slot);
+            }
+            last = slot;
+        }
+        return slot;
+    }
+
+    private void change(String key, Object value, boolean deleted) {
         owner = Thread.currentThread();
-        entries.put(key, value);
-        dirty.put(key, new Change(value, context.recordContext()));
+        Slot slot = last;
+        if (slot == null || (slot.key != key && !slot.key.equals(key))) {
+            slot = entries.get(key);
+            if (slot == null) {
+                // Written blind: what the wrapped store had does not matter, this value replaces it.
+                slot = new Slot(key, value);
+                entries.put(key, slot);
+            }
+            last = slot;
+        }
+        slot.value = value;
+        slot.deleted = deleted;
+        if (slot.changedIn == null) {
+            dirty.add(slot);
+        }
+        slot.changedIn = context.recordContext();
     }
 
     /** Writes what changed into the wrapped store, under the record context of each change, then trims the map. */
@@ -138,24 +192,30 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         if (!dirty.isEmpty()) {
             ProcessorRecordContext current = context.recordContext();
             try {
-                for (Map.Entry<String, Change> entry : dirty.entrySet()) {
-                    Change change = entry.getValue();
-                    context.setRecordContext(change.context());
-                    if (change.value() == ABSENT) {
-                        wrapped().delete(entry.getKey());
+                for (Slot slot : dirty) {
+                    context.setRecordContext(slot.changedIn);
+                    slot.changedIn = null;
+                    if (slot.value == ABSENT) {
+                        wrapped().delete(slot.key);
                     } else {
-                        wrapped().put(entry.getKey(), (V) change.value());
+                        wrapped().put(slot.key, (V) slot.value);
+                    }
+                    if (slot.deleted) {
+                        // A deleted key (a closed window) is not read again: holding its absence would crowd out live entries.
+                        entries.remove(slot.key);
                     }
                 }
             } finally {
                 context.setRecordContext(current);
             }
             dirty.clear();
+            last = null;
         }
-        Iterator<String> eldest = entries.keySet().iterator();
+        Iterator<Slot> eldest = entries.values().iterator();
         for (int excess = entries.size() - maxEntries; excess > 0 && eldest.hasNext(); excess--) {
             eldest.next();
             eldest.remove();
+            last = null;
         }
     }
 
@@ -163,6 +223,7 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     private void drop() {
         dirty.clear();
         entries.clear();
+        last = null;
         owner = null;
     }
 
