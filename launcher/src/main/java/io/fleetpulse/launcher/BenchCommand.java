@@ -33,8 +33,9 @@ final class BenchCommand implements Callable<Integer> {
                     "%nStarts an in-process KRaft broker, produces --events synthetic CheckResult and MetricSample events"
                             + " for --targets targets, reads them back with a plain read_committed consumer (bytes only, then"
                             + " with Avro decoding), then runs the stream processor (exactly-once, bundled rules) over the same"
-                            + " records: its rate is events over the time from Streams RUNNING to its committed offsets reaching"
-                            + " the end of the input. Then bursts of failing checks for new targets measure send -> FIRING"
+                            + " records: its rate is events over the time from its committed offsets passing the"
+                            + " --warmup-events produced first to their reaching the end of the input (the raw reads are timed"
+                            + " the same way). Then bursts of failing checks for new targets measure send -> FIRING"
                             + " AlertEvent readable on fleet.alerts. Everything lives under a temporary folder, removed at the end.%n"})
     static final class Processor implements Callable<Integer> {
 
@@ -46,6 +47,11 @@ final class BenchCommand implements Callable<Integer> {
 
         @Option(names = "--targets", defaultValue = "10000", description = "distinct targets, at least 1 (default ${DEFAULT-VALUE})")
         int targets;
+
+        @Option(names = "--warmup-events", defaultValue = "1000000", paramLabel = "W",
+                description = "events produced before the measured ones, read and processed first and not counted (JIT,"
+                        + " first transactions); 0 = measure from a cold start (default ${DEFAULT-VALUE})")
+        long warmupEvents;
 
         @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
         Path json;
@@ -74,6 +80,9 @@ final class BenchCommand implements Callable<Integer> {
             if (targets < 1) {
                 throw FleetPulseCli.invalid(spec, "--targets", "at least 1 target, not " + targets);
             }
+            if (warmupEvents < 0) {
+                throw FleetPulseCli.invalid(spec, "--warmup-events", "0 or more, not " + warmupEvents);
+            }
             if (alertRounds < 1 || alertTargets < 1) {
                 throw FleetPulseCli.invalid(spec, alertRounds < 1 ? "--alert-rounds" : "--alert-targets", "must be at least 1");
             }
@@ -94,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
             Path work = Files.createTempDirectory("fleetpulse-bench-");
             Map<String, Object> result;
             try {
-                result = new BenchProcessor(new BenchProcessor.Options(events, targets, alertRounds, alertTargets, threads,
+                result = new BenchProcessor(new BenchProcessor.Options(events, warmupEvents, targets, alertRounds, alertTargets, threads,
                         overrides, work),
                         System.out).run();
             } finally {

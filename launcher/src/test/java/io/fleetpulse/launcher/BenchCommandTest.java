@@ -17,6 +17,7 @@ class BenchCommandTest {
         Map<String, String[]> cases = Map.of(
                 "--events", new String[] {"bench", "processor", "--events", "1"},
                 "--targets", new String[] {"bench", "processor", "--targets", "0"},
+                "--warmup-events", new String[] {"bench", "processor", "--warmup-events", "-1"},
                 "--alert-rounds", new String[] {"bench", "processor", "--alert-rounds", "0"},
                 "--set", new String[] {"bench", "processor", "--set", "streams.commit.intervall=500ms"},
                 "--json", new String[] {"bench", "processor", "--json", dir.resolve("no/such/folder/b.json").toString()});
@@ -50,7 +51,7 @@ class BenchCommandTest {
         CliRun run = CliRun.execute("bench", "processor", "--help");
 
         assertEquals(0, run.exit(), run.err());
-        for (String said : List.of("--events", "--targets", "--json", "read_committed", "RUNNING", "committed offsets")) {
+        for (String said : List.of("--events", "--warmup-events", "--targets", "--json", "read_committed", "committed offsets")) {
             assertTrue(run.out().replaceAll("\\s+", " ").contains(said), said + " in:\n" + run.out());
         }
     }

@@ -88,10 +88,11 @@ public final class HealthTopology {
                 WindowEngine.HOT_ENTRIES_MAX));
         // Hours are touched once a minute per target, not per record, and a merged hour can be a large histogram.
         builder.addStateStore(windowStore(HOUR_WINDOW_STORE, HOUR_WINDOW_SIZE, settings).withCachingEnabled());
-        // Cached: read for every closed minute (its critical checks) and for the rules' group overrides.
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde())
-                .withCachingEnabled());
+        // Read for every closed minute (its critical checks) and for the rules' group overrides, and absent for a target
+        // the inventory does not list: held as objects, absent ones too (the record cache does not remember a miss).
+        builder.addStateStore(DeferredWriteStore.builder(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(INVENTORY_STORE), Serdes.String(), Topics.TARGETS.valueSerde()),
+                WindowEngine.HOT_ENTRIES_MAX));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(FIRST_SEEN_STORE), Serdes.String(), Serdes.Long()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(

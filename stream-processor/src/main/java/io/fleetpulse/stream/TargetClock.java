@@ -75,6 +75,11 @@ record TargetClock(long eventTimeMs, long seenAtTaskTimeMs, long arrivalWallMs, 
         return end;
     }
 
+    /** Whether the 1-minute window starting at {@code start} is open: only an open minute has an accumulator. */
+    boolean hasOpenMinute(long start) {
+        return Arrays.binarySearch(openMinutes, start) >= 0;
+    }
+
     static long[] with(long[] starts, long start) {
         int at = Arrays.binarySearch(starts, start);
         if (at >= 0) {

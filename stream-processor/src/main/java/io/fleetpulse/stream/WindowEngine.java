@@ -245,7 +245,9 @@ final class WindowEngine implements Processor<Bytes, Intake<?>, String, EngineOu
             taskEventTimeMs = at;
         }
         String key = windowKey(minuteStart, target);
-        WindowAccumulator acc = minutes.get(key);
+        // A minute the clock does not list as open has no accumulator yet, so it is not looked up: the lookup of an
+        // absent key is RocksDB's costliest read (RocksJava unwinds a C++ exception), once per target and minute.
+        WindowAccumulator acc = clock != null && clock.hasOpenMinute(minuteStart) ? minutes.get(key) : null;
         if (acc == null) {
             acc = new WindowAccumulator();
         }
