@@ -218,6 +218,8 @@ final class BenchProcessor {
             double seconds = measured.seconds();
             long counted = measured.total() - measured.doneThen();
             result.put("processor_events_per_sec", rate);
+            // Streams RUNNING when there is no warm-up, or when the commit that passed it also reached the end.
+            result.put("processor_measured_from", measured.doneThen() > 0 ? "first commit past the warm-up" : "Streams RUNNING");
             if (measured.doneThen() > 0) {
                 result.put("processor_warmup_events_per_sec",
                         round(measured.doneThen() / ((measured.warmedAt() - running) / 1e9), 0));
