@@ -15,6 +15,7 @@ import io.fleetpulse.events.NotificationOutcome;
 import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import java.time.Duration;
@@ -203,12 +204,6 @@ class AlertingDeploymentsIT {
 
     private static void await(BooleanSupplier condition, String what, AlertingService service)
             throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; status " + service.status());
-            }
-            Thread.sleep(50);
-        }
+        Await.until(condition, WAIT, what, () -> "status " + service.status());
     }
 }

@@ -27,8 +27,9 @@ import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
-import io.fleetpulse.testkit.Promtool;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
+import io.fleetpulse.testkit.Promtool;
 import io.fleetpulse.testkit.TopicProbe;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -382,14 +383,7 @@ class AlertingIT {
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what
-                        + (service == null ? "" : "; status " + service.status()));
-            }
-            Thread.sleep(50);
-        }
+        Await.until(condition, WAIT, what, () -> service == null ? null : "status " + service.status());
     }
 
     private static String throwableText(IThrowableProxy proxy) {

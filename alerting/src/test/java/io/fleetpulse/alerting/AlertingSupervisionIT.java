@@ -16,6 +16,7 @@ import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.runtime.ServiceState;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import java.time.Duration;
@@ -171,14 +172,15 @@ class AlertingSupervisionIT {
         }
     }
 
+    /** Its checks call the broker's admin API, which throws checked exceptions. */
     private static void await(Check condition, String what, AlertingService service) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; status " + service.status());
+        Await.until(() -> {
+            try {
+                return condition.holds();
+            } catch (Exception e) {
+                throw new IllegalStateException("checking " + what, e);
             }
-            Thread.sleep(50);
-        }
+        }, Duration.ofSeconds(20), what, () -> "status " + service.status());
     }
 
     @FunctionalInterface

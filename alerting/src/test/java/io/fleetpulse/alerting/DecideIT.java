@@ -18,6 +18,7 @@ import io.fleetpulse.events.OutboxRecord;
 import io.fleetpulse.events.Severity;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import java.nio.file.Files;

@@ -21,6 +21,7 @@ import io.fleetpulse.events.NotificationRecord;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.runtime.text.Durations;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import java.net.ServerSocket;

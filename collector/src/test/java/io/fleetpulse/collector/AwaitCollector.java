@@ -1,5 +1,6 @@
 package io.fleetpulse.collector;
 
+import io.fleetpulse.testkit.Await;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
@@ -10,12 +11,6 @@ final class AwaitCollector {
     }
 
     static void until(BooleanSupplier condition, CollectorService collector, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not true within " + timeout + "; status " + collector.status());
-            }
-            Thread.sleep(100);
-        }
+        Await.until(condition, timeout, "the condition", () -> "status " + collector.status());
     }
 }

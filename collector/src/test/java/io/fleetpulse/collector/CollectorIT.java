@@ -293,10 +293,7 @@ class CollectorIT {
         long closeMs;
         try {
             draining.start();
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while ((int) draining.status().get("pollsInFlight") == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
+            AwaitCollector.until(() -> (int) draining.status().get("pollsInFlight") > 0, draining, WAIT);
             assertEquals(1, draining.status().get("pollsInFlight"));
         } finally {
             long started = System.nanoTime();
@@ -371,13 +368,7 @@ class CollectorIT {
     }
 
     private static void eventually(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not true within " + WAIT + "; status " + collector.status());
-            }
-            Thread.sleep(100);
-        }
+        AwaitCollector.until(condition, collector, WAIT);
     }
 
     /** A port whose listener answers every connection with a line that is not HTTP, then hangs up. */

@@ -14,6 +14,7 @@ import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.IncidentScript;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.sink.SinkQueries;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.PostgresFixture;
 import io.fleetpulse.testkit.Promtool;
@@ -183,14 +184,6 @@ class PipelineIT {
     }
 
     private static void await(String what, Supplier<Boolean> condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.get()) {
-                return;
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what
-                + "; PagerDuty received " + List.copyOf(pagerDuty.bodies()));
+        Await.until(condition::get, timeout, what, () -> "PagerDuty received " + List.copyOf(pagerDuty.bodies()));
     }
 }

@@ -10,6 +10,7 @@ import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
 import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.SimulatedFleet;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import java.net.URI;
@@ -120,12 +121,6 @@ class PushingAgentIT {
     }
 
     private static void awaitUntil(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + WAIT + " waiting for " + what);
-            }
-            Thread.sleep(50); // polling a condition with a deadline, as the other ITs here do
-        }
+        Await.until(condition, WAIT, what);
     }
 }

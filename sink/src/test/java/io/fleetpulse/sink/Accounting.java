@@ -2,12 +2,12 @@ package io.fleetpulse.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.fleetpulse.testkit.Await;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -98,25 +98,6 @@ final class Accounting {
             throw new IllegalStateException(e);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Waits for a condition with a timeout, polling; no test sleeps a fixed time instead. */
-    static final class Await {
-
-        private Await() {
-        }
-
-        static void until(BooleanSupplier condition, Duration timeout, String what, Supplier<Object> context)
-                throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!condition.getAsBoolean()) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what
-                            + "; " + context.get());
-                }
-                Thread.sleep(20);
-            }
         }
     }
 }

@@ -20,6 +20,7 @@ import io.fleetpulse.runtime.ServiceState;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.PostgresFixture;
 import io.fleetpulse.testkit.Promtool;
@@ -787,14 +788,12 @@ class SinkIT {
     }
 
     private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            sleep(100);
+        try {
+            Await.until(condition, WAIT, what);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
-        throw new AssertionError("timed out after " + WAIT + " waiting until " + what);
     }
 
     private static void sleep(long millis) {

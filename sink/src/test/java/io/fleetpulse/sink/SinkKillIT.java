@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.ChildJvm;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.PostgresFixture;
@@ -72,12 +73,12 @@ class SinkKillIT {
 
         child = ChildJvm.start(SinkProcess.class, settings(), "sink-kill-child.log");
         // Caught in the act: the sink's transaction has written (it has an xid) and is still open.
-        Accounting.Await.until(() -> openWritingTransactions(db) > 0 && accounting.committed() > 0, WAIT,
+        Await.until(() -> openWritingTransactions(db) > 0 && accounting.committed() > 0, WAIT,
                 "a batch in flight after some batches were committed", () -> "child alive: " + child.isAlive());
         child.destroyForcibly();
         assertTrue(child.waitFor(10, TimeUnit.SECONDS), "killed");
         // The server rolls the orphaned transaction back once it finds its client gone.
-        Accounting.Await.until(() -> openWritingTransactions(db) == 0, WAIT, "the killed sink's transaction to end", () -> "");
+        Await.until(() -> openWritingTransactions(db) == 0, WAIT, "the killed sink's transaction to end", () -> "");
         long committedByTheKilled = accounting.committed();
         long total = accounting.records();
         assertTrue(committedByTheKilled < total, "killed before the end: " + committedByTheKilled + " of " + total);

@@ -3,6 +3,7 @@ package io.fleetpulse.sink;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.runtime.config.Settings;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
@@ -60,17 +61,17 @@ class SinkOutageIT {
         try (SinkService sink = new SinkService(settings(url, group));
              SinkLoad load = SinkLoad.start(kafka.bootstrapServers(), prefix, 3, Duration.ofMillis(10))) {
             sink.start();
-            Accounting.Await.until(() -> accounting.committed() > 300, WAIT, "the sink to be writing", sink::status);
+            Await.until(() -> accounting.committed() > 300, WAIT, "the sink to be writing", sink::status);
 
             outage.run();
             long sentAtOutage = load.acked();
-            Accounting.Await.until(() -> !sink.isReady(), WAIT, "the sink to notice the database is gone", sink::status);
+            Await.until(() -> !sink.isReady(), WAIT, "the sink to notice the database is gone", sink::status);
             // The load goes on while the database is away, so the sink has a backlog to write after it.
-            Accounting.Await.until(() -> load.acked() > sentAtOutage + 600, WAIT, "records sent during the outage", load::acked);
+            Await.until(() -> load.acked() > sentAtOutage + 600, WAIT, "records sent during the outage", load::acked);
             postgres.restart();
 
-            Accounting.Await.until(sink::isReady, WAIT, "the sink to be ready again", sink::status);
-            Accounting.Await.until(() -> load.acked() > sentAtOutage + 1200, WAIT, "records sent after the outage", load::acked);
+            Await.until(sink::isReady, WAIT, "the sink to be ready again", sink::status);
+            Await.until(() -> load.acked() > sentAtOutage + 1200, WAIT, "records sent after the outage", load::acked);
             load.close();
             accounting.awaitEveryRecordExactlyOnce(WAIT, sink::status);
             assertTrue(dbErrors(sink) > 0, "the sink saw the outage as failed database calls: " + sink.status());

@@ -9,6 +9,7 @@ import io.fleetpulse.events.CheckResult;
 import io.fleetpulse.events.CheckStatus;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.ChildJvm;
 import io.fleetpulse.testkit.KafkaFixture;
 import java.nio.file.Path;
@@ -255,12 +256,6 @@ class StreamProcessorCrashIT {
 
     /** Polls {@code condition} until it holds; fails naming {@code what} after {@link #WAIT}. */
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + WAIT.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(50); // the poll interval of the await, not a wait for time to pass
-        }
+        Await.until(condition, WAIT, what);
     }
 }

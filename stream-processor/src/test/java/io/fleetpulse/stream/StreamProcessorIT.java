@@ -20,6 +20,7 @@ import io.fleetpulse.runtime.ServiceState;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.DeadLetters;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.Promtool;
 import io.fleetpulse.testkit.TopicProbe;
@@ -304,14 +305,22 @@ class StreamProcessorIT {
         }
     }
 
+    private static Set<String> topicNames(Admin admin) {
+        try {
+            return admin.listTopics().names().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot list the topics", e);
+        }
+    }
+
     /** Brings back a deleted topic for the next test, once the broker has really deleted it. */
     private static void restoreContractTopics() throws Exception {
         try (Admin admin = kafka.admin()) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(Topics.CHECKS.name())
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            Await.until(() -> !topicNames(admin).contains(Topics.CHECKS.name()), WAIT,
+                    "the broker to finish deleting " + Topics.CHECKS.name());
         }
         kafka.createContractTopics(2);
     }
@@ -322,12 +331,9 @@ class StreamProcessorIT {
      * first meter refresh, so this waits for one of them.
      */
     private static void assertOnlyAllowListedKafkaSeries(PrometheusMeterRegistry registry) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        Await.until(() -> registry.scrape().contains("kafka_stream_task_dropped_records_total"), WAIT,
+                "the first meter refresh to add the task meters");
         String scraped = registry.scrape();
-        while (!scraped.contains("kafka_stream_task_dropped_records_total") && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-            scraped = registry.scrape();
-        }
         Files.writeString(Path.of("target", "stream-processor-metrics.txt"), scraped);
         List<String> series = scraped.lines().filter(l -> l.startsWith("kafka_")).toList();
         Set<String> names = series.stream().map(l -> l.replaceAll("[{ ].*", "")).collect(Collectors.toCollection(TreeSet::new));
