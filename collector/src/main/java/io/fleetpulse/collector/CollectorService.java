@@ -219,7 +219,7 @@ public final class CollectorService extends ManagedService {
                     .description("push API requests answered, by HTTP status").tag("status", String.valueOf(code))
                     .register(meterRegistry()).increment());
             pushPort = await(pushApi.listen(), remaining(deadline));
-            LOG.info("push API listening on port {}", pushPort);
+            LOG.info("push API listening on {} port {}", collector.push().host(), pushPort);
         }
         LOG.info("collector '{}' polling {} targets", collector.collectorId(), scheduler.targets());
     }

@@ -100,6 +100,9 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
     public static final ConfigKey<Path> PUSH_TOKENS = ConfigKey.path(PushTokens.CONFIG_KEY, null,
             "a YAML file of the push API's agents: name, token-sha256 (the SHA-256 of its bearer token, never the token) "
                     + "and the targets it may write for; unset: no push API").defaultShownAs("no push API");
+    public static final ConfigKey<String> PUSH_HOST = ConfigKey.string("collector.push.host", "0.0.0.0",
+            "the address the push API listens on: 0.0.0.0 every interface, 127.0.0.1 only this machine (behind a "
+                    + "local TLS proxy, say); a host name must resolve");
     public static final ConfigKey<Integer> PUSH_PORT = ConfigKey.integer("collector.push.port", 8090, 0, 65_535,
             "the port the push API listens on when collector.push.tokens is set; 0 takes any free port");
     public static final ConfigKey<Integer> PUSH_MAX_PENDING = ConfigKey.integer("collector.push.max.pending", 10_000, 1,
@@ -139,7 +142,7 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
     public static final List<ConfigKey<?>> KEYS = List.of(INVENTORY, ID, POLL_INTERVAL, METRICS_INTERVAL, POLL_TIMEOUT,
             MAX_CONCURRENT_POLLS, POLL_JITTER, TLS_WARN_DAYS, TLS_CRITICAL_DAYS, TLS_TRUST_PEM, MAX_BODY_BYTES, MAX_CHECKS,
             MAX_NAME_LENGTH, MAX_EXTRA_METRICS, BUFFER_MAX_RECORDS, BUFFER_MAX_PER_SERIES, PRODUCER_MAX_UNACKED,
-            PUSH_TOKENS, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT, PUSH_AGENT_RATE, PUSH_AGENT_BURST,
+            PUSH_TOKENS, PUSH_HOST, PUSH_PORT, PUSH_MAX_PENDING, PUSH_ACK_TIMEOUT, PUSH_AGENT_RATE, PUSH_AGENT_BURST,
             LIVE_INVENTORY, INVENTORY_GROUP, INVENTORY_GROUP_SESSION_TIMEOUT, INVENTORY_GROUP_STATIC);
 
     /**
@@ -176,7 +179,8 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
                 settings.get(POLL_JITTER), limits, new HealthChecks.CertificateLines(warnDays, criticalDays), trustPem,
                 new RecordPublisher.OutageBuffer(settings.get(BUFFER_MAX_RECORDS), settings.get(BUFFER_MAX_PER_SERIES),
                         settings.get(PRODUCER_MAX_UNACKED)), readableOrNull(settings, PUSH_TOKENS),
-                new PushApi.Config(settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING), positive(settings, PUSH_ACK_TIMEOUT),
+                new PushApi.Config(listenAddress(settings, PUSH_HOST), settings.get(PUSH_PORT), settings.get(PUSH_MAX_PENDING),
+                        positive(settings, PUSH_ACK_TIMEOUT),
                         settings.get(PUSH_AGENT_RATE), settings.get(PUSH_AGENT_BURST)),
                 settings.get(LIVE_INVENTORY), inventoryGroup(settings, id));
     }
@@ -217,6 +221,18 @@ public record CollectorSettings(Path inventory, String collectorId, Duration pol
             throw new ConfigException(key.name(), "'" + key.name() + "' is " + file + ": no readable file there");
         }
         return file;
+    }
+
+    /** An address to listen on: an IP literal, or a host name that resolves now (else the bind fails only at start). */
+    private static String listenAddress(Settings settings, ConfigKey<String> key) {
+        String host = settings.get(key).strip();
+        try {
+            InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new ConfigException(key.name(), "'" + key.name() + "' is '" + host + "': not an address of this machine's"
+                    + " resolver (an IP address such as 0.0.0.0 or 127.0.0.1, or a host name that resolves)");
+        }
+        return host;
     }
 
     private static Duration positive(Settings settings, ConfigKey<Duration> key) {

@@ -49,10 +49,10 @@ final class PushApi {
     private static final List<String> SAMPLE_FIELDS = List.of("target", "observedAt", "metrics");
 
     /**
-     * The push API's settings; {@code port} 0 takes any free port; {@code agentRate} requests a second each agent may
+     * The push API's settings: it listens on {@code host} (an address or a host name); {@code port} 0 takes any free port; {@code agentRate} requests a second each agent may
      * make on average (0: no limit), in bursts of up to {@code agentBurst}.
      */
-    record Config(int port, int maxPending, Duration ackTimeout, double agentRate, int agentBurst) {
+    record Config(String host, int port, int maxPending, Duration ackTimeout, double agentRate, int agentBurst) {
     }
 
     private final Vertx vertx;
@@ -83,7 +83,7 @@ final class PushApi {
     /** Starts listening; completes with the bound port. */
     Future<Integer> listen() {
         server = vertx.createHttpServer();
-        return server.requestHandler(this::handle).listen(config.port()).map(HttpServer::actualPort);
+        return server.requestHandler(this::handle).listen(config.port(), config.host()).map(HttpServer::actualPort);
     }
 
     Future<Void> close() {

@@ -58,6 +58,7 @@ class CollectorServiceTest {
         assertEquals("collector.poll.max.body.bytes", refused(with(base, "collector.poll.max.body.bytes", "10")).key());
         assertEquals("collector.health.max.checks", refused(with(base, "collector.health.max.checks", "0")).key());
         assertEquals("collector.poll.jitter", refused(with(base, "collector.poll.jitter", "0.9")).key());
+        assertEquals("collector.push.host", refused(with(base, "collector.push.host", "no-such-host.invalid")).key());
         assertEquals("collector.tls.critical.days", refused(with(with(base, "collector.tls.warn.days", "5"),
                 "collector.tls.critical.days", "6")).key());
         assertEquals("collector.tls.trust.pem", refused(with(base, "collector.tls.trust.pem",
@@ -173,7 +174,7 @@ class CollectorServiceTest {
 
         assertEquals(new CollectorSettings(file, "c-1", Duration.ofMinutes(1), Duration.ofSeconds(60), Duration.ofSeconds(2), 8, 0.1,
                 new BodyLimits(4096, 5, 20, 3), new HealthChecks.CertificateLines(21, 7), null,
-                RecordPublisher.OutageBuffer.DEFAULTS, null, new PushApi.Config(8090, 10_000, Duration.ofSeconds(5), 10, 20), false, null), settings);
+                RecordPublisher.OutageBuffer.DEFAULTS, null, new PushApi.Config("0.0.0.0", 8090, 10_000, Duration.ofSeconds(5), 10, 20), false, null), settings);
     }
 
     @Test

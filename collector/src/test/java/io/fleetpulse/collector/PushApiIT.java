@@ -1,6 +1,7 @@
 package io.fleetpulse.collector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.CheckResult;
@@ -13,6 +14,12 @@ import io.fleetpulse.simulator.FleetSpec;
 import io.fleetpulse.simulator.SimulatedFleet;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
+import java.net.ConnectException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,6 +66,7 @@ class PushApiIT {
                 "collector.inventory", inventory.toString(),
                 "collector.id", "push-collector",
                 "collector.push.tokens", tokens.toString(),
+                "collector.push.host", "127.0.0.1",
                 "collector.push.port", "0",
                 "collector.push.max.pending", "2",
                 // edge-2 floods past its bucket below; edge-1's few requests stay within theirs.
@@ -187,6 +196,21 @@ class PushApiIT {
                 + "(collector.push.agent.rate"), limited.body());
         HttpResponse<String> other = post(PushApi.HEARTBEAT, TOKEN, "{\"targets\":[\"nat-001\"]}");
         assertEquals(202, other.statusCode(), "edge-1 has its own bucket: " + other.body());
+    }
+
+    /** {@code collector.push.host} 127.0.0.1: the API answers on loopback and on no other address of this machine. */
+    @Test
+    void shouldListenOnlyOnItsPushHost() throws Exception {
+        assertEquals(401, post(PushApi.HEARTBEAT, "guess", "{\"targets\":[\"nat-001\"]}").statusCode(), "answers on 127.0.0.1");
+        List<InetAddress> others = NetworkInterface.networkInterfaces().flatMap(NetworkInterface::inetAddresses)
+                .filter(address -> address instanceof Inet4Address && !address.isLoopbackAddress()).toList();
+        Assumptions.assumeFalse(others.isEmpty(), "this machine has no address but loopback");
+        for (InetAddress other : others) {
+            try (Socket socket = new Socket()) {
+                assertThrows(ConnectException.class, () -> socket.connect(
+                        new InetSocketAddress(other, collector.pushPort()), 2_000), "nothing listens on " + other);
+            }
+        }
     }
 
     @Test
