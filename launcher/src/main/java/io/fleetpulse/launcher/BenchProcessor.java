@@ -27,6 +27,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -245,11 +246,14 @@ final class BenchProcessor {
     /** CPU time used so far by the stream threads of this JVM and by the whole process, in ns. */
     private record CpuUse(long streamThreadsNs, long processNs) {
 
+        private static final Pattern STREAM_THREAD = Pattern.compile(".*-StreamThread-\\d+");
+
         static CpuUse now() {
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             long streamThreads = 0;
             for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-                if (info != null && info.getThreadName().contains("-StreamThread-")) {
+                // "<client id>-StreamThread-<n>", not its producer's "kafka-producer-network-thread | ...-producer".
+                if (info != null && STREAM_THREAD.matcher(info.getThreadName()).matches()) {
                     streamThreads += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
                 }
             }
