@@ -153,30 +153,39 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
 
     /** The key's slot, read from the wrapped store if it is not held. */
     private Slot slot(String key) {
+        Slot slot = held(key);
+        if (slot == null) {
+            V stored = wrapped().get(key);
+            slot = hold(key, stored == null ? ABSENT : stored);
+        }
+        return slot;
+    }
+
+    /** The key's slot if it is held (the last one looked up first), else null. */
+    private Slot held(String key) {
         Slot slot = last;
         if (slot == null || (slot.key != key && !slot.key.equals(key))) {
             slot = entries.get(key);
-            if (slot == null) {
-                V stored = wrapped().get(key);
-                slot = new Slot(key, stored == null ? ABSENT : stored);
-                entries.put(key, slot);
+            if (slot != null) {
+                last = slot;
             }
-            last = slot;
         }
+        return slot;
+    }
+
+    private Slot hold(String key, Object value) {
+        Slot slot = new Slot(key, value);
+        entries.put(key, slot);
+        last = slot;
         return slot;
     }
 
     private void change(String key, Object value, boolean deleted) {
         owner = Thread.currentThread();
-        Slot slot = last;
-        if (slot == null || (slot.key != key && !slot.key.equals(key))) {
-            slot = entries.get(key);
-            if (slot == null) {
-                // Written blind: what the wrapped store had does not matter, this value replaces it.
-                slot = new Slot(key, value);
-                entries.put(key, slot);
-            }
-            last = slot;
+        Slot slot = held(key);
+        if (slot == null) {
+            // Written blind: what the wrapped store had does not matter, this value replaces it.
+            slot = hold(key, value);
         }
         slot.value = value;
         slot.deleted = deleted;
