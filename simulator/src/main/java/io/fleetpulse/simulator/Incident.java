@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * One scripted fault of one virtual server, active from {@code startOffset} after the fleet started for
@@ -26,6 +27,12 @@ public record Incident(Kind kind, String serverId, Duration startOffset, Duratio
         CPU_SPIKE("cpu"),
         /** Disk usage climbs linearly to about 99 percent over the duration, then is cleaned up. */
         DISK_FILL("disk"),
+        /**
+         * Disk usage creeps up linearly towards {@value MetricReading#DISK_LEAK_TARGET_PERCENT} percent over the duration,
+         * then is cleaned up: a log that is never rotated. It stays under the disk check's warning line, so only a rule
+         * that extrapolates the trend sees it coming.
+         */
+        DISK_LEAK("leak"),
         /** Down for {@link #FLAP_HALF_PERIOD}, up for as long, and so on; down first. */
         FLAPPING("flap"),
         /** Every response is delayed by {@link SimulatedFleet#SLOW_DELAY}. */
@@ -35,7 +42,13 @@ public record Incident(Kind kind, String serverId, Duration startOffset, Duratio
          * still answers 200 and every other check stays OK (the body's overall status says DOWN, as an actuator's
          * would).
          */
-        COMPONENT_DOWN("component");
+        COMPONENT_DOWN("component"),
+        /**
+         * Task latency runs at {@value MetricReading#LATENCY_SHIFT_FACTOR} times its usual level, noise included; CPU,
+         * checks and everything else stay as they were. Far from any static line, so only a detector that knows the
+         * series' own past notices.
+         */
+        LATENCY_SHIFT("latency");
 
         private final String scriptName;
 
@@ -45,6 +58,11 @@ public record Incident(Kind kind, String serverId, Duration startOffset, Duratio
 
         public String scriptName() {
             return scriptName;
+        }
+
+        /** Every kind's script name, in declaration order: {@code outage, unreachable, ...}. */
+        public static String scriptNames() {
+            return Arrays.stream(values()).map(Kind::scriptName).collect(Collectors.joining(", "));
         }
 
         /** Accepts the script name ({@code cpu}) or the constant's name in any case ({@code cpu_spike}). */

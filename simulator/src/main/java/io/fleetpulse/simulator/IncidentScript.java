@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 
 /**
  * The faults a simulated fleet goes through, as data: {@code outage:srv-003@20s+40s,cpu:srv-007@10s+60s}.
- * Each part is {@code kind:server@start+duration}; kinds are outage, unreachable, cpu, disk, flap, slow and component;
+ * Each part is {@code kind:server@start+duration}; kinds are outage, unreachable, cpu, disk, leak, flap, slow,
+ * component and latency (see {@link Incident.Kind});
  * durations are written {@code 500ms}, {@code 20s}, {@code 2m} or {@code 1h}, measured from the fleet's start.
  */
 public final class IncidentScript {
@@ -73,7 +74,7 @@ public final class IncidentScript {
             throw new IllegalArgumentException(where + ": " + missing + "; " + FORM);
         }
         Incident.Kind kind = Incident.Kind.fromText(m.group(1)).orElseThrow(() -> new IllegalArgumentException(
-                where + ": unknown kind '" + m.group(1) + "'; kinds are outage, unreachable, cpu, disk, flap, slow, component"));
+                where + ": unknown kind '" + m.group(1) + "'; kinds are " + Incident.Kind.scriptNames()));
         Duration start = parseDuration(m.group(3), where, "start");
         Duration duration = parseDuration(m.group(4), where, "duration");
         if (duration.isZero()) {
@@ -104,46 +105,67 @@ public final class IncidentScript {
 
     /**
      * The demo's script for a fleet of {@code servers}: an outage, a CPU spike, a filling disk, a flapping server, a
-     * slow one and a partial failure (its {@code db} component down while HTTP answers 200), each on its own server,
-     * spread over the fleet (fewer when the fleet has fewer than six servers). The partial failure goes to the first
-     * server after the outage's that has no incident, so the other five keep the servers they always had.
-     * Every incident is over 80 s after start, so with targets polled every 5 s alerts have fired and resolved
-     * within two minutes. The disk passes 80 % used about 45 s in and 90 % about 60 s in (depending on its
-     * baseline), and is cleaned up at 75 s.
+     * slow one, a partial failure (its {@code db} component down while HTTP answers 200), a leaking disk and a latency
+     * shift, each on its own server (fewer when the fleet has fewer than eight servers). The first five are spread over
+     * the fleet; the partial failure goes to the first server after the outage's that has no incident, the leaking disk
+     * to the first free server and the latency shift to the last, so the older incidents keep the servers they always
+     * had.
+     *
+     * <p>The first six are over 80 s after start, so with targets polled every 5 s alerts have fired and resolved within
+     * two minutes. The disk passes 80 % used about 45 s in and 90 % about 60 s in (depending on its baseline), and is
+     * cleaned up at 75 s. The two later ones are for rules that learn or extrapolate, and stay under every static line:
+     * <ul>
+     *   <li>the leaking disk climbs from its baseline (30 to 65 %) from 10 s, linearly to
+     *       {@value MetricReading#DISK_LEAK_TARGET_PERCENT} % at 4 min 10 s (a few percent a minute, so full within
+     *       minutes by the trend), then is cleaned up;</li>
+     *   <li>task latency runs at {@value MetricReading#LATENCY_SHIFT_FACTOR} times its level from 110 s to 170 s: late
+     *       enough that a detector has seen about 20 samples at 5 s of normal before it, allowing for the time the
+     *       pipeline takes to start after the fleet.</li>
+     * </ul>
      */
     public static IncidentScript demo(int servers) {
         if (servers < 1) {
             throw new IllegalArgumentException("a fleet needs at least one server, not " + servers);
         }
-        record Template(Incident.Kind kind, Duration start, Duration duration) {
+        enum Placement { SPREAD, AFTER_OUTAGE, FIRST_FREE, LAST_FREE }
+        record Template(Incident.Kind kind, Duration start, Duration duration, Placement placement) {
         }
         List<Template> templates = List.of(
-                new Template(Incident.Kind.OUTAGE, Duration.ofSeconds(20), Duration.ofSeconds(40)),
-                new Template(Incident.Kind.CPU_SPIKE, Duration.ofSeconds(15), Duration.ofSeconds(50)),
-                new Template(Incident.Kind.DISK_FILL, Duration.ofSeconds(5), Duration.ofSeconds(70)),
-                new Template(Incident.Kind.FLAPPING, Duration.ofSeconds(30), Duration.ofSeconds(50)),
-                new Template(Incident.Kind.SLOW, Duration.ofSeconds(25), Duration.ofSeconds(35)),
-                new Template(Incident.Kind.COMPONENT_DOWN, Duration.ofSeconds(10), Duration.ofSeconds(50)));
-        int spread = templates.size() - 1;
+                new Template(Incident.Kind.OUTAGE, Duration.ofSeconds(20), Duration.ofSeconds(40), Placement.SPREAD),
+                new Template(Incident.Kind.CPU_SPIKE, Duration.ofSeconds(15), Duration.ofSeconds(50), Placement.SPREAD),
+                new Template(Incident.Kind.DISK_FILL, Duration.ofSeconds(5), Duration.ofSeconds(70), Placement.SPREAD),
+                new Template(Incident.Kind.FLAPPING, Duration.ofSeconds(30), Duration.ofSeconds(50), Placement.SPREAD),
+                new Template(Incident.Kind.SLOW, Duration.ofSeconds(25), Duration.ofSeconds(35), Placement.SPREAD),
+                new Template(Incident.Kind.COMPONENT_DOWN, Duration.ofSeconds(10), Duration.ofSeconds(50), Placement.AFTER_OUTAGE),
+                new Template(Incident.Kind.DISK_LEAK, Duration.ofSeconds(10), Duration.ofMinutes(4), Placement.FIRST_FREE),
+                new Template(Incident.Kind.LATENCY_SHIFT, Duration.ofSeconds(110), Duration.ofSeconds(60), Placement.LAST_FREE));
+        int spread = (int) templates.stream().filter(t -> t.placement() == Placement.SPREAD).count();
         int count = Math.min(servers, templates.size());
         List<Incident> incidents = new ArrayList<>();
         List<Integer> used = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            int zeroBased;
-            if (i < spread) {
-                // Small fleets take consecutive servers; larger ones spread the incidents (srv-002, -004, ... for ten).
-                zeroBased = servers <= spread ? (i + 1) % servers : (i * servers / spread + 1) % servers;
-            } else {
-                zeroBased = (used.get(0) + 1) % servers; // next to the outage (srv-003 for ten), skipping busy servers
-                while (used.contains(zeroBased)) {
-                    zeroBased = (zeroBased + 1) % servers;
-                }
-            }
-            used.add(zeroBased);
             Template t = templates.get(i);
+            int zeroBased = switch (t.placement()) {
+                // Small fleets take consecutive servers; larger ones spread the incidents (srv-002, -004, ... for ten).
+                case SPREAD -> servers <= spread ? (i + 1) % servers : (i * servers / spread + 1) % servers;
+                // Next to the outage (srv-003 for ten), skipping busy servers.
+                case AFTER_OUTAGE -> nextFree(used, (used.get(0) + 1) % servers, 1, servers);
+                case FIRST_FREE -> nextFree(used, 0, 1, servers);
+                case LAST_FREE -> nextFree(used, servers - 1, -1, servers);
+            };
+            used.add(zeroBased);
             incidents.add(new Incident(t.kind(), SimulatedFleet.serverId(zeroBased + 1, servers), t.start(), t.duration()));
         }
         return new IncidentScript(incidents);
+    }
+
+    /** The first zero-based server from {@code from}, walking by {@code step} round the fleet, that is not used. */
+    private static int nextFree(List<Integer> used, int from, int step, int servers) {
+        int server = from;
+        while (used.contains(server)) {
+            server = Math.floorMod(server + step, servers);
+        }
+        return server;
     }
 
     public List<Incident> incidents() {
@@ -204,39 +226,55 @@ public final class IncidentScript {
      * What is wrong with one server at one instant: the sum of its active incidents (and, in the fleet, its manual
      * overrides).
      *
-     * @param diskFill progress of a disk filling up, 0 to 1, or a negative number when no disk is filling
+     * @param diskFill     progress of a disk filling up, 0 to 1, or a negative number when no disk is filling
+     * @param diskLeak     progress of a disk leaking towards {@link MetricReading#DISK_LEAK_TARGET_PERCENT}, 0 to 1, or a
+     *                     negative number when none is
+     * @param latencyShift whether task latency runs at {@link MetricReading#LATENCY_SHIFT_FACTOR} times its level
      */
     public record Condition(boolean down, boolean unreachable, boolean slow, boolean cpuSpike, double diskFill,
-                            boolean componentDown) {
+                            boolean componentDown, double diskLeak, boolean latencyShift) {
 
-        public static final Condition NORMAL = new Condition(false, false, false, false, -1, false);
+        public static final Condition NORMAL = new Condition(false, false, false, false, -1, false, -1, false);
 
         /** As before the partial-failure incident existed: no component down. */
         public Condition(boolean down, boolean unreachable, boolean slow, boolean cpuSpike, double diskFill) {
             this(down, unreachable, slow, cpuSpike, diskFill, false);
         }
 
+        /** As before the leaking disk and the latency shift existed: neither. */
+        public Condition(boolean down, boolean unreachable, boolean slow, boolean cpuSpike, double diskFill,
+                         boolean componentDown) {
+            this(down, unreachable, slow, cpuSpike, diskFill, componentDown, -1, false);
+        }
+
         Condition with(Incident incident, Duration elapsed) {
             return switch (incident.kind()) {
-                case OUTAGE -> new Condition(true, unreachable, slow, cpuSpike, diskFill, componentDown);
-                case UNREACHABLE -> new Condition(down, true, slow, cpuSpike, diskFill, componentDown);
-                case SLOW -> new Condition(down, unreachable, true, cpuSpike, diskFill, componentDown);
-                case CPU_SPIKE -> new Condition(down, unreachable, slow, true, diskFill, componentDown);
+                case OUTAGE -> new Condition(true, unreachable, slow, cpuSpike, diskFill, componentDown, diskLeak, latencyShift);
+                case UNREACHABLE -> new Condition(down, true, slow, cpuSpike, diskFill, componentDown, diskLeak, latencyShift);
+                case SLOW -> new Condition(down, unreachable, true, cpuSpike, diskFill, componentDown, diskLeak, latencyShift);
+                case CPU_SPIKE -> new Condition(down, unreachable, slow, true, diskFill, componentDown, diskLeak, latencyShift);
                 case FLAPPING -> new Condition(down || incident.isFlapDownAt(elapsed), unreachable, slow, cpuSpike, diskFill,
-                        componentDown);
+                        componentDown, diskLeak, latencyShift);
                 case DISK_FILL -> new Condition(down, unreachable, slow, cpuSpike,
-                        Math.max(diskFill, incident.progressAt(elapsed)), componentDown);
-                case COMPONENT_DOWN -> new Condition(down, unreachable, slow, cpuSpike, diskFill, true);
+                        Math.max(diskFill, incident.progressAt(elapsed)), componentDown, diskLeak, latencyShift);
+                case COMPONENT_DOWN -> new Condition(down, unreachable, slow, cpuSpike, diskFill, true, diskLeak, latencyShift);
+                case DISK_LEAK -> new Condition(down, unreachable, slow, cpuSpike, diskFill, componentDown,
+                        Math.max(diskLeak, incident.progressAt(elapsed)), latencyShift);
+                case LATENCY_SHIFT -> new Condition(down, unreachable, slow, cpuSpike, diskFill, componentDown, diskLeak, true);
             };
         }
 
         Condition withOverrides(boolean forcedDown, boolean forcedUnreachable, boolean forcedSlow) {
             return new Condition(down || forcedDown, unreachable || forcedUnreachable, slow || forcedSlow, cpuSpike, diskFill,
-                    componentDown);
+                    componentDown, diskLeak, latencyShift);
         }
 
         public boolean diskFilling() {
             return diskFill >= 0;
+        }
+
+        public boolean diskLeaking() {
+            return diskLeak >= 0;
         }
     }
 }

@@ -17,6 +17,10 @@ public record MetricReading(double cpuPercent, double memoryPercent, double disk
     public static final double DISK_CRITICAL_PERCENT = 90;
     /** Where a filling disk ends up: nearly full, not quite, as real disks with reserved blocks do. */
     public static final double DISK_FILL_TARGET_PERCENT = 99;
+    /** Where a leaking disk ends up: clear of the warning line, so no static threshold ever sees the leak. */
+    public static final double DISK_LEAK_TARGET_PERCENT = 75;
+    /** How much slower tasks run during a latency shift. */
+    public static final double LATENCY_SHIFT_FACTOR = 3;
 
     public long diskFreeBytes() {
         return Math.round(diskTotalBytes * (100 - diskPercent) / 100);
@@ -32,10 +36,23 @@ public record MetricReading(double cpuPercent, double memoryPercent, double disk
 
     /** Disk usage moved linearly from its baseline (progress 0) to {@link #DISK_FILL_TARGET_PERCENT} (progress 1). */
     public MetricReading withDiskFill(double progress) {
-        double filled = diskPercent + (DISK_FILL_TARGET_PERCENT - diskPercent) * Math.max(0, Math.min(1, progress));
+        return withDiskFill(progress, DISK_FILL_TARGET_PERCENT);
+    }
+
+    /** Disk usage moved linearly from its baseline (progress 0) to {@code targetPercent} (progress 1). */
+    public MetricReading withDiskFill(double progress, double targetPercent) {
+        double filled = diskPercent + (targetPercent - diskPercent) * Math.max(0, Math.min(1, progress));
         return new MetricReading(cpuPercent, memoryPercent, round2(filled), diskTotalBytes, netRxBytes, netTxBytes,
                 servicesActive, servicesFailed, servicesTotal, tasksCompleted, tasksFailed, taskLatencyMs,
                 gpuPercent, llmRequests, llmCostUsd, users, queueDepth, loadAvg1m);
+    }
+
+    /** Task latency at {@link #LATENCY_SHIFT_FACTOR} times the baseline; the baseline's noise scales with it. */
+    public MetricReading withLatencyShift() {
+        return new MetricReading(cpuPercent, memoryPercent, diskPercent, diskTotalBytes, netRxBytes, netTxBytes,
+                servicesActive, servicesFailed, servicesTotal, tasksCompleted, tasksFailed,
+                round2(taskLatencyMs * LATENCY_SHIFT_FACTOR), gpuPercent, llmRequests, llmCostUsd, users, queueDepth,
+                loadAvg1m);
     }
 
     /** OK, WARN above {@value #DISK_WARN_PERCENT} percent used, CRITICAL above {@value #DISK_CRITICAL_PERCENT}. */

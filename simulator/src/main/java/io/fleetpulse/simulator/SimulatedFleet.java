@@ -77,12 +77,7 @@ public final class SimulatedFleet implements AutoCloseable {
      * @throws IllegalArgumentException when the script names a server outside the fleet
      */
     public static SimulatedFleet start(FleetSpec spec) {
-        Map<String, VirtualServer> servers = new LinkedHashMap<>();
-        SplittableRandom seeds = new SplittableRandom(spec.seed());
-        for (int i = 1; i <= spec.servers(); i++) {
-            String id = serverId(i, spec.servers());
-            servers.put(id, new VirtualServer(id, seeds.nextLong()));
-        }
+        Map<String, VirtualServer> servers = virtualServers(spec);
         spec.script().requireServersIn(servers.keySet());
         SimulatedFleet fleet = new SimulatedFleet(spec, Vertx.vertx(), servers);
         try {
@@ -94,6 +89,17 @@ public final class SimulatedFleet implements AutoCloseable {
             throw e;
         }
         return fleet;
+    }
+
+    /** The spec's servers by id, in order, each seeded from the spec's seed: the same spec gives the same servers. */
+    static Map<String, VirtualServer> virtualServers(FleetSpec spec) {
+        Map<String, VirtualServer> servers = new LinkedHashMap<>();
+        SplittableRandom seeds = new SplittableRandom(spec.seed());
+        for (int i = 1; i <= spec.servers(); i++) {
+            String id = serverId(i, spec.servers());
+            servers.put(id, new VirtualServer(id, seeds.nextLong()));
+        }
+        return servers;
     }
 
     /** {@code srv-007}: the number zero-padded to three digits, or more for fleets of a thousand and up. */

@@ -75,6 +75,13 @@ final class VirtualServer {
         if (condition.cpuSpike()) {
             reading = reading.withCpuSpike();
         }
+        if (condition.latencyShift()) {
+            reading = reading.withLatencyShift();
+        }
+        if (condition.diskLeaking()) {
+            reading = reading.withDiskFill(condition.diskLeak(), MetricReading.DISK_LEAK_TARGET_PERCENT);
+        }
+        // A disk filling up takes over from a leak: it fills from wherever the leak got to.
         if (condition.diskFilling()) {
             reading = reading.withDiskFill(condition.diskFill());
         }

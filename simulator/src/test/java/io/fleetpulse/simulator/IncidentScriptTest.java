@@ -29,15 +29,19 @@ class IncidentScriptTest {
     void shouldParseEveryKindWithItsDurations() {
         IncidentScript script = IncidentScript.parse(
                 "outage:srv-003@20s+40s, cpu:srv-007@10s+1m,disk:srv-001@0s+2h,flap:srv-002@500ms+30s,"
-                        + "slow:srv-004@1m+15s,unreachable:srv-005@5s+5s");
+                        + "slow:srv-004@1m+15s,unreachable:srv-005@5s+5s,component:srv-006@2s+3s,leak:srv-008@15s+4m,"
+                        + "latency:srv-009@110s+1m");
 
         assertEquals(List.of(
                 new Incident(Kind.DISK_FILL, "srv-001", Duration.ZERO, Duration.ofHours(2)),
                 new Incident(Kind.FLAPPING, "srv-002", Duration.ofMillis(500), Duration.ofSeconds(30)),
+                new Incident(Kind.COMPONENT_DOWN, "srv-006", Duration.ofSeconds(2), Duration.ofSeconds(3)),
                 new Incident(Kind.UNREACHABLE, "srv-005", Duration.ofSeconds(5), Duration.ofSeconds(5)),
                 new Incident(Kind.CPU_SPIKE, "srv-007", Duration.ofSeconds(10), Duration.ofMinutes(1)),
+                new Incident(Kind.DISK_LEAK, "srv-008", Duration.ofSeconds(15), Duration.ofMinutes(4)),
                 new Incident(Kind.OUTAGE, "srv-003", Duration.ofSeconds(20), Duration.ofSeconds(40)),
-                new Incident(Kind.SLOW, "srv-004", Duration.ofMinutes(1), Duration.ofSeconds(15))),
+                new Incident(Kind.SLOW, "srv-004", Duration.ofMinutes(1), Duration.ofSeconds(15)),
+                new Incident(Kind.LATENCY_SHIFT, "srv-009", Duration.ofSeconds(110), Duration.ofMinutes(1))),
                 script.incidents(), "sorted by start");
     }
 
@@ -82,6 +86,14 @@ class IncidentScriptTest {
     }
 
     @Test
+    void shouldListEveryKindWhenAKindIsUnknown() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IncidentScript.parse("boom:srv-001@1s+1s"));
+
+        assertTrue(e.getMessage().endsWith("kinds are outage, unreachable, cpu, disk, leak, flap, slow, component, latency"),
+                e.getMessage());
+    }
+
+    @Test
     void shouldRejectIncidentsOnServersOutsideTheFleet() {
         IncidentScript script = IncidentScript.parse("outage:srv-003@1s+1s,cpu:srv-009@1s+1s");
 
@@ -95,12 +107,21 @@ class IncidentScriptTest {
     void shouldPutTheDemoOutageOnSrv002AndSpreadTheRestOverTenServers() {
         IncidentScript demo = IncidentScript.demo(10);
 
-        assertEquals("disk:srv-006@5s+70s,component:srv-003@10s+50s,cpu:srv-004@15s+50s,outage:srv-002@20s+40s,"
-                + "slow:srv-010@25s+35s,flap:srv-008@30s+50s", demo.toString());
+        assertEquals("disk:srv-006@5s+70s,leak:srv-001@10s+4m,component:srv-003@10s+50s,cpu:srv-004@15s+50s,"
+                + "outage:srv-002@20s+40s,slow:srv-010@25s+35s,flap:srv-008@30s+50s,latency:srv-009@110s+1m", demo.toString());
     }
 
     @Test
-    void shouldKeepDemoIncidentsInsideAnyFleetOnDistinctServersAndOverWellWithinTwoMinutes() {
+    void shouldPutTheLeakOnTheFirstFreeServerAndTheLatencyShiftOnTheLastOfTheDefaultFiftyServerDemo() {
+        IncidentScript demo = IncidentScript.demo(50);
+
+        assertEquals("disk:srv-022@5s+70s,leak:srv-001@10s+4m,component:srv-003@10s+50s,cpu:srv-012@15s+50s,"
+                + "outage:srv-002@20s+40s,slow:srv-042@25s+35s,flap:srv-032@30s+50s,latency:srv-050@110s+1m", demo.toString());
+    }
+
+    @Test
+    void shouldKeepDemoIncidentsInsideAnyFleetOnDistinctServersAndTheOlderSixOverWellWithinTwoMinutes() {
+        Set<Kind> forDetectors = Set.of(Kind.DISK_LEAK, Kind.LATENCY_SHIFT);
         for (int servers : IntStream.concat(IntStream.rangeClosed(1, 30), IntStream.of(100, 999, 1000, 5000)).toArray()) {
             IncidentScript demo = IncidentScript.demo(servers);
             List<String> fleet = IntStream.rangeClosed(1, servers).mapToObj(i -> SimulatedFleet.serverId(i, servers)).toList();
@@ -108,9 +129,12 @@ class IncidentScriptTest {
             demo.requireServersIn(fleet);
             Set<String> used = new HashSet<>();
             demo.incidents().forEach(i -> assertTrue(used.add(i.serverId()), "two incidents on " + i.serverId()));
-            assertEquals(Math.min(servers, 6), demo.incidents().size(), "incidents for " + servers + " servers");
+            assertEquals(Math.min(servers, 8), demo.incidents().size(), "incidents for " + servers + " servers");
             // Polled every 5 s, a rule with a 30 s recovery still resolves before the two-minute mark.
-            assertTrue(demo.end().compareTo(Duration.ofSeconds(80)) <= 0, "ends at " + demo.end());
+            demo.incidents().stream().filter(i -> !forDetectors.contains(i.kind())).forEach(i ->
+                    assertTrue(i.endOffset().compareTo(Duration.ofSeconds(80)) <= 0, i + " ends after 80 s"));
+            // The leak outlasts a three-minute demo and its start-up; then its disk is cleaned up.
+            assertTrue(demo.end().compareTo(Duration.ofSeconds(250)) <= 0, "ends at " + demo.end());
             assertEquals(Kind.OUTAGE, demo.incidents().stream().filter(i -> i.kind() == Kind.OUTAGE).findFirst()
                     .orElseThrow().kind(), "every demo has an outage");
         }

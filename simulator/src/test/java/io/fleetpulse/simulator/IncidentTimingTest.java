@@ -60,6 +60,28 @@ class IncidentTimingTest {
     }
 
     @Test
+    void shouldReportDiskLeakProgressLinearlyOverTheDurationApartFromAnyFill() {
+        IncidentScript script = IncidentScript.parse("leak:srv-001@10s+4m");
+
+        assertFalse(script.conditionAt("srv-001", s(9)).diskLeaking());
+        assertEquals(0.0, script.conditionAt("srv-001", s(10)).diskLeak(), 1e-9);
+        assertEquals(0.5, script.conditionAt("srv-001", s(130)).diskLeak(), 1e-9);
+        assertFalse(script.conditionAt("srv-001", s(130)).diskFilling(), "a leak is not a fill");
+        assertFalse(script.conditionAt("srv-001", s(250)).diskLeaking(), "cleaned up when the incident ends");
+    }
+
+    @Test
+    void shouldShiftLatencyOnlyWhileTheIncidentLasts() {
+        IncidentScript script = IncidentScript.parse("latency:srv-001@110s+1m");
+
+        assertEquals(Condition.NORMAL, script.conditionAt("srv-001", s(109.999)));
+        assertEquals(new Condition(false, false, false, false, -1, false, -1, true), script.conditionAt("srv-001", s(110)),
+                "latency shifted, nothing else");
+        assertTrue(script.conditionAt("srv-001", s(169.999)).latencyShift());
+        assertEquals(Condition.NORMAL, script.conditionAt("srv-001", s(170)));
+    }
+
+    @Test
     void shouldCombineOverlappingIncidentsAndManualOverrides() {
         IncidentScript script = IncidentScript.parse("cpu:srv-001@0s+1m,slow:srv-001@30s+1m");
 
@@ -73,7 +95,7 @@ class IncidentTimingTest {
     }
 
     @Test
-    void shouldShowEveryDemoIncidentWhileItLastsAndBeNormalAgainAfterEightySeconds() {
+    void shouldShowEveryDemoIncidentWhileItLastsAndTheOlderSixBeNormalAgainAfterEightySeconds() {
         IncidentScript demo = IncidentScript.demo(10);
         VirtualServer disk = new VirtualServer("srv-006", 3);
 
@@ -89,5 +111,10 @@ class IncidentTimingTest {
         for (String id : java.util.List.of("srv-002", "srv-003", "srv-004", "srv-006", "srv-008", "srv-010")) {
             assertEquals(Condition.NORMAL, demo.conditionAt(id, s(80)), id + " is back to normal");
         }
+        assertTrue(demo.conditionAt("srv-001", s(80)).diskLeaking(), "the disk leak goes on");
+        assertEquals(Condition.NORMAL, demo.conditionAt("srv-009", s(80)), "latency normal before its shift");
+        assertTrue(demo.conditionAt("srv-009", s(120)).latencyShift(), "latency shift");
+        assertEquals(Condition.NORMAL, demo.conditionAt("srv-009", s(170)), "latency back to normal");
+        assertEquals(Condition.NORMAL, demo.conditionAt("srv-001", s(250)), "the leaking disk cleaned up");
     }
 }

@@ -81,6 +81,37 @@ class MetricGenerationTest {
     }
 
     @Test
+    void shouldLeakTheDiskOfAnyServerTowardsSeventyFivePercentWithoutEverReachingTheWarningLine() {
+        IncidentScript script = IncidentScript.parse("leak:srv-001@10s+4m");
+        for (long seed = 0; seed < 200; seed++) {
+            VirtualServer server = new VirtualServer("srv-001", seed);
+            double start = reading(server, script, 10).diskPercent();
+            double previous = start;
+            for (int t = 15; t < 250; t += 5) {
+                double disk = reading(server, script, t).diskPercent();
+                assertTrue(disk < MetricReading.DISK_WARN_PERCENT, "seed " + seed + ": " + disk + "% at " + t + " s");
+                assertTrue(disk > previous - 0.5, "seed " + seed + ": fell from " + previous + " to " + disk + " at " + t + " s");
+                previous = disk;
+            }
+            assertEquals(MetricReading.DISK_LEAK_TARGET_PERCENT, reading(server, script, 249.999).diskPercent(), 0.1, "seed " + seed);
+            assertTrue(previous - start > 5, "seed " + seed + ": leaked only from " + start + " to " + previous);
+        }
+    }
+
+    @Test
+    void shouldMultiplyTaskLatencyAloneDuringALatencyShift() {
+        MetricReading r = new MetricModel(4).at(Duration.ofSeconds(30));
+        MetricReading shifted = r.withLatencyShift();
+
+        assertEquals(3 * r.taskLatencyMs(), shifted.taskLatencyMs(), 0.01);
+        assertEquals(r, new MetricReading(shifted.cpuPercent(), shifted.memoryPercent(), shifted.diskPercent(),
+                shifted.diskTotalBytes(), shifted.netRxBytes(), shifted.netTxBytes(), shifted.servicesActive(),
+                shifted.servicesFailed(), shifted.servicesTotal(), shifted.tasksCompleted(), shifted.tasksFailed(),
+                r.taskLatencyMs(), shifted.gpuPercent(), shifted.llmRequests(), shifted.llmCostUsd(), shifted.users(),
+                shifted.queueDepth(), shifted.loadAvg1m()));
+    }
+
+    @Test
     @SuppressWarnings("unchecked")
     void shouldDeriveHealthChecksFromTheMetrics() {
         IncidentScript script = IncidentScript.parse("disk:srv-001@0s+100s");
