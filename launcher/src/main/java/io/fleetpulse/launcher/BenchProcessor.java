@@ -8,12 +8,18 @@ import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.Settings;
 import io.fleetpulse.schemas.TopicProvisioner;
 import io.fleetpulse.schemas.Topics;
+import io.fleetpulse.stream.RuleBook;
 import io.fleetpulse.stream.StreamProcessorService;
 import io.fleetpulse.stream.StreamsProps;
+import io.fleetpulse.stream.TopologySettings;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -69,8 +75,23 @@ final class BenchProcessor {
 
     /** {@code events} are measured; {@code warmupEvents} more are produced before them, read and processed first. */
     record Options(long events, long warmupEvents, int targets, int alertRounds, int alertTargetsPerRound, int streamThreads,
-                   Map<String, String> overrides, Path workDir) {
+                   Map<String, String> overrides, Path workDir, boolean everyMetricDetectors) {
     }
+
+    /**
+     * With {@code --detectors every-metric} (the default), added to the bundled rules: an anomaly detector on every
+     * measured series the load sends (each target's check latency, CPU, memory and disk, and its minutes' p95
+     * latency) and a disk and a memory forecast, so every sample of every target passes through a model.
+     */
+    static final String EVERY_METRIC_RULES = """
+              - { id: bench-anomaly-check-latency, kind: anomaly, signal: check_latency_ms, severity: info }
+              - { id: bench-anomaly-cpu, kind: anomaly, signal: cpu_percent, severity: info }
+              - { id: bench-anomaly-memory, kind: anomaly, signal: memory_percent, severity: info }
+              - { id: bench-anomaly-disk, kind: anomaly, signal: disk_percent, severity: info }
+              - { id: bench-anomaly-p95, kind: anomaly, signal: latency_p95_ms_1m, severity: info }
+              - { id: bench-disk-forecast, kind: predictive, signal: disk_percent, limit: 100, horizon: 4h, severity: info }
+              - { id: bench-memory-forecast, kind: predictive, signal: memory_percent, limit: 100, horizon: 4h, severity: info }
+            """;
 
     private final Options options;
     private final PrintStream out;
@@ -148,6 +169,12 @@ final class BenchProcessor {
         }
     }
 
+    private static String bundledRules() throws IOException {
+        try (InputStream in = RuleBook.class.getResourceAsStream(RuleBook.DEFAULT_RESOURCE)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).stripTrailing() + "\n";
+        }
+    }
+
     private void readRaw(KafkaSettings clients, Map<TopicPartition, Long> ends, boolean decode, Map<String, Object> result) {
         String mode = decode ? "bytes and Avro decode of every value" : "bytes only";
         out.println("Raw read of the same records (read_committed, " + mode + ") ...");
@@ -202,6 +229,16 @@ final class BenchProcessor {
         // The bulk's targets all go quiet when it ends: without this their absence would page 10,000 times mid-run.
         config.put("streams.absence.timeout", "1h");
         config.put("streams.num.threads", String.valueOf(options.streamThreads()));
+        if (options.everyMetricDetectors() && !options.overrides().containsKey(TopologySettings.RULES_FILE.name())) {
+            Path rules = options.workDir().resolve("rules-every-metric.yaml");
+            Files.writeString(rules, bundledRules() + EVERY_METRIC_RULES);
+            config.put(TopologySettings.RULES_FILE.name(), rules.toString());
+            result.put("detectors", "every metric: anomaly on check_latency_ms, cpu_percent, memory_percent, "
+                    + "disk_percent and latency_p95_ms_1m; predictive on disk_percent and memory_percent");
+            result.put("detector_series_per_target", 7);
+        } else {
+            result.put("detectors", "those of the rules used (bundled, or rules.file)");
+        }
         config.putAll(options.overrides());
         result.put("processor_settings", new TreeMap<>(options.overrides()));
         Settings settings = ServiceKind.STREAM_PROCESSOR.settings(Config.of(config));

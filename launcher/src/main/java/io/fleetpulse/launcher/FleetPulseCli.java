@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
         subcommands = {FleetPulseCli.DemoCommand.class, FleetPulseCli.Simulate.class, FleetPulseCli.TopicsCommand.class,
                 FleetPulseCli.ReplayCommand.class, FleetPulseCli.NotificationsCommand.class,
                 FleetPulseCli.ConfigReferenceCommand.class, BenchCommand.class, TargetsCommand.class,
-                SilencesCommand.class, SqlCommand.class,
+                SilencesCommand.class, SqlCommand.class, DetectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FleetPulseCli implements Callable<Integer> {
 

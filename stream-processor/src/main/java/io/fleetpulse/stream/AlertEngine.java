@@ -63,6 +63,7 @@ final class AlertEngine {
     private final KeyValueStore<String, Target> inventory;
     private final KeyValueStore<String, Long> firstSeen;
     private final PipelineCounters counters;
+    private final DetectorBank detectors;
     /**
      * When each PENDING or FIRING alert of a rule with staleness goes stale (its last value + {@code stale_after}),
      * in memory and ordered by that time, so a tick finds the due ones without a store scan; rebuilt by the start
@@ -88,8 +89,10 @@ final class AlertEngine {
 
     /** @param firstSeen targetId to the event time (epoch ms) of its first sample, for the rules' warm-up */
     AlertEngine(RuleBook rules, KeyValueStore<String, AlertRecord> alerts, KeyValueStore<String, Target> inventory,
-                KeyValueStore<String, Long> firstSeen, PipelineCounters counters) {
+                KeyValueStore<String, Long> firstSeen, KeyValueStore<String, SeriesModel> models,
+                PipelineCounters counters) {
         this.rules = rules;
+        this.detectors = new DetectorBank(models);
         this.alerts = alerts;
         this.inventory = inventory;
         this.firstSeen = firstSeen;
@@ -106,14 +109,22 @@ final class AlertEngine {
         List<AlertEvent> out = new ArrayList<>(0);
         Instant appeared = rules.hasWarmUp() ? appeared(targetId, sample.at()) : null;
         for (ThresholdRule listed : rules.rulesFor(sample.signal())) {
-            if (!listed.selects(sample.check()) || warmingUp(listed, appeared, sample.at())) {
+            if (!listed.selects(sample.check())) {
+                continue;
+            }
+            // A model learns every value, also those its rules ignore during their warm-up.
+            Derived derived = listed.detection() == null ? null
+                    : detectors.derive(targetId, sample, listed.detection());
+            if (warmingUp(listed, appeared, sample.at())
+                    || (derived != null && derived.history() < listed.detection().minHistory())) {
                 continue;
             }
             ThresholdRule rule = rules.effective(listed, targetId, () -> groupOf(targetId));
+            SignalSample judged = derived == null ? sample : sample.withValue(derived.value());
             String check = rule.perCheck() ? sample.check() : null;
             String key = AlertRecord.key(targetId, rule.id(), check);
             AlertRecord stored = alerts.get(key);
-            AlertRecord next = step(rule, targetId, check, stored, sample, out);
+            AlertRecord next = step(rule, targetId, check, stored, judged, derived, out);
             if (rule.stale() != null) {
                 // Only rules with staleness keep it: it makes every value of a PENDING or FIRING alert a store write.
                 Instant last = stored == null ? null : stored.lastSeen();
@@ -122,7 +133,7 @@ final class AlertEngine {
             persist(key, stored, next);
             scheduleStale(key, next, rule);
             if (rule.perCheck() && !allChecksAlerts.isEmpty()) {
-                feedAllChecksAlert(rule, targetId, sample, out);
+                feedAllChecksAlert(rule, targetId, judged, derived, out);
             }
         }
         return out;
@@ -174,7 +185,8 @@ final class AlertEngine {
             allChecksAlerts.remove(entry.key);
             unscheduleStale(entry.key);
         }
-        firstSeen.delete(targetId); // a target added again warms up again
+        firstSeen.delete(targetId); // a target added again warms up again and its models learn it again
+        detectors.removeTarget(targetId);
         return out;
     }
 
@@ -232,7 +244,7 @@ final class AlertEngine {
      * RESOLVED publishes the identity stored at FIRING and lets go of it.
      */
     private AlertRecord step(ThresholdRule rule, String targetId, String check, AlertRecord stored,
-                             SignalSample sample, List<AlertEvent> out) {
+                             SignalSample sample, Derived derived, List<AlertEvent> out) {
         AlertStateMachine machine = new AlertStateMachine(rule, stored == null ? null : stored.machine());
         Optional<AlertStateMachine.Transition> transition =
                 machine.observe(sample.value(), sample.at(), sample.observations());
@@ -241,8 +253,8 @@ final class AlertEngine {
                 return AlertRecord.unfired(rule.id(), targetId, check, machine.snapshot());
             }
             AlertRecord next = stored.withMachine(machine.snapshot());
-            return stored.noData() && next.firing() ? dataReturned(rule, next, sample, out)
-                    : escalated(rule, next, sample, out);
+            return stored.noData() && next.firing() ? dataReturned(rule, next, sample, derived, out)
+                    : escalated(rule, next, sample, derived, out);
         }
         AlertStateMachine.Transition t = transition.get();
         if (t.state() == AlertState.FIRING) {
@@ -253,14 +265,14 @@ final class AlertEngine {
                     labels, machine.snapshot());
             counters.alertFired();
             // The evidence names the tier the firing value met, the lowest one unless it went straight higher.
-            out.add(described(event(fired, AlertState.FIRING, rule.summary(targetId, check, t.value()),
-                    evidence(sample, t.value(), rule.tierFor(t.value()).condition(), t.observations()), t),
-                    rule, check, t.value()));
+            out.add(described(event(fired, AlertState.FIRING, rule.summary(targetId, check, t.value(), derived),
+                    evidence(sample, t.value(), rule.tierFor(t.value()).condition(), t.observations(), derived), t),
+                    rule, check, t.value(), derived));
             return fired;
         }
         counters.alertResolved();
-        out.add(described(event(stored, AlertState.RESOLVED, rule.resolvedSummary(targetId, check, t.value()),
-                evidence(sample, t.value(), t.condition(), t.observations()), t), rule, check, null));
+        out.add(described(event(stored, AlertState.RESOLVED, rule.resolvedSummary(targetId, check, t.value(), derived),
+                evidence(sample, t.value(), t.condition(), t.observations(), derived), t), rule, check, null, null));
         return AlertRecord.unfired(rule.id(), targetId, check, machine.snapshot());
     }
 
@@ -269,7 +281,8 @@ final class AlertEngine {
      * under the same fingerprint with the higher severity. Severity only moves up until the alert resolves: moving it
      * down on every value between two tiers would page on every wobble.
      */
-    private AlertRecord escalated(ThresholdRule rule, AlertRecord firing, SignalSample sample, List<AlertEvent> out) {
+    private AlertRecord escalated(ThresholdRule rule, AlertRecord firing, SignalSample sample, Derived derived,
+                                  List<AlertEvent> out) {
         if (!firing.firing() || firing.severity() == null || !rule.fire().holdsFor(sample.value())) {
             return firing; // only a value that meets a tier can raise the severity
         }
@@ -277,7 +290,7 @@ final class AlertEngine {
         if (tier.severity().compareTo(firing.severity()) <= 0) {
             return firing;
         }
-        return announcedAgain(rule, firing, sample, tier, out);
+        return announcedAgain(rule, firing, sample, derived, tier, out);
     }
 
     /**
@@ -286,24 +299,26 @@ final class AlertEngine {
      * severity and the value's tier; a value on its way to recovery (inside the recovery {@code for}, or in the
      * hysteresis band) announces nothing, the resolve will.
      */
-    private AlertRecord dataReturned(ThresholdRule rule, AlertRecord firing, SignalSample sample, List<AlertEvent> out) {
+    private AlertRecord dataReturned(ThresholdRule rule, AlertRecord firing, SignalSample sample, Derived derived,
+                                     List<AlertEvent> out) {
         if (!rule.fire().holdsFor(sample.value())) {
             return firing; // the caller marks it as having data again
         }
-        return announcedAgain(rule, firing, sample, rule.tierFor(sample.value()), out);
+        return announcedAgain(rule, firing, sample, derived, rule.tierFor(sample.value()), out);
     }
 
     /** FIRING again under the same fingerprint and {@code startsAt}, at the higher of its severity and {@code tier}'s. */
-    private AlertRecord announcedAgain(ThresholdRule rule, AlertRecord firing, SignalSample sample,
+    private AlertRecord announcedAgain(ThresholdRule rule, AlertRecord firing, SignalSample sample, Derived derived,
                                        ThresholdRule.Tier tier, List<AlertEvent> out) {
         Severity severity = firing.severity() != null && firing.severity().compareTo(tier.severity()) > 0
                 ? firing.severity() : tier.severity();
         AlertRecord next = new AlertRecord(firing.fingerprint(), firing.ruleId(), firing.targetId(), firing.check(),
                 severity, firing.group(), firing.labels(), firing.machine(), firing.lastSeen(), false);
         counters.alertFired();
-        out.add(described(event(next, AlertState.FIRING, rule.summary(firing.targetId(), firing.check(), sample.value()),
-                evidence(sample, sample.value(), tier.condition(), sample.observations()),
-                firing.machine().startsAt(), null, sample.at()), rule, firing.check(), sample.value()));
+        out.add(described(event(next, AlertState.FIRING,
+                rule.summary(firing.targetId(), firing.check(), sample.value(), derived),
+                evidence(sample, sample.value(), tier.condition(), sample.observations(), derived),
+                firing.machine().startsAt(), null, sample.at()), rule, firing.check(), sample.value(), derived));
         return next;
     }
 
@@ -383,13 +398,14 @@ final class AlertEngine {
         return appeared != null && !rule.warmUp().isZero() && at.isBefore(appeared.plus(rule.warmUp()));
     }
 
-    private void feedAllChecksAlert(ThresholdRule rule, String targetId, SignalSample sample, List<AlertEvent> out) {
+    private void feedAllChecksAlert(ThresholdRule rule, String targetId, SignalSample sample, Derived derived,
+                                    List<AlertEvent> out) {
         String key = AlertRecord.key(targetId, rule.id(), null);
         if (!allChecksAlerts.contains(key)) {
             return;
         }
         AlertRecord stored = alerts.get(key);
-        AlertRecord next = stored == null ? null : step(rule, targetId, null, stored, sample, out);
+        AlertRecord next = stored == null ? null : step(rule, targetId, null, stored, sample, derived, out);
         if (next == null || !next.firing()) {
             alerts.delete(key);
             allChecksAlerts.remove(key);
@@ -475,21 +491,32 @@ final class AlertEngine {
      * description: the summary says how it recovered.
      */
     private static AlertEvent described(AlertEvent event, ThresholdRule rule, String check, Double value) {
+        return described(event, rule, check, value, null);
+    }
+
+    private static AlertEvent described(AlertEvent event, ThresholdRule rule, String check, Double value,
+                                        Derived derived) {
         event.setRunbookUrl(rule.runbook(event.getTargetId(), check));
-        event.setDescription(value == null ? null : rule.description(event.getTargetId(), check, value));
+        event.setDescription(value == null ? null : rule.description(event.getTargetId(), check, value, derived));
         return event;
     }
 
-    private static Evidence evidence(SignalSample sample, double value, Condition condition, int samples) {
-        return Evidence.newBuilder()
+    /**
+     * What the rule compared: for a value a {@link Detection} judged, the condition's {@code value} and
+     * {@code threshold} are the derived number's (score, seconds to the limit), and {@link Derived#addTo} puts the
+     * observed value, the model's baseline or forecast and its name beside them.
+     */
+    private static Evidence evidence(SignalSample sample, double value, Condition condition, int samples,
+                                     Derived derived) {
+        Evidence.Builder evidence = Evidence.newBuilder()
                 .setSignal(sample.signal().ruleName())
                 .setValue(value)
                 .setOperator(condition.op().symbol())
                 .setThreshold(condition.threshold())
                 .setWindowStart(sample.windowStart())
                 .setWindowEnd(sample.windowEnd())
-                .setSamples(samples)
-                .build();
+                .setSamples(samples);
+        return (derived == null ? evidence : derived.addTo(evidence)).build();
     }
 
     private static AlertEvent event(AlertRecord fired, AlertState state, String summary, Evidence evidence,

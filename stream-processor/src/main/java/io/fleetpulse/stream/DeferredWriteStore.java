@@ -1,5 +1,6 @@
 package io.fleetpulse.stream;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -59,6 +60,8 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         ProcessorRecordContext changedIn;
         /** Deleted by the processor: once written out, the key is forgotten (a closed window is not read again). */
         boolean deleted;
+        /** Wall-clock time of the first change not yet written out. */
+        long dirtySinceMs;
 
         Slot(String key, Object value) {
             this.key = key;
@@ -67,6 +70,12 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     }
 
     private final int maxEntries;
+    /**
+     * How long a changed entry may stay unwritten: 0 writes every change at the next commit (exactly-once state);
+     * more writes each entry at most that often, for state that may restart from a recent checkpoint (a series model
+     * that learns from every value: writing it at every commit would cost a changelog record per series and second).
+     */
+    private final long checkpointMs;
     /** Access order, so the least recently used clean entries are the ones forgotten. */
     private final LinkedHashMap<String, Slot> entries;
     /** The slots changed since the last write-out, in the order of their first change. */
@@ -86,9 +95,10 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
      */
     private volatile Thread owner;
 
-    private DeferredWriteStore(KeyValueStore<String, V> inner, int maxEntries) {
+    private DeferredWriteStore(KeyValueStore<String, V> inner, int maxEntries, long checkpointMs) {
         super(inner);
         this.maxEntries = maxEntries;
+        this.checkpointMs = checkpointMs;
         this.entries = new LinkedHashMap<>(Math.min(maxEntries, 1 << 16), 0.75f, true);
     }
 
@@ -97,7 +107,18 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
      * cache). Name, changelog and its configuration are {@code inner}'s, so nothing deployed changes.
      */
     static <V> StoreBuilder<KeyValueStore<String, V>> builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries) {
-        return new Builder<>(inner, maxEntries);
+        return new Builder<>(inner, maxEntries, 0);
+    }
+
+    /**
+     * Like {@link #builder(StoreBuilder, int)}, but a changed entry is written at the first commit at least
+     * {@code checkpoint} after its first unwritten change: what the changelog has may be up to that old (and a clean
+     * shutdown or a crash loses what was not written), in exchange for one write per entry and checkpoint instead of
+     * one per entry and commit.
+     */
+    static <V> StoreBuilder<KeyValueStore<String, V>> checkpointing(StoreBuilder<KeyValueStore<String, V>> inner,
+                                                                    int maxEntries, Duration checkpoint) {
+        return new Builder<>(inner, maxEntries, checkpoint.toMillis());
     }
 
     @Override
@@ -191,17 +212,35 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         slot.deleted = deleted;
         if (slot.changedIn == null) {
             dirty.add(slot);
+            slot.dirtySinceMs = checkpointMs == 0 ? 0 : context.currentSystemTimeMs();
         }
         slot.changedIn = context.recordContext();
     }
 
-    /** Writes what changed into the wrapped store, under the record context of each change, then trims the map. */
-    @SuppressWarnings("unchecked")
     private void writeDirty() {
+        writeDirty(false);
+    }
+
+    /**
+     * Writes what changed into the wrapped store, under the record context of each change, then trims the map: all of
+     * it, or with a checkpoint interval ({@code all} false) the entries first changed at least that long ago.
+     */
+    @SuppressWarnings("unchecked")
+    private void writeDirty(boolean all) {
         if (!dirty.isEmpty()) {
             ProcessorRecordContext current = context.recordContext();
+            // The dirty list is in the order of first change: the due entries are a prefix of it.
+            int due = dirty.size();
+            if (!all && checkpointMs > 0) {
+                long dueBefore = context.currentSystemTimeMs() - checkpointMs;
+                due = 0;
+                while (due < dirty.size() && dirty.get(due).dirtySinceMs <= dueBefore) {
+                    due++;
+                }
+            }
+            List<Slot> written = dirty.subList(0, due);
             try {
-                for (Slot slot : dirty) {
+                for (Slot slot : written) {
                     context.setRecordContext(slot.changedIn);
                     slot.changedIn = null;
                     if (slot.value == ABSENT) {
@@ -217,14 +256,16 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
             } finally {
                 context.setRecordContext(current);
             }
-            dirty.clear();
+            written.clear();
             last = null;
         }
         Iterator<Slot> eldest = entries.values().iterator();
-        for (int excess = entries.size() - maxEntries; excess > 0 && eldest.hasNext(); excess--) {
-            eldest.next();
-            eldest.remove();
-            last = null;
+        for (int excess = entries.size() - maxEntries; excess > 0 && eldest.hasNext(); ) {
+            if (eldest.next().changedIn == null) { // an entry not yet written stays held
+                eldest.remove();
+                excess--;
+                last = null;
+            }
         }
     }
 
@@ -263,7 +304,7 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     /** Scans read the wrapped store; the owner's own changes are written into it first, so it sees them. */
     private KeyValueStore<String, V> forScan() {
         if (Thread.currentThread() == owner) {
-            writeDirty();
+            writeDirty(true);
         }
         return wrapped();
     }
@@ -301,10 +342,12 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     private static final class Builder<V> implements StoreBuilder<KeyValueStore<String, V>> {
         private final StoreBuilder<KeyValueStore<String, V>> inner;
         private final int maxEntries;
+        private final long checkpointMs;
 
-        Builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries) {
+        Builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries, long checkpointMs) {
             this.inner = inner;
             this.maxEntries = maxEntries;
+            this.checkpointMs = checkpointMs;
         }
 
         @Override
@@ -332,7 +375,7 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
 
         @Override
         public KeyValueStore<String, V> build() {
-            return new DeferredWriteStore<>(inner.build(), maxEntries);
+            return new DeferredWriteStore<>(inner.build(), maxEntries, checkpointMs);
         }
 
         @Override

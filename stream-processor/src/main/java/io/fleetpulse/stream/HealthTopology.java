@@ -71,6 +71,8 @@ public final class HealthTopology {
     public static final String FIRST_SEEN_STORE = "alert-first-seen";
     /** The latest {@code HealthScore} of each of the task's targets (what fleet.health last said), for the read path. */
     public static final String HEALTH_STORE = "target-health";
+    /** The anomaly detectors and trends of the rules' series (per target, signal and check). */
+    public static final String DETECTOR_STORE = "detector-states";
 
     private HealthTopology() {
     }
@@ -95,6 +97,11 @@ public final class HealthTopology {
                 WindowEngine.HOT_ENTRIES_MAX));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(FIRST_SEEN_STORE), Serdes.String(), Serdes.Long()).withCachingEnabled());
+        // Every value of a watched series changes its model (a KB or two): held as objects and written at most once per
+        // checkpoint interval, not per commit, which would write every model of the task every second.
+        builder.addStateStore(DeferredWriteStore.checkpointing(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(DETECTOR_STORE), Serdes.String(), SeriesModel.SERDE),
+                DetectorBank.HELD_MAX, DetectorBank.CHECKPOINT_INTERVAL));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(HEALTH_STORE), Serdes.String(), Topics.HEALTH.valueSerde())
                 .withCachingEnabled());
@@ -156,7 +163,7 @@ public final class HealthTopology {
         // The rules see the engine's outputs in the order it forwarded them, as through the former merges.
         engineOutput.mapValues(HealthTopology::signals, Named.as("engine-signals"))
                 .process(() -> new RuleEvaluator(settings.rules(), ALERT_STORE, settings.counters()),
-                        Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
+                        Named.as("evaluate-rules"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE, DETECTOR_STORE)
                 .to(settings.outputTopic(Topics.ALERTS), produced(Topics.ALERTS, "alerts-sink"));
 
         return builder.build();
@@ -216,7 +223,7 @@ public final class HealthTopology {
                 .to(settings.outputTopic(Topics.DLQ), produced(Topics.DLQ, "targets-dlq-sink"));
         targets.get("targets-accepted")
                 .process(() -> new InventoryProcessor(settings.rules(), settings.counters()),
-                        Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE)
+                        Named.as("track-inventory"), ALERT_STORE, INVENTORY_STORE, FIRST_SEEN_STORE, DETECTOR_STORE)
                 .to(settings.outputTopic(Topics.ALERTS), produced(Topics.ALERTS, "inventory-alerts-sink"));
         return targets.get("targets-accepted");
     }

@@ -34,7 +34,8 @@ final class InventoryProcessor implements Processor<Bytes, TargetIntake.Entry, S
         this.context = context;
         this.inventory = context.getStateStore(HealthTopology.INVENTORY_STORE);
         this.engine = new AlertEngine(rules, context.getStateStore(HealthTopology.ALERT_STORE), inventory,
-                context.getStateStore(HealthTopology.FIRST_SEEN_STORE), counters);
+                context.getStateStore(HealthTopology.FIRST_SEEN_STORE), context.getStateStore(HealthTopology.DETECTOR_STORE),
+                counters);
     }
 
     @Override

@@ -69,7 +69,11 @@ public final class RuleBook {
             ThresholdRule.ERROR_RATE, fields(VALUE_FIELDS, List.of("window", "op", "value")),
             // One silence report per absence: M of N, several samples or higher tiers could never apply.
             ThresholdRule.ABSENCE, fields(List.of("after")),
-            ThresholdRule.HEALTH, fields(List.of("at_least", "m_of_n")));
+            ThresholdRule.HEALTH, fields(List.of("at_least", "m_of_n")),
+            ThresholdRule.ANOMALY, fields(VALUE_FIELDS, List.of("signal", "check", "detector", "value", "direction")),
+            // No tiers: a forecast's number is a time, and a nearer one is already what "for" and the horizon say.
+            ThresholdRule.PREDICTIVE, fields(List.of("m_of_n", "min_samples"), List.of("signal", "check", "limit",
+                    "direction", "horizon", "min_confidence", "trend_window")));
     private static final List<String> ALL_FIELDS =
             FIELDS_BY_KIND.values().stream().flatMap(List::stream).distinct().sorted().toList();
     private static final String STALE_RESOLVE = "resolve";
@@ -79,10 +83,29 @@ public final class RuleBook {
     /** A health rule's override names a status, as the rule does, instead of a value. */
     private static final List<String> HEALTH_OVERRIDE_FIELDS =
             List.of("target", "group", "at_least", "for", "severity", "recovery");
+    /** A predictive rule's override names a horizon instead of a value; its recovery a horizon too. */
+    private static final List<String> PREDICTIVE_OVERRIDE_FIELDS =
+            List.of("target", "group", "horizon", "for", "severity", "recovery");
+    private static final List<String> PREDICTIVE_RECOVERY_FIELDS = List.of("horizon", "for");
     private static final List<String> M_OF_N_FIELDS = List.of("m", "n");
     private static final List<String> RECOVERY_FIELDS = List.of("op", "value", "for");
-    private static final List<String> KINDS =
-            List.of(ThresholdRule.THRESHOLD, ThresholdRule.ERROR_RATE, ThresholdRule.ABSENCE, ThresholdRule.HEALTH);
+    private static final List<String> KINDS = List.of(ThresholdRule.THRESHOLD, ThresholdRule.ERROR_RATE,
+            ThresholdRule.ABSENCE, ThresholdRule.HEALTH, ThresholdRule.ANOMALY, ThresholdRule.PREDICTIVE);
+    private static final List<String> ANOMALY_PLACEHOLDERS =
+            List.of("target", "check", "value", "threshold", "score", "expected", "spread");
+    private static final List<String> PREDICTIVE_PLACEHOLDERS =
+            List.of("target", "check", "value", "threshold", "limit", "eta", "slope", "expected", "spread");
+    /** The signals a model of the series makes sense for: measured quantities, not 0/1 flags, ranks or silences. */
+    private static final List<Signal> MODELLED_SIGNALS = List.of(Signal.CHECK_LATENCY_MS, Signal.CPU_PERCENT,
+            Signal.MEMORY_PERCENT, Signal.DISK_PERCENT, Signal.DISK_FREE_BYTES, Signal.GPU_PERCENT,
+            Signal.TASK_LATENCY_MS, Signal.ERROR_RATE_1M, Signal.LATENCY_P95_MS_1M, Signal.ERROR_RATE_1H);
+    private static final List<String> MODELLED_SIGNAL_NAMES = MODELLED_SIGNALS.stream().map(Signal::ruleName).toList();
+    /** The score an anomaly rule fires at unless it says otherwise: about one value in a thousand of a normal series. */
+    static final double DEFAULT_ANOMALY_SCORE = 0.999;
+    static final double DEFAULT_MIN_CONFIDENCE = 0.9;
+    static final Duration DEFAULT_TREND_WINDOW = Duration.ofHours(1);
+    /** A trend needs a few values before its slope means anything. */
+    static final int DEFAULT_TREND_MIN_SAMPLES = 10;
     private static final List<String> HEALTH_PLACEHOLDERS = List.of("target", "status", "value");
     private static final List<String> SIGNALS = Arrays.stream(Signal.values()).map(Signal::ruleName).toList();
     private static final List<String> PLACEHOLDERS = List.of("target", "check", "value", "threshold");
@@ -258,9 +281,11 @@ public final class RuleBook {
             return new Overrides(byTarget, byGroup);
         }
         YamlNode baseRecovery = node.get("recovery");
-        boolean health = ThresholdRule.HEALTH.equals(node.get("kind").text(null));
+        String kind = node.get("kind").text(null);
+        boolean health = ThresholdRule.HEALTH.equals(kind);
+        boolean predictive = ThresholdRule.PREDICTIVE.equals(kind);
         for (YamlNode item : node.get("overrides").items()) {
-            item.allowOnly(health ? HEALTH_OVERRIDE_FIELDS : OVERRIDE_FIELDS);
+            item.allowOnly(health ? HEALTH_OVERRIDE_FIELDS : predictive ? PREDICTIVE_OVERRIDE_FIELDS : OVERRIDE_FIELDS);
             String target = item.get("target").text(null);
             String group = item.get("group").text(null);
             if ((target == null) == (group == null)) {
@@ -268,19 +293,22 @@ public final class RuleBook {
                 continue;
             }
             YamlNode atLeastNode = item.get("at_least");
-            Double value = health ? (atLeastNode.exists() ? healthRank(atLeastNode) : null) : number(item.get("value"));
+            Double value = health ? (atLeastNode.exists() ? healthRank(atLeastNode) : null)
+                    : predictive ? seconds(item.get("horizon"))
+                    : ThresholdRule.ANOMALY.equals(kind) ? score(item.get("value"), null) : number(item.get("value"));
             Duration fireFor = item.get("for").duration(base == null ? Duration.ZERO : base.fireFor());
             Severity severity = item.get("severity").oneOf(Severity.class, base == null ? null : base.severity());
             // Like the rule itself, a health override recovers below its status: only how long that takes is its own.
-            YamlNode recoveryNode = item.get("recovery").allowOnly(health ? List.of("for") : RECOVERY_FIELDS);
+            YamlNode recoveryNode = item.get("recovery").allowOnly(health ? List.of("for")
+                    : predictive ? PREDICTIVE_RECOVERY_FIELDS : RECOVERY_FIELDS);
             Comparison recoveryOp = comparison(recoveryNode.get("op"));
-            Double recoveryValue = number(recoveryNode.get("value"));
+            Double recoveryValue = predictive ? seconds(recoveryNode.get("horizon")) : number(recoveryNode.get("value"));
             Duration recoveryFor = recoveryNode.get("for").duration(base == null ? Duration.ZERO : base.recoveryFor());
             if (base == null) {
                 continue; // the rule's own problems are reported; its variants cannot be built
             }
             Condition fire = new Condition(base.fire().op(), value == null ? base.fire().threshold() : value);
-            boolean baseRecoveryValue = baseRecovery.get("value").exists();
+            boolean baseRecoveryValue = baseRecovery.get(predictive ? "horizon" : "value").exists();
             Condition recovery = new Condition(
                     recoveryOp != null ? recoveryOp : base.recovery().op(),
                     recoveryValue != null ? recoveryValue
@@ -310,7 +338,11 @@ public final class RuleBook {
      * What a kind compiles to before the options every rule has: the signal, the check it selects and the firing
      * condition (op or value null when absent or wrong, a problem then), and the summary used when none is written.
      */
-    private record Compiled(Signal signal, String check, Comparison op, Double value, String defaultSummary) {
+    private record Compiled(Signal signal, String check, Comparison op, Double value, String defaultSummary,
+                            Detection detection) {
+        Compiled(Signal signal, String check, Comparison op, Double value, String defaultSummary) {
+            this(signal, check, op, value, defaultSummary, null);
+        }
     }
 
     /** One rule of any kind, compiled to the one rule model; empty when it has a problem (recorded on its node). */
@@ -334,22 +366,29 @@ public final class RuleBook {
             case ThresholdRule.ERROR_RATE -> errorRate(node);
             case ThresholdRule.ABSENCE -> absence(node);
             case ThresholdRule.HEALTH -> health(node);
+            case ThresholdRule.ANOMALY -> anomaly(node);
+            case ThresholdRule.PREDICTIVE -> predictive(node);
             default -> threshold(node);
         };
+        boolean modelled = compiled != null && compiled.detection() != null;
         Signal signal = compiled == null ? null : compiled.signal();
         boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
         Comparison op = compiled == null ? null : compiled.op();
         Double value = compiled == null ? null : compiled.value();
         Duration fireFor = node.get("for").duration(Duration.ZERO);
         ThresholdRule.MOfN mOfN = mOfN(node.get("m_of_n"), fireFor);
-        int minSamples = minSamples(node.get("min_samples"), signal);
+        // A modelled rule's min_samples is the history its model needs (in its Detection), not a window's observations.
+        int minSamples = kind != null && isModelled(kind) ? 1 : minSamples(node.get("min_samples"), signal);
         Condition fire = op == null || value == null ? null : new Condition(op, value);
 
         // A health rule recovers below its status; only how long that takes is its own.
-        YamlNode recoveryNode = node.get("recovery")
-                .allowOnly(ThresholdRule.HEALTH.equals(kind) ? List.of("for") : RECOVERY_FIELDS);
+        boolean predictive = ThresholdRule.PREDICTIVE.equals(kind);
+        YamlNode recoveryNode = node.get("recovery").allowOnly(ThresholdRule.HEALTH.equals(kind) ? List.of("for")
+                : predictive ? PREDICTIVE_RECOVERY_FIELDS : RECOVERY_FIELDS);
         Comparison recoveryOp = comparison(recoveryNode.get("op"));
-        Double recoveryValue = number(recoveryNode.get("value"));
+        Double recoveryValue = predictive ? seconds(recoveryNode.get("horizon"))
+                : ThresholdRule.ANOMALY.equals(kind) ? score(recoveryNode.get("value"), null)
+                : number(recoveryNode.get("value"));
         Duration recoveryFor = recoveryNode.get("for").duration(Duration.ZERO);
         Condition recovery = null;
         if (fire != null) {
@@ -365,7 +404,9 @@ public final class RuleBook {
         YamlNode summaryNode = node.get("summary");
         String summary = summaryNode.exists() ? summaryNode.requiredText()
                 : compiled == null ? "" : compiled.defaultSummary();
-        List<String> placeholders = signal == Signal.HEALTH_STATUS ? HEALTH_PLACEHOLDERS : PLACEHOLDERS;
+        List<String> placeholders = signal == Signal.HEALTH_STATUS ? HEALTH_PLACEHOLDERS
+                : ThresholdRule.ANOMALY.equals(kind) ? ANOMALY_PLACEHOLDERS
+                : predictive ? PREDICTIVE_PLACEHOLDERS : PLACEHOLDERS;
         checkPlaceholders(summaryNode, summary, placeholders, signal, perCheck);
         YamlNode descriptionNode = node.get("description");
         String description = descriptionNode.exists() ? descriptionNode.requiredText() : null;
@@ -383,7 +424,8 @@ public final class RuleBook {
             return Optional.empty();
         }
         return Optional.of(new ThresholdRule(id, signal, compiled.check(), fire, fireFor, mOfN, minSamples, recovery,
-                recoveryFor, severity, escalations, summary, labels, description, runbook, kind, warmUp, stale));
+                recoveryFor, severity, escalations, summary, labels, description, runbook, kind, warmUp, stale,
+                modelled ? compiled.detection() : null));
     }
 
     /** {@code kind: threshold}: any signal, its own {@code op} and {@code value}. */
@@ -423,6 +465,95 @@ public final class RuleBook {
         Duration after = afterNode.exists() ? afterNode.positiveDuration(null) : null;
         return new Compiled(Signal.SILENCE_SECONDS, null, after == null ? Comparison.GT : Comparison.GE,
                 after == null ? 0.0 : after.toMillis() / 1000.0, "{target} sent nothing for {value} s");
+    }
+
+    private static boolean isModelled(String kind) {
+        return kind.equals(ThresholdRule.ANOMALY) || kind.equals(ThresholdRule.PREDICTIVE);
+    }
+
+    /**
+     * {@code kind: anomaly}: fires when the series' own detector ({@code detector}, default
+     * {@value io.fleetpulse.stream.detect.Detectors#DEFAULT}) scores a value at least {@code value} (a score between
+     * 0 and 1, default {@value #DEFAULT_ANOMALY_SCORE}); {@code direction: up | down | both} (default both) ignores
+     * values on the other side of what the detector expected; {@code min_samples} is the history the detector needs
+     * before the rule may act. Compiled onto the watched signal with a {@link Detection.Anomaly}: the conditions test
+     * the score.
+     */
+    private static Compiled anomaly(YamlNode node) {
+        Signal signal = modelledSignal(node);
+        boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
+        String detector = node.get("detector").oneOf(io.fleetpulse.stream.detect.Detectors.names(),
+                io.fleetpulse.stream.detect.Detectors.DEFAULT);
+        Detection.Direction direction = node.get("direction").oneOf(Detection.Direction.class, Detection.Direction.BOTH);
+        long minHistory = node.get("min_samples").integer(0, 0, Integer.MAX_VALUE);
+        Double value = score(node.get("value"), DEFAULT_ANOMALY_SCORE);
+        Detection detection = detector == null || direction == null ? null
+                : new Detection.Anomaly(detector, direction, minHistory);
+        return new Compiled(signal, check(node.get("check"), signal, perCheck), Comparison.GE, value,
+                "{target}: " + (signal == null ? "" : signal.ruleName())
+                        + " at {value} is unusual for it (expected about {expected}, anomaly score {score})",
+                detection);
+    }
+
+    /**
+     * {@code kind: predictive}: fires when the series' robust trend (over about {@code trend_window}, default 1h)
+     * reaches {@code limit} within {@code horizon}, going {@code direction: rising} (the default, falling for
+     * {@code disk_free_bytes}) or {@code falling}, with at least {@code min_confidence} (default
+     * {@value #DEFAULT_MIN_CONFIDENCE}) that it heads that way; resolves when the crossing is further than the horizon
+     * (or {@code recovery.horizon}) or the trend turns. {@code min_samples} (default
+     * {@value #DEFAULT_TREND_MIN_SAMPLES}) is the history the trend needs. Compiled onto the watched signal with a
+     * {@link Detection.Forecast}: the conditions test the seconds until the limit.
+     */
+    private static Compiled predictive(YamlNode node) {
+        Signal signal = modelledSignal(node);
+        boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
+        Double limit = number(node.require("limit"));
+        String defaultDirection = signal == Signal.DISK_FREE_BYTES ? "falling" : "rising";
+        String direction = node.get("direction").oneOf(List.of("rising", "falling"), defaultDirection);
+        Double horizon = seconds(node.require("horizon"));
+        double minConfidence = node.get("min_confidence").number(DEFAULT_MIN_CONFIDENCE, 0.5, 1);
+        Duration trendWindow = node.get("trend_window").positiveDuration(DEFAULT_TREND_WINDOW);
+        long minHistory = node.get("min_samples").integer(DEFAULT_TREND_MIN_SAMPLES, 1, Integer.MAX_VALUE);
+        Detection detection = limit == null || direction == null || trendWindow == null || Double.isNaN(minConfidence)
+                ? null : new Detection.Forecast(limit, direction.equals("rising"), trendWindow, minConfidence, minHistory);
+        return new Compiled(signal, check(node.get("check"), signal, perCheck), Comparison.LE, horizon,
+                "{target}: " + (signal == null ? "" : signal.ruleName()) + " at {value} reaches {limit} in {eta}",
+                detection);
+    }
+
+    /** The signal of an anomaly or predictive rule: one a model of the series makes sense for. */
+    private static Signal modelledSignal(YamlNode node) {
+        YamlNode signalNode = node.require("signal");
+        String name = signalNode.text(null);
+        if (name != null && Signal.fromRuleName(name).isPresent() && !MODELLED_SIGNAL_NAMES.contains(name)) {
+            signalNode.problem("'" + name + "' is a flag, rank or silence, not a measured series; a model applies to "
+                    + String.join(", ", MODELLED_SIGNAL_NAMES));
+            return null;
+        }
+        String checked = signalNode.oneOf(MODELLED_SIGNAL_NAMES, null);
+        return checked == null ? null : Signal.fromRuleName(checked).orElseThrow();
+    }
+
+    /** An anomaly score threshold, strictly between 0 and 1; {@code otherwise} when absent, null when wrong. */
+    private static Double score(YamlNode node, Double otherwise) {
+        if (!node.exists()) {
+            return otherwise;
+        }
+        double value = node.number(Double.NaN, 0, 1);
+        if (value == 0 || value == 1) {
+            node.problem("an anomaly score threshold is strictly between 0 and 1 (e.g. 0.999)");
+            return null;
+        }
+        return Double.isNaN(value) ? null : value;
+    }
+
+    /** A positive duration in seconds (a horizon); null when absent or wrong (a problem then). */
+    private static Double seconds(YamlNode node) {
+        if (!node.exists()) {
+            return null;
+        }
+        Duration d = node.positiveDuration(null);
+        return d == null ? null : d.toMillis() / 1000.0;
     }
 
     /** {@code stale_after: 5m} and {@code on_stale: resolve | absent}; null without {@code stale_after}. */

@@ -52,7 +52,8 @@ final class RuleEvaluator implements Processor<String, List<SignalSample>, Strin
         this.context = context;
         this.engine = new AlertEngine(rules, context.getStateStore(alertStoreName),
                 context.getStateStore(HealthTopology.INVENTORY_STORE),
-                context.getStateStore(HealthTopology.FIRST_SEEN_STORE), counters);
+                context.getStateStore(HealthTopology.FIRST_SEEN_STORE), context.getStateStore(HealthTopology.DETECTOR_STORE),
+                counters);
         // Forwarding is not allowed in init, hence a punctuation that runs once.
         this.startupSweep = context.schedule(STARTUP_SWEEP_DELAY, PunctuationType.WALL_CLOCK_TIME, this::sweep);
     }

@@ -16,6 +16,8 @@ public enum Signal {
     CPU_PERCENT("cpu_percent"),
     MEMORY_PERCENT("memory_percent"),
     DISK_PERCENT("disk_percent"),
+    /** Bytes free on the target's disk; what a {@code predictive} rule forecasts to 0. */
+    DISK_FREE_BYTES("disk_free_bytes"),
     GPU_PERCENT("gpu_percent"),
     TASK_LATENCY_MS("task_latency_ms"),
     /** Failures / checks of a closed 1-minute window; only for windows that had checks. */

@@ -26,6 +26,11 @@ public record SignalSample(Signal signal, double value, Instant at, Instant wind
         this(signal, value, at, windowStart, windowEnd, observations, null);
     }
 
+    /** The same sample with another value: what a {@link Detection} derived from this one. */
+    SignalSample withValue(double newValue) {
+        return new SignalSample(signal, newValue, at, windowStart, windowEnd, observations, check);
+    }
+
     static SignalSample point(Signal signal, double value, Instant at) {
         return new SignalSample(signal, value, at, null, null, 1);
     }
@@ -52,10 +57,13 @@ public record SignalSample(Signal signal, double value, Instant at, Instant wind
 
     public static List<SignalSample> fromMetrics(MetricSample m) {
         Instant at = m.getObservedAt();
-        List<SignalSample> out = new ArrayList<>(5);
+        List<SignalSample> out = new ArrayList<>(6);
         addIfPresent(out, Signal.CPU_PERCENT, m.getCpuPercent(), at);
         addIfPresent(out, Signal.MEMORY_PERCENT, m.getMemoryPercent(), at);
         addIfPresent(out, Signal.DISK_PERCENT, m.getDiskPercent(), at);
+        if (m.getDiskFreeBytes() != null) {
+            out.add(point(Signal.DISK_FREE_BYTES, m.getDiskFreeBytes(), at));
+        }
         addIfPresent(out, Signal.GPU_PERCENT, m.getGpuPercent(), at);
         addIfPresent(out, Signal.TASK_LATENCY_MS, m.getTaskLatencyMs(), at);
         return out;

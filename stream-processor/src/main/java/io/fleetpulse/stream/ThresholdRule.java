@@ -29,6 +29,8 @@ import java.util.TreeMap;
  * @param warmUp     how long after a target first appears (its first sample reaching the rules) the rule ignores its
  *                   values, so a target that is still starting does not page; zero for none
  * @param stale      null, or what becomes of a PENDING or FIRING alert that has had no fresh value for a while
+ * @param detection  null, or for {@link #ANOMALY} and {@link #PREDICTIVE} the model each value is judged by: the
+ *                   conditions then apply to what it derives (an anomaly score, seconds until a limit), not to the value
  *
  * @param check      for a {@linkplain #perCheck() per-check signal}, the one check name the rule watches; null watches
  *                   every check, each with its own state and alert
@@ -44,12 +46,14 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
                             int minSamples, Condition recovery, Duration recoveryFor, Severity severity,
                             List<Tier> escalations, String summaryTemplate, Map<String, String> labels,
                             String descriptionTemplate, String runbookTemplate, String kind, Duration warmUp,
-                            Staleness stale) {
+                            Staleness stale, Detection detection) {
 
     public static final String THRESHOLD = "threshold";
     public static final String ERROR_RATE = "error_rate";
     public static final String ABSENCE = "absence";
     public static final String HEALTH = "health";
+    public static final String ANOMALY = "anomaly";
+    public static final String PREDICTIVE = "predictive";
 
     /** Signals that stand on several observations (a closed window's checks), where {@code min_samples} applies. */
     public static final Set<Signal> WINDOW_SIGNALS = Collections.unmodifiableSet(
@@ -104,7 +108,7 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
                          List<Tier> escalations, String summaryTemplate, Map<String, String> labels,
                          String descriptionTemplate, String runbookTemplate) {
         this(id, signal, check, fire, fireFor, mOfN, minSamples, recovery, recoveryFor, severity, escalations,
-                summaryTemplate, labels, descriptionTemplate, runbookTemplate, THRESHOLD, Duration.ZERO, null);
+                summaryTemplate, labels, descriptionTemplate, runbookTemplate, THRESHOLD, Duration.ZERO, null, null);
     }
 
     /** A rule on every check (or on a signal that has no checks). */
@@ -119,7 +123,7 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
                                       Condition newRecovery, Duration newRecoveryFor) {
         return new ThresholdRule(id, signal, check, newFire, newFireFor, mOfN, minSamples, newRecovery, newRecoveryFor,
                 newSeverity, escalations, summaryTemplate, labels, descriptionTemplate, runbookTemplate, kind, warmUp,
-                stale);
+                stale, detection);
     }
 
     /**
@@ -189,12 +193,25 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
      * threshold is that of the tier the value meets.
      */
     public String summary(String targetId, String checkName, double value) {
-        return filled(summaryTemplate, targetId, checkName, value);
+        return summary(targetId, checkName, value, null);
+    }
+
+    /**
+     * The summary of a value a {@link #detection()} judged ({@code derived}, null for other rules): {@code {value}}
+     * is then the observed value, and the derived placeholders ({@link Derived#fill}) are filled in too.
+     */
+    public String summary(String targetId, String checkName, double value, Derived derived) {
+        return filled(summaryTemplate, targetId, checkName, value, derived);
     }
 
     /** The description, filled in like the summary; null when the rule has none. */
     public String description(String targetId, String checkName, double value) {
-        return descriptionTemplate == null ? null : filled(descriptionTemplate, targetId, checkName, value);
+        return description(targetId, checkName, value, null);
+    }
+
+    /** The description of a value a {@link #detection()} judged, filled in like its summary. */
+    public String description(String targetId, String checkName, double value, Derived derived) {
+        return descriptionTemplate == null ? null : filled(descriptionTemplate, targetId, checkName, value, derived);
     }
 
     /** The runbook link with {@code {target}} and {@code {check}} filled in; null when the rule has none. */
@@ -204,7 +221,10 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
                 .replace("{check}", checkName == null ? "" : checkName);
     }
 
-    private String filled(String template, String targetId, String checkName, double value) {
+    private String filled(String template, String targetId, String checkName, double value, Derived derived) {
+        if (derived != null) {
+            template = derived.fill(template);
+        }
         if (signal == Signal.HEALTH_STATUS) {
             template = template.replace("{status}", HealthScorer.ofRank(value).name());
         }
@@ -220,6 +240,15 @@ public record ThresholdRule(String id, Signal signal, String check, Condition fi
      * the recovered value would read as a contradiction; the resolve names the recovery condition instead.
      */
     public String resolvedSummary(String targetId, String checkName, double value) {
+        return resolvedSummary(targetId, checkName, value, null);
+    }
+
+    /** The resolve of a value a {@link #detection()} judged ({@code derived}, null for other rules). */
+    public String resolvedSummary(String targetId, String checkName, double value, Derived derived) {
+        if (derived != null) {
+            return targetId + " recovered (" + id + (checkName == null ? "" : ", check " + checkName) + "): "
+                    + signal.ruleName() + " " + Numbers.format(derived.observed()) + ", " + derived.recovered(recovery);
+        }
         if (signal == Signal.HEALTH_STATUS) {
             return targetId + " recovered (" + id + "): health " + HealthScorer.ofRank(value) + ", below "
                     + HealthScorer.ofRank(fire.threshold());

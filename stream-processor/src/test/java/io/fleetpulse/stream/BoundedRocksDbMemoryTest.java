@@ -34,7 +34,7 @@ class BoundedRocksDbMemoryTest {
             List<String> stores = optionFiles.stream().map(p -> p.getParent().getFileName().toString()).sorted().toList();
             assertEquals(List.of(HealthTopology.ALERT_STORE, HealthTopology.TARGET_STORE, HealthTopology.WINDOW_STORE,
                     HealthTopology.HOUR_WINDOW_STORE, HealthTopology.INVENTORY_STORE, HealthTopology.FIRST_SEEN_STORE,
-                    HealthTopology.HEALTH_STORE, ReadModel.LAST_MINUTE_STORE, ReadModel.LAST_HOUR_STORE,
+                    HealthTopology.HEALTH_STORE, HealthTopology.DETECTOR_STORE, ReadModel.LAST_MINUTE_STORE, ReadModel.LAST_HOUR_STORE,
                     ReadModel.LATEST_METRICS_STORE)
                     .stream().sorted().toList(), stores);
             for (Path file : optionFiles) {

@@ -52,8 +52,9 @@ class ChangelogRetentionTest {
     void shouldKeepTheOtherStoresCompactedWithoutRetention() throws ReflectiveOperationException {
         Map<String, Map<String, String>> configs = changelogConfigs(TopologySettings.defaults());
 
-        // with target-inventory, alert-first-seen, target-health and the read model's last windows and latest metrics
-        assertEquals(10, configs.size(), configs.toString());
+        // with target-inventory, alert-first-seen, target-health, detector-states and the read model's last windows and
+        // latest metrics
+        assertEquals(11, configs.size(), configs.toString());
         configs.forEach((topic, config) -> {
             if (!topic.equals(MINUTES_CHANGELOG) && !topic.equals(HOURS_CHANGELOG)) {
                 assertEquals("compact", config.get("cleanup.policy"), topic);

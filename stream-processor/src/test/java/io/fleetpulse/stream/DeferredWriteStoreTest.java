@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,6 +27,7 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.internals.WrappedStateStore;
 import org.apache.kafka.streams.test.TestRecord;
@@ -55,12 +57,19 @@ class DeferredWriteStoreTest {
 
     @BeforeEach
     void start() {
+        start(DeferredWriteStore.builder(innerStore(), MAX_HELD));
+    }
+
+    private static StoreBuilder<KeyValueStore<String, String>> innerStore() {
+        return Stores.keyValueStoreBuilder(new CountingReads(Stores.persistentKeyValueStore(STORE)), Serdes.String(),
+                Serdes.String()).withCachingDisabled();
+    }
+
+    private void start(StoreBuilder<KeyValueStore<String, String>> store) {
         Topology topology = new Topology();
         topology.addSource("scripts", new StringDeserializer(), new StringDeserializer(), "scripts");
         topology.addProcessor("run", Script::new, "scripts");
-        topology.addStateStore(DeferredWriteStore.builder(Stores.keyValueStoreBuilder(
-                new CountingReads(Stores.persistentKeyValueStore(STORE)), Serdes.String(), Serdes.String())
-                .withCachingDisabled(), MAX_HELD), "run");
+        topology.addStateStore(store, "run");
         topology.addSink("reads", "reads", new StringSerializer(), new StringSerializer(), "run");
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "deferred");
@@ -209,6 +218,25 @@ class DeferredWriteStoreTest {
         run("put:a:1 put:b:2 put:c:3 put:d:4");
         assertEquals(List.of("1", "2", "3", "4"), run("get:a get:b get:c get:d"));
         assertEquals(List.of("5", "4"), run("put:a:5 get:a get:d"));
+    }
+
+    /** The series models: changed on every value, written once per checkpoint interval, not once per commit. */
+    @Test
+    void shouldWriteAChangedEntryOncePerCheckpointIntervalAndHoldItUnwrittenMeanwhile() {
+        driver.close();
+        start(DeferredWriteStore.checkpointing(innerStore(), MAX_HELD, Duration.ofMinutes(1)));
+
+        run("put:a:1");
+        run("put:a:2 put:b:1 put:c:1"); // more unwritten keys than are held: none may be forgotten
+        assertEquals(Map.of(), changelog(), "nothing is a minute old yet");
+        assertEquals(List.of("2", "1", "1"), run("get:a get:b get:c"));
+
+        driver.advanceWallClockTime(Duration.ofSeconds(61));
+        run("put:a:3");
+        assertEquals(Map.of("a", List.of("3"), "b", List.of("1"), "c", List.of("1")), changelog(),
+                "each written once, with its latest value");
+        run("put:a:4");
+        assertEquals(Map.of(), changelog(), "a was just written: its next write waits for the next checkpoint");
     }
 
     private Map<String, List<String>> changelog() {

@@ -30,7 +30,7 @@ class RuleBookTest {
         RuleBook book = RuleBook.defaults();
 
         assertEquals(List.of("target-down", "high-error-rate", "cpu-high", "disk-almost-full", "target-absent",
-                        "target-unhealthy"),
+                        "target-unhealthy", "task-latency-unusual", "disk-fills-soon"),
                 book.rules().stream().map(ThresholdRule::id).toList());
         ThresholdRule cpu = book.rulesFor(Signal.CPU_PERCENT).get(0);
         assertEquals(new Condition(Comparison.GT, 90), cpu.fire());
@@ -41,6 +41,8 @@ class RuleBookTest {
         assertEquals(new Condition(Comparison.LE, 0.1), errors.recovery());
         assertEquals(Duration.ZERO, errors.fireFor());
         assertEquals(Severity.CRITICAL, book.rulesFor(Signal.DISK_PERCENT).get(0).severity());
+        assertEquals(new Detection.Forecast(100, true, Duration.ofMinutes(30), 0.9, 10),
+                book.rule("disk-fills-soon").orElseThrow().detection());
         assertTrue(book.rulesFor(Signal.GPU_PERCENT).isEmpty());
     }
 
@@ -86,7 +88,7 @@ class RuleBookTest {
                     severity: urgent
                     summary: "{target} at {level}"
                     lables: { team: infra }
-                  - kind: anomaly
+                  - kind: outlier
                     signal: cpu_percent
                     op: ">"
                     value: 1
@@ -98,7 +100,7 @@ class RuleBookTest {
         assertEquals(List.of(
                 "rules.yaml:5:9: rules[0].op: '=>' is not one of >, >=, <, <= (quote it in YAML: op: \">=\")",
                 "rules.yaml:10:13: rules[1].signal: 'disk_precent' is not one of check_failed, check_latency_ms, cpu_percent, "
-                        + "memory_percent, disk_percent, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m, error_rate_1h, silence_seconds, "
+                        + "memory_percent, disk_percent, disk_free_bytes, gpu_percent, task_latency_ms, error_rate_1m, latency_p95_ms_1m, error_rate_1h, silence_seconds, "
                         + "health_status "
                         + "(did you mean 'disk_percent'?)",
                 "rules.yaml:12:12: rules[1].value: 'ninety' is not a number",
@@ -109,7 +111,8 @@ class RuleBookTest {
                         + "check, description, escalate, for, id, kind, labels, m_of_n, min_samples, on_stale, op, overrides, "
                         + "recovery, runbook, severity, signal, stale_after, summary, value, warm_up",
                 "rules.yaml:17:5: rules[2]: missing required key 'id'",
-                "rules.yaml:17:11: rules[2].kind: 'anomaly' is not one of threshold, error_rate, absence, health",
+                "rules.yaml:17:11: rules[2].kind: 'outlier' is not one of threshold, error_rate, absence, health, anomaly, "
+                        + "predictive",
                 "rules.yaml:22:26: rules[2].recovery.valeu: unknown key 'valeu' (did you mean 'value'?); allowed here: "
                         + "for, op, value",
                 "rules.yaml:23:20: rules[2].labels.team: label 'team' must have a non-empty name and a plain value"),
@@ -260,7 +263,8 @@ class RuleBookTest {
         RuleBook book = RuleBook.defaults();
 
         assertEquals(Map.of("target-down", "threshold", "high-error-rate", "error_rate", "cpu-high", "threshold",
-                        "disk-almost-full", "threshold", "target-absent", "absence", "target-unhealthy", "health"),
+                        "disk-almost-full", "threshold", "target-absent", "absence", "target-unhealthy", "health",
+                        "task-latency-unusual", "anomaly", "disk-fills-soon", "predictive"),
                 book.rules().stream().collect(java.util.stream.Collectors.toMap(ThresholdRule::id, ThresholdRule::kind)));
     }
 
@@ -692,5 +696,84 @@ class RuleBookTest {
                 "t:8:32: rules[0].overrides[1].at_least: every status is at least healthy, so the rule would always "
                         + "fire; use degraded, critical or unreachable",
                 "t:9:54: rules[0].overrides[2].recovery.value: unknown key 'value'; allowed here: for"), problems);
+    }
+
+    @Test
+    void shouldCompileAnomalyAndPredictiveRulesOntoTheirSignalWithTheirModel() {
+        RuleBook book = RuleBook.parse("""
+                rules:
+                  - id: latency-unusual
+                    kind: anomaly
+                    signal: check_latency_ms
+                    check: db
+                    direction: up
+                    value: 0.9995
+                    min_samples: 50
+                    m_of_n: { m: 2, n: 3 }
+                    recovery: { value: 0.9, for: 1m }
+                    escalate: { critical: 0.99999 }
+                    severity: warning
+                    overrides: [{ target: noisy-1, value: 0.99999 }]
+                  - id: free-bytes
+                    kind: predictive
+                    signal: disk_free_bytes
+                    limit: 0
+                    horizon: 6h
+                    recovery: { horizon: 12h, for: 5m }
+                    severity: critical
+                    overrides: [{ group: batch, horizon: 1h }]
+                """, "rules.yaml");
+
+        ThresholdRule anomaly = book.rule("latency-unusual").orElseThrow();
+        assertEquals(Signal.CHECK_LATENCY_MS, anomaly.signal());
+        assertEquals("db", anomaly.check());
+        assertEquals(new Detection.Anomaly("ensemble", Detection.Direction.UP, 50), anomaly.detection());
+        assertEquals(new Condition(Comparison.GE, 0.9995), anomaly.fire());
+        assertEquals(new Condition(Comparison.LT, 0.9), anomaly.recovery());
+        assertEquals(1, anomaly.minSamples(), "the history is the model's, not a window's observations");
+        assertEquals(new ThresholdRule.MOfN(2, 3), anomaly.mOfN());
+        assertEquals(Severity.CRITICAL, anomaly.tierFor(0.999995).severity());
+        assertEquals(new Condition(Comparison.GE, 0.99999),
+                book.effective(anomaly, "noisy-1", () -> "default").fire());
+
+        ThresholdRule forecast = book.rule("free-bytes").orElseThrow();
+        assertEquals(new Detection.Forecast(0, false, Duration.ofHours(1), 0.9, 10), forecast.detection(),
+                "free bytes fall to their limit; the defaults");
+        assertEquals(new Condition(Comparison.LE, 6 * 3600), forecast.fire());
+        assertEquals(new Condition(Comparison.GT, 12 * 3600), forecast.recovery());
+        assertEquals(new Condition(Comparison.LE, 3600), book.effective(forecast, "b-1", () -> "batch").fire());
+        assertEquals(Optional.of("predictive"), book.kind("free-bytes"));
+    }
+
+    @Test
+    void shouldRefuseWhatAModelledRuleCannotMean() {
+        YamlFileException e = assertThrows(YamlFileException.class, () -> RuleBook.parse("""
+                rules:
+                  - id: a
+                    kind: anomaly
+                    signal: check_failed
+                    detector: magic
+                    value: 1
+                    op: ">"
+                    severity: info
+                  - id: p
+                    kind: predictive
+                    signal: disk_percent
+                    horizon: soon
+                    min_confidence: 0.2
+                    recovery: { value: 3 }
+                    severity: info
+                """, "rules.yaml"));
+
+        String problems = e.problems().stream().map(YamlProblem::toString).collect(java.util.stream.Collectors.joining("\n"));
+        assertTrue(problems.contains("rules[0].signal: 'check_failed' is a flag, rank or silence, not a measured series"),
+                problems);
+        assertTrue(problems.contains("rules[0].detector: 'magic' is not one of ensemble, rolling-zscore"), problems);
+        assertTrue(problems.contains("rules[0].value: an anomaly score threshold is strictly between 0 and 1"), problems);
+        assertTrue(problems.contains("rules[0].op: unknown key 'op'"), problems);
+        assertTrue(problems.contains("rules[1]: missing required key 'limit'"), problems);
+        assertTrue(problems.contains("rules[1].horizon: 'soon' is not"), problems);
+        assertTrue(problems.contains("rules[1].min_confidence"), problems);
+        assertTrue(problems.contains("rules[1].recovery.value: unknown key 'value'"), problems);
     }
 }

@@ -1,0 +1,112 @@
+package io.fleetpulse.stream;
+
+import io.fleetpulse.stream.detect.SeriesDetector;
+import io.fleetpulse.stream.detect.TrendForecaster;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The models of a task's series, one per (target, signal, check) and {@link Detection#stateName()}, in the
+ * {@code detector-states} store: {@link #derive} feeds a value to its model once, however many rules share the model,
+ * and says what the model makes of it for one rule. Keyed target-first like the alert states, so a removed target's
+ * models go with one prefix scan.
+ */
+final class DetectorBank {
+
+    /**
+     * Models held as objects per task before the least recently used clean ones are forgotten (and read again when
+     * needed): 10,000 targets with ten watched series each, at about 2 KB a model.
+     */
+    static final int HELD_MAX = 100_000;
+    /**
+     * How often a changed model is written to its changelog. A model learns from every value, so writing it at every
+     * commit would write every model of the task every second; a restart resumes from a checkpoint at most this old,
+     * the values since then unlearnt, which changes a statistical model's view by a minute of history, not an alert's
+     * state (the alert states stay exactly-once).
+     */
+    static final Duration CHECKPOINT_INTERVAL = Duration.ofMinutes(1);
+
+    private final KeyValueStore<String, SeriesModel> store;
+    /** The models already fed the current sample, so rules sharing one do not feed it twice. */
+    private SignalSample fedSample;
+    private final List<String> fedNames = new ArrayList<>(2);
+    private final List<SeriesModel> fedModels = new ArrayList<>(2);
+
+    DetectorBank(KeyValueStore<String, SeriesModel> store) {
+        this.store = store;
+    }
+
+    static String key(String targetId, SignalSample sample, Detection detection) {
+        return AlertRecord.key(targetId, sample.signal().ruleName() + ":" + detection.stateName(), sample.check());
+    }
+
+    /** Feeds {@code sample} to its model for {@code detection} (once per sample) and derives the rule's value. */
+    Derived derive(String targetId, SignalSample sample, Detection detection) {
+        SeriesModel model = fed(targetId, sample, detection);
+        double observed = sample.value();
+        long at = sample.at().toEpochMilli();
+        if (detection instanceof Detection.Forecast forecast) {
+            TrendForecaster trend = model.trend();
+            TrendForecaster recent = model.recentTrend();
+            // Both the window's trend and its recent part must head there; the later of their crossings counts.
+            double seconds = Math.max(trend.secondsUntil(forecast.limit(), forecast.rising()),
+                    recent.secondsUntil(forecast.limit(), forecast.rising()));
+            double confidence = Math.min(trend.confidence(), recent.confidence());
+            if (seconds > 0 && confidence < forecast.minConfidence()) {
+                seconds = Derived.NEVER; // a trend that is not sure of its direction forecasts nothing
+            }
+            Instant predictedAt = seconds >= Derived.NEVER ? null : Instant.ofEpochMilli(at + Math.round(seconds * 1000));
+            return new Derived(detection, seconds, observed, trend.samples(), Derived.TREND_DETECTOR, Double.NaN,
+                    trend.level(), trend.spread(), trend.slopePerSecond(), confidence, predictedAt);
+        }
+        Detection.Anomaly anomaly = (Detection.Anomaly) detection;
+        SeriesDetector detector = model.detector();
+        double score = anomaly.direction().counts(observed, detector.expected()) ? model.lastScore : 0;
+        return new Derived(detection, score, observed, detector.samples(), detector.name(), score,
+                detector.expected(), detector.spread(), Double.NaN, Double.NaN, null);
+    }
+
+    private SeriesModel fed(String targetId, SignalSample sample, Detection detection) {
+        if (sample != fedSample) {
+            fedSample = sample;
+            fedNames.clear();
+            fedModels.clear();
+        }
+        int i = fedNames.indexOf(detection.stateName());
+        if (i >= 0) {
+            return fedModels.get(i);
+        }
+        String key = key(targetId, sample, detection);
+        SeriesModel model = store.get(key);
+        if (model == null) {
+            model = SeriesModel.of(detection);
+        }
+        long at = sample.at().toEpochMilli();
+        if (model.detector() != null) {
+            model.lastScore = model.detector().observe(at, sample.value());
+        } else {
+            model.trend().observe(at, sample.value());
+            model.recentTrend().observe(at, sample.value());
+        }
+        store.put(key, model);
+        fedNames.add(detection.stateName());
+        fedModels.add(model);
+        return model;
+    }
+
+    /** A removed target's models go: added again, it is learnt again. */
+    void removeTarget(String targetId) {
+        List<String> keys = new ArrayList<>();
+        try (KeyValueIterator<String, SeriesModel> it = store.prefixScan(AlertRecord.targetPrefix(targetId),
+                new StringSerializer())) {
+            it.forEachRemaining((KeyValue<String, SeriesModel> entry) -> keys.add(entry.key));
+        }
+        keys.forEach(store::delete);
+    }
+}
