@@ -46,9 +46,16 @@ record Derived(Detection detection, double value, double observed, long history,
         return filled.replace("{score}", String.format(Locale.ROOT, "%.4f", score));
     }
 
-    /** "6m 40s", or "never" for a forecast that does not reach its limit. */
+    /**
+     * How long until the limit, as a person reads it: whole seconds under an hour ({@code 7m10s}), whole minutes
+     * above ({@code 2h22m}); "never" for a forecast that does not reach its limit.
+     */
     static String eta(double seconds) {
-        return seconds >= NEVER ? "never" : Durations.format(Duration.ofMillis(Math.round(seconds * 1000)));
+        if (seconds >= NEVER) {
+            return "never";
+        }
+        long whole = Math.round(seconds);
+        return Durations.format(Duration.ofSeconds(whole >= 3600 ? Math.round(whole / 60.0) * 60 : whole));
     }
 
     /** How a resolve says the series recovered under the rule's {@code recovery} condition. */

@@ -41,7 +41,7 @@ class RuleBookTest {
         assertEquals(new Condition(Comparison.LE, 0.1), errors.recovery());
         assertEquals(Duration.ZERO, errors.fireFor());
         assertEquals(Severity.CRITICAL, book.rulesFor(Signal.DISK_PERCENT).get(0).severity());
-        assertEquals(new Detection.Forecast(100, true, Duration.ofMinutes(30), 0.9, 10),
+        assertEquals(new Detection.Forecast(100, true, Duration.ofMinutes(30), 0.99, 10),
                 book.rule("disk-fills-soon").orElseThrow().detection());
         assertTrue(book.rulesFor(Signal.GPU_PERCENT).isEmpty());
     }
