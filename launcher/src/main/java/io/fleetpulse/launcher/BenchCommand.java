@@ -95,9 +95,7 @@ final class BenchCommand implements Callable<Integer> {
             if (alertRounds < 1 || alertTargets < 1) {
                 throw FleetPulseCli.invalid(spec, alertRounds < 1 ? "--alert-rounds" : "--alert-targets", "must be at least 1");
             }
-            if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
-                throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
-            }
+            checkJsonFolder(spec, json);
             for (String own : BenchProcessor.OWN_SETTINGS) {
                 if (overrides.containsKey(own)) {
                     throw FleetPulseCli.invalid(spec, "--set", own + " is set by the benchmark itself (its own broker, "
@@ -277,9 +275,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
-                throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
-            }
+            checkJsonFolder(spec, json);
             Path work = Files.createTempDirectory("fleetpulse-bench-");
             Map<String, Object> result;
             try {
@@ -327,9 +323,7 @@ final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
-                throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
-            }
+            checkJsonFolder(spec, json);
             DetectorBench.Options options;
             try {
                 options = new DetectorBench.Options(seed, series, samples);
@@ -342,6 +336,13 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Prints the figures and, with {@code --json}, writes them as one JSON object of top-level keys. */
+    /** Before minutes of measuring, not after: the folder {@code --json} writes into must exist. */
+    static void checkJsonFolder(CommandLine.Model.CommandSpec spec, Path json) {
+        if (json != null && !Files.isDirectory(json.toAbsolutePath().getParent())) {
+            throw FleetPulseCli.invalid(spec, "--json", "folder " + json.toAbsolutePath().getParent() + " does not exist");
+        }
+    }
+
     static void report(Map<String, Object> result, Path json) throws Exception {
         String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(result);
         System.out.println(text);

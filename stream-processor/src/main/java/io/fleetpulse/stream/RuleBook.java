@@ -7,6 +7,7 @@ import io.fleetpulse.runtime.text.Numbers;
 import io.fleetpulse.runtime.yaml.YamlFileException;
 import io.fleetpulse.runtime.yaml.YamlNode;
 import io.fleetpulse.runtime.yaml.YamlReader;
+import io.fleetpulse.stream.detect.Detectors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,9 @@ import java.util.stream.Collectors;
  *
  * <p>Kinds: {@code threshold} (as above), {@code error_rate} ({@code window: 1m | 1h}, {@code value}),
  * {@code absence} (optional {@code after}) and {@code health} ({@code at_least: degraded | critical | unreachable}, onto
- * {@link Signal#HEALTH_STATUS}). Each compiles to the one rule model, {@link ThresholdRule}. A new kind is a
+ * {@link Signal#HEALTH_STATUS}), {@code anomaly} and {@code predictive} (a {@link Detection}: the conditions apply to
+ * what a model of the series derives, an anomaly score or seconds until a limit; see {@link #anomaly} and
+ * {@link #predictive}). Each compiles to the one rule model, {@link ThresholdRule}. A new kind is a
  * value of {@link #KINDS} with its own fields in {@link #FIELDS_BY_KIND} and a compiler like {@link #errorRate} that
  * returns its signal, check and firing condition; the options every rule has are read once for all kinds, and the
  * engine that runs the rules stays as it is.
@@ -473,7 +476,7 @@ public final class RuleBook {
 
     /**
      * {@code kind: anomaly}: fires when the series' own detector ({@code detector}, default
-     * {@value io.fleetpulse.stream.detect.Detectors#DEFAULT}) scores a value at least {@code value} (a score between
+     * {@value Detectors#DEFAULT}) scores a value at least {@code value} (a score between
      * 0 and 1, default {@value #DEFAULT_ANOMALY_SCORE}); {@code direction: up | down | both} (default both) ignores
      * values on the other side of what the detector expected; {@code min_samples} is the history the detector needs
      * before the rule may act. Compiled onto the watched signal with a {@link Detection.Anomaly}: the conditions test
@@ -482,8 +485,8 @@ public final class RuleBook {
     private static Compiled anomaly(YamlNode node) {
         Signal signal = modelledSignal(node);
         boolean perCheck = signal != null && ThresholdRule.PER_CHECK_SIGNALS.contains(signal);
-        String detector = node.get("detector").oneOf(io.fleetpulse.stream.detect.Detectors.names(),
-                io.fleetpulse.stream.detect.Detectors.DEFAULT);
+        String detector = node.get("detector").oneOf(Detectors.names(),
+                Detectors.DEFAULT);
         Detection.Direction direction = node.get("direction").oneOf(Detection.Direction.class, Detection.Direction.BOTH);
         long minHistory = node.get("min_samples").integer(0, 0, Integer.MAX_VALUE);
         Double value = score(node.get("value"), DEFAULT_ANOMALY_SCORE);
