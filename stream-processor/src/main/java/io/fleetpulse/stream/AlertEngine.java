@@ -365,8 +365,11 @@ final class AlertEngine {
 
     /** Indexes when the alert goes stale, if its rule has staleness and it is PENDING or FIRING on fresh data. */
     private void scheduleStale(String key, AlertRecord record, ThresholdRule rule) {
+        if (rule.stale() == null) {
+            return; // never indexed: the rule book's rules keep their staleness for the engine's life
+        }
         unscheduleStale(key);
-        if (rule.stale() == null || record.noData() || !pendingOrFiring(record) || record.lastValueAt() == null) {
+        if (record.noData() || !pendingOrFiring(record) || record.lastValueAt() == null) {
             return;
         }
         long at = record.lastValueAt().plus(rule.stale().after()).toEpochMilli();

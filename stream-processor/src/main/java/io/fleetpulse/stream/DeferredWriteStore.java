@@ -2,10 +2,12 @@ package io.fleetpulse.stream;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
@@ -25,7 +27,8 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  * of byte arrays) and, at the commit, the cache's flush. For the stores one processor reads and rewrites on every
  * record (the window engine's clocks and open minutes), and for those read on every record for keys that are mostly
  * absent (the alert states): an absent key is held too, so it costs RocksDB one read per task assignment, not one per
- * record (RocksJava's {@code get} of an absent key throws and catches a C++ exception inside RocksDB). Build
+ * record (RocksJava's {@code get} of an absent key throws and catches a C++ exception inside RocksDB); a {@link
+ * #sparse} store knows its keys instead and holds only those. Build
  * the wrapped store with its record cache disabled.
  *
  * <p><b>Why it is safe under exactly-once.</b> It is the outermost layer of its store, so the task's state manager
@@ -72,10 +75,19 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     private final int maxEntries;
     /**
      * How long a changed entry may stay unwritten: 0 writes every change at the next commit (exactly-once state);
-     * more writes each entry at most that often, for state that may restart from a recent checkpoint (a series model
+     * more writes each entry about once per that interval, for state that may restart from a recent checkpoint (a series model
      * that learns from every value: writing it at every commit would cost a changelog record per series and second).
      */
     private final long checkpointMs;
+    /**
+     * For a sparse store (most keys read are absent: the alert states of a fleet that is mostly healthy), every key the
+     * wrapped store has or will have once written, so a read of any other key is answered without a map entry: held as
+     * absent, every (target, rule, check) read would fill the map with hundreds of thousands of entries and each read
+     * would miss the CPU's cache. Built by a scan at the owner's first read after {@link #init} (the store is restored by
+     * then), null until then and for a store that is not sparse.
+     */
+    private Set<String> present;
+    private final boolean sparse;
     /** Access order, so the least recently used clean entries are the ones forgotten. */
     private final LinkedHashMap<String, Slot> entries;
     /** The slots changed since the last write-out, in the order of their first change. */
@@ -94,9 +106,15 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
      * Read by query threads, hence volatile.
      */
     private volatile Thread owner;
+    /**
+     * Wall-clock time of the last write-out under a checkpoint interval, to pace the writes (see {@link
+     * #checkpointDue}); -1 before the first.
+     */
+    private long lastWriteOutMs = -1;
 
-    private DeferredWriteStore(KeyValueStore<String, V> inner, int maxEntries, long checkpointMs) {
+    private DeferredWriteStore(KeyValueStore<String, V> inner, int maxEntries, long checkpointMs, boolean sparse) {
         super(inner);
+        this.sparse = sparse;
         this.maxEntries = maxEntries;
         this.checkpointMs = checkpointMs;
         this.entries = new LinkedHashMap<>(Math.min(maxEntries, 1 << 16), 0.75f, true);
@@ -107,18 +125,27 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
      * cache). Name, changelog and its configuration are {@code inner}'s, so nothing deployed changes.
      */
     static <V> StoreBuilder<KeyValueStore<String, V>> builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries) {
-        return new Builder<>(inner, maxEntries, 0);
+        return new Builder<>(inner, maxEntries, 0, false);
     }
 
     /**
-     * Like {@link #builder(StoreBuilder, int)}, but a changed entry is written at the first commit at least
-     * {@code checkpoint} after its first unwritten change: what the changelog has may be up to that old (and a clean
-     * shutdown or a crash loses what was not written), in exchange for one write per entry and checkpoint instead of
-     * one per entry and commit.
+     * Like {@link #builder(StoreBuilder, int)}, for a store whose reads are mostly of absent keys: it keeps the set of
+     * its keys in memory (one scan of the wrapped store per task assignment) and holds only those, so an absent key
+     * costs a lookup in a small set instead of an entry in a large map. For stores with few entries.
+     */
+    static <V> StoreBuilder<KeyValueStore<String, V>> sparse(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries) {
+        return new Builder<>(inner, maxEntries, 0, true);
+    }
+
+    /**
+     * Like {@link #builder(StoreBuilder, int)}, but a changed entry is written about once per {@code checkpoint}, the
+     * writes paced evenly over it (see {@link #checkpointDue}): what the changelog has may be up to that old (and a
+     * clean shutdown or a crash loses what was not written), in exchange for one write per entry and checkpoint instead
+     * of one per entry and commit.
      */
     static <V> StoreBuilder<KeyValueStore<String, V>> checkpointing(StoreBuilder<KeyValueStore<String, V>> inner,
                                                                     int maxEntries, Duration checkpoint) {
-        return new Builder<>(inner, maxEntries, checkpoint.toMillis());
+        return new Builder<>(inner, maxEntries, checkpoint.toMillis(), false);
     }
 
     @Override
@@ -135,7 +162,8 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         if (Thread.currentThread() != owner) {
             return wrapped().get(key);
         }
-        Object held = slot(key).value;
+        Slot slot = slot(key);
+        Object held = slot == null ? ABSENT : slot.value;
         return held == ABSENT ? null : (V) held;
     }
 
@@ -172,14 +200,27 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         return get(key);
     }
 
-    /** The key's slot, read from the wrapped store if it is not held. */
+    /** The key's slot, read from the wrapped store if it is not held; for a sparse store, null for an absent key. */
     private Slot slot(String key) {
         Slot slot = held(key);
         if (slot == null) {
+            if (sparse && !present().contains(key)) {
+                return null;
+            }
             V stored = wrapped().get(key);
             slot = hold(key, stored == null ? ABSENT : stored);
         }
         return slot;
+    }
+
+    private Set<String> present() {
+        if (present == null) {
+            present = new HashSet<>();
+            try (KeyValueIterator<String, V> all = wrapped().all()) {
+                all.forEachRemaining(entry -> present.add(entry.key));
+            }
+        }
+        return present;
     }
 
     /** The key's slot if it is held (the last one looked up first), else null. */
@@ -203,6 +244,13 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
 
     private void change(String key, Object value, boolean deleted) {
         owner = Thread.currentThread();
+        if (sparse) {
+            if (value == ABSENT) {
+                present().remove(key);
+            } else {
+                present().add(key);
+            }
+        }
         Slot slot = held(key);
         if (slot == null) {
             // Written blind: what the wrapped store had does not matter, this value replaces it.
@@ -229,15 +277,7 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     private void writeDirty(boolean all) {
         if (!dirty.isEmpty()) {
             ProcessorRecordContext current = context.recordContext();
-            // The dirty list is in the order of first change: the due entries are a prefix of it.
-            int due = dirty.size();
-            if (!all && checkpointMs > 0) {
-                long dueBefore = context.currentSystemTimeMs() - checkpointMs;
-                due = 0;
-                while (due < dirty.size() && dirty.get(due).dirtySinceMs <= dueBefore) {
-                    due++;
-                }
-            }
+            int due = all || checkpointMs == 0 ? dirty.size() : checkpointDue();
             List<Slot> written = dirty.subList(0, due);
             try {
                 for (Slot slot : written) {
@@ -269,12 +309,37 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         }
     }
 
+    /**
+     * How many of the oldest changed entries this write-out writes under a checkpoint interval: those first changed at
+     * least the interval ago (the dirty list is in the order of first change, so they are a prefix of it), and at
+     * least the share of all changed entries that the time since the last write-out is of the interval. Without the
+     * pacing, every entry of a task changed in its first second (every series model) would come due in the same
+     * commit, and that commit would write them all at once: tens of megabytes into RocksDB and the changelog, a stall
+     * of seconds, once per interval. Paced, the writes spread evenly over the interval and an entry still waits about
+     * one interval, never more, between two writes.
+     */
+    private int checkpointDue() {
+        long now = context.currentSystemTimeMs();
+        // The first write-out paces from the oldest change: before it, the task had nothing to write.
+        long from = lastWriteOutMs < 0 ? dirty.get(0).dirtySinceMs : lastWriteOutMs;
+        long sinceLast = Math.max(0, Math.min(checkpointMs, now - from));
+        lastWriteOutMs = now;
+        int due = (int) Math.ceil((double) dirty.size() * sinceLast / checkpointMs);
+        long dueBefore = now - checkpointMs;
+        while (due < dirty.size() && dirty.get(due).dirtySinceMs <= dueBefore) {
+            due++;
+        }
+        return due;
+    }
+
     /** Forgets what was not written (a dirty close, a revived task) and every held object. */
     private void drop() {
         dirty.clear();
         entries.clear();
         last = null;
         owner = null;
+        lastWriteOutMs = -1;
+        present = null;
     }
 
     @Override
@@ -343,8 +408,10 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
         private final StoreBuilder<KeyValueStore<String, V>> inner;
         private final int maxEntries;
         private final long checkpointMs;
+        private final boolean sparse;
 
-        Builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries, long checkpointMs) {
+        Builder(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries, long checkpointMs, boolean sparse) {
+            this.sparse = sparse;
             this.inner = inner;
             this.maxEntries = maxEntries;
             this.checkpointMs = checkpointMs;
@@ -375,7 +442,7 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
 
         @Override
         public KeyValueStore<String, V> build() {
-            return new DeferredWriteStore<>(inner.build(), maxEntries, checkpointMs);
+            return new DeferredWriteStore<>(inner.build(), maxEntries, checkpointMs, sparse);
         }
 
         @Override

@@ -42,8 +42,8 @@ final class DetectorBank {
         this.store = store;
     }
 
-    static String key(String targetId, SignalSample sample, Detection detection) {
-        return AlertRecord.key(targetId, sample.signal().ruleName() + ":" + detection.stateName(), sample.check());
+    private static String key(String targetId, SignalSample sample, String stateName) {
+        return AlertRecord.key(targetId, sample.signal().ruleName() + ":" + stateName, sample.check());
     }
 
     /** Feeds {@code sample} to its model for {@code detection} (once per sample) and derives the rule's value. */
@@ -78,11 +78,12 @@ final class DetectorBank {
             fedNames.clear();
             fedModels.clear();
         }
-        int i = fedNames.indexOf(detection.stateName());
+        String stateName = detection.stateName();
+        int i = fedNames.indexOf(stateName);
         if (i >= 0) {
             return fedModels.get(i);
         }
-        String key = key(targetId, sample, detection);
+        String key = key(targetId, sample, stateName);
         SeriesModel model = store.get(key);
         if (model == null) {
             model = SeriesModel.of(detection);
@@ -95,7 +96,7 @@ final class DetectorBank {
             model.recentTrend().observe(at, sample.value());
         }
         store.put(key, model);
-        fedNames.add(detection.stateName());
+        fedNames.add(stateName);
         fedModels.add(model);
         return model;
     }

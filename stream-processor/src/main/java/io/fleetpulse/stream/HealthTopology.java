@@ -78,9 +78,10 @@ public final class HealthTopology {
     }
 
     public static Topology build(StreamsBuilder builder, TopologySettings settings) {
-        // Every signal sample reads its rules' states, most of them absent (a healthy target's): held as objects, absent
-        // ones too, so a sample costs no record-cache miss and RocksDB read, and written once per commit.
-        builder.addStateStore(DeferredWriteStore.builder(Stores.keyValueStoreBuilder(
+        // Every signal sample reads its rules' states, most of them absent (a healthy target's): held as objects and
+        // written once per commit, the absent ones answered from the store's key set (sparse), so a sample costs no
+        // record-cache miss, no RocksDB read and no entry per (target, rule, check) in the held map.
+        builder.addStateStore(DeferredWriteStore.sparse(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ALERT_STORE), Serdes.String(), AlertRecord.SERDE), WindowEngine.HOT_ENTRIES_MAX));
         // The window engine reads and rewrites a target's clock and open minute on every record: held as objects and
         // written once per commit (DeferredWriteStore) instead of through the record cache.

@@ -111,6 +111,8 @@ class DeferredWriteStoreTest {
 
     /** Reads of the wrapped store, all instances (there is one task). */
     private static final AtomicInteger READS = new AtomicInteger();
+    /** Whether the wrapped store starts with {@code restored -> 1}. */
+    private static volatile boolean SEEDED;
 
     /** The wrapped bytes store, counting its point reads. */
     private record CountingReads(KeyValueBytesStoreSupplier inner) implements KeyValueBytesStoreSupplier {
@@ -135,6 +137,16 @@ class DeferredWriteStoreTest {
 
         CountingStore(KeyValueStore<Bytes, byte[]> inner) {
             super(inner);
+        }
+
+        /** With {@link #SEEDED}, the store has an entry the layer above never wrote, as after a restore. */
+        @Override
+        public void init(org.apache.kafka.streams.processor.StateStoreContext context,
+                         org.apache.kafka.streams.processor.StateStore root) {
+            super.init(context, root);
+            if (SEEDED) {
+                wrapped().put(Bytes.wrap("restored".getBytes()), new StringSerializer().serialize(null, "1"));
+            }
         }
 
         @Override
@@ -237,6 +249,54 @@ class DeferredWriteStoreTest {
                 "each written once, with its latest value");
         run("put:a:4");
         assertEquals(Map.of(), changelog(), "a was just written: its next write waits for the next checkpoint");
+    }
+
+    /**
+     * Every model of a task changes in its first second; written when each came due, they would all be written in one
+     * commit a minute later, a stall of seconds. Paced, each write-out writes the oldest changed entries in proportion
+     * to the time since the last one.
+     */
+    @Test
+    void shouldSpreadTheCheckpointWritesEvenlyOverTheInterval() {
+        driver.close();
+        start(DeferredWriteStore.checkpointing(innerStore(), MAX_HELD, Duration.ofMinutes(1)));
+
+        run("put:a:1 put:b:1 put:c:1 put:d:1 put:e:1 put:f:1");
+        driver.advanceWallClockTime(Duration.ofSeconds(10));
+        run("get:a");
+        assertEquals(Map.of("a", List.of("1")), changelog(), "a sixth of the interval: a sixth of the entries, oldest first");
+        driver.advanceWallClockTime(Duration.ofSeconds(20));
+        run("put:a:2");
+        assertEquals(Map.of("b", List.of("1"), "c", List.of("1")), changelog(), "a third of the five still changed");
+        driver.advanceWallClockTime(Duration.ofSeconds(31));
+        run("get:a");
+        assertEquals(Map.of("d", List.of("1"), "e", List.of("1"), "f", List.of("1")), changelog(),
+                "a minute after their change, all due; a changed again 31 s ago waits");
+    }
+
+    /**
+     * The alert states of a mostly healthy fleet: every (target, rule, check) is read and few exist. A sparse store
+     * answers the absent ones from its key set (taken from the wrapped store at the first read, so it sees what a
+     * restore wrote) without reading the wrapped store or holding them.
+     */
+    @Test
+    void shouldAnswerAbsentKeysOfASparseStoreFromItsKeySet() {
+        driver.close();
+        SEEDED = true;
+        try {
+            start(DeferredWriteStore.sparse(innerStore(), MAX_HELD));
+            READS.set(0);
+            assertEquals(List.of("1", "null", "null"), run("get:restored get:a get:a"));
+            assertEquals(List.of("2", "null"), run("put:a:2 get:a delete:restored get:restored"));
+            assertEquals(List.of("2", "null", "null"), run("get:a get:restored get:b"));
+            assertEquals(1, READS.get(), "only the restored key was read; absent ones never");
+            run("put:b:1 put:c:1 put:d:1"); // more than are held: a forgotten one is read again
+            assertEquals(List.of("2", "1", "1", "1"), run("get:a get:b get:c get:d"));
+            assertEquals(Map.of("a", List.of("2"), "restored", java.util.Collections.singletonList(null),
+                    "b", List.of("1"), "c", List.of("1"), "d", List.of("1")), changelog());
+        } finally {
+            SEEDED = false;
+        }
     }
 
     private Map<String, List<String>> changelog() {

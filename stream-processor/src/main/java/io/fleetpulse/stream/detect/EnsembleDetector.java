@@ -45,12 +45,18 @@ final class EnsembleDetector implements SeriesDetector {
     static final double SEASON_ALPHA = 0.1;
     static final double SCALE_ALPHA = 0.02;
     static final double SMOOTH_ALPHA = 0.2;
+    private static final double LOG_KEEP_FAST = Math.log1p(-FAST_ALPHA);
+    private static final double LOG_KEEP_SLOW = Math.log1p(-SLOW_ALPHA);
+    private static final double LOG_KEEP_SEASON = Math.log1p(-SEASON_ALPHA);
+    private static final double LOG_KEEP_SCALE = Math.log1p(-SCALE_ALPHA);
+    private static final double LOG_KEEP_SMOOTH = Math.log1p(-SMOOTH_ALPHA);
     /**
      * The largest raw score the short-run mean takes in: it is there for many moderately surprising samples in a row
      * (more noise, a drift); one huge one is the instant view's, and must not keep the mean high for samples after.
      */
     static final double SMOOTH_CLIP = 6;
     static final double MAGNITUDE_ALPHA = 0.02;
+    private static final double LOG_KEEP_MAGNITUDE = Math.log1p(-MAGNITUDE_ALPHA);
     /** The spread floor as a share of the series' magnitude: moves smaller than this are never surprising. */
     static final double RELATIVE_FLOOR = 0.002;
     static final double ABSOLUTE_FLOOR = 1e-9;
@@ -147,7 +153,7 @@ final class EnsembleDetector implements SeriesDetector {
             }
         }
         spread *= MAE_TO_SD;
-        smoothed += weight(SMOOTH_ALPHA, steps) * (Math.min(raw, SMOOTH_CLIP) - smoothed);
+        smoothed += weight(LOG_KEEP_SMOOTH, steps) * (Math.min(raw, SMOOTH_CLIP) - smoothed);
 
         boolean warm = samples >= WARM_UP;
         score = warm ? 1 - Math.min(1, 2 * Math.min(pInstant(raw), pSustained(smoothed))) : 0;
@@ -190,15 +196,14 @@ final class EnsembleDetector implements SeriesDetector {
         }
         // Until the warm-up ends, plain running means: the first samples weigh as much as later ones.
         double warmUp = robust ? 0 : 1.0 / samples;
-        fast.learn(value, Math.max(warmUp, weight(FAST_ALPHA, steps)), Math.max(warmUp, weight(SCALE_ALPHA, steps)),
-                floor, robust);
-        slow.learn(value, Math.max(warmUp, weight(SLOW_ALPHA, steps)), Math.max(warmUp, weight(SCALE_ALPHA, steps)),
-                floor, robust);
-        magnitude += weight(MAGNITUDE_ALPHA, steps) * (Math.abs(value) - magnitude);
+        double scaleWeight = Math.max(warmUp, weight(LOG_KEEP_SCALE, steps));
+        fast.learn(value, Math.max(warmUp, weight(LOG_KEEP_FAST, steps)), scaleWeight, floor, robust);
+        slow.learn(value, Math.max(warmUp, weight(LOG_KEEP_SLOW, steps)), scaleWeight, floor, robust);
+        magnitude += weight(LOG_KEEP_MAGNITUDE, steps) * (Math.abs(value) - magnitude);
         double step = Math.abs(value - last);
         quantum = step > 0 ? Math.min(step, quantum * QUANTUM_GROWTH) : quantum * QUANTUM_GROWTH;
         last = value;
-        learnSeason(atMillis, value, dt, steps, floor, robust);
+        learnSeason(atMillis, value, dt, steps, floor, robust, scaleWeight);
     }
 
     /**
@@ -206,7 +211,8 @@ final class EnsembleDetector implements SeriesDetector {
      * between buckets: a nightly job that starts at 02:00 sharp is a step, not a ramp); the seasonal model learns the
      * series with the profile taken out.
      */
-    private void learnSeason(long atMillis, double value, long dt, double steps, double floor, boolean robust) {
+    private void learnSeason(long atMillis, double value, long dt, double steps, double floor, boolean robust,
+                             double scaleWeight) {
         dayLevel += (1 - Math.exp(-dt / (double) DAY_MS)) * (value - dayLevel);
         double deviation = value - dayLevel;
         int bucket = bucket(atMillis);
@@ -219,8 +225,7 @@ final class EnsembleDetector implements SeriesDetector {
         double offset = offset(atMillis);
         double deseasonalized = Double.isNaN(offset) ? value : value - offset;
         double warmUp = robust ? 0 : 1.0 / samples;
-        seasonal.learn(deseasonalized, Math.max(warmUp, weight(SEASON_ALPHA, steps)),
-                Math.max(warmUp, weight(SCALE_ALPHA, steps)), floor, robust);
+        seasonal.learn(deseasonalized, Math.max(warmUp, weight(LOG_KEEP_SEASON, steps)), scaleWeight, floor, robust);
     }
 
     /** The profile at this time of day; NaN while its bucket is unseen. */
@@ -233,9 +238,13 @@ final class EnsembleDetector implements SeriesDetector {
         return (int) (Math.floorMod(atMillis, DAY_MS) / (DAY_MS / SEASON_BUCKETS));
     }
 
-    /** The weight of a new sample {@code steps} usual intervals after the last, for a per-interval weight of alpha. */
-    private static double weight(double alpha, double steps) {
-        return 1 - Math.pow(1 - alpha, steps);
+    /**
+     * The weight of a new sample {@code steps} usual intervals after the last, for a per-interval weight alpha given
+     * as {@code log(1 - alpha)}: {@code 1 - (1 - alpha)^steps}, with an {@code exp} instead of a {@code pow} (five a
+     * sample, on every watched series of the fleet).
+     */
+    private static double weight(double logKeep, double steps) {
+        return 1 - Math.exp(logKeep * steps);
     }
 
     private double pInstant(double raw) {
