@@ -89,7 +89,7 @@ final class AlertEngine {
 
     /** @param firstSeen targetId to the event time (epoch ms) of its first sample, for the rules' warm-up */
     AlertEngine(RuleBook rules, KeyValueStore<String, AlertRecord> alerts, KeyValueStore<String, Target> inventory,
-                KeyValueStore<String, Long> firstSeen, KeyValueStore<String, SeriesModel> models,
+                KeyValueStore<String, Long> firstSeen, KeyValueStore<String, TargetModels> models,
                 PipelineCounters counters) {
         this.rules = rules;
         this.detectors = new DetectorBank(models);

@@ -13,37 +13,42 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The models of a task's series, one per (target, signal, check) and {@link Detection#stateName()}, in the
- * {@code detector-states} store: {@link #derive} feeds a value to its model once, however many rules share the model,
- * and says what the model makes of it for one rule. Keyed target-first like the alert states, so a removed target's
- * models go with one prefix scan.
+ * {@code detector-states} store as one {@link TargetModels} entry per target: {@link #derive} feeds a value to its
+ * model once, however many rules share the model, and says what the model makes of it for one rule. Keyed by the
+ * target's prefix of the alert states' keys, so a removed target's models go with one prefix scan.
  */
 final class DetectorBank {
 
     /**
-     * Models held as objects per task before the least recently used clean ones are forgotten (and read again when
-     * needed): 10,000 targets with ten watched series each, at about 2 KB a model.
+     * Targets whose models are held as objects per task before the least recently used clean ones are forgotten (and
+     * read again when needed): a task's share of 100,000 targets with ten watched series each, at about 1 KB a model.
      */
-    static final int HELD_MAX = 100_000;
+    static final int HELD_MAX = 20_000;
     /**
-     * How often a changed model is written to its changelog. A model learns from every value, so writing it at every
-     * commit would write every model of the task every second; a restart resumes from a checkpoint at most this old,
-     * the values since then unlearnt, which changes a statistical model's view by a minute of history, not an alert's
-     * state (the alert states stay exactly-once).
+     * How often a changed target's models are written to the changelog. A model learns from every value, so writing
+     * it at every commit would write every model of the task every second; a restart resumes from a checkpoint about
+     * this old, the values since then unlearnt, which changes a statistical model's view by a minute of history, not
+     * an alert's state (the alert states stay exactly-once).
      */
     static final Duration CHECKPOINT_INTERVAL = Duration.ofMinutes(1);
 
-    private final KeyValueStore<String, SeriesModel> store;
+    private final KeyValueStore<String, TargetModels> store;
     /** The models already fed the current sample, so rules sharing one do not feed it twice. */
     private SignalSample fedSample;
     private final List<String> fedNames = new ArrayList<>(2);
     private final List<SeriesModel> fedModels = new ArrayList<>(2);
+    /** The last target's id and key: the samples of one record are all of one target, and its key is built once. */
+    private String lastTargetId;
+    private String lastTargetKey;
 
-    DetectorBank(KeyValueStore<String, SeriesModel> store) {
+    DetectorBank(KeyValueStore<String, TargetModels> store) {
         this.store = store;
     }
 
-    private static String key(String targetId, SignalSample sample, String stateName) {
-        return AlertRecord.key(targetId, sample.signal().ruleName() + ":" + stateName, sample.check());
+    /** The series' name within its target's entry. */
+    static String seriesName(SignalSample sample, String stateName) {
+        String check = sample.check();
+        return sample.signal().ruleName() + ":" + stateName + (check == null ? "" : "|" + check);
     }
 
     /** Feeds {@code sample} to its model for {@code detection} (once per sample) and derives the rule's value. */
@@ -83,10 +88,16 @@ final class DetectorBank {
         if (i >= 0) {
             return fedModels.get(i);
         }
-        String key = key(targetId, sample, stateName);
-        SeriesModel model = store.get(key);
+        String key = targetKey(targetId);
+        TargetModels target = store.get(key);
+        if (target == null) {
+            target = new TargetModels();
+        }
+        String name = seriesName(sample, stateName);
+        SeriesModel model = target.get(name);
         if (model == null) {
             model = SeriesModel.of(detection);
+            target.add(name, model);
         }
         long at = sample.at().toEpochMilli();
         if (model.detector() != null) {
@@ -95,18 +106,29 @@ final class DetectorBank {
             model.trend().observe(at, sample.value());
             model.recentTrend().observe(at, sample.value());
         }
-        store.put(key, model);
+        store.put(key, target);
         fedNames.add(stateName);
         fedModels.add(model);
         return model;
     }
 
-    /** A removed target's models go: added again, it is learnt again. */
+    private String targetKey(String targetId) {
+        if (targetId != lastTargetId) {
+            lastTargetId = targetId;
+            lastTargetKey = AlertRecord.targetPrefix(targetId);
+        }
+        return lastTargetKey;
+    }
+
+    /**
+     * A removed target's models go: added again, it is learnt again. A prefix scan, so it also takes what an earlier
+     * build kept under one key per series (keys that begin with the target's).
+     */
     void removeTarget(String targetId) {
         List<String> keys = new ArrayList<>();
-        try (KeyValueIterator<String, SeriesModel> it = store.prefixScan(AlertRecord.targetPrefix(targetId),
+        try (KeyValueIterator<String, TargetModels> it = store.prefixScan(AlertRecord.targetPrefix(targetId),
                 new StringSerializer())) {
-            it.forEachRemaining((KeyValue<String, SeriesModel> entry) -> keys.add(entry.key));
+            it.forEachRemaining((KeyValue<String, TargetModels> entry) -> keys.add(entry.key));
         }
         keys.forEach(store::delete);
     }

@@ -98,10 +98,11 @@ public final class HealthTopology {
                 WindowEngine.HOT_ENTRIES_MAX));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(FIRST_SEEN_STORE), Serdes.String(), Serdes.Long()).withCachingEnabled());
-        // Every value of a watched series changes its model (a KB or two): held as objects and written at most once per
-        // checkpoint interval, not per commit, which would write every model of the task every second.
+        // Every value of a watched series changes its model (a KB or two), and its target's entry: held as objects and
+        // written about once per checkpoint interval, not per commit, which would write every model of the task every
+        // second.
         builder.addStateStore(DeferredWriteStore.checkpointing(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(DETECTOR_STORE), Serdes.String(), SeriesModel.SERDE),
+                Stores.persistentKeyValueStore(DETECTOR_STORE), Serdes.String(), TargetModels.SERDE),
                 DetectorBank.HELD_MAX, DetectorBank.CHECKPOINT_INTERVAL));
         builder.addStateStore(Stores.keyValueStoreBuilder(
                         Stores.persistentKeyValueStore(HEALTH_STORE), Serdes.String(), Topics.HEALTH.valueSerde())

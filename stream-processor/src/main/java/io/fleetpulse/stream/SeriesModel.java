@@ -5,21 +5,15 @@ import io.fleetpulse.stream.detect.SeriesDetector;
 import io.fleetpulse.stream.detect.TrendForecaster;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
 
 /**
  * The stored model of one series (target, signal, check) for one {@link Detection#stateName()}: an anomaly detector,
  * or two trends of the series, over the rule's trend window and over its last {@link #RECENT_SHARE}: a forecast stands
  * only while both head for the limit, so a fill that stops (a plateau) resolves within the short window instead of
- * waiting for the long one to forget the ramp. Mutable: {@link DetectorBank} feeds it in place and puts it back into
- * its store.
+ * waiting for the long one to forget the ramp. Mutable: {@link DetectorBank} feeds it in place and puts its target's
+ * {@link TargetModels} back into the store.
  */
 final class SeriesModel {
-
-    static final Serde<SeriesModel> SERDE = Serdes.serdeFrom(
-            (topic, model) -> model == null ? null : model.toBytes(),
-            (topic, bytes) -> bytes == null ? null : fromBytes(bytes));
 
     private static final byte DETECTOR = 1;
     private static final byte TREND = 2;

@@ -3,6 +3,7 @@ package io.fleetpulse.stream;
 import static io.fleetpulse.stream.TopologyHarness.at;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fleetpulse.events.AlertEvent;
@@ -15,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,6 +129,48 @@ class ModelledRulesTopologyTest {
         sendLatencies("w-1", 20, 50); // faster: not what a "direction: up" rule is about; and only 80 samples so far
 
         assertEquals(List.of(), alerts);
+    }
+
+    /**
+     * A metric sample feeds several of its target's models: they are one entry of the store, found with one lookup,
+     * each series its own model; the entry survives its serialisation (a checkpoint, a restore), and a removed target's
+     * entry goes, so the target is learnt anew if it comes back.
+     */
+    @Test
+    void shouldKeepATargetsModelsInOneEntryPerSeriesAndDropThemWithTheTarget() {
+        start(LATENCY_ANOMALY + """
+                  - id: disk-will-fill
+                    kind: predictive
+                    signal: disk_percent
+                    limit: 100
+                    horizon: 2h
+                    trend_window: 10m
+                    severity: warning
+                """);
+        for (String target : List.of("w-1", "w-2")) {
+            for (int i = 0; i < 20; i++) {
+                send(MetricSample.newBuilder().setTargetId(target).setObservedAt(at(second)).setTaskLatencyMs(100.0 + i)
+                        .setDiskPercent(40.0 + i).build());
+            }
+        }
+        KeyValueStore<String, TargetModels> store = topology.driver.getKeyValueStore(HealthTopology.DETECTOR_STORE);
+        TargetModels models = store.get(AlertRecord.targetPrefix("w-1"));
+        assertEquals(2, models.size(), "latency and disk, one model each");
+        SeriesModel latency = models.get("task_latency_ms:ensemble");
+        SeriesModel disk = models.get("disk_percent:trend-600000");
+        assertEquals(20, latency.detector().samples());
+        assertEquals(20, disk.trend().samples());
+
+        TargetModels restored = TargetModels.fromBytes(models.toBytes());
+        assertEquals(2, restored.size());
+        assertEquals(latency.detector().expected(), restored.get("task_latency_ms:ensemble").detector().expected());
+        assertEquals(disk.trend().slopePerSecond(), restored.get("disk_percent:trend-600000").trend().slopePerSecond());
+        assertEquals(0, TargetModels.fromBytes(new byte[] {1, 0}).size(),
+                "a per-series model of the earlier layout is not read as a target's models");
+
+        topology.removeTarget("w-1", at(second));
+        assertNull(store.get(AlertRecord.targetPrefix("w-1")), "a removed target's models go");
+        assertEquals(2, store.get(AlertRecord.targetPrefix("w-2")).size());
     }
 
     @Test
