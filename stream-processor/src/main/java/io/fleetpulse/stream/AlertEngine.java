@@ -108,6 +108,7 @@ final class AlertEngine {
     List<AlertEvent> observe(String targetId, SignalSample sample) {
         List<AlertEvent> out = new ArrayList<>(0);
         Instant appeared = rules.hasWarmUp() ? appeared(targetId, sample.at()) : null;
+        String targetPrefix = null;
         for (ThresholdRule listed : rules.rulesFor(sample.signal())) {
             if (!listed.selects(sample.check())) {
                 continue;
@@ -122,7 +123,10 @@ final class AlertEngine {
             ThresholdRule rule = rules.effective(listed, targetId, () -> groupOf(targetId));
             SignalSample judged = derived == null ? sample : sample.withValue(derived.value());
             String check = rule.perCheck() ? sample.check() : null;
-            String key = AlertRecord.key(targetId, rule.id(), check);
+            if (targetPrefix == null) {
+                targetPrefix = AlertRecord.targetPrefix(targetId);
+            }
+            String key = AlertRecord.keyUnder(targetPrefix, rule.id(), check);
             AlertRecord stored = alerts.get(key);
             AlertRecord next = step(rule, targetId, check, stored, judged, derived, out);
             if (rule.stale() != null) {

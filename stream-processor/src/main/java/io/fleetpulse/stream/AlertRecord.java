@@ -88,7 +88,12 @@ record AlertRecord(String fingerprint, String ruleId, String targetId, String ch
      * and check names '%' and '|' are %-escaped, so a target's prefix never matches another target's keys.
      */
     static String key(String targetId, String ruleId, String check) {
-        return targetPrefix(targetId) + ruleId + "|" + (check == null ? "" : escape(check));
+        return keyUnder(targetPrefix(targetId), ruleId, check);
+    }
+
+    /** {@link #key} under a {@link #targetPrefix} already built: a sample's rules all share their target's. */
+    static String keyUnder(String targetPrefix, String ruleId, String check) {
+        return targetPrefix + ruleId + "|" + (check == null ? "" : escape(check));
     }
 
     /** The prefix every key of the target's alerts starts with. */

@@ -5,7 +5,9 @@ import io.fleetpulse.stream.detect.TrendForecaster;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -37,6 +39,7 @@ final class DetectorBank {
     private SignalSample fedSample;
     private final List<String> fedNames = new ArrayList<>(2);
     private final List<SeriesModel> fedModels = new ArrayList<>(2);
+    private final Map<Detection, String> stateNames = new IdentityHashMap<>();
     /** The last target's id and key: the samples of one record are all of one target, and its key is built once. */
     private String lastTargetId;
     private String lastTargetKey;
@@ -83,7 +86,8 @@ final class DetectorBank {
             fedNames.clear();
             fedModels.clear();
         }
-        String stateName = detection.stateName();
+        // A forecast's state name is built from its window: once per rule, not once per value.
+        String stateName = stateNames.computeIfAbsent(detection, Detection::stateName);
         int i = fedNames.indexOf(stateName);
         if (i >= 0) {
             return fedModels.get(i);
