@@ -25,6 +25,10 @@ import io.fleetpulse.testkit.Await;
 import io.fleetpulse.testkit.KafkaFixture;
 import io.fleetpulse.testkit.TopicProbe;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +83,8 @@ class DeliveryFaultsIT {
         slack.stubFor(post(urlEqualTo(SLACK_PATH)).atPriority(10).willReturn(aResponse().withStatus(200).withBody("ok")));
         pagerDutyAccepts = pagerDuty.stubFor(post(urlEqualTo(PD_PATH)).atPriority(10).willReturn(aResponse()
                 .withStatus(202).withHeader("Content-Type", "application/json").withBody("{\"status\":\"success\"}")));
+        warmUp(slack.baseUrl() + SLACK_PATH);
+        warmUp(pagerDuty.baseUrl() + PD_PATH);
         try (ServerSocket free = new ServerSocket(0)) {
             hookPort = free.getLocalPort();
         }
@@ -194,6 +200,19 @@ class DeliveryFaultsIT {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * A few requests to a receiver before the service sends: a cold WireMock can take longer than the short HTTP
+     * timeout ({@link #HTTP_TIMEOUT}) with its first answers, and a receiver that times out is rightly retried, which
+     * would count as a second delivery in the tests that expect one (seen in CI on a busy machine).
+     */
+    private static void warmUp(String url) throws Exception {
+        HttpClient client = HttpClient.newHttpClient();
+        for (int i = 0; i < 20; i++) {
+            client.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString("{\"warm\":" + i
+                    + "}")).build(), HttpResponse.BodyHandlers.discarding());
+        }
+    }
 
     private static long send(String fingerprint) {
         TopicProbe.send(kafka.bootstrapServers(), Topics.ALERTS, fingerprint, TestAlerts.firing(fingerprint));
