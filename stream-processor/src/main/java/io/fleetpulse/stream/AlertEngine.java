@@ -128,14 +128,18 @@ final class AlertEngine {
             }
             String key = AlertRecord.keyUnder(targetPrefix, rule.id(), check);
             AlertRecord stored = alerts.get(key);
-            AlertRecord next = step(rule, targetId, check, stored, judged, derived, out);
-            if (rule.stale() != null) {
-                // Only rules with staleness keep it: it makes every value of a PENDING or FIRING alert a store write.
-                Instant last = stored == null ? null : stored.lastSeen();
-                next = next.seenAt(last != null && last.isAfter(sample.at()) ? last : sample.at(), false);
+            // Nothing stored is INACTIVE, and a value that does not meet the firing condition leaves an INACTIVE
+            // machine INACTIVE (also under M of N): nothing to step, store or schedule. Most values of a fleet.
+            if (stored != null || rule.fire().holdsFor(judged.value())) {
+                AlertRecord next = step(rule, targetId, check, stored, judged, derived, out);
+                if (rule.stale() != null) {
+                    // Only rules with staleness keep it: it makes every value of a PENDING or FIRING alert a store write.
+                    Instant last = stored == null ? null : stored.lastSeen();
+                    next = next.seenAt(last != null && last.isAfter(sample.at()) ? last : sample.at(), false);
+                }
+                persist(key, stored, next);
+                scheduleStale(key, next, rule);
             }
-            persist(key, stored, next);
-            scheduleStale(key, next, rule);
             if (rule.perCheck() && !allChecksAlerts.isEmpty()) {
                 feedAllChecksAlert(rule, targetId, judged, derived, out);
             }

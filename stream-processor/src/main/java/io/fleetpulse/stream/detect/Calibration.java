@@ -28,6 +28,14 @@ final class Calibration {
     private static final double LOG_RATIO = Math.log(RATIO);
     private static final double DECAY = 1 - 1 / MEMORY;
     private static final double RESCALE_AT = 1e18;
+    /** {@code FIRST_EDGE * RATIO^j}: bin j's upper edge (for j below the last), a table not a {@code pow} per value. */
+    private static final double[] EDGE = new double[BINS];
+
+    static {
+        for (int j = 0; j < BINS; j++) {
+            EDGE[j] = FIRST_EDGE * Math.pow(RATIO, j);
+        }
+    }
 
     /** Bin j holds raw scores in [edge(j-1), edge(j)), bin 0 those below {@link #FIRST_EDGE}, the last one the rest. */
     private final float[] mass = new float[BINS];
@@ -118,7 +126,7 @@ final class Calibration {
     private double beyondSeen(int b, double raw) {
         for (int j = b; j >= 0; j--) {
             if (mass[j] > 0) {
-                double largest = j == BINS - 1 ? raw : FIRST_EDGE * Math.pow(RATIO, j);
+                double largest = j == BINS - 1 ? raw : EDGE[j];
                 return largest >= raw ? 1 : (largest / raw) * (largest / raw);
             }
         }
@@ -134,7 +142,7 @@ final class Calibration {
     }
 
     private static double upperEdge(int j) {
-        return j == BINS - 1 ? Double.POSITIVE_INFINITY : FIRST_EDGE * Math.pow(RATIO, j);
+        return j == BINS - 1 ? Double.POSITIVE_INFINITY : EDGE[j];
     }
 
     /** The part of bin {@code b}'s mass above {@code raw}, as if spread evenly over the bin (on a log scale). */
