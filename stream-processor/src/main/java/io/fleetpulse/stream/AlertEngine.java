@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Record;
@@ -77,6 +78,11 @@ final class AlertEngine {
      */
     private final Set<String> allChecksAlerts = new HashSet<>();
     private boolean swept;
+    /** {@link #groupOf} as the rule book asks for it, made once (a lambda per rule and value was garbage). */
+    private final Function<String, String> groupOfTarget = this::groupOf;
+    /** The last target's id and key prefix: a record's samples are all of one target, with the same id object. */
+    private String lastTargetId;
+    private String lastTargetPrefix;
 
     /** An alert key and when it goes stale (epoch ms). */
     private record Due(long at, String key) implements Comparable<Due> {
@@ -108,24 +114,21 @@ final class AlertEngine {
     List<AlertEvent> observe(String targetId, SignalSample sample) {
         List<AlertEvent> out = new ArrayList<>(0);
         Instant appeared = rules.hasWarmUp() ? appeared(targetId, sample.at()) : null;
-        String targetPrefix = null;
+        String targetPrefix = targetPrefix(targetId);
         for (ThresholdRule listed : rules.rulesFor(sample.signal())) {
             if (!listed.selects(sample.check())) {
                 continue;
             }
             // A model learns every value, also those its rules ignore during their warm-up.
             Derived derived = listed.detection() == null ? null
-                    : detectors.derive(targetId, sample, listed.detection());
+                    : detectors.derive(targetPrefix, sample, listed.detection());
             if (warmingUp(listed, appeared, sample.at())
                     || (derived != null && derived.history() < listed.detection().minHistory())) {
                 continue;
             }
-            ThresholdRule rule = rules.effective(listed, targetId, () -> groupOf(targetId));
+            ThresholdRule rule = rules.effective(listed, targetId, groupOfTarget);
             SignalSample judged = derived == null ? sample : sample.withValue(derived.value());
             String check = rule.perCheck() ? sample.check() : null;
-            if (targetPrefix == null) {
-                targetPrefix = AlertRecord.targetPrefix(targetId);
-            }
             String key = AlertRecord.keyUnder(targetPrefix, rule.id(), check);
             AlertRecord stored = alerts.get(key);
             // Nothing stored is INACTIVE, and a value that does not meet the firing condition leaves an INACTIVE
@@ -133,7 +136,8 @@ final class AlertEngine {
             if (stored != null || rule.fire().holdsFor(judged.value())) {
                 AlertRecord next = step(rule, targetId, check, stored, judged, derived, out);
                 if (rule.stale() != null) {
-                    // Only rules with staleness keep it: it makes every value of a PENDING or FIRING alert a store write.
+                    // Only rules with staleness keep it: it makes every value of a PENDING or FIRING alert a store
+                    // write.
                     Instant last = stored == null ? null : stored.lastSeen();
                     next = next.seenAt(last != null && last.isAfter(sample.at()) ? last : sample.at(), false);
                 }
@@ -336,7 +340,7 @@ final class AlertEngine {
      */
     private AlertRecord noData(ThresholdRule listed, AlertRecord record, Instant staleAt, List<AlertEvent> out) {
         String targetId = record.targetId();
-        ThresholdRule rule = rules.effective(listed, targetId, () -> groupOf(targetId));
+        ThresholdRule rule = rules.effective(listed, targetId, groupOfTarget);
         AlertStateMachine.Snapshot m = record.machine();
         AlertRecord fired;
         if (record.firing()) {
@@ -423,6 +427,14 @@ final class AlertEngine {
         } else {
             persist(key, stored, next);
         }
+    }
+
+    private String targetPrefix(String targetId) {
+        if (targetId != lastTargetId) {
+            lastTargetId = targetId;
+            lastTargetPrefix = AlertRecord.targetPrefix(targetId);
+        }
+        return lastTargetPrefix;
     }
 
     private String groupOf(String targetId) {

@@ -40,23 +40,18 @@ final class DetectorBank {
     private final List<String> fedNames = new ArrayList<>(2);
     private final List<SeriesModel> fedModels = new ArrayList<>(2);
     private final Map<Detection, String> stateNames = new IdentityHashMap<>();
-    /** The last target's id and key: the samples of one record are all of one target, and its key is built once. */
-    private String lastTargetId;
-    private String lastTargetKey;
 
     DetectorBank(KeyValueStore<String, TargetModels> store) {
         this.store = store;
     }
 
-    /** The series' name within its target's entry. */
-    static String seriesName(SignalSample sample, String stateName) {
-        String check = sample.check();
-        return sample.signal().ruleName() + ":" + stateName + (check == null ? "" : "|" + check);
-    }
-
-    /** Feeds {@code sample} to its model for {@code detection} (once per sample) and derives the rule's value. */
-    Derived derive(String targetId, SignalSample sample, Detection detection) {
-        SeriesModel model = fed(targetId, sample, detection);
+    /**
+     * Feeds {@code sample} to its model for {@code detection} (once per sample) and derives the rule's value.
+     *
+     * @param targetKey the target's {@link AlertRecord#targetPrefix}, the key of its models
+     */
+    Derived derive(String targetKey, SignalSample sample, Detection detection) {
+        SeriesModel model = fed(targetKey, sample, detection);
         double observed = sample.value();
         long at = sample.at().toEpochMilli();
         if (detection instanceof Detection.Forecast forecast) {
@@ -80,7 +75,7 @@ final class DetectorBank {
                 detector.expected(), detector.spread(), Double.NaN, Double.NaN, null);
     }
 
-    private SeriesModel fed(String targetId, SignalSample sample, Detection detection) {
+    private SeriesModel fed(String key, SignalSample sample, Detection detection) {
         if (sample != fedSample) {
             fedSample = sample;
             fedNames.clear();
@@ -92,16 +87,15 @@ final class DetectorBank {
         if (i >= 0) {
             return fedModels.get(i);
         }
-        String key = targetKey(targetId);
         TargetModels target = store.get(key);
         if (target == null) {
             target = new TargetModels();
         }
-        String name = seriesName(sample, stateName);
-        SeriesModel model = target.get(name);
+        String signal = sample.signal().ruleName();
+        SeriesModel model = target.get(signal, stateName, sample.check());
         if (model == null) {
             model = SeriesModel.of(detection);
-            target.add(name, model);
+            target.add(signal, stateName, sample.check(), model);
         }
         long at = sample.at().toEpochMilli();
         if (model.detector() != null) {
@@ -114,14 +108,6 @@ final class DetectorBank {
         fedNames.add(stateName);
         fedModels.add(model);
         return model;
-    }
-
-    private String targetKey(String targetId) {
-        if (targetId != lastTargetId) {
-            lastTargetId = targetId;
-            lastTargetKey = AlertRecord.targetPrefix(targetId);
-        }
-        return lastTargetKey;
     }
 
     /**

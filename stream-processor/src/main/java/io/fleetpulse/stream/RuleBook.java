@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -191,10 +191,10 @@ public final class RuleBook {
     }
 
     /**
-     * The rule as it applies to {@code targetId}: its override for the target, else for the target's group (asked of
-     * {@code group} only for rules with group overrides, since it costs an inventory read), else the rule itself.
+     * The rule as it applies to {@code targetId}: its override for the target, else for the target's group ({@code
+     * groupOf} is asked only for rules with group overrides, since it costs an inventory read), else the rule itself.
      */
-    public ThresholdRule effective(ThresholdRule rule, String targetId, Supplier<String> group) {
+    public ThresholdRule effective(ThresholdRule rule, String targetId, Function<String, String> groupOf) {
         Overrides o = overrides.get(rule.id());
         if (o == null) {
             return rule;
@@ -203,7 +203,7 @@ public final class RuleBook {
         if (forTarget != null) {
             return forTarget;
         }
-        return o.byGroup().isEmpty() ? rule : o.byGroup().getOrDefault(group.get(), rule);
+        return o.byGroup().isEmpty() ? rule : o.byGroup().getOrDefault(groupOf.apply(targetId), rule);
     }
 
     /**

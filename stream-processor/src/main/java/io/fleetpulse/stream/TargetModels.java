@@ -25,39 +25,65 @@ final class TargetModels {
     /** Not a tag of {@link SeriesModel}'s own format (1, 2), which this store held per series before. */
     private static final byte FORMAT = 3;
 
-    private final List<String> names = new ArrayList<>(4);
-    private final List<SeriesModel> models = new ArrayList<>(4);
+    /** One series of the target: its signal's rule name, the model's state name, the check (null for none). */
+    private static final class Series {
+        final String signal;
+        final String state;
+        final String check;
+        final SeriesModel model;
 
-    /** The series' name: signal, model state name and check, as {@link DetectorBank#seriesName} builds it. */
-    SeriesModel get(String seriesName) {
-        for (int i = 0; i < names.size(); i++) {
-            if (names.get(i).equals(seriesName)) {
-                return models.get(i);
+        Series(String signal, String state, String check, SeriesModel model) {
+            this.signal = signal;
+            this.state = state;
+            this.check = check;
+            this.model = model;
+        }
+
+        boolean is(String signal, String state, String check) {
+            return this.signal.equals(signal) && this.state.equals(state)
+                    && (this.check == null ? check == null : this.check.equals(check));
+        }
+
+        /** {@code signal:state|check}, or {@code signal:state} without a check: how it is stored. */
+        String name() {
+            return signal + ":" + state + (check == null ? "" : "|" + check);
+        }
+    }
+
+    private final List<Series> series = new ArrayList<>(4);
+
+    /** The model of the series, or null: compared part by part, so a value costs no name built. */
+    SeriesModel get(String signal, String state, String check) {
+        for (int i = 0; i < series.size(); i++) {
+            Series s = series.get(i);
+            if (s.is(signal, state, check)) {
+                return s.model;
             }
         }
         return null;
     }
 
-    void add(String seriesName, SeriesModel model) {
-        names.add(seriesName);
-        models.add(model);
+    void add(String signal, String state, String check, SeriesModel model) {
+        series.add(new Series(signal, state, check, model));
     }
 
     int size() {
-        return names.size();
+        return series.size();
     }
 
     byte[] toBytes() {
-        List<byte[]> encodedNames = new ArrayList<>(names.size());
-        List<byte[]> encodedModels = new ArrayList<>(models.size());
+        List<byte[]> encodedNames = new ArrayList<>(series.size());
+        List<byte[]> encodedModels = new ArrayList<>(series.size());
         int size = 1 + Integer.BYTES;
-        for (int i = 0; i < names.size(); i++) {
-            encodedNames.add(names.get(i).getBytes(StandardCharsets.UTF_8));
-            encodedModels.add(models.get(i).toBytes());
-            size += 2 * Integer.BYTES + encodedNames.get(i).length + encodedModels.get(i).length;
+        for (Series s : series) {
+            byte[] name = s.name().getBytes(StandardCharsets.UTF_8);
+            byte[] model = s.model.toBytes();
+            encodedNames.add(name);
+            encodedModels.add(model);
+            size += 2 * Integer.BYTES + name.length + model.length;
         }
-        ByteBuffer out = ByteBuffer.allocate(size).put(FORMAT).putInt(names.size());
-        for (int i = 0; i < names.size(); i++) {
+        ByteBuffer out = ByteBuffer.allocate(size).put(FORMAT).putInt(series.size());
+        for (int i = 0; i < series.size(); i++) {
             out.putInt(encodedNames.get(i).length).put(encodedNames.get(i));
             out.putInt(encodedModels.get(i).length).put(encodedModels.get(i));
         }
@@ -77,7 +103,13 @@ final class TargetModels {
             in.get(name);
             byte[] model = new byte[in.getInt()];
             in.get(model);
-            target.add(new String(name, StandardCharsets.UTF_8), SeriesModel.fromBytes(model));
+            String stored = new String(name, StandardCharsets.UTF_8);
+            // Signal rule names have no ':', state names no '|'; a check name may have either.
+            int colon = stored.indexOf(':');
+            int bar = stored.indexOf('|', colon + 1);
+            String state = bar < 0 ? stored.substring(colon + 1) : stored.substring(colon + 1, bar);
+            String check = bar < 0 ? null : stored.substring(bar + 1);
+            target.add(stored.substring(0, colon), state, check, SeriesModel.fromBytes(model));
         }
         return target;
     }

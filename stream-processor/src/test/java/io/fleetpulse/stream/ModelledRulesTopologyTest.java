@@ -156,15 +156,22 @@ class ModelledRulesTopologyTest {
         KeyValueStore<String, TargetModels> store = topology.driver.getKeyValueStore(HealthTopology.DETECTOR_STORE);
         TargetModels models = store.get(AlertRecord.targetPrefix("w-1"));
         assertEquals(2, models.size(), "latency and disk, one model each");
-        SeriesModel latency = models.get("task_latency_ms:ensemble");
-        SeriesModel disk = models.get("disk_percent:trend-600000");
+        SeriesModel latency = models.get("task_latency_ms", "ensemble", null);
+        SeriesModel disk = models.get("disk_percent", "trend-600000", null);
         assertEquals(20, latency.detector().samples());
         assertEquals(20, disk.trend().samples());
 
         TargetModels restored = TargetModels.fromBytes(models.toBytes());
         assertEquals(2, restored.size());
-        assertEquals(latency.detector().expected(), restored.get("task_latency_ms:ensemble").detector().expected());
-        assertEquals(disk.trend().slopePerSecond(), restored.get("disk_percent:trend-600000").trend().slopePerSecond());
+        assertEquals(latency.detector().expected(), restored.get("task_latency_ms", "ensemble", null).detector().expected());
+        assertEquals(disk.trend().slopePerSecond(), restored.get("disk_percent", "trend-600000", null).trend().slopePerSecond());
+        TargetModels checks = new TargetModels();
+        checks.add("check_latency_ms", "ensemble", "db|primary:5432", latency);
+        checks.add("check_latency_ms", "ensemble", null, disk);
+        TargetModels checksBack = TargetModels.fromBytes(checks.toBytes());
+        assertEquals(20, checksBack.get("check_latency_ms", "ensemble", "db|primary:5432").detector().samples(),
+                "a check name with the separators in it");
+        assertNotNull(checksBack.get("check_latency_ms", "ensemble", null).trend());
         assertEquals(0, TargetModels.fromBytes(new byte[] {1, 0}).size(),
                 "a per-series model of the earlier layout is not read as a target's models");
 

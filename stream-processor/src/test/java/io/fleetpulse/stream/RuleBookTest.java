@@ -296,7 +296,7 @@ class RuleBookTest {
         ThresholdRule cpu = book.rule("cpu").orElseThrow();
         assertEquals(Duration.ofMinutes(2), cpu.warmUp());
         assertEquals(new ThresholdRule.Staleness(Duration.ofMinutes(5), false), cpu.stale(), "on_stale defaults to resolve");
-        ThresholdRule gpuBox = book.effective(cpu, "gpu-box", () -> "default");
+        ThresholdRule gpuBox = book.effective(cpu, "gpu-box", id -> "default");
         assertEquals(98, gpuBox.fire().threshold());
         assertEquals(cpu.stale(), gpuBox.stale(), "an override keeps the rule's options");
         assertEquals(cpu.warmUp(), gpuBox.warmUp());
@@ -520,16 +520,16 @@ class RuleBookTest {
                 """, "t");
         ThresholdRule rule = book.rules().get(0);
 
-        ThresholdRule gpuBox = book.effective(rule, "gpu-box", () -> "batch");
+        ThresholdRule gpuBox = book.effective(rule, "gpu-box", id -> "batch");
         assertEquals(new Condition(Comparison.GT, 98), gpuBox.fire(), "the target's override wins over its group's");
         assertEquals(Duration.ofSeconds(20), gpuBox.fireFor());
         assertEquals(new Condition(Comparison.LT, 75), gpuBox.recovery(), "the rule's own recovery");
-        ThresholdRule batch = book.effective(rule, "worker-7", () -> "batch");
+        ThresholdRule batch = book.effective(rule, "worker-7", id -> "batch");
         assertEquals(Duration.ofMinutes(5), batch.fireFor());
         assertEquals(Severity.INFO, batch.severity());
         assertEquals(new Condition(Comparison.LT, 50), batch.recovery());
         assertEquals(Duration.ofSeconds(20), batch.recoveryFor());
-        assertEquals(rule, book.effective(rule, "web-1", () -> "web"));
+        assertEquals(rule, book.effective(rule, "web-1", id -> "web"));
     }
 
     @Test
@@ -662,18 +662,18 @@ class RuleBookTest {
                 """, "t");
         ThresholdRule rule = book.rules().get(0);
 
-        ThresholdRule db = book.effective(rule, "db-1", () -> "batch");
+        ThresholdRule db = book.effective(rule, "db-1", id -> "batch");
         assertEquals(new Condition(Comparison.GE, 1), db.fire(), "the target's override wins over its group's");
         assertEquals(new Condition(Comparison.LT, 1), db.recovery(), "recovers below its own status");
         assertEquals(Severity.CRITICAL, db.severity());
         assertEquals(Duration.ofMinutes(1), db.fireFor(), "what it leaves out comes from the rule");
-        ThresholdRule batch = book.effective(rule, "job-7", () -> "batch");
+        ThresholdRule batch = book.effective(rule, "job-7", id -> "batch");
         assertEquals(new Condition(Comparison.GE, 3), batch.fire());
         assertEquals(new Condition(Comparison.LT, 3), batch.recovery());
         assertEquals(Duration.ofMinutes(5), batch.fireFor());
         assertEquals(Duration.ofMinutes(2), batch.recoveryFor());
         assertEquals(List.of(rule.id(), rule.labels()), List.of(batch.id(), batch.labels()), "the rule's identity");
-        assertTrue(rule == book.effective(rule, "web-1", () -> "edge"), "no override: the rule itself");
+        assertTrue(rule == book.effective(rule, "web-1", id -> "edge"), "no override: the rule itself");
     }
 
     @Test
@@ -734,14 +734,14 @@ class RuleBookTest {
         assertEquals(new ThresholdRule.MOfN(2, 3), anomaly.mOfN());
         assertEquals(Severity.CRITICAL, anomaly.tierFor(0.999995).severity());
         assertEquals(new Condition(Comparison.GE, 0.99999),
-                book.effective(anomaly, "noisy-1", () -> "default").fire());
+                book.effective(anomaly, "noisy-1", id -> "default").fire());
 
         ThresholdRule forecast = book.rule("free-bytes").orElseThrow();
         assertEquals(new Detection.Forecast(0, false, Duration.ofHours(1), 0.9, 10), forecast.detection(),
                 "free bytes fall to their limit; the defaults");
         assertEquals(new Condition(Comparison.LE, 6 * 3600), forecast.fire());
         assertEquals(new Condition(Comparison.GT, 12 * 3600), forecast.recovery());
-        assertEquals(new Condition(Comparison.LE, 3600), book.effective(forecast, "b-1", () -> "batch").fire());
+        assertEquals(new Condition(Comparison.LE, 3600), book.effective(forecast, "b-1", id -> "batch").fire());
         assertEquals(Optional.of("predictive"), book.kind("free-bytes"));
     }
 

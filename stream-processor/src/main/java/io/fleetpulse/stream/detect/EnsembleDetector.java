@@ -247,14 +247,21 @@ final class EnsembleDetector implements SeriesDetector {
         return 1 - Math.exp(logKeep * steps);
     }
 
+    /**
+     * The instant view's p-value. The score only tells p-values below 1/2 apart ({@code 1 - min(1, 2 min(p, q))}), so
+     * a Gaussian reference of at least 1/2 is the answer as it is: the conformal p-value could only raise it, and
+     * skipping its pass over the bins (about half of a normal series' values) changes no score.
+     */
     private double pInstant(double raw) {
         double reference = Normal.twoSidedTail(raw / MAE_TO_SD);
-        return instant.effectiveSamples() < MIN_CALIBRATION ? reference : Math.max(reference, instant.pValue(raw));
+        return reference >= 0.5 || instant.effectiveSamples() < MIN_CALIBRATION ? reference
+                : Math.max(reference, instant.pValue(raw));
     }
 
+    /** The sustained view's p-value; as in {@link #pInstant}, one of at least 1/2 as the reference has it. */
     private double pSustained(double mean) {
         double reference = Normal.upperTail((mean - 1) / SMOOTH_SD);
-        return sustained.effectiveSamples() < MIN_CALIBRATION ? reference
+        return reference >= 0.5 || sustained.effectiveSamples() < MIN_CALIBRATION ? reference
                 : Math.max(reference, sustained.pValue(mean));
     }
 
