@@ -42,7 +42,7 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
             Duration.ofSeconds(1),
             "how often transactions commit; under exactly-once, output becomes visible to readers only then");
 
-    public static final ConfigKey<Integer> ROCKSDB_MEMORY = ConfigKey.integer("streams.rocksdb.memory.mib", 64, 8, 65536,
+    public static final ConfigKey<Integer> ROCKSDB_MEMORY = ConfigKey.integer("streams.rocksdb.memory.mib", 256, 8, 65536,
             "off-heap memory in MiB that all RocksDB state stores of the process share: one block cache, also charged "
                     + "for the memtables (half of it at most) and the index and filter blocks");
 
