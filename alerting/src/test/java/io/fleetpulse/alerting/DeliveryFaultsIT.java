@@ -209,8 +209,9 @@ class DeliveryFaultsIT {
     private static void warmUp(String url) throws Exception {
         HttpClient client = HttpClient.newHttpClient();
         for (int i = 0; i < 20; i++) {
-            client.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString("{\"warm\":" + i
-                    + "}")).build(), HttpResponse.BodyHandlers.discarding());
+            HttpRequest warm = HttpRequest.newBuilder(URI.create(url))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"warm\":" + i + "}")).build();
+            client.send(warm, HttpResponse.BodyHandlers.discarding());
         }
     }
 

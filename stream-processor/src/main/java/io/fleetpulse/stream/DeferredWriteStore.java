@@ -75,16 +75,17 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
     private final int maxEntries;
     /**
      * How long a changed entry may stay unwritten: 0 writes every change at the next commit (exactly-once state);
-     * more writes each entry about once per that interval, for state that may restart from a recent checkpoint (a series model
-     * that learns from every value: writing it at every commit would cost a changelog record per series and second).
+     * more writes each entry about once per that interval, for state that may restart from a recent checkpoint (a
+     * series model that learns from every value: writing it at every commit would cost a changelog record per series
+     * and second).
      */
     private final long checkpointMs;
     /**
-     * For a sparse store (most keys read are absent: the alert states of a fleet that is mostly healthy), every key the
-     * wrapped store has or will have once written, so a read of any other key is answered without a map entry: held as
-     * absent, every (target, rule, check) read would fill the map with hundreds of thousands of entries and each read
-     * would miss the CPU's cache. Built by a scan at the owner's first read after {@link #init} (the store is restored by
-     * then), null until then and for a store that is not sparse.
+     * For a sparse store (most keys read are absent: the alert states of a fleet that is mostly healthy), every key
+     * the wrapped store has or will have once written, so a read of any other key is answered without a map entry:
+     * held as absent, every (target, rule, check) read would fill the map with hundreds of thousands of entries and
+     * each read would miss the CPU's cache. Built by a scan at the owner's first read after {@link #init} (the store
+     * is restored by then), null until then and for a store that is not sparse.
      */
     private Set<String> present;
     private final boolean sparse;
@@ -133,7 +134,8 @@ final class DeferredWriteStore<V> extends WrappedStateStore<KeyValueStore<String
      * its keys in memory (one scan of the wrapped store per task assignment) and holds only those, so an absent key
      * costs a lookup in a small set instead of an entry in a large map. For stores with few entries.
      */
-    static <V> StoreBuilder<KeyValueStore<String, V>> sparse(StoreBuilder<KeyValueStore<String, V>> inner, int maxEntries) {
+    static <V> StoreBuilder<KeyValueStore<String, V>> sparse(StoreBuilder<KeyValueStore<String, V>> inner,
+                                                             int maxEntries) {
         return new Builder<>(inner, maxEntries, 0, true);
     }
 

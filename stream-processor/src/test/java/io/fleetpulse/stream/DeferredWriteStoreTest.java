@@ -264,7 +264,8 @@ class DeferredWriteStoreTest {
         run("put:a:1 put:b:1 put:c:1 put:d:1 put:e:1 put:f:1");
         driver.advanceWallClockTime(Duration.ofSeconds(10));
         run("get:a");
-        assertEquals(Map.of("a", List.of("1")), changelog(), "a sixth of the interval: a sixth of the entries, oldest first");
+        assertEquals(Map.of("a", List.of("1")), changelog(),
+                "a sixth of the interval: a sixth of the entries, oldest first");
         driver.advanceWallClockTime(Duration.ofSeconds(20));
         run("put:a:2");
         assertEquals(Map.of("b", List.of("1"), "c", List.of("1")), changelog(), "a third of the five still changed");

@@ -163,8 +163,10 @@ class ModelledRulesTopologyTest {
 
         TargetModels restored = TargetModels.fromBytes(models.toBytes());
         assertEquals(2, restored.size());
-        assertEquals(latency.detector().expected(), restored.get("task_latency_ms", "ensemble", null).detector().expected());
-        assertEquals(disk.trend().slopePerSecond(), restored.get("disk_percent", "trend-600000", null).trend().slopePerSecond());
+        assertEquals(latency.detector().expected(),
+                restored.get("task_latency_ms", "ensemble", null).detector().expected());
+        assertEquals(disk.trend().slopePerSecond(),
+                restored.get("disk_percent", "trend-600000", null).trend().slopePerSecond());
         TargetModels checks = new TargetModels();
         checks.add("check_latency_ms", "ensemble", "db|primary:5432", latency);
         checks.add("check_latency_ms", "ensemble", null, disk);

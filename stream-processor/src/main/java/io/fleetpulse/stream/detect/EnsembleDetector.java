@@ -30,7 +30,8 @@ import java.util.Arrays;
  * no division by zero, a tiny first move is not an alarm, and a sparse count that moves by one again is not either.
  * The first {@link #WARM_UP} samples score 0.
  *
- * <p>State: {@value #BYTES} bytes per series (plus the 2 of {@link Detectors#encode}); about 0.5 µs a sample ({@code bench detectors}).
+ * <p>State: {@value #BYTES} bytes per series (plus the 2 of {@link Detectors#encode}); about 0.5 µs
+ * a sample ({@code bench detectors}).
  */
 final class EnsembleDetector implements SeriesDetector {
 
