@@ -60,6 +60,18 @@ class ModelledRulesTopologyTest {
                 runbook: https://runbooks.example/{target}/latency
             """;
 
+    /** A rules-file entry (no {@code rules:} header), so it can follow {@link #LATENCY_ANOMALY} or stand alone. */
+    private static final String DISK_WILL_FILL = """
+              - id: disk-will-fill
+                kind: predictive
+                signal: disk_percent
+                limit: 100
+                horizon: 2h
+                trend_window: 10m
+                for: 1m
+                severity: warning
+            """;
+
     /** {@code n} task latencies around {@code level} (±5 %), one every 10 s. */
     private void sendLatencies(String target, int n, double level) {
         for (int i = 0; i < n; i++) {
@@ -138,15 +150,7 @@ class ModelledRulesTopologyTest {
      */
     @Test
     void shouldKeepATargetsModelsInOneEntryPerSeriesAndDropThemWithTheTarget() {
-        start(LATENCY_ANOMALY + """
-                  - id: disk-will-fill
-                    kind: predictive
-                    signal: disk_percent
-                    limit: 100
-                    horizon: 2h
-                    trend_window: 10m
-                    severity: warning
-                """);
+        start(LATENCY_ANOMALY + DISK_WILL_FILL);
         for (String target : List.of("w-1", "w-2")) {
             for (int i = 0; i < 20; i++) {
                 send(MetricSample.newBuilder().setTargetId(target).setObservedAt(at(second)).setTaskLatencyMs(100.0 + i)
@@ -184,17 +188,7 @@ class ModelledRulesTopologyTest {
 
     @Test
     void shouldForecastADiskFillingUpAndResolveWhenItStops() {
-        start("""
-                rules:
-                  - id: disk-will-fill
-                    kind: predictive
-                    signal: disk_percent
-                    limit: 100
-                    horizon: 2h
-                    trend_window: 10m
-                    for: 1m
-                    severity: warning
-                """);
+        start("rules:\n" + DISK_WILL_FILL);
         sendDisk("db-1", 30, 50, 0); // five flat minutes
         assertEquals(List.of(), alerts, "a flat disk is going nowhere");
 
