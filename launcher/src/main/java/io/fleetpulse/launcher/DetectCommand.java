@@ -1,5 +1,7 @@
 package io.fleetpulse.launcher;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fleetpulse.stream.detect.Detectors;
 import io.fleetpulse.stream.detect.SeriesDetector;
 import java.io.BufferedReader;
@@ -18,9 +20,12 @@ import java.nio.file.StandardCopyOption;
 import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -45,6 +50,10 @@ import picocli.CommandLine.Option;
                         + " about the same false-alarm rate on any series (0.99: about 1 %% of normal rows). The"
                         + " detector is online and causal (a row's score uses only it and the rows before it) and starts"
                         + " afresh on each file; the first 16 rows of a file are its warm-up and score 0.",
+                "%nWith --windows, the scores are also judged against labelled anomaly windows the way the Numenta"
+                        + " Anomaly Benchmark (NAB) scores a detector: per profile (standard, reward_low_fp,"
+                        + " reward_low_fn) the normalised score at the best single threshold for all files and at 0.99,"
+                        + " with the windows detected and the false-positive rows; --json writes them too.",
                 "%nA malformed row stops the run with the file and line named. Progress on stderr; exit 0, 1 for an"
                         + " input file that cannot be read or is malformed (or an output that cannot be written),"
                         + " 2 for a bad option.%n"})
@@ -71,6 +80,17 @@ final class DetectCommand implements Callable<Integer> {
             description = "one of ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     String detector;
 
+    @Option(names = "--windows", paramLabel = "LABELS",
+            description = "labelled anomaly windows to judge the scores by, in NAB's combined_windows.json form: a JSON"
+                    + " object from each file's path relative to --input (with '/') to a list of [start, end] timestamps")
+    Path windows;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "with --windows: write the judged figures as JSON to FILE")
+    Path json;
+
+    /** The threshold the figures are also given at: the one the docs suggest for every series. */
+    static final double SUGGESTED_THRESHOLD = 0.99;
+
     /** Picocli lists the names from {@link Detectors}, so a new detector shows up in --help without an edit here. */
     static final class DetectorNames implements Iterable<String> {
         @Override
@@ -79,8 +99,28 @@ final class DetectCommand implements Callable<Integer> {
         }
     }
 
-    /** One input file to score: where it is, what the progress lines call it, and where its scores go. */
-    private record Series(Path source, String shownName, Path target) {
+    /**
+     * One input file to score: where it is, what the progress lines call it, where its scores go, and its path relative
+     * to --input with '/' (the key of its labelled windows).
+     */
+    private record Series(Path source, String shownName, Path target, String labelKey) {
+    }
+
+    /** A file's row times and scores, kept when they are to be judged against labelled windows. */
+    static final class ScoredRows {
+        long[] times = new long[1024];
+        double[] scores = new double[1024];
+        int size;
+
+        void add(long at, double score) {
+            if (size == times.length) {
+                times = Arrays.copyOf(times, size * 2);
+                scores = Arrays.copyOf(scores, size * 2);
+            }
+            times[size] = at;
+            scores[size] = score;
+            size++;
+        }
     }
 
     /** Why a file could not be scored (its content, or reading or writing it), worded with the file and the line. */
@@ -98,26 +138,101 @@ final class DetectCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw FleetPulseCli.invalid(spec, "--detector", e.getMessage());
         }
+        Map<String, List<long[]>> labels = labels();
+        BenchCommand.checkJsonFolder(spec, json);
         List<Series> plan = plan();
         long started = System.nanoTime();
         long rows = 0;
+        List<WindowScoring.Series> judged = new ArrayList<>();
         for (int i = 0; i < plan.size(); i++) {
             Series series = plan.get(i);
+            List<long[]> labelled = labels == null ? null : labels.get(series.labelKey());
+            ScoredRows kept = labelled == null ? null : new ScoredRows();
             long fileRows;
             try {
-                fileRows = score(series.source(), series.target(), Detectors.create(detector));
+                fileRows = score(series.source(), series.target(), Detectors.create(detector), kept);
             } catch (CannotScore e) {
                 err.println("fleetpulse detect: " + e.getMessage());
                 return 1;
             }
             rows += fileRows;
             err.printf("[%d/%d] %s: %d rows%n", i + 1, plan.size(), series.shownName(), fileRows);
+            if (labels != null && labelled == null) {
+                err.printf("  not judged: %s has no entry for %s%n", windows, series.labelKey());
+            }
             err.flush();
+            if (kept != null) {
+                judged.add(new WindowScoring.Series(series.labelKey(), Arrays.copyOf(kept.scores, kept.size),
+                        WindowScoring.rowsOf(kept.times, kept.size, labelled)));
+            }
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         err.printf(Locale.ROOT, "%d %s, %d rows scored with %s in %.2f s, written to %s%n", plan.size(),
                 plan.size() == 1 ? "file" : "files", rows, detector, seconds, output);
         err.flush();
+        if (labels != null) {
+            return judge(judged, labels.size());
+        }
+        return 0;
+    }
+
+    /** The labelled windows of --windows, null without it; a file that cannot be read or parsed is a bad option. */
+    private Map<String, List<long[]>> labels() {
+        if (windows == null) {
+            if (json != null) {
+                throw FleetPulseCli.invalid(spec, "--json", "the judged figures need --windows");
+            }
+            return null;
+        }
+        try {
+            return WindowScoring.readLabels(windows);
+        } catch (IOException | IllegalArgumentException e) {
+            throw FleetPulseCli.invalid(spec, "--windows", windows + ": " + e.getMessage());
+        }
+    }
+
+    /** Prints (and with --json writes) the NAB scores of the judged files, per profile, at the best threshold and at 0.99. */
+    private int judge(List<WindowScoring.Series> judged, int labelledFiles) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (judged.isEmpty()) {
+            spec.commandLine().getErr().println("fleetpulse detect: no input file has an entry in " + windows);
+            return 1;
+        }
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("detector", detector);
+        figures.put("files_judged", judged.size());
+        figures.put("files_labelled", labelledFiles);
+        figures.put("windows", judged.stream().mapToInt(s -> s.windows().size()).sum());
+        figures.put("rows", judged.stream().mapToLong(s -> s.scores().length).sum());
+        out.printf(Locale.ROOT, "Judged %d files (%d windows) against %s, as NAB scores them (0 = never fires, 100 ="
+                + " perfect):%n", judged.size(), (int) figures.get("windows"), windows);
+        for (WindowScoring.Profile profile : WindowScoring.PROFILES) {
+            WindowScoring.Result best = WindowScoring.best(judged, profile);
+            WindowScoring.Result suggested = WindowScoring.at(judged, profile, SUGGESTED_THRESHOLD);
+            out.printf(Locale.ROOT, "  %-13s %6.2f at threshold %s (%d windows detected, %d false-positive rows);"
+                            + " at %s: %6.2f (%d, %d)%n", profile.name(), best.score(), best.threshold(), best.detected(),
+                    best.falsePositives(), SUGGESTED_THRESHOLD, suggested.score(), suggested.detected(),
+                    suggested.falsePositives());
+            String key = "nab_" + profile.name();
+            figures.put(key, DetectorBench.round(best.score()));
+            figures.put(key + "_threshold", best.threshold());
+            figures.put(key + "_detected_windows", best.detected());
+            figures.put(key + "_false_positive_rows", best.falsePositives());
+            figures.put(key + "_at_099", DetectorBench.round(suggested.score()));
+            figures.put(key + "_detected_windows_at_099", suggested.detected());
+            figures.put(key + "_false_positive_rows_at_099", suggested.falsePositives());
+        }
+        out.flush();
+        if (json != null) {
+            try {
+                Files.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(figures) + System.lineSeparator());
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("fleetpulse detect: cannot write " + json + ": " + reason(e));
+                return 1;
+            }
+            out.println("Figures written to " + json.toAbsolutePath());
+        }
         return 0;
     }
 
@@ -132,7 +247,8 @@ final class DetectCommand implements Callable<Integer> {
             if (target.toAbsolutePath().normalize().equals(in)) {
                 throw FleetPulseCli.invalid(spec, "--output", "it would overwrite the input " + input);
             }
-            return List.of(new Series(input, input.getFileName().toString(), target));
+            String name = input.getFileName().toString();
+            return List.of(new Series(input, name, target, name));
         }
         if (Files.exists(output) && !Files.isDirectory(output)) {
             throw FleetPulseCli.invalid(spec, "--output", output + " is a file; a folder of inputs needs an output folder");
@@ -156,7 +272,8 @@ final class DetectCommand implements Callable<Integer> {
         }
         List<Series> plan = new ArrayList<>(relatives.size());
         for (Path relative : relatives) {
-            plan.add(new Series(input.resolve(relative), relative.toString(), output.resolve(relative)));
+            String labelKey = relative.toString().replace(relative.getFileSystem().getSeparator(), "/");
+            plan.add(new Series(input.resolve(relative), relative.toString(), output.resolve(relative), labelKey));
         }
         return plan;
     }
@@ -165,9 +282,10 @@ final class DetectCommand implements Callable<Integer> {
      * Scores one file into {@code target}: through a temporary file beside it, moved into place once the whole input
      * was read, so a malformed row leaves no output that looks complete.
      *
+     * @param kept where each row's time and score go too, or null
      * @return the rows scored
      */
-    static long score(Path source, Path target, SeriesDetector detector) throws CannotScore {
+    static long score(Path source, Path target, SeriesDetector detector, ScoredRows kept) throws CannotScore {
         BufferedReader reader;
         try {
             reader = Files.newBufferedReader(source); // UTF-8, and bad bytes are an error rather than replaced
@@ -185,7 +303,7 @@ final class DetectCommand implements Callable<Integer> {
             }
             long rows;
             try (BufferedWriter writer = Files.newBufferedWriter(partial)) {
-                rows = scoreRows(reader, writer, source, detector);
+                rows = scoreRows(reader, writer, source, detector, kept);
             }
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             partial = null;
@@ -220,8 +338,8 @@ final class DetectCommand implements Callable<Integer> {
     }
 
     /** The rows of one series, in order: the header checked and extended, then every row scored and extended. */
-    static long scoreRows(BufferedReader reader, BufferedWriter writer, Path source, SeriesDetector detector)
-            throws IOException, CannotScore {
+    static long scoreRows(BufferedReader reader, BufferedWriter writer, Path source, SeriesDetector detector,
+                          ScoredRows kept) throws IOException, CannotScore {
         long lineNumber = 0;
         String line;
         String header = null;
@@ -272,9 +390,13 @@ final class DetectCommand implements Callable<Integer> {
             if (!Double.isFinite(value)) {
                 throw new CannotScore(source + ":" + lineNumber + ": value '" + valueText + "' is out of range");
             }
+            String score = formatScore(detector.observe(atMillis, value));
+            if (kept != null) {
+                kept.add(atMillis, Double.parseDouble(score)); // judged as written, to the decimals a reader sees
+            }
             writer.write(row);
             writer.write(',');
-            writer.write(formatScore(detector.observe(atMillis, value)));
+            writer.write(score);
             writer.write('\n');
             rows++;
         }

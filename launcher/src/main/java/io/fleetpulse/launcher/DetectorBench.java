@@ -107,6 +107,14 @@ final class DetectorBench {
                     best.f1(), best.threshold(), best.precision(), best.recall(), FIXED_THRESHOLD, fixed.f1());
             put(result, prefix, "", best);
             put(result, prefix, "_at_099", fixed);
+            List<WindowScoring.Series> judged = windowed(corpus, scores);
+            WindowScoring.Result nab = WindowScoring.best(judged, WindowScoring.STANDARD);
+            WindowScoring.Result nabFixed = WindowScoring.at(judged, WindowScoring.STANDARD, FIXED_THRESHOLD);
+            out.printf("  %s: NAB standard score %.1f at threshold %s; at %s %.1f%n", name, nab.score(), nab.threshold(),
+                    FIXED_THRESHOLD, nabFixed.score());
+            result.put(prefix + "_nab_standard", round(nab.score()));
+            result.put(prefix + "_nab_standard_threshold", nab.threshold());
+            result.put(prefix + "_nab_standard_at_099", round(nabFixed.score()));
             for (LabelledSeries.Kind kind : LabelledSeries.Kind.values()) {
                 List<LabelledSeries> ofKind = new ArrayList<>();
                 List<double[]> kindScores = new ArrayList<>();
@@ -138,6 +146,19 @@ final class DetectorBench {
         result.put("trend_ns_per_sample", round(nanosPerSample(null, corpus)));
         result.put("trend_state_bytes", TrendForecaster.BYTES);
         return result;
+    }
+
+    /** The corpus as {@link WindowScoring} judges it: each anomaly's window, from its onset to its window's end. */
+    static List<WindowScoring.Series> windowed(List<LabelledSeries> corpus, List<double[]> scores) {
+        List<WindowScoring.Series> judged = new ArrayList<>(corpus.size());
+        for (int i = 0; i < corpus.size(); i++) {
+            List<int[]> windows = new ArrayList<>();
+            for (LabelledSeries.Anomaly a : corpus.get(i).anomalies()) {
+                windows.add(new int[] {a.onset(), a.windowEnd() - 1});
+            }
+            judged.add(new WindowScoring.Series(corpus.get(i).name(), scores.get(i), windows));
+        }
+        return judged;
     }
 
     private static void put(Map<String, Object> result, String prefix, String suffix, Outcome o) {

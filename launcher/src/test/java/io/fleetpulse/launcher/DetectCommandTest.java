@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -163,6 +165,57 @@ class DetectCommandTest {
         assertTrue(scores.get(spike - 1) > 0.99, "spike scored " + scores.get(spike - 1));
         long falseAlarms = scores.stream().filter(s -> s > 0.99).count() - 1;
         assertTrue(falseAlarms <= 12, falseAlarms + " normal rows above 0.99 of " + scores.size());
+    }
+
+    @Test
+    void shouldJudgeAFolderAgainstNabLabelledWindowsAndWriteTheFigures(@TempDir Path dir) throws Exception {
+        Path in = dir.resolve("corpus");
+        List<String> shifted = noisySeries(600, 9);
+        for (int i = 451; i <= 600; i++) {
+            shifted.set(i, shifted.get(i).replaceFirst(",.*", "," + (58 + (i % 3) * 0.5))); // a level shift at row 450
+        }
+        write(in.resolve("realKnownCause/shift.csv"), shifted);
+        write(in.resolve("flat/quiet.csv"), noisySeries(600, 10));
+        write(in.resolve("unlabelled.csv"), noisySeries(100, 11));
+        Path labels = Files.writeString(dir.resolve("windows.json"), """
+                {"realKnownCause/shift.csv": [["2014-04-02 13:00:00.000000", "2014-04-02 16:00:00.000000"]],
+                 "flat/quiet.csv": []}
+                """);
+        Path json = dir.resolve("figures.json");
+
+        CliRun run = CliRun.execute("detect", "--input", in.toString(), "--output", dir.resolve("out").toString(),
+                "--windows", labels.toString(), "--json", json.toString());
+
+        assertEquals(0, run.exit(), run.err());
+        assertTrue(run.err().contains("not judged: " + labels + " has no entry for unlabelled.csv"), run.err());
+        assertTrue(run.out().contains("Judged 2 files (1 windows)"), run.out());
+        Map<?, ?> figures = new ObjectMapper().readValue(json.toFile(), Map.class);
+        assertEquals(2, figures.get("files_judged"));
+        assertEquals(1, figures.get("windows"));
+        assertEquals(1, figures.get("nab_standard_detected_windows"), "the shift is found: " + figures);
+        assertTrue(((Number) figures.get("nab_standard")).doubleValue() > 50, "standard score: " + figures);
+        for (String key : List.of("nab_standard_at_099", "nab_reward_low_fp", "nab_reward_low_fn_threshold",
+                "nab_reward_low_fp_false_positive_rows_at_099")) {
+            assertTrue(figures.containsKey(key), key + " in " + figures);
+        }
+    }
+
+    @Test
+    void shouldRefuseLabelsThatCannotBeReadAndJsonWithoutThem(@TempDir Path dir) throws IOException {
+        Path in = write(dir.resolve("s.csv"), noisySeries(20, 1));
+        Path broken = Files.writeString(dir.resolve("broken.json"), "{\"s.csv\": [[\"yesterday\", \"today\"]]}");
+
+        CliRun badLabels = CliRun.execute("detect", "--input", in.toString(), "--output", dir.resolve("o.csv").toString(),
+                "--windows", broken.toString());
+        CliRun jsonAlone = CliRun.execute("detect", "--input", in.toString(), "--output", dir.resolve("o.csv").toString(),
+                "--json", dir.resolve("f.json").toString());
+
+        assertEquals(2, badLabels.exit());
+        assertTrue(badLabels.err().contains("--windows") && badLabels.err().contains("is not two timestamps"),
+                badLabels.err());
+        assertEquals(2, jsonAlone.exit());
+        assertTrue(jsonAlone.err().contains("--json") && jsonAlone.err().contains("need --windows"), jsonAlone.err());
+        assertFalse(Files.exists(dir.resolve("o.csv")), "nothing scored after a bad option");
     }
 
     @Test

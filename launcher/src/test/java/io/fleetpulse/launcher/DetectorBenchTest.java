@@ -22,7 +22,8 @@ class DetectorBenchTest {
         for (String prefix : List.of("ensemble", "zscore")) {
             for (String figure : List.of("precision", "recall", "f1", "mean_delay_samples", "threshold",
                     "false_alarms_per_1000", "precision_at_099", "recall_at_099", "f1_at_099", "mean_delay_samples_at_099",
-                    "false_alarms_per_1000_at_099", "ns_per_sample", "state_bytes")) {
+                    "false_alarms_per_1000_at_099", "nab_standard", "nab_standard_threshold", "nab_standard_at_099",
+                    "ns_per_sample", "state_bytes")) {
                 assertTrue(result.containsKey(prefix + "_" + figure), prefix + "_" + figure + " in " + result.keySet());
             }
             double f1 = ((Number) result.get(prefix + "_f1")).doubleValue();
