@@ -19,7 +19,8 @@ public final class Detectors {
     private static final List<String> NAMES = List.of(EnsembleDetector.NAME, RollingZScore.NAME);
     private static final byte ENSEMBLE_TAG = 1;
     private static final byte ZSCORE_TAG = 2;
-    private static final byte FORMAT = 1;
+    /** 2 since the ensemble's {@link Moments} view; a format-1 state (before it) is still read. */
+    private static final byte FORMAT = 2;
 
     private Detectors() {
     }
@@ -50,11 +51,11 @@ public final class Detectors {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         byte tag = in.get();
         byte format = in.get();
-        if (format != FORMAT) {
-            throw new IllegalArgumentException("detector state format " + format + " is not " + FORMAT);
+        if (format != FORMAT && format != 1) {
+            throw new IllegalArgumentException("detector state format " + format + " is not 1 or " + FORMAT);
         }
         return switch (tag) {
-            case ENSEMBLE_TAG -> EnsembleDetector.read(in);
+            case ENSEMBLE_TAG -> EnsembleDetector.read(in, format);
             case ZSCORE_TAG -> RollingZScore.read(in);
             default -> throw new IllegalArgumentException("no detector has tag " + tag);
         };

@@ -15,13 +15,17 @@ import java.util.Arrays;
  *       starting at 02:00 sharp is a step, not a ramp). A sample's raw score is its error under the model that explains
  *       it best, in units of that model's typical error: a sample is normal if some model of the series' own past
  *       expects it.</li>
- *   <li><b>Two views.</b> The raw score of the sample (spikes, dips, shifts) and its short-run mean (a series that got
+ *   <li><b>Three views.</b> The raw score of the sample (spikes, dips, shifts), its short-run mean (a series that got
  *       noisier or drifts off slowly, where no single sample stands out; one huge raw score enters it only up to
- *       {@link #SMOOTH_CLIP}, so a spike does not keep it high for the samples after).</li>
- *   <li><b>Probabilities.</b> Each view becomes a p-value: the larger of what a Gaussian series would give and the
- *       conformal p-value against the series' own past ({@link Calibration}), so neither a heavy-tailed series (which
- *       has seen large errors before) nor a flat one (whose errors are nothing in absolute terms) alarms on what is
- *       normal for it. The two are combined with a Bonferroni correction; the score is {@code 1 - p}.</li>
+ *       {@link #SMOOTH_CLIP}, so a spike does not keep it high for the samples after), and the sample's distance from
+ *       the series' recent mean in recent standard deviations ({@link Moments}; the series less its daily profile
+ *       while the seasonal model is in use).</li>
+ *   <li><b>Probabilities.</b> The first two views become p-values that are the larger of what a Gaussian series
+ *       would give and the conformal p-value against the series' own past ({@link Calibration}), so neither a
+ *       heavy-tailed series (which has seen large errors before) nor a flat one (whose errors are nothing in absolute
+ *       terms) alarms on what is normal for it. The third is a plain Gaussian p-value, so a real change scores far
+ *       above the ordinary spikes of a noisy series (see {@link Moments} for why and what it measured). The three
+ *       are combined with a Bonferroni correction; the score is {@code 1 - p}.</li>
  * </ol>
  *
  * Time-aware: weights follow the time since the previous sample in units of the series' usual interval, so irregular
@@ -31,7 +35,8 @@ import java.util.Arrays;
  * The first {@link #WARM_UP} samples score 0.
  *
  * <p>State: {@value #BYTES} bytes per series (plus the 2 of {@link Detectors#encode}); about 0.5 µs
- * a sample ({@code bench detectors}).
+ * a sample ({@code bench detectors}). A state written before the third view ({@link Detectors} format 1) is read with
+ * that view starting from the stored expected value and spread.
  */
 final class EnsembleDetector implements SeriesDetector {
 
@@ -39,7 +44,7 @@ final class EnsembleDetector implements SeriesDetector {
     static final int WARM_UP = 16;
     static final int SEASON_BUCKETS = 96;
     static final int BYTES = 3 * Long.BYTES + 9 * Double.BYTES + 3 * Level.BYTES + SEASON_BUCKETS * Float.BYTES
-            + 2 * Calibration.BYTES;
+            + 2 * Calibration.BYTES + Moments.BYTES;
 
     static final double FAST_ALPHA = 0.5;
     static final double SLOW_ALPHA = 0.02;
@@ -104,6 +109,7 @@ final class EnsembleDetector implements SeriesDetector {
     private final float[] profile = new float[SEASON_BUCKETS];
     private final Calibration instant = new Calibration();
     private final Calibration sustained = new Calibration();
+    private final Moments moments = new Moments();
 
     EnsembleDetector() {
         Arrays.fill(profile, Float.NaN);
@@ -157,7 +163,9 @@ final class EnsembleDetector implements SeriesDetector {
         smoothed += weight(LOG_KEEP_SMOOTH, steps) * (Math.min(raw, SMOOTH_CLIP) - smoothed);
 
         boolean warm = samples >= WARM_UP;
-        score = warm ? 1 - Math.min(1, 2 * Math.min(pInstant(raw), pSustained(smoothed))) : 0;
+        double pMoments = moments.pValueThenLearn(useSeason ? value - offsetNow : value, floor * MAE_TO_SD, samples,
+                warm);
+        score = warm ? 1 - Math.min(1, 3 * Math.min(pMoments, Math.min(pInstant(raw), pSustained(smoothed)))) : 0;
         if (warm) {
             instant.add(raw);
             sustained.add(smoothed);
@@ -182,6 +190,7 @@ final class EnsembleDetector implements SeriesDetector {
         fast.start(value);
         slow.start(value);
         seasonal.start(value);
+        moments.start(value);
         expected = value;
         spread = 0;
         score = 0;
@@ -299,9 +308,11 @@ final class EnsembleDetector implements SeriesDetector {
         }
         instant.write(out);
         sustained.write(out);
+        moments.write(out);
     }
 
-    static EnsembleDetector read(ByteBuffer in) {
+    /** A state of {@link Detectors} format {@code format}: 1 was written before {@link Moments}, 2 since. */
+    static EnsembleDetector read(ByteBuffer in, int format) {
         EnsembleDetector d = new EnsembleDetector();
         d.samples = in.getLong();
         d.firstAt = in.getLong();
@@ -323,6 +334,11 @@ final class EnsembleDetector implements SeriesDetector {
         }
         d.instant.read(in);
         d.sustained.read(in);
+        if (format >= 2) {
+            d.moments.read(in);
+        } else {
+            d.moments.startFrom(d.expected, d.spread);
+        }
         return d;
     }
 }

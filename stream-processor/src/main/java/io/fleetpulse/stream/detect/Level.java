@@ -5,7 +5,7 @@ import java.nio.ByteBuffer;
 /**
  * One simple model of a series inside {@link EnsembleDetector}: an exponentially weighted level and the typical size
  * of its errors, learnt robustly. An outlier (an error beyond {@link #CLIP} spreads) moves the level and the spread
- * only as far as the clip, so one spike does not drag the baseline; {@link #SHIFT_RUN} outliers in a row on the same
+ * only as far as the clip, so one spike does not drag the baseline; {@link ShiftRun#SHIFT_RUN} outliers in a row on the same
  * side mean the series has moved, and the level starts again from where it is (alert at the shift, then adapt).
  *
  * <p>Two spreads: {@code scale}, the long-run mean absolute error, and {@code burst}, a short-run one that rises
@@ -15,26 +15,21 @@ import java.nio.ByteBuffer;
 final class Level {
 
     static final double CLIP = 3;
-    static final int SHIFT_RUN = 3;
     /** How far above the spread one error may raise the short-run spread. */
     static final double BURST_CLIP = 10;
     static final double BURST_ALPHA = 0.2;
-    static final int BYTES = 4 * Double.BYTES + 2 * Integer.BYTES;
+    static final int BYTES = 3 * Double.BYTES + ShiftRun.BYTES;
 
     double level;
     double scale;
     double burst;
-    int run;
-    int runSign;
-    double runSum;
+    private final ShiftRun run = new ShiftRun();
 
     void start(double value) {
         level = value;
         scale = 0;
         burst = 0;
-        run = 0;
-        runSign = 0;
-        runSum = 0;
+        run.clear();
     }
 
     /** The mean absolute error to expect, never below {@code floor}. */
@@ -53,25 +48,11 @@ final class Level {
         double limit = CLIP * spread(floor);
         if (robust && size > limit) {
             int sign = error > 0 ? 1 : -1;
-            if (sign != runSign) {
-                run = 0;
-                runSum = 0;
-                runSign = sign;
-            }
-            run++;
-            runSum += value;
-            if (run >= SHIFT_RUN) {
-                level = runSum / run; // it stayed there: a new level, not outliers
-                run = 0;
-                runSum = 0;
-                runSign = 0;
-            } else {
-                level += alpha * sign * limit;
-            }
+            double shifted = run.outlier(sign, value);
+            // It stayed there: a new level, not outliers.
+            level = Double.isNaN(shifted) ? level + alpha * sign * limit : shifted;
         } else {
-            run = 0;
-            runSum = 0;
-            runSign = 0;
+            run.clear();
             level += alpha * error;
         }
         double clipped = robust ? Math.min(size, limit) : size;
@@ -80,16 +61,14 @@ final class Level {
     }
 
     void write(ByteBuffer out) {
-        out.putDouble(level).putDouble(scale).putDouble(burst).putDouble(runSum)
-                .putInt(run).putInt(runSign);
+        out.putDouble(level).putDouble(scale).putDouble(burst);
+        run.write(out);
     }
 
     void read(ByteBuffer in) {
         level = in.getDouble();
         scale = in.getDouble();
         burst = in.getDouble();
-        runSum = in.getDouble();
-        run = in.getInt();
-        runSign = in.getInt();
+        run.read(in);
     }
 }

@@ -269,6 +269,52 @@ class DetectorSpecTest {
     }
 
     @Test
+    void shouldScoreASpikeFarBeyondTheRecentSpreadAsExtremeEvenAfterLargerSpikesLongAgo() {
+        // Weeks of spikes of 15 sd teach the calibration that big errors happen here; then the series is quiet for
+        // days, and a spike of 8 sd comes. Judged only against its own past it was "seen before" (about 0.99); judged
+        // against the recent spread it is what an operator calls an anomaly, and must outrank the ordinary noise.
+        double[] v = gaussian(3400, 50, 1, 21);
+        for (int i = 100; i < 2000; i += 100) {
+            v[i] += 15;
+        }
+        int spike = 3300;
+        v[spike] += 8;
+        double[] s = scores(v);
+
+        assertTrue(s[spike] >= 0.9999, "the spike after a quiet spell: " + s[spike]);
+        assertTrue(max(s, 2500, spike) < s[spike], "quiet spell max " + max(s, 2500, spike) + " vs " + s[spike]);
+    }
+
+    @Test
+    void shouldReadAStateWrittenBeforeTheMomentsViewAndGoOnScoring() {
+        double[] v = gaussian(2400, 100, 2, 22);
+        int shift = 2000;
+        for (int i = shift; i < v.length; i++) {
+            v[i] += 20;
+        }
+        long[] t = regular(v.length);
+        SeriesDetector detector = Detectors.create(Detectors.DEFAULT);
+        for (int i = 0; i < 1500; i++) {
+            detector.observe(t[i], v[i]);
+        }
+        byte[] current = Detectors.encode(detector);
+        // Format 1 is today's state without the trailing Moments view.
+        byte[] format1 = java.util.Arrays.copyOf(current, current.length - Moments.BYTES);
+        format1[1] = 1;
+
+        SeriesDetector restored = Detectors.decode(format1);
+        double[] s = new double[v.length];
+        for (int i = 1500; i < v.length; i++) {
+            s[i] = restored.observe(t[i], v[i]);
+        }
+
+        assertEquals(1500 + 900, restored.samples());
+        assertTrue(flagged(s, 1500, shift) <= 10, "normal samples flagged after the upgrade: " + flagged(s, 1500, shift));
+        assertTrue(max(s, shift, shift + 3) >= THRESHOLD, "a shift after the upgrade: " + max(s, shift, shift + 3));
+        assertEquals(2 + restored.serializedSize(), Detectors.encode(restored).length, "written back in today's format");
+    }
+
+    @Test
     void shouldAlwaysScoreInZeroToOne() {
         Random rng = new Random(10);
         for (String name : Detectors.names()) {
