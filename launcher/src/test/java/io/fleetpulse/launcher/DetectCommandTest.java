@@ -41,7 +41,7 @@ class DetectCommandTest {
         for (int i = 1; i < input.size(); i++) {
             String line = output.get(i);
             assertTrue(line.startsWith(input.get(i) + ","), line);
-            assertTrue(line.substring(input.get(i).length() + 1).matches("0|1|0\\.[0-9]{0,7}[1-9]"), line);
+            assertTrue(line.substring(input.get(i).length() + 1).matches("0|1|0\\.[0-9]{0,11}[1-9]"), line);
         }
         assertTrue(run.err().contains("1 file, 40 rows scored with ensemble"), run.err());
     }
@@ -267,6 +267,8 @@ class DetectCommandTest {
         assertEquals("0.99999", DetectCommand.formatScore(0.99999));
         assertEquals("0.99999999", DetectCommand.formatScore(0.99999999));
         assertEquals("0.00000001", DetectCommand.formatScore(1e-8));
+        assertEquals("0.999999999999", DetectCommand.formatScore(1 - 1e-12), "a p-value of 1e-12 is not 1");
+        assertEquals("0.99999999", DetectCommand.formatScore(1 - 1e-8 + 1e-14), "beyond 12 decimals, rounded");
         assertEquals("0", DetectCommand.formatScore(0));
         assertEquals("1", DetectCommand.formatScore(1));
     }
