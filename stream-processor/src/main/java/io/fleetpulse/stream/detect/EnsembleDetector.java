@@ -23,8 +23,9 @@ import java.util.Arrays;
  *   <li><b>Probabilities.</b> The first two views become p-values that are the larger of what a Gaussian series
  *       would give and the conformal p-value against the series' own past ({@link Calibration}), so neither a
  *       heavy-tailed series (which has seen large errors before) nor a flat one (whose errors are nothing in absolute
- *       terms) alarms on what is normal for it. The third is a plain Gaussian p-value, so a real change scores far
- *       above the ordinary spikes of a noisy series (see {@link Moments} for why and what it measured). The three
+ *       terms) alarms on what is normal for it. The third is a Gaussian p-value (Student's t while the series is young),
+ *       not calibrated, so a real change scores far above the ordinary spikes of a noisy series (see {@link Moments}
+ *       for why and what it measured); its weights are per sample, not per unit of time. The three
  *       are combined with a Bonferroni correction; the score is {@code 1 - p}.</li>
  * </ol>
  *
