@@ -207,10 +207,13 @@ final class EnsembleDetector implements SeriesDetector {
         }
         // Until the warm-up ends, plain running means: the first samples weigh as much as later ones.
         double warmUp = robust ? 0 : 1.0 / samples;
-        double scaleWeight = Math.max(warmUp, weight(LOG_KEEP_SCALE, steps));
+        // The slow level, the spreads and the magnitude learn at one rate today: one exp for the three.
+        double slowWeight = weight(LOG_KEEP_SLOW, steps);
+        double scaleWeight = Math.max(warmUp, LOG_KEEP_SCALE == LOG_KEEP_SLOW ? slowWeight : weight(LOG_KEEP_SCALE, steps));
         fast.learn(value, Math.max(warmUp, weight(LOG_KEEP_FAST, steps)), scaleWeight, floor, robust);
-        slow.learn(value, Math.max(warmUp, weight(LOG_KEEP_SLOW, steps)), scaleWeight, floor, robust);
-        magnitude += weight(LOG_KEEP_MAGNITUDE, steps) * (Math.abs(value) - magnitude);
+        slow.learn(value, Math.max(warmUp, slowWeight), scaleWeight, floor, robust);
+        magnitude += (LOG_KEEP_MAGNITUDE == LOG_KEEP_SLOW ? slowWeight : weight(LOG_KEEP_MAGNITUDE, steps))
+                * (Math.abs(value) - magnitude);
         double step = Math.abs(value - last);
         quantum = step > 0 ? Math.min(step, quantum * QUANTUM_GROWTH) : quantum * QUANTUM_GROWTH;
         last = value;
@@ -259,20 +262,21 @@ final class EnsembleDetector implements SeriesDetector {
     }
 
     /**
-     * The instant view's p-value. The score only tells p-values below 1/2 apart ({@code 1 - min(1, 2 min(p, q))}), so
-     * a Gaussian reference of at least 1/2 is the answer as it is: the conformal p-value could only raise it, and
-     * skipping its pass over the bins (about half of a normal series' values) changes no score.
+     * The instant view's p-value. The score only tells p-values below 1/3 apart ({@code 1 - min(1, 3 min(p, q, r))}),
+     * so a Gaussian reference above {@link Normal#IRRELEVANT_TO_SCORE} is the answer as it is (the conformal p-value
+     * could only raise it), and neither that tail nor the pass over the bins is computed for it: on a normal series
+     * most samples, and no score changes.
      */
     private double pInstant(double raw) {
-        double reference = Normal.twoSidedTail(raw / MAE_TO_SD);
-        return reference >= 0.5 || instant.effectiveSamples() < MIN_CALIBRATION ? reference
+        double reference = Normal.twoSidedTailForScore(raw / MAE_TO_SD);
+        return reference > Normal.IRRELEVANT_TO_SCORE || instant.effectiveSamples() < MIN_CALIBRATION ? reference
                 : Math.max(reference, instant.pValue(raw));
     }
 
-    /** The sustained view's p-value; as in {@link #pInstant}, one of at least 1/2 as the reference has it. */
+    /** The sustained view's p-value; as in {@link #pInstant}, one above 1/3 as the reference has it. */
     private double pSustained(double mean) {
-        double reference = Normal.upperTail((mean - 1) / SMOOTH_SD);
-        return reference >= 0.5 || sustained.effectiveSamples() < MIN_CALIBRATION ? reference
+        double reference = Normal.upperTailForScore((mean - 1) / SMOOTH_SD);
+        return reference > Normal.IRRELEVANT_TO_SCORE || sustained.effectiveSamples() < MIN_CALIBRATION ? reference
                 : Math.max(reference, sustained.pValue(mean));
     }
 

@@ -45,12 +45,15 @@ final class Moments {
     /**
      * The two-sided Gaussian p-value of {@code value}, a spread of at least {@code minSpread} (a standard deviation),
      * then learns it; {@code samples} is how many came before it (until {@code 1 / ALPHA} of them, plain running moments),
-     * {@code robust} false during the warm-up, when nothing is a shift yet.
+     * {@code robust} false during the warm-up, when nothing is a shift yet and no score is given (the p-value is then
+     * 1). For a score: a p-value above 1/3 is 1 ({@link Normal#twoSidedTailForScore}).
      */
     double pValueThenLearn(double value, double minSpread, long samples, boolean robust) {
         double deviation = value - mean;
         double distance = Math.abs(deviation) / Math.max(Math.sqrt(variance), minSpread);
-        double p = Normal.twoSidedTail(studentToNormal(distance, samples));
+        // studentToNormal never exceeds the distance, so a small one needs neither it nor the tail.
+        double p = !robust || distance < Normal.TWO_SIDED_BELOW_THIRD ? 1
+                : Normal.twoSidedTailForScore(studentToNormal(distance, samples));
         double alpha = samples < 1 / ALPHA ? 1.0 / (samples + 1) : ALPHA;
         mean += alpha * deviation;
         variance = (1 - alpha) * (variance + alpha * deviation * deviation);

@@ -19,6 +19,29 @@ final class Normal {
     }
 
     /**
+     * A p-value above this cannot move a score that tells apart only p-values below 1/3 (the ensemble's
+     * {@code 1 - min(1, 3 min(p, q, r))}, three times it being at least 1 with room for rounding).
+     */
+    static final double IRRELEVANT_TO_SCORE = 0.34;
+    /** Below this z, {@code P(|Z| > z)} is above {@link #IRRELEVANT_TO_SCORE} (it is 0.342 at 0.95). */
+    static final double TWO_SIDED_BELOW_THIRD = 0.95;
+    /** Below this z, {@code P(Z > z)} is above {@link #IRRELEVANT_TO_SCORE} (it is 0.341 at 0.41). */
+    static final double UPPER_BELOW_THIRD = 0.41;
+
+    /**
+     * {@link #twoSidedTail}, or 1 for a z whose tail is above {@link #IRRELEVANT_TO_SCORE} anyway: for a score that
+     * cannot tell such p-values apart, and skipping the {@code exp} on most samples of a normal series changes none.
+     */
+    static double twoSidedTailForScore(double z) {
+        return Math.abs(z) < TWO_SIDED_BELOW_THIRD ? 1 : twoSidedTail(z);
+    }
+
+    /** {@link #upperTail}, or 1 for a z whose tail is above {@link #IRRELEVANT_TO_SCORE} (see {@link #twoSidedTailForScore}). */
+    static double upperTailForScore(double z) {
+        return z < UPPER_BELOW_THIRD ? 1 : upperTail(z);
+    }
+
+    /**
      * The complementary error function, Chebyshev fit of Numerical Recipes' {@code erfcc}: fractional error under
      * 1.2e-7 everywhere, which keeps small tail probabilities meaningful (a plain {@code 1 - cdf} would round to 0).
      */
