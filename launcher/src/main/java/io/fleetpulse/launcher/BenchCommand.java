@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fleetpulse.runtime.config.Config;
 import io.fleetpulse.runtime.config.ConfigException;
+import io.fleetpulse.stream.StreamsProps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -62,8 +63,9 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--alert-targets", defaultValue = "10", description = "new targets that fail in each round (default ${DEFAULT-VALUE})")
         int alertTargets;
 
-        @Option(names = "--threads", defaultValue = "1", description = "stream threads of the processor (streams.num.threads, 1 to 64; default ${DEFAULT-VALUE})")
-        int threads;
+        @Option(names = "--threads", description = "stream threads of the processor (streams.num.threads, 1 to 64;"
+                + " default as the processor's: the host's cores, ${DEFAULT-VALUE} here)")
+        int threads = StreamsProps.NUM_THREADS.defaultValue();
 
         @Option(names = "--set", paramLabel = "KEY=VALUE", description = "a stream processor setting for this run, e.g."
                 + " streams.commit.interval=500ms (repeatable; the settings a run used are in its results)")

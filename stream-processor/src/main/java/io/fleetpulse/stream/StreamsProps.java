@@ -36,8 +36,16 @@ public record StreamsProps(String applicationId, Path stateDir, int numThreads, 
             Path.of(System.getProperty("java.io.tmpdir"), "fleetpulse-streams"),
             "where local state stores live; keep it across restarts to avoid restoring from the changelogs")
             .defaultShownAs("${java.io.tmpdir}/fleetpulse-streams");
-    public static final ConfigKey<Integer> NUM_THREADS = ConfigKey.integer("streams.num.threads", 1, 1, 64,
-            "stream threads in this instance");
+    /**
+     * One stream thread per core by default, not Kafka's 1: a thread runs its tasks one record at a time, so a single
+     * one leaves every other core of the host idle while the partitions of the other tasks wait (bench processor on 2
+     * cores, detectors on every metric: about 79,000 events/s with one thread, 111,000 with two). Threads beyond the
+     * instance's tasks only wait for a rebalance to give them one.
+     */
+    public static final ConfigKey<Integer> NUM_THREADS = ConfigKey.integer("streams.num.threads",
+            Math.min(64, Runtime.getRuntime().availableProcessors()), 1, 64,
+            "stream threads in this instance; each runs its share of the tasks (input partitions) one record at a time")
+            .defaultShownAs("the host's cores");
     public static final ConfigKey<Duration> COMMIT_INTERVAL = ConfigKey.duration("streams.commit.interval",
             Duration.ofSeconds(1),
             "how often transactions commit; under exactly-once, output becomes visible to readers only then");

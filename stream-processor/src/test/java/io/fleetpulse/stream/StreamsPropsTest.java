@@ -37,4 +37,12 @@ class StreamsPropsTest {
         assertEquals(64L * 1024 * 1024, props(Map.of()).get(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG));
         assertEquals(0L, props(Map.of("streams.cache.mib", "0")).get(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG));
     }
+
+    @Test
+    void shouldRunOneStreamThreadPerCoreUnlessTold() {
+        int cores = Runtime.getRuntime().availableProcessors();
+
+        assertEquals(Math.min(64, cores), props(Map.of()).get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
+        assertEquals(1, props(Map.of("streams.num.threads", "1")).get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
+    }
 }
