@@ -47,9 +47,9 @@ sealed interface Detection {
     }
 
     /**
-     * {@code kind: predictive}: seconds until the series' robust trend (of {@code trendWindow} memory) reaches
-     * {@code limit}, rising or falling to it; "never" when the trend heads away or is less sure of its direction than
-     * {@code minConfidence}.
+     * {@code kind: predictive}: seconds within which the series' robust trend (of {@code trendWindow} memory) reaches
+     * {@code limit} with {@code minConfidence}, rising or falling to it (its slope's lower bound for that confidence);
+     * "never" when the trend heads away or is less sure of its direction than that.
      */
     record Forecast(double limit, boolean rising, Duration trendWindow, double minConfidence, long minHistory)
             implements Detection {

@@ -57,13 +57,12 @@ final class DetectorBank {
         if (detection instanceof Detection.Forecast forecast) {
             TrendForecaster trend = model.trend();
             TrendForecaster recent = model.recentTrend();
-            // Both the window's trend and its recent part must head there; the later of their crossings counts.
-            double seconds = Math.max(trend.secondsUntil(forecast.limit(), forecast.rising()),
-                    recent.secondsUntil(forecast.limit(), forecast.rising()));
+            // Both the window's trend and its recent part must head there; the later of their crossings counts, each
+            // at its slope's lower bound for min_confidence: the limit is reached within that time with that confidence
+            // (a trend not sure of its direction forecasts nothing).
+            double seconds = Math.max(trend.secondsUntil(forecast.limit(), forecast.rising(), forecast.minConfidence()),
+                    recent.secondsUntil(forecast.limit(), forecast.rising(), forecast.minConfidence()));
             double confidence = Math.min(trend.confidence(), recent.confidence());
-            if (seconds > 0 && confidence < forecast.minConfidence()) {
-                seconds = Derived.NEVER; // a trend that is not sure of its direction forecasts nothing
-            }
             Instant predictedAt = seconds >= Derived.NEVER ? null : Instant.ofEpochMilli(at + Math.round(seconds * 1000));
             return new Derived(detection, seconds, observed, trend.samples(), Derived.TREND_DETECTOR, Double.NaN,
                     trend.level(), trend.spread(), trend.slopePerSecond(), confidence, predictedAt);

@@ -502,7 +502,7 @@ public final class RuleBook {
      * {@code kind: predictive}: fires when the series' robust trend (over about {@code trend_window}, default 1h)
      * reaches {@code limit} within {@code horizon}, going {@code direction: rising} (the default, falling for
      * {@code disk_free_bytes}) or {@code falling}, with at least {@code min_confidence} (default
-     * {@value #DEFAULT_MIN_CONFIDENCE}) that it heads that way; resolves when the crossing is further than the horizon
+     * {@value #DEFAULT_MIN_CONFIDENCE}) that it gets there within that time; resolves when the crossing is further than the horizon
      * (or {@code recovery.horizon}) or the trend turns. {@code min_samples} (default
      * {@value #DEFAULT_TREND_MIN_SAMPLES}) is the history the trend needs. Compiled onto the watched signal with a
      * {@link Detection.Forecast}: the conditions test the seconds until the limit.

@@ -16,7 +16,9 @@ import java.time.Duration;
 final class SeriesModel {
 
     private static final byte DETECTOR = 1;
-    private static final byte TREND = 2;
+    /** Two trends as written before they kept the series' wander (read, then learnt on). */
+    private static final byte TREND_WITHOUT_WANDER = 2;
+    private static final byte TREND = 3;
 
     private final SeriesDetector detector;
     private final TrendForecaster trend;
@@ -85,10 +87,14 @@ final class SeriesModel {
             model.lastScore = lastScore;
             return model;
         }
-        if (tag != TREND) {
+        if (tag != TREND && tag != TREND_WITHOUT_WANDER) {
             throw new IllegalArgumentException("no series model has tag " + tag);
         }
         Duration window = Duration.ofMillis(in.getLong());
+        if (tag == TREND_WITHOUT_WANDER) {
+            TrendForecaster trend = TrendForecaster.readWithoutWander(in, window);
+            return new SeriesModel(null, trend, TrendForecaster.readWithoutWander(in, recent(window)), window);
+        }
         TrendForecaster trend = TrendForecaster.read(in, window);
         return new SeriesModel(null, trend, TrendForecaster.read(in, recent(window)), window);
     }
