@@ -49,7 +49,7 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--targets", defaultValue = "10000", description = "distinct targets, at least 1 (default ${DEFAULT-VALUE})")
         int targets;
 
-        @Option(names = "--warmup-events", defaultValue = "1000000", paramLabel = "W",
+        @Option(names = "--warmup-events", defaultValue = "3000000", paramLabel = "W",
                 description = "events produced before the measured ones, read and processed first and not counted (JIT,"
                         + " first transactions); 0 = measure from a cold start (default ${DEFAULT-VALUE})")
         long warmupEvents;
